@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 import threading
 import uuid
 from collections.abc import Iterable, Mapping
@@ -186,8 +185,8 @@ class RuntimeImageStore(LoggingConfigurable):
     factory_data_dirs = List(
         Unicode(),
         help="""Read-only directories of factory images, searched last. Defaults to
-        sys.prefix/share/jupyter (where Elyra installs its factory images) followed by the
-        images packaged with this extension.""",
+        jupyter_core's ENV_JUPYTER_PATH (sys.prefix/share/jupyter, where Elyra installs its
+        factory images) followed by the images packaged with this extension.""",
     ).tag(config=True)
 
     lock_timeout = Float(
@@ -212,7 +211,9 @@ class RuntimeImageStore(LoggingConfigurable):
 
     @default("factory_data_dirs")
     def _default_factory_data_dirs(self) -> list[str]:
-        return [os.path.join(sys.prefix, "share", "jupyter"), PACKAGED_FACTORY_DIR]
+        from jupyter_core import paths
+
+        return [*paths.ENV_JUPYTER_PATH, PACKAGED_FACTORY_DIR]
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -114,12 +114,17 @@ def schema_errors(document: object) -> list[FieldError]:
             path = f"{path}.{missing}" if path and missing else (missing or path)
         found.append((path, str(error.validator), _message_of(error, path)))
     # The reference grammar explains a bad image name better than the bare pattern does.
-    # An empty or badly formatted value also fails its pattern; say it once.
-    explained = {path for path, keyword, _ in found if keyword in ("format", "minLength")}
+    # An empty or badly formatted value also fails its format and pattern: say it once,
+    # with the most specific message.
+    precedence = ("minLength", "format", "pattern")
+    best: dict[str, int] = {}
+    for path, keyword, _ in found:
+        if keyword in precedence:
+            best[path] = min(best.get(path, 99), precedence.index(keyword))
     return _unique_sorted(
         FieldError(path, message)
         for path, keyword, message in found
-        if not (keyword == "pattern" and path in explained)
+        if keyword not in precedence or precedence.index(keyword) == best[path]
     )
 
 

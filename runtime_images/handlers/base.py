@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
+from tornado.httputil import responses
 
 from ..errors import (
     AlreadyExistsError,
@@ -118,24 +119,19 @@ class RuntimeImagesHandler(APIHandler):
         self.finish(json.dumps(payload, ensure_ascii=False))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """JSON ``{message, reason}`` as jupyter_server writes it, plus ``errors`` per field."""
         exc_info = kwargs.get("exc_info")
         error = exc_info[1] if exc_info else None
-        if isinstance(error, FieldErrorsHTTPError):
-            self.set_header("Content-Type", "application/json")
-            self.finish(
-                json.dumps(
-                    {
-                        "message": error.log_message.replace("%%", "%")
-                        if error.log_message
-                        else "",
-                        "reason": error.reason,
-                        "errors": [e.to_json() for e in error.errors],
-                    },
-                    ensure_ascii=False,
-                )
-            )
+        if not isinstance(error, web.HTTPError):
+            super().write_error(status_code, **kwargs)
             return
-        super().write_error(status_code, **kwargs)
+        reply: dict[str, Any] = {
+            "message": (error.log_message or "").replace("%%", "%") or responses.get(status_code),
+            "reason": error.reason or responses.get(status_code, "Unknown"),
+        }
+        if isinstance(error, FieldErrorsHTTPError):
+            reply["errors"] = [e.to_json() for e in error.errors]
+        self.finish(json.dumps(reply, ensure_ascii=False))
 
 
 def _reject_constant(name: str) -> None:

@@ -27,5 +27,4 @@ class OpenAPIHandler(RuntimeImagesHandler):
     @authorized
     async def get(self) -> None:
         text = files("runtime_images").joinpath("openapi.yaml").read_text("utf-8")
-        self.set_header("Content-Type", "application/yaml; charset=utf-8")
-        self.finish(text)
+        self.finish(text, set_content_type="application/yaml; charset=utf-8")
