@@ -11,11 +11,11 @@ import asyncio
 import errno
 import json
 from collections.abc import Callable
+from http.client import responses
 from typing import Any, TypeVar
 
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
-from tornado.httputil import responses
 
 from ..errors import (
     AlreadyExistsError,
