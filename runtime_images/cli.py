@@ -45,13 +45,25 @@ class CommandError(Exception):
 def load_config() -> Config:
     """The traitlets configuration the Jupyter server would read, from the same files."""
     from jupyter_core.paths import jupyter_config_path
-    from traitlets.config import Application, Config
+    from traitlets.config import Config
+    from traitlets.config.loader import (
+        ConfigFileNotFound,
+        JSONFileConfigLoader,
+        PyFileConfigLoader,
+    )
 
     config = Config()
-    search_path = [*jupyter_config_path(), str(Path.cwd())]
-    for base in ("jupyter_server_config", "jupyter_runtime_images_config"):
-        for loaded in Application._load_config_files(base, path=search_path):
-            config.merge(loaded)
+    # jupyter_config_path() is highest priority first: load in reverse so the user's wins.
+    for directory in reversed([*jupyter_config_path(), str(Path.cwd())]):
+        for base in ("jupyter_server_config", "jupyter_runtime_images_config"):
+            for loader in (
+                PyFileConfigLoader(f"{base}.py", path=directory),
+                JSONFileConfigLoader(f"{base}.json", path=directory),
+            ):
+                try:
+                    config.merge(loader.load_config())
+                except ConfigFileNotFound:
+                    continue
     return config
 
 
