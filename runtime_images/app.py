@@ -48,6 +48,9 @@ class RuntimeImages(ExtensionApp):
             }
         )
         self.log.info("runtime-images: user images in %s", self.store.user_layer.directory)
+        removed = self.store.remove_stale_temp_files()
+        if removed:
+            self.log.info("runtime-images: removed %d files left by interrupted writes", removed)
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(ROUTES)

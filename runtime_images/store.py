@@ -389,6 +389,21 @@ class RuntimeImageStore(LoggingConfigurable):
                 "reload it and apply your change again."
             )
 
+    def remove_stale_temp_files(self) -> int:
+        """Delete temporary files left by writers that were killed mid-write.
+
+        Writers create them only while holding the lock, so any found under it are stale.
+        """
+        directory = self.user_layer.directory
+        if not directory.is_dir():
+            return 0
+        removed = 0
+        with self._lock():
+            for path in directory.glob(".*.json.*.tmp"):
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
     def create(self, body: object) -> Entry:
         """Create an instance; ``name`` is derived from ``display_name`` when absent."""
         name = body.get("name") if isinstance(body, Mapping) else None
