@@ -436,14 +436,13 @@ class RuntimeImageStore(LoggingConfigurable):
         self._check_same_name(name, patch)
         with self._lock():
             entry = self.get_entry(name)
-            self._check_if_match(entry, if_match)
             if entry.document is None:
                 raise ConflictError(
                     f"The file of {name!r} is not a JSON object and cannot be patched; "
                     "replace it with PUT or delete it."
                 )
-            current = {key: entry.document[key] for key in entry.document}
-            document = self._prepare(merge_patch(current, dict(patch)))
+            document = self._prepare(merge_patch(entry.document, dict(patch)))
+            self._check_if_match(entry, if_match)
             return self._write(name, document)
 
     def delete(self, name: str, if_match: str | None = None) -> Entry | None:

@@ -99,14 +99,12 @@ class RuntimeImagesHandler(APIHandler):
             raise web.HTTPError(400, message.replace("%", "%%")) from None
 
     def bool_argument(self, name: str, default: bool = False) -> bool:
+        """A ``true``/``false`` query argument (anything else is a 400 naming it)."""
         value = self.get_query_argument(name, None)
-        if value is None or value == "":
+        if value is None:
             return default
-        lowered = value.lower()
-        if lowered in ("true", "1", "yes"):
-            return True
-        if lowered in ("false", "0", "no"):
-            return False
+        if value in ("true", "false"):
+            return value == "true"
         raise FieldErrorsHTTPError(
             400,
             f"The query argument {name!r} must be true or false.",
@@ -118,6 +116,15 @@ class RuntimeImagesHandler(APIHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(payload, ensure_ascii=False))
 
+    @classmethod
+    def allowed_methods(cls) -> list[str]:
+        """The HTTP methods this route implements (for the ``Allow`` header of a 405)."""
+        return [
+            method
+            for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+            if getattr(cls, method.lower()) is not getattr(web.RequestHandler, method.lower())
+        ]
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """JSON ``{message, reason}`` as jupyter_server writes it, plus ``errors`` per field."""
         exc_info = kwargs.get("exc_info")
@@ -125,6 +132,8 @@ class RuntimeImagesHandler(APIHandler):
         if not isinstance(error, web.HTTPError):
             super().write_error(status_code, **kwargs)
             return
+        if status_code == 405:
+            self.set_header("Allow", ", ".join(self.allowed_methods()))
         reply: dict[str, Any] = {
             "message": (error.log_message or "").replace("%%", "%") or responses.get(status_code),
             "reason": error.reason or responses.get(status_code, "Unknown"),

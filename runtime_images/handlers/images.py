@@ -117,7 +117,7 @@ class ImportHandler(RuntimeImagesHandler):
     async def post(self) -> None:
         overwrite = self.bool_argument("overwrite")
         body = self.json_body(limit=int(self.settings.get("runtime_images_max_import_bytes", 0)))
-        items = body.get("runtime-images") if isinstance(body, dict) else body
+        items = body.get("runtime-images") if isinstance(body, dict) else None
         if not isinstance(items, list):
             raise web.HTTPError(
                 400, 'The body must be {"runtime-images": [...]} as written by export.'
