@@ -29,12 +29,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support import RunningServer, store_dir  # noqa: E402
+from tests.support import RunningServer, store_dir
 
 
 def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def fill(directory: Path, start: int, count: int) -> None:
@@ -102,7 +102,9 @@ def measure(size: int, server: RunningServer, env: dict[str, str], rounds: int) 
     for _ in range(5):
         started = time.perf_counter()
         subprocess.run(
-            [jupyter, "runtime-images", "list", "--json"], env=env, check=True,
+            [jupyter, "runtime-images", "list", "--json"],
+            env=env,
+            check=True,
             stdout=subprocess.DEVNULL,
         )
         cli.append(time.perf_counter() - started)
