@@ -81,7 +81,7 @@ def measure(size: int, server: RunningServer, env: dict[str, str], rounds: int) 
     assert status == 200
     count = len(json.loads(payload)["runtime-images"])
     lines.append(f"{size} images ({count} listed incl. factory; {len(payload) // 1024} KiB):")
-    lines.append(f"{'  first list after a change':<34} {elapsed * 1000:8.2f} ms")
+    lines.append(f"{'  first list (reads new files)':<34} {elapsed * 1000:8.2f} ms")
     samples = [client.timed("GET", "/runtime-images/images")[0] for _ in range(rounds)]
     lines.append(row("  REST list", samples))
     names = [f"bench_{random.randrange(size):05d}" for _ in range(rounds * 4)]
