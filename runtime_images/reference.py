@@ -108,6 +108,9 @@ class Reference:
     def with_digest(self, digest: str) -> Reference:
         return replace(self, digest=_check_digest(digest))
 
+    def without_digest(self) -> Reference:
+        return replace(self, digest=None)
+
     def with_tag(self, tag: str | None) -> Reference:
         if tag is not None:
             _check_tag(tag)
