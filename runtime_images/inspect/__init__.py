@@ -17,7 +17,7 @@ from .report import (
     PythonInstall,
     User,
 )
-from .stream import UnsupportedLayer
+from .stream import InvalidLayer, UnsupportedLayer
 
 __all__ = [
     "PROFILES",
@@ -28,6 +28,7 @@ __all__ = [
     "ImageInspector",
     "ImageReport",
     "ImageView",
+    "InvalidLayer",
     "Node",
     "OsInfo",
     "Progress",

@@ -81,7 +81,7 @@ async def inspect_image(
         def apply(reader: io.RawIOBase) -> None:
             fs.apply_layer(reader)  # type: ignore[arg-type]
 
-        await run_blocking_reader(chunks, apply)
+        await run_blocking_reader(chunks, apply, f"layer {layer.digest} of {ref.familiar()}")
     return build_report(
         fs,
         resolved.config,

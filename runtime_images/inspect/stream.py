@@ -12,12 +12,15 @@ import asyncio
 import concurrent.futures
 import contextlib
 import io
+import tarfile
 import threading
 import zlib
 from collections.abc import AsyncIterator, Callable
 from typing import TypeVar
 
-__all__ = ["UnsupportedLayer", "run_blocking_reader"]
+from ..registry.errors import RegistryError
+
+__all__ = ["InvalidLayer", "UnsupportedLayer", "run_blocking_reader"]
 
 T = TypeVar("T")
 _QUEUE_CHUNKS = 8
@@ -25,7 +28,13 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
-class UnsupportedLayer(Exception):
+class InvalidLayer(RegistryError):
+    """A layer that is not a (gzip-compressed) tar archive although its digest is right."""
+
+    reason = "InvalidImage"
+
+
+class UnsupportedLayer(InvalidLayer):
     """A layer compression we cannot read (zstd)."""
 
 
@@ -121,7 +130,7 @@ class _LayerReader(io.RawIOBase):
 
 
 async def run_blocking_reader(
-    chunks: AsyncIterator[bytes], consume: Callable[[io.RawIOBase], T]
+    chunks: AsyncIterator[bytes], consume: Callable[[io.RawIOBase], T], what: str = "the layer"
 ) -> T:
     """Run ``consume(reader)`` in a thread over ``chunks`` (decompressed if gzip).
 
@@ -143,7 +152,14 @@ async def run_blocking_reader(
     source = _Source(loop, queue)
 
     def work() -> T:
-        result = consume(_LayerReader(source))
+        try:
+            result = consume(_LayerReader(source))
+        except (tarfile.TarError, zlib.error, EOFError) as error:
+            # Corruption shows up first as a parse error: let the digest check speak first.
+            source.drain()
+            raise InvalidLayer(
+                f"{what} is not a valid tar archive ({error}), although its digest matches"
+            ) from None
         source.drain()
         return result
 
