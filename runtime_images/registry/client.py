@@ -7,6 +7,7 @@ import hashlib
 import ipaddress
 import json
 import random
+import socket
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable
@@ -96,6 +97,18 @@ class _Location:
 class _Token:
     value: str
     expires: float
+
+
+def _unknown_host(error: BaseException) -> bool:
+    """A DNS failure (no such host): retrying will not help, so fail at once."""
+    seen: BaseException | None = error
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, socket.gaierror):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _is_loopback(host: str) -> bool:
@@ -274,7 +287,7 @@ class RegistryClient(LoggingConfigurable):
             try:
                 response = await self._send_once(method, url, headers, auth, stream)
             except httpx.TransportError as error:
-                if attempt >= self.retries:
+                if attempt >= self.retries or _unknown_host(error):
                     raise self._transport_error(loc, error, what) from None
                 attempt += 1
                 await self._sleep(attempt, f"{method} {loc.host}: {type(error).__name__}")
@@ -307,6 +320,12 @@ class RegistryClient(LoggingConfigurable):
             )
         elif isinstance(error, httpx.TimeoutException):
             detail = f"no answer within the timeout ({type(error).__name__})"
+        if _unknown_host(error):
+            return RegistryUnavailable(
+                f"cannot reach the registry {loc.host} for {what}: its name does not resolve "
+                f"({detail}); check the name, or configure RegistryClient.mirrors for an "
+                "air-gapped site"
+            )
         return RegistryUnavailable(
             f"cannot reach the registry {loc.host} for {what} after {self.retries + 1} "
             f"attempts: {detail}{hint}"

@@ -147,3 +147,10 @@ def test_corrupted_manifest(own_registry: RegistryServer, isolated_home: Path) -
         asyncio.run(main(f"{own_registry.host}/corrupt/manifest:1"))
     with pytest.raises(DigestMismatch):
         asyncio.run(main(f"{own_registry.host}/corrupt/manifest@{image.manifest.digest}"))
+
+
+def test_unknown_host_fails_at_once(isolated_home: Path) -> None:
+    started = time.monotonic()
+    with pytest.raises(RegistryUnavailable, match="its name does not resolve"):
+        validate("no-such-registry.invalid/x/y:1", retries=3, retry_backoff=1)
+    assert time.monotonic() - started < 3, "DNS failures are not retried"
