@@ -7,6 +7,8 @@ from traitlets import Instance, Integer, default
 
 from . import __version__
 from .handlers import ROUTES
+from .inspect import ImageInspector
+from .registry import RegistryClient
 from .store import RuntimeImageStore
 
 
@@ -39,10 +41,30 @@ class RuntimeImages(ExtensionApp):
     def _default_store(self) -> RuntimeImageStore:
         return RuntimeImageStore(parent=self)
 
+    registry = Instance(
+        RegistryClient,
+        help="The registry client; configure it as c.RegistryClient.<trait> (not configurable).",
+    )
+
+    @default("registry")
+    def _default_registry(self) -> RegistryClient:
+        return RegistryClient(parent=self)
+
+    inspector = Instance(
+        ImageInspector,
+        help="Image checks; configure them as c.ImageInspector.<trait> (not configurable).",
+    )
+
+    @default("inspector")
+    def _default_inspector(self) -> ImageInspector:
+        return ImageInspector(parent=self)
+
     def initialize_settings(self) -> None:
         self.settings.update(
             {
                 "runtime_images_store": self.store,
+                "runtime_images_registry": self.registry,
+                "runtime_images_inspector": self.inspector,
                 "runtime_images_max_body_bytes": self.max_body_bytes,
                 "runtime_images_max_import_bytes": self.max_import_bytes,
             }
@@ -54,6 +76,9 @@ class RuntimeImages(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(ROUTES)
+
+    async def stop_extension(self) -> None:
+        await self.registry.aclose()
 
 
 main = launch_new_instance = RuntimeImages.launch_instance

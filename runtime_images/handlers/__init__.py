@@ -12,6 +12,7 @@ from .images import (
     ImportHandler,
 )
 from .meta import OpenAPIHandler, SchemaHandler
+from .registry import PinHandler
 
 _NAME = r"(?P<name>[^/]+)"
 
@@ -19,6 +20,7 @@ ROUTES: list[tuple[str, type[Any]]] = [
     (r"/runtime-images/images", ImageCollectionHandler),
     (rf"/runtime-images/images/{_NAME}", ImageHandler),
     (rf"/runtime-images/images/{_NAME}/duplicate", DuplicateHandler),
+    (rf"/runtime-images/images/{_NAME}/pin", PinHandler),
     (r"/runtime-images/export", ExportHandler),
     (r"/runtime-images/import", ImportHandler),
     (r"/runtime-images/schema", SchemaHandler),

@@ -148,6 +148,9 @@ class RuntimeImagesHandler(APIHandler):
         }
         if isinstance(error, FieldErrorsHTTPError):
             reply["errors"] = [e.to_json() for e in error.errors]
+        code = getattr(error, "code", None)
+        if isinstance(code, str):
+            reply["code"] = code
         self.finish(json.dumps(reply, ensure_ascii=False))
 
 
