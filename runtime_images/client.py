@@ -11,6 +11,7 @@ raises typed errors carrying the server's message and field errors.
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import time
@@ -35,8 +36,13 @@ __all__ = [
 class ClientError(Exception):
     """The server refused a request; ``message`` is its explanation."""
 
-    def __init__(self, status: int, message: str, reason: str | None = None,
-                 errors: list[dict[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        reason: str | None = None,
+        errors: list[dict[str, str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -71,8 +77,13 @@ class ServerNotFoundError(ClientError):
         super().__init__(0, message)
 
 
-_ERRORS = {400: ValidationError, 403: ForbiddenError, 404: NotFoundError, 409: ConflictError,
-           412: PreconditionFailedError}
+_ERRORS = {
+    400: ValidationError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    409: ConflictError,
+    412: PreconditionFailedError,
+}
 
 
 def _running_servers() -> Iterable[dict[str, Any]]:
@@ -109,15 +120,22 @@ def discover(url: str | None = None, token: str | None = None) -> tuple[str, str
 class RuntimeImages:
     """The runtime images and builds of one Jupyter server."""
 
-    def __init__(self, url: str | None = None, token: str | None = None,
-                 timeout: float = 60.0) -> None:
+    def __init__(
+        self, url: str | None = None, token: str | None = None, timeout: float = 60.0
+    ) -> None:
         self.base_url, self.token = discover(url, token)
         self.timeout = timeout
 
     # -- transport -----------------------------------------------------------------------
 
-    def request(self, method: str, path: str, body: Any = None,
-                headers: dict[str, str] | None = None, raw: bool = False) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        raw: bool = False,
+    ) -> Any:
         url = urllib.parse.urljoin(self.base_url, "runtime-images/" + path.lstrip("/"))
         data = None if body is None else json.dumps(body).encode("utf-8")
         request = urllib.request.Request(url, data=data, method=method)
@@ -133,8 +151,9 @@ class RuntimeImages:
         except urllib.error.HTTPError as error:
             raise self._error(error) from None
         except urllib.error.URLError as error:
-            raise ServerNotFoundError(f"The Jupyter server at {self.base_url} cannot be "
-                                      f"reached: {error.reason}") from None
+            raise ServerNotFoundError(
+                f"The Jupyter server at {self.base_url} cannot be reached: {error.reason}"
+            ) from None
         if raw:
             return payload.decode("utf-8", errors="replace")
         return json.loads(payload) if payload.strip() else None
@@ -165,17 +184,21 @@ class RuntimeImages:
         image: dict[str, Any] = self.request("GET", f"images/{self._quote(name)}")
         return image
 
-    def create(self, display_name: str, image_name: str, *, name: str | None = None,
-               **metadata: Any) -> dict[str, Any]:
-        body: dict[str, Any] = {"display_name": display_name,
-                                "metadata": {"image_name": image_name, **metadata}}
+    def create(
+        self, display_name: str, image_name: str, *, name: str | None = None, **metadata: Any
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "display_name": display_name,
+            "metadata": {"image_name": image_name, **metadata},
+        }
         if name is not None:
             body["name"] = name
         image: dict[str, Any] = self.request("POST", "images", body)
         return image
 
-    def update(self, name: str, *, display_name: str | None = None,
-               **metadata: Any) -> dict[str, Any]:
+    def update(
+        self, name: str, *, display_name: str | None = None, **metadata: Any
+    ) -> dict[str, Any]:
         """Merge the given fields into the image (``None`` removes a metadata field)."""
         patch: dict[str, Any] = {"metadata": metadata} if metadata else {}
         if display_name is not None:
@@ -197,16 +220,30 @@ class RuntimeImages:
         created: dict[str, Any] = self.request("POST", "builds", resource)
         return created
 
-    def import_image(self, image: str, display_name: str, *, name: str | None = None,
-                     description: str = "", creator: str | None = None,
-                     profiles: list[str] | None = None) -> dict[str, Any]:
+    def import_image(
+        self,
+        image: str,
+        display_name: str,
+        *,
+        name: str | None = None,
+        description: str = "",
+        creator: str | None = None,
+        profiles: builtins.list[str] | None = None,
+    ) -> dict[str, Any]:
         """Submit an ImageImport of ``image``."""
-        return self.build(image_import_resource(image, display_name, name=name,
-                                                description=description, creator=creator,
-                                                profiles=profiles))
+        return self.build(
+            image_import_resource(
+                image,
+                display_name,
+                name=name,
+                description=description,
+                creator=creator,
+                profiles=profiles,
+            )
+        )
 
-    def builds(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.request("GET", "builds")["builds"]
+    def builds(self) -> builtins.list[dict[str, Any]]:
+        result: builtins.list[dict[str, Any]] = self.request("GET", "builds")["builds"]
         return result
 
     def get_build(self, name: str) -> dict[str, Any]:
@@ -229,9 +266,15 @@ class RuntimeImages:
             time.sleep(interval)
 
 
-def image_import_resource(image: str, display_name: str, *, name: str | None = None,
-                          description: str = "", creator: str | None = None,
-                          profiles: list[str] | None = None) -> dict[str, Any]:
+def image_import_resource(
+    image: str,
+    display_name: str,
+    *,
+    name: str | None = None,
+    description: str = "",
+    creator: str | None = None,
+    profiles: list[str] | None = None,
+) -> dict[str, Any]:
     """A CustomNBImage that imports ``image`` (the ``import-image`` shortcut)."""
     import getpass
     import re
