@@ -258,6 +258,10 @@ class RegistryClient(LoggingConfigurable):
                 hop_headers["Authorization"] = auth
             request = client.build_request(method, url, headers=hop_headers)
             response = await client.send(request, stream=stream)
+            # Path only: query strings of storage redirects can carry signatures.
+            self.log.debug(
+                "registry: %s %s -> %s", method, urlsplit(url).path, response.status_code
+            )
             if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
                 await response.aclose()
                 url = urljoin(url, response.headers["location"])

@@ -175,3 +175,33 @@ def test_docker_schema2_and_multiarch(
     assert on_amd.report.python is not None and on_amd.report.python.version == "3.11"
     assert on_arm.report.python is not None and on_arm.report.python.version == "3.12"
     assert on_arm.report.platform == "linux/arm64"
+
+
+def test_inspection_does_not_block_the_event_loop(
+    registry: RegistryServer, repo_name: str, isolated_home: Path
+) -> None:
+    big = oci.LayerBuilder().random_file("big.bin", 40 * 1024 * 1024, seed=3).build(compresslevel=1)
+    ref = push(registry, repo_name, oci.make_image([images.base_layer(), big]))
+
+    async def main() -> float:
+        loop = asyncio.get_running_loop()
+        worst = 0.0
+        done = False
+
+        async def ticker() -> None:
+            nonlocal worst
+            last = loop.time()
+            while not done:
+                await asyncio.sleep(0.01)
+                now = loop.time()
+                worst = max(worst, now - last)
+                last = now
+
+        task = asyncio.create_task(ticker())
+        async with RegistryClient() as client:
+            await inspect_image(client, ref)
+        done = True
+        await task
+        return worst
+
+    assert asyncio.run(main()) < 0.25

@@ -295,3 +295,18 @@ def test_podman_auth_file_with_username_password_keys(
         )
     )
     assert run(lambda c: c.pin(f"{basic_registry.host}/{repo_name}:1.0")).digest
+
+
+def test_pin_is_one_head_request(
+    registry: RegistryServer, repo_name: str, isolated_home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _arm, _amd, index = push_multiarch(registry, repo_name)
+    caplog.set_level(logging.DEBUG)
+
+    async def pin_logged(c: RegistryClient) -> str:
+        c.log = logging.getLogger("test-registry-client")  # type: ignore[assignment]
+        return str((await c.pin(f"{registry.host}/{repo_name}:1.0")).digest)
+
+    assert run(pin_logged) == index.digest
+    requests = [r.getMessage() for r in caplog.records if r.name == "test-registry-client"]
+    assert requests == [f"registry: HEAD /v2/{repo_name}/manifests/1.0 -> 200"]
