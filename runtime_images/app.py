@@ -2,14 +2,38 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+from jupyter_events import EventLogger
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Instance, Integer, default
 
 from . import __version__
+from .builds.controller import BuildController
+from .builds.importer import ImageImportEngine
 from .handlers import ROUTES
 from .inspect import ImageInspector
 from .registry import RegistryClient
 from .store import RuntimeImageStore
+
+BUILD_EVENT_SCHEMA = Path(__file__).parent / "schemas" / "events" / "build.yaml"
+BUILD_EVENT_SCHEMA_ID = "https://events.jupyter.org/runtime_images/build"
+
+
+def make_build_controller(
+    parent: Any,
+    store: RuntimeImageStore,
+    registry: RegistryClient,
+    inspector: ImageInspector,
+    emit: Any = None,
+) -> BuildController:
+    """The embedded build controller with its engines (shared by the server and the CLI)."""
+    controller = BuildController(parent=parent, engines={}, emit=emit)
+    controller.engines["embedded"] = ImageImportEngine(
+        store, registry, inspector, default_profiles=controller.default_profiles
+    )
+    return controller
 
 
 class RuntimeImages(ExtensionApp):
@@ -59,9 +83,30 @@ class RuntimeImages(ExtensionApp):
     def _default_inspector(self) -> ImageInspector:
         return ImageInspector(parent=self)
 
+    builds = Instance(
+        BuildController,
+        help="The build controller; configure it as c.BuildController.<trait> (not configurable).",
+    )
+
+    @default("builds")
+    def _default_builds(self) -> BuildController:
+        return make_build_controller(
+            self, self.store, self.registry, self.inspector, emit=self._emit_build_event
+        )
+
+    @property
+    def event_logger(self) -> EventLogger:
+        assert self.serverapp is not None and self.serverapp.event_logger is not None
+        return self.serverapp.event_logger
+
+    def _emit_build_event(self, event: dict[str, Any]) -> None:
+        self.event_logger.emit(schema_id=BUILD_EVENT_SCHEMA_ID, data=event)
+
     def initialize_settings(self) -> None:
+        self.event_logger.register_event_schema(BUILD_EVENT_SCHEMA)
         self.settings.update(
             {
+                "runtime_images_builds": self.builds,
                 "runtime_images_store": self.store,
                 "runtime_images_registry": self.registry,
                 "runtime_images_inspector": self.inspector,
@@ -77,7 +122,11 @@ class RuntimeImages(ExtensionApp):
     def initialize_handlers(self) -> None:
         self.handlers.extend(ROUTES)
 
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        await self.builds.start()
+
     async def stop_extension(self) -> None:
+        await self.builds.stop()
         await self.registry.aclose()
 
 

@@ -281,9 +281,10 @@ class RuntimeImageStore(LoggingConfigurable):
     def listing(self) -> Listing:
         """The merged store. Unchanged files (same mtime, size and inode) are not re-read."""
         with self._index_lock:
+            index = self._index
             present: set[tuple[int, str]] = set()
             visible: dict[str, Entry] = {}
-            for index, layer in enumerate(self.layers):
+            for position, layer in enumerate(self.layers):
                 try:
                     scan = os.scandir(layer.directory)
                 except (FileNotFoundError, NotADirectoryError, PermissionError):
@@ -291,18 +292,22 @@ class RuntimeImageStore(LoggingConfigurable):
                 with scan:
                     for dir_entry in scan:
                         file_name = dir_entry.name
-                        if not file_name.endswith(".json") or file_name.startswith("."):
+                        if not file_name.endswith(".json") or file_name[0] == ".":
                             continue
                         try:
                             st = dir_entry.stat()
                         except FileNotFoundError:
                             continue
-                        name = file_name[:-5]
-                        present.add((index, name))
-                        entry = self._cached_entry(index, layer, name, st)
-                        visible.setdefault(name, entry)
-            for key in self._index.keys() - present:
-                del self._index[key]
+                        key = (position, file_name[:-5])
+                        present.add(key)
+                        entry = index.get(key)
+                        # The hot path: most files are unchanged and need no function call.
+                        if entry is None or entry.stamp != (st.st_mtime_ns, st.st_size, st.st_ino):
+                            entry = self._cached_entry(position, layer, key[1], st)
+                        if key[1] not in visible:
+                            visible[key[1]] = entry
+            for key in index.keys() - present:
+                del index[key]
                 self._listing = None
             if self._listing is None:
                 self._generation += 1

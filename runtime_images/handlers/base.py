@@ -8,9 +8,10 @@ problem, never a 500.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.client import responses
 from typing import Any, TypeVar
 
@@ -63,6 +64,15 @@ def _http_error(error: Exception) -> web.HTTPError:
     raise error
 
 
+@contextlib.contextmanager
+def domain_errors() -> Iterator[None]:
+    """Map the core's domain errors raised in the block to HTTP errors."""
+    try:
+        yield
+    except (RuntimeImagesError, LockTimeoutError, OSError) as error:
+        raise _http_error(error) from error
+
+
 class RuntimeImagesHandler(APIHandler):
     """Base of every route under ``/runtime-images/``."""
 
@@ -79,10 +89,8 @@ class RuntimeImagesHandler(APIHandler):
 
     async def call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run blocking core work off the event loop and map its errors to HTTP."""
-        try:
+        with domain_errors():
             return await asyncio.to_thread(function, *args, **kwargs)
-        except (RuntimeImagesError, LockTimeoutError, OSError) as error:
-            raise _http_error(error) from error
 
     def json_body(self, limit: int | None = None) -> Any:
         """The request body as JSON; 400 when it is not, 413 when it is too large."""
