@@ -11,7 +11,9 @@ import pytest
 from runtime_images.inspect import (
     ImageInspector,
     ImageView,
+    InvalidLayer,
     UnknownProfile,
+    UnsupportedLayer,
     Validation,
     inspect_image,
 )
@@ -205,3 +207,35 @@ def test_inspection_does_not_block_the_event_loop(
         return worst
 
     assert asyncio.run(main()) < 0.25
+
+
+@pytest.mark.parametrize(
+    ("data", "media_type", "error", "message"),
+    [
+        (
+            b"\x28\xb5\x2f\xfd" + b"\0" * 64,
+            "application/vnd.oci.image.layer.v1.tar+zstd",
+            UnsupportedLayer,
+            "zstd",
+        ),
+        (
+            b"\x1f\x8b" + b"not really gzip" * 10,
+            oci.OCI_LAYER_GZIP,
+            InvalidLayer,
+            "not a valid tar archive",
+        ),
+    ],
+)
+def test_unreadable_layers_are_named(
+    registry: RegistryServer,
+    repo_name: str,
+    isolated_home: Path,
+    data: bytes,
+    media_type: str,
+    error: type[Exception],
+    message: str,
+) -> None:
+    layer = oci.Layer(oci.Blob.of(media_type, data), oci.sha256_digest(data))
+    ref = push(registry, repo_name, oci.make_image([images.base_layer(), layer]))
+    with pytest.raises(error, match=message):
+        inspect(ref)
