@@ -310,3 +310,23 @@ def test_pin_is_one_head_request(
     assert run(pin_logged) == index.digest
     requests = [r.getMessage() for r in caplog.records if r.name == "test-registry-client"]
     assert requests == [f"registry: HEAD /v2/{repo_name}/manifests/1.0 -> 200"]
+
+
+def test_auth_file_can_change_at_run_time(
+    token_registry: RegistryServer, repo_name: str, isolated_home: Path
+) -> None:
+    _arm, _amd, index = push_multiarch(token_registry, repo_name)
+    ref = f"{token_registry.host}/{repo_name}:1.0"
+    auth_file = write_auth_file(
+        str(isolated_home / "later.json"), token_registry.host, USERNAME, PASSWORD
+    )
+
+    async def main(client: RegistryClient) -> str:
+        with pytest.raises(
+            AuthRequired, match="answer the same way when the repository does not exist"
+        ):
+            await client.pin(ref)
+        client.auth_file = auth_file
+        return str((await client.pin(ref)).digest)
+
+    assert run(main) == index.digest
