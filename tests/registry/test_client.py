@@ -156,6 +156,13 @@ def test_pin_matches_skopeo_and_keeps_the_tag(
     pinned = asyncio.run(pin(f"{name}:1.0"))
     assert str(pinned) == f"{name}:1.0@{index.digest}"
     assert pinned.digest == skopeo_digest(registry, f"{name}:1.0")
+    raw = subprocess.run(
+        ["skopeo", "inspect", "--tls-verify=false", "--raw", f"docker://{name}:1.0"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    ).stdout
+    assert pinned.digest == "sha256:" + hashlib.sha256(raw).hexdigest()
     # Re-pinning a pinned reference follows the tag again.
     stale = f"{name}:1.0@sha256:{'a' * 64}"
     assert run(lambda c: c.pin(stale)) == pinned
