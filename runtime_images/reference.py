@@ -200,11 +200,11 @@ def _explain_mismatch(value: str) -> str:
     repo = name_part[:colon] if colon > last_slash else name_part
     if any(c.isspace() for c in value):
         return "an image reference must not contain spaces"
-    if repo != repo.lower() and _REFERENCE_RE.match(
-        _lower_repository(value, len(repo))
-    ):
+    if repo != repo.lower() and _REFERENCE_RE.match(_lower_repository(value, len(repo))):
         return "repository name must be lowercase"
-    if "@" in value and not re.search(r"@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:", value):
+    if "@" in value and not re.search(
+        r"@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:", value
+    ):
         return "invalid digest: expected @algorithm:hex, e.g. @sha256:<64 hex characters>"
     if colon > last_slash and colon >= 0:
         tag = name_part[colon + 1 :]

@@ -1,0 +1,352 @@
+"""``jupyter runtime-images``: manage runtime images from a terminal, with no server running.
+
+The verbs and options are those of Elyra's ``elyra-metadata … runtime-images`` (a leading
+``runtime-images`` argument is accepted), so the commands people already have keep working.
+argparse is used rather than a traitlets ``Application`` because each verb needs its own
+complete ``--help`` (Elyra's omits the schema options, bug B14) and positional arguments;
+configuration still comes from the traitlets files the server reads
+(``jupyter_server_config`` and ``jupyter_runtime_images_config`` on the Jupyter config path).
+
+Exit codes: 0 success; 1 the operation failed (the message says why; for ``import``, at
+least one file was not imported); 2 the command line is invalid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from traitlets.config import Config
+
+    from .store import Entry, RuntimeImageStore
+
+SCHEMASPACE_ALIASES = ("runtime-images", "119c9740-d73f-48c6-a97a-599d3acaf41d")
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+PROPERTY_OPTIONS: list[tuple[str, str]] = [
+    ("display_name", "A user-friendly name (required unless --json or --file gives one)."),
+    ("description", "Description of the runtime image."),
+    ("image_name", "The image: [registry[:port]/]repository[:tag][@sha256:digest]."),
+    ("pull_policy", "Always, IfNotPresent or Never."),
+    ("pull_secret", "Name of the Kubernetes secret with the registry credentials."),
+    ("tags", "Comma-separated tags, e.g. 'gpu,pytorch'."),
+]
+
+
+class CommandError(Exception):
+    """A failure to report on stderr with exit code 1 (no traceback)."""
+
+
+def load_config() -> Config:
+    """The traitlets configuration the Jupyter server would read, from the same files."""
+    from jupyter_core.paths import jupyter_config_path
+    from traitlets.config import Application, Config
+
+    config = Config()
+    search_path = [*jupyter_config_path(), str(Path.cwd())]
+    for base in ("jupyter_server_config", "jupyter_runtime_images_config"):
+        for loaded in Application._load_config_files(base, path=search_path):
+            config.merge(loaded)
+    return config
+
+
+def open_store() -> RuntimeImageStore:
+    from .store import RuntimeImageStore
+
+    return RuntimeImageStore(config=load_config())
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _print_json(payload: Any) -> None:
+    print(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+def _table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
+    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
+    lines = ["  ".join(str(h).ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _read_json_source(args: argparse.Namespace) -> dict[str, Any]:
+    """The instance given by ``--json`` or ``--file``; a bare metadata stanza is accepted."""
+    text: str | None = None
+    if args.json is not None:
+        text = args.json
+    elif args.file is not None:
+        try:
+            text = Path(args.file).read_text("utf-8")
+        except OSError as error:
+            raise CommandError(f"Cannot read {args.file}: {error.strerror}") from None
+    if text is None:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        source = "--json" if args.json is not None else args.file
+        raise CommandError(f"{source} is not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise CommandError("The JSON must be an object.")
+    if "metadata" not in value and "image_name" in value:
+        value = {"metadata": value}
+    return value
+
+
+def _body_from_options(args: argparse.Namespace, *, base: dict[str, Any]) -> dict[str, Any]:
+    body = dict(base)
+    metadata = dict(body.get("metadata") or {})
+    if args.display_name is not None:
+        body["display_name"] = args.display_name
+    if args.schema_name is not None:
+        body["schema_name"] = args.schema_name
+    for key, _ in PROPERTY_OPTIONS[1:]:
+        value = getattr(args, key)
+        if value is None:
+            continue
+        if key == "tags":
+            value = [tag.strip() for tag in value.split(",") if tag.strip()]
+        metadata[key] = value
+    if metadata or "metadata" in body:
+        body["metadata"] = metadata
+    return body
+
+
+def _describe_write(entry: Entry) -> str:
+    return f"Runtime image '{entry.name}' has been written to: {entry.path}"
+
+
+# -- verbs ---------------------------------------------------------------------------------
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    listing = open_store().listing()
+    invalid = listing.invalid if args.include_invalid else []
+    if args.json:
+        payload = [e.to_api() for e in listing.instances]
+        payload += [{**e.to_invalid_api(), "invalid": True} for e in invalid]
+        _print_json(payload)
+        return EXIT_OK
+    if not listing.instances and not invalid:
+        print("No runtime images found.")
+        return EXIT_OK
+    rows = [
+        [
+            e.name,
+            e.display_name,
+            str((e.document or {}).get("metadata", {}).get("image_name")),
+            e.layer.origin,
+        ]
+        for e in listing.instances
+    ]
+    rows += [[e.name, f"**INVALID** ({e.reason})", "", e.layer.origin] for e in invalid]
+    print(_table(rows, ["Name", "Display name", "Image", "Origin"]))
+    return EXIT_OK
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    base = _read_json_source(args)
+    body = _body_from_options(args, base=base)
+    name = args.name or base.get("name")
+    if name is None and args.file is not None and args.json is None:
+        name = Path(args.file).stem
+    if name is not None:
+        body["name"] = name
+    if "display_name" not in body:
+        raise CommandError("--display_name is required (or give it in --json / --file).")
+    if "image_name" not in body.get("metadata", {}):
+        raise CommandError("--image_name is required (or give it in --json / --file).")
+    print(_describe_write(open_store().create(body)))
+    return EXIT_OK
+
+
+def cmd_update(args: argparse.Namespace) -> int:
+    patch = _body_from_options(args, base=_read_json_source(args))
+    patch.pop("name", None)
+    if not patch:
+        raise CommandError("Nothing to update: give at least one property option.")
+    print(_describe_write(open_store().patch(args.name, patch)))
+    return EXIT_OK
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    store = open_store()
+    entry = store.get_entry(args.name)
+    uncovered = store.delete(args.name)
+    print(f"Runtime image '{args.name}' removed from {entry.path}.")
+    if uncovered is not None:
+        print(f"The {uncovered.layer.origin} image '{args.name}' is visible again.")
+    return EXIT_OK
+
+
+def cmd_duplicate(args: argparse.Namespace) -> int:
+    print(_describe_write(open_store().duplicate(args.name)))
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .fileio import atomic_write_bytes
+
+    listing = open_store().listing()
+    target = Path(args.directory) / "runtime-images"
+    target.mkdir(parents=True, exist_ok=True)
+    if args.clean:
+        for old in target.glob("*.json"):
+            old.unlink()
+    entries = listing.instances + (listing.invalid if args.include_invalid else [])
+    for entry in entries:
+        if entry.document is not None:
+            data = json.dumps(entry.to_file(), indent=2, ensure_ascii=False) + "\n"
+        else:
+            data = entry.raw or ""
+        atomic_write_bytes(target / f"{entry.name}.json", data.encode("utf-8"), mode=0o644)
+    print(f"Exported {len(entries)} runtime images to {target}")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    directory = Path(args.directory)
+    if not directory.is_dir():
+        raise CommandError(f"{directory} is not a directory.")
+    files = sorted((directory / "runtime-images").glob("*.json")) + sorted(directory.glob("*.json"))
+    if not files:
+        raise CommandError(f"No runtime image files (*.json) found in {directory}.")
+    store = open_store()
+    rows: list[list[str]] = []
+    failed = 0
+    for path in files:
+        try:
+            item = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError) as error:
+            rows.append([path.stem, "failed", f"not valid JSON: {error}", str(path)])
+            failed += 1
+            continue
+        if isinstance(item, dict):
+            item = {**item, "name": path.stem}
+            item.pop("resource", None)  # Elyra's exports carry their machine path
+            item.pop("origin", None)
+        result = store.import_instances([item], overwrite=args.overwrite)[0]
+        failed += result.status == "failed"
+        rows.append([path.stem, result.status, result.message, str(path)])
+    print(_table(rows, ["Name", "Result", "Message", "File"]))
+    if failed:
+        print(f"{failed} of {len(files)} files were not imported.", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+# -- parser --------------------------------------------------------------------------------
+
+
+def _add_property_options(parser: argparse.ArgumentParser) -> None:
+    for key, help_text in PROPERTY_OPTIONS:
+        parser.add_argument(f"--{key}", f"--{key.replace('_', '-')}", dest=key, help=help_text)
+    parser.add_argument("--schema_name", "--schema-name", help="Always 'runtime-image'.")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--json", help="The instance (or its metadata stanza) as JSON text.")
+    source.add_argument("--file", help="A JSON file holding the instance (or its metadata).")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jupyter runtime-images",
+        description="Manage runtime image configurations (Elyra-compatible).",
+        epilog="Exit codes: 0 success, 1 the operation failed, 2 invalid command line.",
+    )
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+
+    def verb(name: str, help_text: str, handler: Callable[[argparse.Namespace], int]) -> Any:
+        sub = verbs.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    sub = verb("list", "List runtime images, sorted by display name.", cmd_list)
+    sub.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
+    sub.add_argument(
+        "--include-invalid",
+        "--include_invalid",
+        action="store_true",
+        help="Also list invalid files, with the reason.",
+    )
+
+    sub = verb("create", "Create a runtime image.", cmd_create)
+    sub.add_argument("--name", help="The name (derived from the display name when absent).")
+    _add_property_options(sub)
+
+    sub = verb("update", "Change properties of a runtime image (merged).", cmd_update)
+    sub.add_argument("--name", required=True, help="The runtime image to update.")
+    _add_property_options(sub)
+
+    sub = verb("remove", "Remove a user runtime image.", cmd_remove)
+    sub.add_argument("--name", required=True, help="The runtime image to remove.")
+
+    sub = verb("duplicate", "Copy a runtime image as '<display name> (copy)'.", cmd_duplicate)
+    sub.add_argument("--name", required=True, help="The runtime image to copy.")
+
+    sub = verb("export", "Write every runtime image to DIRECTORY/runtime-images/.", cmd_export)
+    sub.add_argument("--directory", required=True, help="Where to export.")
+    sub.add_argument(
+        "--include-invalid",
+        "--include_invalid",
+        action="store_true",
+        help="Also export invalid files as they are.",
+    )
+    sub.add_argument(
+        "--clean",
+        action="store_true",
+        help="Empty DIRECTORY/runtime-images/ of *.json files first.",
+    )
+
+    sub = verb("import", "Import DIRECTORY/runtime-images/*.json and DIRECTORY/*.json.", cmd_import)
+    sub.add_argument("--directory", required=True, help="Where to import from.")
+    sub.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="Replace runtime images that exist with a different content.",
+    )
+    return parser
+
+
+def _strip_schemaspace(argv: list[str]) -> list[str]:
+    """Drop Elyra's schemaspace argument, before or after the verb."""
+    positions = [i for i, arg in enumerate(argv[:2]) if arg.lower() in SCHEMASPACE_ALIASES]
+    return [arg for i, arg in enumerate(argv) if i not in positions]
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"Error: {message}", file=sys.stderr)
+    raise SystemExit(EXIT_FAILED)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # jsonschema imports rfc3987_syntax (about 1 s of grammar building) for the "iri"
+    # format, which no runtime image schema uses; keep the CLI fast without it.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    args = build_parser().parse_args(
+        _strip_schemaspace(list(sys.argv[1:] if argv is None else argv))
+    )
+
+    from .errors import RuntimeImagesError, ValidationFailedError
+    from .fileio import LockTimeoutError
+
+    try:
+        status: int = args.handler(args)
+    except ValidationFailedError as error:
+        lines = "\n".join(f"  {e.path or '(document)'}: {e.message}" for e in error.errors)
+        _fail(f"{error}\n{lines}" if lines else str(error))
+    except (CommandError, RuntimeImagesError, LockTimeoutError) as error:
+        _fail(str(error))
+    except OSError as error:
+        _fail(f"{error.strerror}: {error.filename}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""The thin REST layer's shared behaviour: auth resource, body parsing and error mapping.
+
+Core modules raise domain errors (``runtime_images.errors``); this is the one place that
+turns them into HTTP statuses, so every route answers bad input with a JSON 4xx naming the
+problem, never a 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import json
+from collections.abc import Callable
+from http.client import responses
+from typing import Any, TypeVar
+
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
+from ..errors import (
+    AlreadyExistsError,
+    ConflictError,
+    NotFoundError,
+    PreconditionFailedError,
+    ReadOnlyError,
+    RuntimeImagesError,
+    ValidationFailedError,
+)
+from ..fileio import LockTimeoutError
+from ..store import RuntimeImageStore
+from ..validation import FieldError
+
+AUTH_RESOURCE = "runtime_images"
+T = TypeVar("T")
+
+_STATUS_OF_ERROR: list[tuple[type[Exception], int]] = [
+    (ValidationFailedError, 400),
+    (NotFoundError, 404),
+    (AlreadyExistsError, 409),
+    (ConflictError, 409),
+    (ReadOnlyError, 403),
+    (PreconditionFailedError, 412),
+    (LockTimeoutError, 503),
+]
+
+
+class FieldErrorsHTTPError(web.HTTPError):
+    """An HTTP error whose JSON body lists the offending fields."""
+
+    def __init__(self, status_code: int, message: str, errors: list[FieldError]) -> None:
+        super().__init__(status_code, message.replace("%", "%%"))
+        self.errors = errors
+
+
+def _http_error(error: Exception) -> web.HTTPError:
+    for error_class, status in _STATUS_OF_ERROR:
+        if isinstance(error, error_class):
+            if isinstance(error, ValidationFailedError):
+                return FieldErrorsHTTPError(status, str(error), error.errors)
+            return web.HTTPError(status, str(error).replace("%", "%%"))
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return web.HTTPError(507, "The disk holding the runtime images is full.")
+    raise error
+
+
+class RuntimeImagesHandler(APIHandler):
+    """Base of every route under ``/runtime-images/``."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @property
+    def store(self) -> RuntimeImageStore:
+        store: RuntimeImageStore = self.settings["runtime_images_store"]
+        return store
+
+    @property
+    def max_body_bytes(self) -> int:
+        return int(self.settings.get("runtime_images_max_body_bytes", 1024 * 1024))
+
+    async def call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run blocking core work off the event loop and map its errors to HTTP."""
+        try:
+            return await asyncio.to_thread(function, *args, **kwargs)
+        except (RuntimeImagesError, LockTimeoutError, OSError) as error:
+            raise _http_error(error) from error
+
+    def json_body(self, limit: int | None = None) -> Any:
+        """The request body as JSON; 400 when it is not, 413 when it is too large."""
+        limit = self.max_body_bytes if limit is None else limit
+        body = self.request.body
+        if len(body) > limit:
+            raise web.HTTPError(413, f"The request body is larger than {limit} bytes.")
+        if not body.strip():
+            raise web.HTTPError(400, "The request needs a JSON body.")
+        try:
+            return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+        except (UnicodeDecodeError, ValueError, RecursionError) as error:
+            message = f"The body is not valid JSON: {error}"
+            raise web.HTTPError(400, message.replace("%", "%%")) from None
+
+    def bool_argument(self, name: str, default: bool = False) -> bool:
+        value = self.get_query_argument(name, None)
+        if value is None or value == "":
+            return default
+        lowered = value.lower()
+        if lowered in ("true", "1", "yes"):
+            return True
+        if lowered in ("false", "0", "no"):
+            return False
+        raise FieldErrorsHTTPError(
+            400,
+            f"The query argument {name!r} must be true or false.",
+            [FieldError(name, "must be true or false")],
+        )
+
+    def write_json(self, payload: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(payload, ensure_ascii=False))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """JSON ``{message, reason}`` as jupyter_server writes it, plus ``errors`` per field."""
+        exc_info = kwargs.get("exc_info")
+        error = exc_info[1] if exc_info else None
+        if not isinstance(error, web.HTTPError):
+            super().write_error(status_code, **kwargs)
+            return
+        reply: dict[str, Any] = {
+            "message": (error.log_message or "").replace("%%", "%") or responses.get(status_code),
+            "reason": error.reason or responses.get(status_code, "Unknown"),
+        }
+        if isinstance(error, FieldErrorsHTTPError):
+            reply["errors"] = [e.to_json() for e in error.errors]
+        self.finish(json.dumps(reply, ensure_ascii=False))
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not allowed in JSON")

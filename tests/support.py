@@ -1,0 +1,108 @@
+"""Helpers shared by the tests (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+VALID_IMAGE = {
+    "display_name": "My Image 1",
+    "schema_name": "runtime-image",
+    "metadata": {"image_name": "quay.io/jdoe/img:1.0", "tags": ["a", "b"]},
+}
+
+
+def store_dir(base: Path) -> Path:
+    return base / "metadata" / "runtime-images"
+
+
+def write_instance(directory: Path, name: str, document: Any) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.json"
+    path.write_text(document if isinstance(document, str) else json.dumps(document, indent=2))
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RunningServer:
+    """A real ``jupyter server`` subprocess with the extension, on a free loopback port."""
+
+    def __init__(self, env: dict[str, str], root: Path) -> None:
+        self.port = free_port()
+        self.token = "test-token-" + os.urandom(8).hex()
+        self.url = f"http://127.0.0.1:{self.port}"
+        log = open(root / f"server-{self.port}.log", "wb")  # noqa: SIM115
+        self.log_path = Path(log.name)
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "jupyter_server",
+                "--no-browser",
+                "--ip=127.0.0.1",
+                f"--port={self.port}",
+                f"--IdentityProvider.token={self.token}",
+                f"--ServerApp.root_dir={root}",
+                "--ServerApp.port_retries=0",
+                "--ServerApp.allow_root=True",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("server exited:\n" + self.log_path.read_text())
+            try:
+                self.request("GET", "/runtime-images/schema")
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("server did not start:\n" + self.log_path.read_text())
+
+    def request(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], Any]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.url + path,
+            data=data,
+            method=method,
+            headers={"Authorization": f"token {self.token}", **(headers or {})},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                raw = response.read()
+                status, response_headers = response.status, dict(response.headers)
+        except urllib.error.HTTPError as error:
+            raw = error.read()
+            status, response_headers = error.code, dict(error.headers)
+        return status, response_headers, json.loads(raw) if raw.strip() else None
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
