@@ -67,6 +67,13 @@ export function formSchema(schema: JSONSchema7 | null): JSONSchema7 {
   const copy = JSON.parse(JSON.stringify(schema ?? {})) as JSONSchema7;
   delete copy.$id;
   delete copy.$schema;
+  // `schema_name` is a constant: not a field (the request body sets it).
+  if (copy.properties) {
+    delete copy.properties.schema_name;
+  }
+  if (Array.isArray(copy.required)) {
+    copy.required = copy.required.filter(key => key !== 'schema_name');
+  }
   if (!copy.type) {
     copy.type = 'object';
   }

@@ -34,8 +34,17 @@ describe('toErrorSchema', () => {
 
 describe('form data', () => {
   it('removes $id and $schema from the schema', () => {
-    const schema = formSchema({ $id: 'x', $schema: 'y', properties: {} } as any);
-    expect(schema).toEqual({ properties: {}, type: 'object' });
+    const schema = formSchema({
+      $id: 'x',
+      $schema: 'y',
+      required: ['schema_name', 'display_name'],
+      properties: { schema_name: { const: 'runtime-image' }, display_name: {} }
+    } as any);
+    expect(schema).toEqual({
+      required: ['display_name'],
+      properties: { display_name: {} },
+      type: 'object'
+    });
   });
 
   it('salvages what it can from an invalid document', () => {

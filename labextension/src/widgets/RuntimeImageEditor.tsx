@@ -40,7 +40,6 @@ function buildUiSchema(
       'ui:placeholder':
         mode === 'create' ? trans.__('derived from the display name') : ''
     },
-    schema_name: { 'ui:widget': 'hidden' },
     metadata: {
       'ui:title': trans.__('Image'),
       'ui:order': [
@@ -263,7 +262,7 @@ export class RuntimeImageEditor extends ReactWidget {
     this.options = options;
     this.trans = options.translator.load(TRANSLATION_DOMAIN);
     this.addClass('jp-RuntimeImages-editor');
-    this.idPrefix = `jp-RuntimeImages-form${++editorCount}`;
+    this.idPrefix = `jp-RuntimeImages-form${++editorCount}-root`;
   }
 
   readonly options: RuntimeImageEditor.IOptions;
