@@ -98,7 +98,12 @@ class LabServer:
         return self.log_path.read_text(errors="replace")
 
 
-def start_lab(tmp: Path, name: str, extra_args: list[str] | None = None) -> LabServer:
+def start_lab(
+    tmp: Path,
+    name: str,
+    extra_args: list[str] | None = None,
+    server_config: dict[str, Any] | None = None,
+) -> LabServer:
     home = tmp / "home"
     dirs = {
         "HOME": home,
@@ -114,6 +119,10 @@ def start_lab(tmp: Path, name: str, extra_args: list[str] | None = None) -> LabS
     (labconfig / "page_config.json").write_text(
         json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
     )
+    if server_config:
+        (dirs["JUPYTER_CONFIG_DIR"] / "jupyter_server_config.json").write_text(
+            json.dumps(server_config)
+        )
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
     env.update({k: str(v) for k, v in dirs.items()})
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
@@ -168,8 +177,26 @@ def stop_lab(server: LabServer) -> None:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[LabServer]:
-    server = start_lab(tmp_path_factory.mktemp("lab"), request.module.__name__.rsplit(".", 1)[-1])
+def lab_options() -> dict[str, Any]:
+    """Override in a test module to start its server differently."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def lab(
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+    lab_options: dict[str, Any],
+) -> Iterator[LabServer]:
+    tmp = tmp_path_factory.mktemp("lab")
+    setup = lab_options.get("setup")
+    if setup:
+        setup(tmp / "data")
+    server = start_lab(
+        tmp,
+        request.module.__name__.rsplit(".", 1)[-1],
+        server_config=lab_options.get("server_config"),
+    )
     try:
         yield server
     finally:

@@ -9,6 +9,7 @@ import {
   ToolbarButton
 } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
+import { Panel } from '@lumino/widgets';
 import React from 'react';
 import { runtimeImagesIcon } from '../icons';
 import type { RuntimeImagesModel } from '../model';
@@ -29,7 +30,8 @@ export interface IToolbarActions extends IPanelActions {
  */
 export class RuntimeImagesPanel extends SidePanel {
   constructor(options: RuntimeImagesPanel.IOptions) {
-    super({ translator: options.translator });
+    // A plain panel as content (the default accordion would add an empty section header).
+    super({ translator: options.translator, content: new Panel() });
     const trans = options.translator.load(TRANSLATION_DOMAIN);
     const { model, actions } = options;
     this.model = model;

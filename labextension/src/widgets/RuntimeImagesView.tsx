@@ -221,6 +221,7 @@ export function RuntimeImagesView(props: {
         className="jp-RuntimeImages-count"
         data-count={filtered.length}
         data-total={total}
+        data-filter={model.filter.text}
         aria-live="polite"
       >
         {model.isFiltered
