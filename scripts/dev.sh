@@ -55,6 +55,9 @@ case "${1:-}" in
     "$VENV/bin/ruff" format --check runtime_images tests benchmarks
     "$VENV/bin/mypy"
     "$VENV/bin/jupyter" server extension list 2>&1 | grep -E "runtime_images.*OK"
+    "$VENV/bin/jupyter" labextension list 2>&1 | grep -E "jupyter-runtime-images.*enabled.*OK"
+    # The frontend: lint and unit tests (node_modules was installed by the build hook).
+    (cd labextension && "$VENV/bin/jlpm" lint:check && "$VENV/bin/jlpm" test)
     # pytest exits 5 when it collected no test: that is a failure here too.
     "$VENV/bin/pytest" "$@"
     ;;

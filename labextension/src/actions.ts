@@ -55,7 +55,10 @@ export class RuntimeImagesActions implements IToolbarActions {
         origin: fresh.origin ?? image.origin
       });
     } catch (error) {
-      await this.showError(this.trans.__('Cannot edit "%1"', image.display_name), error);
+      await this.showError(
+        this.trans.__('Cannot edit "%1"', image.display_name),
+        error
+      );
       await this.model.refresh().catch(() => undefined);
     }
   };
@@ -75,7 +78,11 @@ export class RuntimeImagesActions implements IToolbarActions {
     try {
       const copy = await this.model.duplicate(image.name);
       Notification.success(
-        this.trans.__('Duplicated "%1" as "%2".', image.display_name, copy.display_name),
+        this.trans.__(
+          'Duplicated "%1" as "%2".',
+          image.display_name,
+          copy.display_name
+        ),
         { autoClose: 3000 }
       );
     } catch (error) {
@@ -150,7 +157,11 @@ export class RuntimeImagesActions implements IToolbarActions {
     } catch (error) {
       await showErrorMessage(
         this.trans.__('Import failed'),
-        this.trans.__('"%1" is not a JSON file: %2', file.name, errorMessage(error))
+        this.trans.__(
+          '"%1" is not a JSON file: %2',
+          file.name,
+          errorMessage(error)
+        )
       );
       return;
     }
@@ -171,7 +182,10 @@ export class RuntimeImagesActions implements IToolbarActions {
     }
     let results: IImportResult[];
     try {
-      results = await this.model.importImages(bundle, choice.isChecked === true);
+      results = await this.model.importImages(
+        bundle,
+        choice.isChecked === true
+      );
     } catch (error) {
       await this.showError(this.trans.__('Import failed'), error);
       return;
@@ -191,7 +205,10 @@ export class RuntimeImagesActions implements IToolbarActions {
 
   private openEditor(
     key: string,
-    options: Omit<RuntimeImageEditor.IOptions, 'model' | 'translator' | 'onDone'>
+    options: Omit<
+      RuntimeImageEditor.IOptions,
+      'model' | 'translator' | 'onDone'
+    >
   ): void {
     if (this.activate(key)) {
       return;
@@ -219,7 +236,10 @@ export class RuntimeImagesActions implements IToolbarActions {
     main.title.label =
       options.mode === 'create'
         ? this.trans.__('New Runtime Image')
-        : this.trans.__('Runtime Image: %1', options.formData.display_name ?? options.name ?? '');
+        : this.trans.__(
+            'Runtime Image: %1',
+            options.formData.display_name ?? options.name ?? ''
+          );
     this.editors.set(key, main);
     main.disposed.connect(() => {
       if (this.editors.get(key) === main) {
@@ -285,7 +305,10 @@ export class RuntimeImagesActions implements IToolbarActions {
     );
     if (problems.length === 0) {
       Notification.success(
-        this.trans.__('Import done. %1', summary || this.trans.__('Nothing to import.')),
+        this.trans.__(
+          'Import done. %1',
+          summary || this.trans.__('Nothing to import.')
+        ),
         { autoClose: 4000 }
       );
       return;

@@ -27,7 +27,9 @@ export interface IFormData {
  * schema, so each message shows next to its field. Errors without a path go to the
  * root.
  */
-export function toErrorSchema(errors: ReadonlyArray<IFieldError>): IErrorSchema {
+export function toErrorSchema(
+  errors: ReadonlyArray<IFieldError>
+): IErrorSchema {
   const root: IErrorSchema = {};
   for (const error of errors) {
     const parts = String(error.path ?? '')
@@ -103,7 +105,12 @@ export function invalidToFormData(item: IInvalidRuntimeImage): IFormData {
   const metadata: Record<string, unknown> = isObject(doc.metadata)
     ? { ...doc.metadata }
     : {};
-  for (const key of ['image_name', 'description', 'pull_policy', 'pull_secret']) {
+  for (const key of [
+    'image_name',
+    'description',
+    'pull_policy',
+    'pull_secret'
+  ]) {
     if (key in metadata && typeof metadata[key] !== 'string') {
       delete metadata[key];
     }

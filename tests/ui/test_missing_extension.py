@@ -36,9 +36,7 @@ def test_missing_server_extension_message(page: Any, console: ConsoleLog) -> Non
     expect(message).to_be_visible()
     # Only the expected 404s of the schema check reached the console.
     unexpected = [
-        e
-        for e in console.errors
-        if not ("status of 404" in e and "/runtime-images/schema" in e)
+        e for e in console.errors if not ("status of 404" in e and "/runtime-images/schema" in e)
     ]
     assert unexpected == []
     assert any("/runtime-images/schema" in e for e in console.errors)

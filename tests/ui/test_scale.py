@@ -98,7 +98,9 @@ def test_filter_keystrokes_with_1000_images(page: Any, console: ConsoleLog) -> N
     assert max(timings) < 50, results
 
     # Scrolling to the end shows the last image.
-    panel.locator(".jp-RuntimeImages-list").evaluate("node => { node.scrollTop = node.scrollHeight; }")
+    panel.locator(".jp-RuntimeImages-list").evaluate(
+        "node => { node.scrollTop = node.scrollHeight; }"
+    )
     expect(panel.locator('.jp-RuntimeImages-row[data-name="scale_0999"]')).to_be_visible()
     # Filter by a tag chip.
     panel.locator('.jp-RuntimeImages-tagToggle[aria-label="Tag: group30"]').click()

@@ -5,7 +5,9 @@ jest.mock('../request', () => {
   const actual = jest.requireActual('../request');
   return { ...actual, requestAPI: jest.fn() };
 });
-jest.mock('@jupyterlab/coreutils', () => ({ URLExt: { join: (...p: string[]) => p.join('/') } }));
+jest.mock('@jupyterlab/coreutils', () => ({
+  URLExt: { join: (...p: string[]) => p.join('/') }
+}));
 jest.mock('@jupyterlab/services', () => ({
   ServerConnection: {
     makeSettings: () => ({ baseUrl: '/' }),
@@ -34,7 +36,11 @@ describe('RuntimeImagesAPI', () => {
   });
 
   it('gets the schema', async () => {
-    mocked.mockResolvedValue({ status: 200, data: { type: 'object' }, etag: null });
+    mocked.mockResolvedValue({
+      status: 200,
+      data: { type: 'object' },
+      etag: null
+    });
     expect(await api.getSchema()).toEqual({ type: 'object' });
     expect(mocked).toHaveBeenCalledWith('schema', { method: 'GET' }, settings);
   });
@@ -42,7 +48,10 @@ describe('RuntimeImagesAPI', () => {
   it('lists with include_invalid and a conditional ETag', async () => {
     mocked.mockResolvedValue({
       status: 200,
-      data: { 'runtime-images': [image], invalid: [{ name: 'bad', reason: 'r' }] },
+      data: {
+        'runtime-images': [image],
+        invalid: [{ name: 'bad', reason: 'r' }]
+      },
       etag: '"v2"'
     });
     const listing = await api.listImages('"v1"');
@@ -64,7 +73,11 @@ describe('RuntimeImagesAPI', () => {
   });
 
   it('sends no If-None-Match without an ETag', async () => {
-    mocked.mockResolvedValue({ status: 200, data: { 'runtime-images': [] }, etag: null });
+    mocked.mockResolvedValue({
+      status: 200,
+      data: { 'runtime-images': [] },
+      etag: null
+    });
     const listing = await api.listImages(null);
     expect(mocked.mock.calls[0][1]).toEqual({ method: 'GET', headers: {} });
     expect(listing).toEqual({ images: [], invalid: [], etag: null });
@@ -78,7 +91,10 @@ describe('RuntimeImagesAPI', () => {
 
   it('creates with POST', async () => {
     mocked.mockResolvedValue({ status: 201, data: image, etag: '"e"' });
-    const body = { display_name: 'X', metadata: { image_name: 'quay.io/a/b:1' } };
+    const body = {
+      display_name: 'X',
+      metadata: { image_name: 'quay.io/a/b:1' }
+    };
     await api.createImage(body);
     expect(mocked).toHaveBeenCalledWith(
       'images',
@@ -89,18 +105,32 @@ describe('RuntimeImagesAPI', () => {
 
   it('replaces with PUT and If-Match', async () => {
     mocked.mockResolvedValue({ status: 200, data: image, etag: '"f"' });
-    const body = { name: 'x', display_name: 'X', metadata: { image_name: 'a/b' } };
-    expect(await api.replaceImage('x', body, '"e"')).toEqual({ image, etag: '"f"' });
+    const body = {
+      name: 'x',
+      display_name: 'X',
+      metadata: { image_name: 'a/b' }
+    };
+    expect(await api.replaceImage('x', body, '"e"')).toEqual({
+      image,
+      etag: '"f"'
+    });
     expect(mocked).toHaveBeenCalledWith(
       'images/x',
-      { method: 'PUT', headers: { 'If-Match': '"e"' }, body: JSON.stringify(body) },
+      {
+        method: 'PUT',
+        headers: { 'If-Match': '"e"' },
+        body: JSON.stringify(body)
+      },
       settings
     );
   });
 
   it('replaces without If-Match when no ETag is known (repair)', async () => {
     mocked.mockResolvedValue({ status: 200, data: image, etag: null });
-    await api.replaceImage('x', { display_name: 'X', metadata: { image_name: 'a' } });
+    await api.replaceImage('x', {
+      display_name: 'X',
+      metadata: { image_name: 'a' }
+    });
     expect((mocked.mock.calls[0][1] as any).headers).toEqual({});
   });
 
@@ -117,20 +147,44 @@ describe('RuntimeImagesAPI', () => {
   it('deletes, duplicates, exports and imports', async () => {
     mocked.mockResolvedValue({ status: 204, data: null, etag: null });
     await api.deleteImage('x');
-    expect(mocked).toHaveBeenLastCalledWith('images/x', { method: 'DELETE' }, settings);
+    expect(mocked).toHaveBeenLastCalledWith(
+      'images/x',
+      { method: 'DELETE' },
+      settings
+    );
 
-    mocked.mockResolvedValue({ status: 201, data: { ...image, name: 'x_copy' }, etag: null });
+    mocked.mockResolvedValue({
+      status: 201,
+      data: { ...image, name: 'x_copy' },
+      etag: null
+    });
     expect((await api.duplicateImage('x')).name).toBe('x_copy');
-    expect(mocked).toHaveBeenLastCalledWith('images/x/duplicate', { method: 'POST' }, settings);
+    expect(mocked).toHaveBeenLastCalledWith(
+      'images/x/duplicate',
+      { method: 'POST' },
+      settings
+    );
 
-    mocked.mockResolvedValue({ status: 200, data: { 'runtime-images': [image] }, etag: null });
+    mocked.mockResolvedValue({
+      status: 200,
+      data: { 'runtime-images': [image] },
+      etag: null
+    });
     expect(await api.exportImages()).toEqual({ 'runtime-images': [image] });
-    expect(mocked).toHaveBeenLastCalledWith('export', { method: 'GET' }, settings);
+    expect(mocked).toHaveBeenLastCalledWith(
+      'export',
+      { method: 'GET' },
+      settings
+    );
 
     const results = [{ name: 'x', status: 'created' }];
     mocked.mockResolvedValue({ status: 200, data: { results }, etag: null });
-    expect(await api.importImages({ 'runtime-images': [image] }, true)).toEqual(results);
-    expect(mocked.mock.calls[mocked.mock.calls.length - 1][0]).toBe('import?overwrite=true');
+    expect(await api.importImages({ 'runtime-images': [image] }, true)).toEqual(
+      results
+    );
+    expect(mocked.mock.calls[mocked.mock.calls.length - 1][0]).toBe(
+      'import?overwrite=true'
+    );
     await api.importImages({ 'runtime-images': [] });
     expect(mocked.mock.calls[mocked.mock.calls.length - 1][0]).toBe('import');
   });

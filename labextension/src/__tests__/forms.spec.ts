@@ -28,7 +28,9 @@ describe('toErrorSchema', () => {
   it('knows when there is an error', () => {
     expect(hasErrors({})).toBe(false);
     expect(hasErrors({ metadata: {} })).toBe(false);
-    expect(hasErrors({ metadata: { image_name: { __errors: ['x'] } } })).toBe(true);
+    expect(hasErrors({ metadata: { image_name: { __errors: ['x'] } } })).toBe(
+      true
+    );
   });
 });
 
@@ -64,7 +66,9 @@ describe('form data', () => {
       schema_name: 'runtime-image',
       metadata: { tags: ['ok'], custom: { keep: true } }
     });
-    expect(invalidToFormData({ name: 'raw', reason: 'not JSON', document: null })).toEqual({
+    expect(
+      invalidToFormData({ name: 'raw', reason: 'not JSON', document: null })
+    ).toEqual({
       display_name: 'raw',
       name: 'raw',
       schema_name: 'runtime-image',
@@ -73,21 +77,37 @@ describe('form data', () => {
   });
 
   it('builds a request body, omitting an empty name', () => {
-    expect(formDataToBody({ display_name: 'X', name: ' ', metadata: { image_name: 'a' } })).toEqual({
+    expect(
+      formDataToBody({
+        display_name: 'X',
+        name: ' ',
+        metadata: { image_name: 'a' }
+      })
+    ).toEqual({
       display_name: 'X',
       schema_name: 'runtime-image',
       metadata: { image_name: 'a' }
     });
-    expect(formDataToBody({ display_name: 'X', metadata: { image_name: 'a' } }, 'fixed').name).toBe(
-      'fixed'
-    );
+    expect(
+      formDataToBody(
+        { display_name: 'X', metadata: { image_name: 'a' } },
+        'fixed'
+      ).name
+    ).toBe('fixed');
   });
 });
 
 describe('parseImageReference', () => {
   it.each([
     ['python', 'docker.io', false, 'python', null, null],
-    ['jupyter/r-notebook:py3', 'docker.io', false, 'jupyter/r-notebook', 'py3', null],
+    [
+      'jupyter/r-notebook:py3',
+      'docker.io',
+      false,
+      'jupyter/r-notebook',
+      'py3',
+      null
+    ],
     ['quay.io/org/img:1.0', 'quay.io', true, 'org/img', '1.0', null],
     ['localhost:5000/img', 'localhost:5000', true, 'img', null, null],
     ['localhost/img:2', 'localhost', true, 'img', '2', null],
@@ -99,7 +119,14 @@ describe('parseImageReference', () => {
       '1',
       'sha256:' + 'a'.repeat(64)
     ],
-    ['a/b@sha256:' + 'b'.repeat(64), 'docker.io', false, 'a/b', null, 'sha256:' + 'b'.repeat(64)]
+    [
+      'a/b@sha256:' + 'b'.repeat(64),
+      'docker.io',
+      false,
+      'a/b',
+      null,
+      'sha256:' + 'b'.repeat(64)
+    ]
   ])('%s', (ref, registry, explicit, repository, tag, digest) => {
     expect(parseImageReference(ref)).toEqual({
       registry,
@@ -111,6 +138,8 @@ describe('parseImageReference', () => {
   });
 
   it('shortens digests', () => {
-    expect(shortDigest('sha256:' + '0123456789abcdef'.repeat(4))).toBe('sha256:0123456789ab');
+    expect(shortDigest('sha256:' + '0123456789abcdef'.repeat(4))).toBe(
+      'sha256:0123456789ab'
+    );
   });
 });

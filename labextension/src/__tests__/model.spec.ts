@@ -1,16 +1,25 @@
 /**
  * RuntimeImagesModel against a fake API object (the REST boundary).
  */
-jest.mock('@jupyterlab/coreutils', () => ({ URLExt: { join: (...p: string[]) => p.join('/') } }));
+jest.mock('@jupyterlab/coreutils', () => ({
+  URLExt: { join: (...p: string[]) => p.join('/') }
+}));
 jest.mock('@jupyterlab/services', () => ({
-  ServerConnection: { makeSettings: () => ({}), NetworkError: class extends Error {} }
+  ServerConnection: {
+    makeSettings: () => ({}),
+    NetworkError: class extends Error {}
+  }
 }));
 
 import { RuntimeImagesModel } from '../model';
 import { APIError } from '../request';
 import type { IRuntimeImage } from '../tokens';
 
-function img(name: string, display: string, extra: Partial<IRuntimeImage['metadata']> = {}): IRuntimeImage {
+function img(
+  name: string,
+  display: string,
+  extra: Partial<IRuntimeImage['metadata']> = {}
+): IRuntimeImage {
   return {
     name,
     display_name: display,
@@ -23,7 +32,9 @@ function img(name: string, display: string, extra: Partial<IRuntimeImage['metada
 function fakeApi(overrides: Record<string, jest.Mock> = {}) {
   return {
     getSchema: jest.fn().mockResolvedValue({ type: 'object' }),
-    listImages: jest.fn().mockResolvedValue({ images: [], invalid: [], etag: '"0"' }),
+    listImages: jest
+      .fn()
+      .mockResolvedValue({ images: [], invalid: [], etag: '"0"' }),
     getImage: jest.fn(),
     createImage: jest.fn(),
     replaceImage: jest.fn(),
@@ -59,14 +70,18 @@ describe('RuntimeImagesModel', () => {
 
   it('reports a missing server extension (404) apart from other errors', async () => {
     const missing = new RuntimeImagesModel({
-      api: fakeApi({ getSchema: jest.fn().mockRejectedValue(new APIError(404, 'Not Found')) }),
+      api: fakeApi({
+        getSchema: jest.fn().mockRejectedValue(new APIError(404, 'Not Found'))
+      }),
       pollInterval: 0
     });
     await missing.initialize();
     expect(missing.status).toBe('missing');
 
     const broken = new RuntimeImagesModel({
-      api: fakeApi({ getSchema: jest.fn().mockRejectedValue(new APIError(500, 'boom')) }),
+      api: fakeApi({
+        getSchema: jest.fn().mockRejectedValue(new APIError(500, 'boom'))
+      }),
       pollInterval: 0
     });
     await broken.initialize();
@@ -74,7 +89,9 @@ describe('RuntimeImagesModel', () => {
     expect(broken.statusMessage).toBe('boom');
 
     const offline = new RuntimeImagesModel({
-      api: fakeApi({ getSchema: jest.fn().mockRejectedValue(new TypeError('Failed to fetch')) }),
+      api: fakeApi({
+        getSchema: jest.fn().mockRejectedValue(new TypeError('Failed to fetch'))
+      }),
       pollInterval: 0
     });
     await offline.initialize();
@@ -85,11 +102,22 @@ describe('RuntimeImagesModel', () => {
   it('polls with the ETag and keeps the list on 304', async () => {
     const listImages = jest
       .fn()
-      .mockResolvedValueOnce({ images: [img('a', 'A')], invalid: [], etag: '"1"' })
+      .mockResolvedValueOnce({
+        images: [img('a', 'A')],
+        invalid: [],
+        etag: '"1"'
+      })
       .mockResolvedValueOnce(null)
-      .mockResolvedValueOnce({ images: [img('a', 'A'), img('b', 'B')], invalid: [], etag: '"2"' })
+      .mockResolvedValueOnce({
+        images: [img('a', 'A'), img('b', 'B')],
+        invalid: [],
+        etag: '"2"'
+      })
       .mockResolvedValueOnce(null);
-    const model = new RuntimeImagesModel({ api: fakeApi({ listImages }), pollInterval: 0 });
+    const model = new RuntimeImagesModel({
+      api: fakeApi({ listImages }),
+      pollInterval: 0
+    });
     let changes = 0;
     model.changed.connect(() => changes++);
     await model.initialize();
@@ -107,10 +135,17 @@ describe('RuntimeImagesModel', () => {
   it('keeps the list and reports a failed refresh, then recovers', async () => {
     const listImages = jest
       .fn()
-      .mockResolvedValueOnce({ images: [img('a', 'A')], invalid: [], etag: '"1"' })
+      .mockResolvedValueOnce({
+        images: [img('a', 'A')],
+        invalid: [],
+        etag: '"1"'
+      })
       .mockRejectedValueOnce(new APIError(500, 'disk on fire'))
       .mockResolvedValueOnce(null);
-    const model = new RuntimeImagesModel({ api: fakeApi({ listImages }), pollInterval: 0 });
+    const model = new RuntimeImagesModel({
+      api: fakeApi({ listImages }),
+      pollInterval: 0
+    });
     await model.initialize();
     await expect(model.refresh()).rejects.toThrow('disk on fire');
     expect(model.refreshError).toBe('disk on fire');
@@ -121,13 +156,22 @@ describe('RuntimeImagesModel', () => {
 
   it('filters by text (every word, several fields) and by tags (any)', async () => {
     const images = [
-      img('pytorch', 'PyTorch GPU', { tags: ['gpu', 'ml'], description: 'CUDA build' }),
+      img('pytorch', 'PyTorch GPU', {
+        tags: ['gpu', 'ml'],
+        description: 'CUDA build'
+      }),
       img('tf', 'TensorFlow', { tags: ['ml'] }),
-      img('r', 'R notebook', { image_name: 'quay.io/jupyter/r-notebook:python-3.11' }),
+      img('r', 'R notebook', {
+        image_name: 'quay.io/jupyter/r-notebook:python-3.11'
+      }),
       img('pandas', 'Pandas', { description: 'dataframes' })
     ];
     const model = new RuntimeImagesModel({
-      api: fakeApi({ listImages: jest.fn().mockResolvedValue({ images, invalid: [], etag: null }) }),
+      api: fakeApi({
+        listImages: jest
+          .fn()
+          .mockResolvedValue({ images, invalid: [], etag: null })
+      }),
       pollInterval: 0
     });
     await model.initialize();
@@ -159,10 +203,17 @@ describe('RuntimeImagesModel', () => {
 
   it('filters 1,000 images quickly', async () => {
     const images = Array.from({ length: 1000 }, (_, i) =>
-      img(`image-${i}`, `Image ${i}`, { tags: [`t${i % 20}`], description: `number ${i}` })
+      img(`image-${i}`, `Image ${i}`, {
+        tags: [`t${i % 20}`],
+        description: `number ${i}`
+      })
     );
     const model = new RuntimeImagesModel({
-      api: fakeApi({ listImages: jest.fn().mockResolvedValue({ images, invalid: [], etag: null }) }),
+      api: fakeApi({
+        listImages: jest
+          .fn()
+          .mockResolvedValue({ images, invalid: [], etag: null })
+      }),
       pollInterval: 0
     });
     await model.initialize();
@@ -207,10 +258,16 @@ describe('RuntimeImagesModel', () => {
 
   it('creates, replaces with the ETag, duplicates and imports through the API', async () => {
     const api = fakeApi({
-      createImage: jest.fn().mockResolvedValue({ image: img('n', 'N'), etag: '"1"' }),
-      replaceImage: jest.fn().mockResolvedValue({ image: img('n', 'N2'), etag: '"2"' }),
+      createImage: jest
+        .fn()
+        .mockResolvedValue({ image: img('n', 'N'), etag: '"1"' }),
+      replaceImage: jest
+        .fn()
+        .mockResolvedValue({ image: img('n', 'N2'), etag: '"2"' }),
       duplicateImage: jest.fn().mockResolvedValue(img('n_copy', 'N (copy)')),
-      importImages: jest.fn().mockResolvedValue([{ name: 'n', status: 'unchanged' }])
+      importImages: jest
+        .fn()
+        .mockResolvedValue([{ name: 'n', status: 'unchanged' }])
     });
     const model = new RuntimeImagesModel({ api, pollInterval: 0 });
     await model.initialize();
@@ -222,7 +279,10 @@ describe('RuntimeImagesModel', () => {
     expect(await model.importImages({ 'runtime-images': [] }, true)).toEqual([
       { name: 'n', status: 'unchanged' }
     ]);
-    expect(api.importImages).toHaveBeenCalledWith({ 'runtime-images': [] }, true);
+    expect(api.importImages).toHaveBeenCalledWith(
+      { 'runtime-images': [] },
+      true
+    );
     // every write refreshed the list
     expect(api.listImages).toHaveBeenCalledTimes(5);
   });
@@ -230,9 +290,20 @@ describe('RuntimeImagesModel', () => {
   it('drops selected tags that disappeared', async () => {
     const listImages = jest
       .fn()
-      .mockResolvedValueOnce({ images: [img('a', 'A', { tags: ['x'] })], invalid: [], etag: '"1"' })
-      .mockResolvedValueOnce({ images: [img('a', 'A')], invalid: [], etag: '"2"' });
-    const model = new RuntimeImagesModel({ api: fakeApi({ listImages }), pollInterval: 0 });
+      .mockResolvedValueOnce({
+        images: [img('a', 'A', { tags: ['x'] })],
+        invalid: [],
+        etag: '"1"'
+      })
+      .mockResolvedValueOnce({
+        images: [img('a', 'A')],
+        invalid: [],
+        etag: '"2"'
+      });
+    const model = new RuntimeImagesModel({
+      api: fakeApi({ listImages }),
+      pollInterval: 0
+    });
     await model.initialize();
     model.toggleTag('x');
     expect(model.filtered).toHaveLength(1);

@@ -8,7 +8,9 @@ jest.mock('@jupyterlab/coreutils', () => ({
   URLExt: {
     join: (...parts: string[]) =>
       parts
-        .map((part, i) => (i === 0 ? part.replace(/\/+$/, '') : part.replace(/^\/+|\/+$/g, '')))
+        .map((part, i) =>
+          i === 0 ? part.replace(/\/+$/, '') : part.replace(/^\/+|\/+$/g, '')
+        )
         .join('/')
   }
 }));
@@ -31,12 +33,25 @@ jest.mock('@jupyterlab/services', () => {
 
 import { APIError, requestAPI } from '../request';
 
-function response(status: number, body: string, headers: Record<string, string> = {}) {
+function response(
+  status: number,
+  body: string,
+  headers: Record<string, string> = {}
+) {
   return {
     status,
     ok: status >= 200 && status < 300,
-    statusText: { 200: 'OK', 404: 'Not Found', 400: 'Bad Request', 500: 'Internal Server Error' }[status] ?? '',
-    headers: { get: (name: string) => headers[name] ?? headers[name.toLowerCase()] ?? null },
+    statusText:
+      {
+        200: 'OK',
+        404: 'Not Found',
+        400: 'Bad Request',
+        500: 'Internal Server Error'
+      }[status] ?? '',
+    headers: {
+      get: (name: string) =>
+        headers[name] ?? headers[name.toLowerCase()] ?? null
+    },
     text: async () => body
   };
 }
@@ -48,7 +63,11 @@ describe('requestAPI', () => {
 
   it('joins the base URL, the namespace and the endpoint and parses JSON', async () => {
     makeRequest.mockResolvedValue(response(200, '{"x": 1}', { ETag: '"abc"' }));
-    const result = await requestAPI('images?include_invalid=true', { method: 'GET' }, settings);
+    const result = await requestAPI(
+      'images?include_invalid=true',
+      { method: 'GET' },
+      settings
+    );
     expect(makeRequest.mock.calls[0][0]).toBe(
       'http://localhost:8888/a%40b/runtime-images/images?include_invalid=true'
     );
@@ -66,10 +85,16 @@ describe('requestAPI', () => {
 
   it('returns 304 without a body', async () => {
     makeRequest.mockResolvedValue(response(304, ''));
-    const result = await requestAPI('images', { headers: { 'If-None-Match': '"e"' } }, settings);
+    const result = await requestAPI(
+      'images',
+      { headers: { 'If-None-Match': '"e"' } },
+      settings
+    );
     expect(result.status).toBe(304);
     expect(result.data).toBeNull();
-    expect(makeRequest.mock.calls[0][1].headers.get('If-None-Match')).toBe('"e"');
+    expect(makeRequest.mock.calls[0][1].headers.get('If-None-Match')).toBe(
+      '"e"'
+    );
   });
 
   it('returns null data for 204', async () => {
@@ -89,16 +114,24 @@ describe('requestAPI', () => {
         })
       )
     );
-    const error = await requestAPI('images', { method: 'POST', body: '{}' }, settings).catch(e => e);
+    const error = await requestAPI(
+      'images',
+      { method: 'POST', body: '{}' },
+      settings
+    ).catch(e => e);
     expect(error).toBeInstanceOf(APIError);
     expect(error.status).toBe(400);
     expect(error.message).toBe('Invalid runtime image');
     expect(error.reason).toBe('Bad Request');
-    expect(error.errors).toEqual([{ path: 'metadata.image_name', message: 'not a reference' }]);
+    expect(error.errors).toEqual([
+      { path: 'metadata.image_name', message: 'not a reference' }
+    ]);
   });
 
   it('tells a missing route (404 with an HTML page) apart', async () => {
-    makeRequest.mockResolvedValue(response(404, '<html><body>404 : Not Found</body></html>'));
+    makeRequest.mockResolvedValue(
+      response(404, '<html><body>404 : Not Found</body></html>')
+    );
     const error = await requestAPI('schema', {}, settings).catch(e => e);
     expect(error).toBeInstanceOf(APIError);
     expect(error.isNotFound).toBe(true);

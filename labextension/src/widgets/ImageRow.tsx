@@ -158,10 +158,7 @@ export function ImageRow(props: {
           </span>
         ))}
         {md.description && (
-          <span
-            className="jp-RuntimeImages-description"
-            title={md.description}
-          >
+          <span className="jp-RuntimeImages-description" title={md.description}>
             {md.description}
           </span>
         )}

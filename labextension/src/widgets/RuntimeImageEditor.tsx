@@ -161,7 +161,9 @@ function EditorComponent(props: {
       if (error instanceof APIError) {
         let fieldErrors = toErrorSchema(error.errors);
         if (error.status === 409 && !hasErrors(fieldErrors)) {
-          fieldErrors = toErrorSchema([{ path: 'name', message: error.message }]);
+          fieldErrors = toErrorSchema([
+            { path: 'name', message: error.message }
+          ]);
         }
         setErrors(hasErrors(fieldErrors) ? fieldErrors : undefined);
         setMessage(error.message);
