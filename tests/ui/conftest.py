@@ -218,15 +218,19 @@ class ConsoleLog:
     """Browser console errors and uncaught page errors.
 
     Chromium logs every 4xx answer of a fetch as a console error ("Failed to load
-    resource"). The tests provoke exactly two on purpose (a name conflict, 409, and a
-    stale edit, 412), on the runtime-images API: those are kept apart in `expected`;
-    anything else is an error.
+    resource"). The tests provoke exactly three on purpose on the runtime-images API (a
+    field error only the server finds, 400; a name conflict, 409; a stale edit, 412):
+    those are kept apart in `expected`; anything else is an error.
     """
 
     errors: list[str] = field(default_factory=list)
     expected: list[str] = field(default_factory=list)
 
-    EXPECTED_STATUSES = ("status of 409 (Conflict)", "status of 412 (Precondition Failed)")
+    EXPECTED_STATUSES = (
+        "status of 400 (Bad Request)",
+        "status of 409 (Conflict)",
+        "status of 412 (Precondition Failed)",
+    )
 
     def attach(self, page: Any) -> None:
         def on_console(message: Any) -> None:

@@ -106,22 +106,6 @@ export function ImageRow(props: {
         >
           {image.display_name}
         </span>
-        {origin !== 'user' && (
-          <span
-            className={`jp-RuntimeImages-badge jp-RuntimeImages-origin jp-mod-${origin}`}
-            title={
-              origin === 'factory'
-                ? trans.__(
-                    'Factory image: shipped with the installation. Editing it saves your own copy.'
-                  )
-                : trans.__(
-                    'Shared image: installed for all users. Editing it saves your own copy.'
-                  )
-            }
-          >
-            {origin === 'factory' ? trans.__('factory') : trans.__('shared')}
-          </span>
-        )}
         <span className="jp-RuntimeImages-actions">
           <IconButton
             icon={editIcon}
@@ -144,6 +128,22 @@ export function ImageRow(props: {
       </div>
       <ImageReference reference={md.image_name ?? ''} trans={trans} />
       <div className="jp-RuntimeImages-details">
+        {origin !== 'user' && (
+          <span
+            className={`jp-RuntimeImages-badge jp-RuntimeImages-origin jp-mod-${origin}`}
+            title={
+              origin === 'factory'
+                ? trans.__(
+                    'Factory image: shipped with the installation. Editing it saves your own copy.'
+                  )
+                : trans.__(
+                    'Shared image: installed for all users. Editing it saves your own copy.'
+                  )
+            }
+          >
+            {origin === 'factory' ? trans.__('factory') : trans.__('shared')}
+          </span>
+        )}
         {md.pull_policy && (
           <span
             className="jp-RuntimeImages-pullPolicy"
