@@ -102,10 +102,13 @@ def test_create_through_form(page: Any, lab: LabServer) -> None:
     expect(field_error(page, "metadata_image_name")).to_have_count(0)
     field(page, "metadata_pull_policy").select_option("IfNotPresent")
     field(page, "metadata_description").fill("Made by the UI test")
-    # one tag through the array widget
-    tags = editor(page).locator(".field-array:has([id$='-root_metadata_tags-title'])")
-    tags.locator(".jp-ArrayOperationsButton", has_text="Add").click()
-    field(page, "metadata_tags_0").fill("ui-test")
+    # tags: Enter adds one, the button adds another, the chip's button removes it
+    field(page, "metadata_tags").fill("ui-test")
+    field(page, "metadata_tags").press("Enter")
+    field(page, "metadata_tags").fill("temporary")
+    editor(page).locator('button[aria-label="Add tag"]').click()
+    editor(page).locator('button[aria-label="Remove tag temporary"]').click()
+    expect(editor(page).locator(".jp-RuntimeImages-tagsList li")).to_have_count(1)
     editor(page).locator('button[aria-label="Save"]').click()
     expect(editor(page)).to_have_count(0)
 

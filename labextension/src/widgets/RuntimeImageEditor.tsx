@@ -15,6 +15,7 @@ import {
 import { errorMessage, RuntimeImagesModel } from '../model';
 import { APIError } from '../request';
 import { IRuntimeImage, TRANSLATION_DOMAIN } from '../tokens';
+import { createTagsField } from './TagsField';
 
 /** The form validator (the server's schema uses the `image-reference` format;
  * its `pattern` does the actual check). */
@@ -56,7 +57,7 @@ function buildUiSchema(
       },
       pull_policy: { 'ui:title': trans.__('Image Pull Policy') },
       pull_secret: { 'ui:title': trans.__('Image Pull Secret') },
-      tags: { 'ui:title': trans.__('Tags') },
+      tags: { 'ui:title': trans.__('Tags'), 'ui:field': 'runtimeImageTags' },
       description: {
         'ui:title': trans.__('Description'),
         'ui:widget': 'textarea'
@@ -79,6 +80,10 @@ function EditorComponent(props: {
     [model.schema]
   );
   const uiSchema = useMemo(() => buildUiSchema(trans, mode), [trans, mode]);
+  const fields = useMemo(
+    () => ({ runtimeImageTags: createTagsField(trans) }),
+    [trans]
+  );
   const [formData, setFormData] = useState<IFormData>(options.formData);
   const [etag, setEtag] = useState<string | null>(options.etag ?? null);
   const [errors, setErrors] = useState<IErrorSchema | undefined>(undefined);
@@ -212,6 +217,7 @@ function EditorComponent(props: {
         key={formKey}
         schema={schema}
         uiSchema={uiSchema as any}
+        fields={fields}
         formData={formData as any}
         validator={validator as any}
         idPrefix={props.idPrefix}
