@@ -160,6 +160,25 @@ def test_edit(page: Any, lab: LabServer) -> None:
     expect(row(page, NAME).locator(".jp-RuntimeImages-digest")).to_contain_text("@sha256:abab")
 
 
+def test_edit_factory_image_saves_a_user_copy(page: Any, lab: LabServer) -> None:
+    expect = pytest.importorskip("playwright.sync_api").expect
+    factory = row(page, "r")
+    expect(factory).to_have_attribute("data-origin", "factory")
+    expect(factory.locator('button[aria-label="Delete"]')).to_have_count(0)
+    factory.locator('button[aria-label="Edit"]').click()
+    expect(editor(page).locator(".jp-RuntimeImages-note")).to_contain_text("factory")
+    field(page, "metadata_description").fill("my own R")
+    editor(page).locator('button[aria-label="Save"]').click()
+    expect(editor(page)).to_have_count(0)
+    expect(row(page, "r")).to_have_attribute("data-origin", "user")
+    assert json.loads((lab.store / "r.json").read_text())["metadata"]["description"] == "my own R"
+    # Deleting the user copy brings the factory image back.
+    row(page, "r").locator('button[aria-label="Delete"]').click()
+    page.locator(".jp-Dialog button.jp-mod-warn").click()
+    expect(row(page, "r")).to_have_attribute("data-origin", "factory")
+    assert not (lab.store / "r.json").exists()
+
+
 def test_stale_edit_offers_reload(page: Any, lab: LabServer) -> None:
     expect = pytest.importorskip("playwright.sync_api").expect
     row(page, NAME).locator('button[aria-label="Edit"]').click()
