@@ -16,14 +16,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 if TYPE_CHECKING:
     from traitlets.config import Config
 
+    from .inspect import ImageReport
+    from .registry import RegistryClient
     from .store import Entry, RuntimeImageStore
+
+T = TypeVar("T")
 
 SCHEMASPACE_ALIASES = ("runtime-images", "119c9740-d73f-48c6-a97a-599d3acaf41d")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -45,13 +49,25 @@ class CommandError(Exception):
 def load_config() -> Config:
     """The traitlets configuration the Jupyter server would read, from the same files."""
     from jupyter_core.paths import jupyter_config_path
-    from traitlets.config import Application, Config
+    from traitlets.config import Config
+    from traitlets.config.loader import (
+        ConfigFileNotFound,
+        JSONFileConfigLoader,
+        PyFileConfigLoader,
+    )
 
     config = Config()
-    search_path = [*jupyter_config_path(), str(Path.cwd())]
-    for base in ("jupyter_server_config", "jupyter_runtime_images_config"):
-        for loaded in Application._load_config_files(base, path=search_path):
-            config.merge(loaded)
+    # jupyter_config_path() is highest priority first: load in reverse so the user's wins.
+    for directory in reversed([*jupyter_config_path(), str(Path.cwd())]):
+        for base in ("jupyter_server_config", "jupyter_runtime_images_config"):
+            for loader in (
+                PyFileConfigLoader(f"{base}.py", path=directory),
+                JSONFileConfigLoader(f"{base}.json", path=directory),
+            ):
+                try:
+                    config.merge(loader.load_config())
+                except ConfigFileNotFound:
+                    continue
     return config
 
 
@@ -242,6 +258,110 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _stored_image(name: str) -> tuple[RuntimeImageStore, Entry, str]:
+    store = open_store()
+    entry = store.get(name)
+    image = ((entry.document or {}).get("metadata") or {}).get("image_name")
+    return store, entry, str(image)
+
+
+def _run_with_registry(work: Callable[[RegistryClient], Awaitable[T]]) -> T:
+    """Run ``work`` with a RegistryClient configured from the server's config files."""
+    import asyncio
+
+    from .registry import RegistryClient
+
+    async def run() -> T:
+        async with RegistryClient(config=load_config()) as client:
+            return await work(client)
+
+    return asyncio.run(run())
+
+
+def cmd_pin(args: argparse.Namespace) -> int:
+    if args.name:
+        store, entry, image = _stored_image(args.name)
+        pinned = _run_with_registry(lambda client: client.pin(image))
+        # If-Match: an edit made while the registry answered is not overwritten.
+        store.patch(args.name, {"metadata": {"image_name": pinned.familiar()}}, entry.etag)
+        print(f"Runtime image '{args.name}' pinned: {pinned.familiar()}")
+    else:
+        print(_run_with_registry(lambda client: client.pin(args.image)).familiar())
+    return EXIT_OK
+
+
+def _inspect_lines(report: ImageReport) -> list[str]:
+    config = report.config
+    py = report.python
+    lines = [
+        f"Image:         {report.reference}",
+        f"Digest:        {report.digest}",
+        f"Platform:      {report.platform}",
+        f"OS:            {report.os.pretty_name if report.os else 'unknown'}",
+        "Python:        "
+        + (f"{py.path} ({py.version or 'version unknown'})" if py else "none on PATH")
+        + (", pip installed" if report.pip else ", no pip"),
+        f"User:          {config.user or '(root)'}",
+        f"Working dir:   {config.working_dir or '/'}",
+        f"Entrypoint:    {json.dumps(config.entrypoint)}",
+        f"Cmd:           {json.dumps(config.cmd)}",
+        f"Exposed ports: {', '.join(config.exposed_ports) or 'none'}",
+        f"PATH:          {':'.join(config.path)}",
+        (
+            f"Layers:        {report.layers} ({report.compressed_size / 1e6:.1f} MB), "
+            f"{report.files} files"
+        ),
+        "Users:         "
+        + ", ".join(
+            f"{u.name} ({u.uid}:{u.gid})"
+            for u in report.users
+            if u.uid == 0 or 1000 <= u.uid < 65534
+        ),
+        f"Python packages ({len(report.distributions)}):",
+    ]
+    lines += [f"  {d.name} {d.version}" for d in report.distributions]
+    return lines
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from .inspect import inspect_image
+
+    view = _run_with_registry(lambda c: inspect_image(c, args.image, platform=args.platform))
+    if args.json:
+        _print_json(view.report.to_json())
+    else:
+        print("\n".join(_inspect_lines(view.report)))
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Exit 0 when no check fails, 1 when one does, 2 when the image cannot be checked."""
+    from .inspect import ImageInspector, UnknownProfile
+    from .reference import InvalidReferenceError
+    from .registry import RegistryError
+
+    try:
+        image = _stored_image(args.name)[2] if args.name else args.image
+        inspector = ImageInspector(config=load_config())
+        result = _run_with_registry(
+            lambda c: inspector.validate(c, image, args.profile, platform=args.platform)
+        )
+    except (RegistryError, InvalidReferenceError, UnknownProfile) as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        _print_json(result.to_json())
+    else:
+        rows = [[c.profile, c.id, c.result.upper(), c.message] for c in result.checks]
+        print(f"{image} ({result.report.digest})")
+        print(_table(rows, ["Profile", "Check", "Result", "Message"]))
+        failed = len(result.failures)
+        print(
+            f"{failed} check{'s' if failed != 1 else ''} failed." if failed else "No check failed."
+        )
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
 # -- parser --------------------------------------------------------------------------------
 
 
@@ -311,6 +431,35 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Replace runtime images that exist with a different content.",
     )
+    sub = verb(
+        "pin", "Resolve a tag to the digest its registry serves (repo:tag@sha256:…).", cmd_pin
+    )
+    target = sub.add_mutually_exclusive_group(required=True)
+    target.add_argument("image", nargs="?", help="An image reference to pin (printed).")
+    target.add_argument("--name", help="A runtime image whose image_name to pin and store.")
+
+    sub = verb("inspect", "Show an image's OS, Python, packages, users and config.", cmd_inspect)
+    sub.add_argument("image", help="The image reference.")
+    sub.add_argument("--json", action="store_true", help="Print the report as JSON.")
+    sub.add_argument("--platform", help="os/arch[/variant] of a multi-arch image.")
+
+    sub = verb(
+        "validate",
+        "Check an image against requirement profiles. Exit 0: no check failed; 1: a check "
+        "failed; 2: the image could not be checked.",
+        cmd_validate,
+    )
+    target = sub.add_mutually_exclusive_group(required=True)
+    target.add_argument("image", nargs="?", help="The image reference to check.")
+    target.add_argument("--name", help="A runtime image whose image to check.")
+    sub.add_argument(
+        "--profile",
+        action="append",
+        help="elyra, kubeflow, odh-notebook or gateway-kernel (repeatable; default: "
+        "ImageInspector.default_profiles).",
+    )
+    sub.add_argument("--json", action="store_true", help="Print the result as JSON.")
+    sub.add_argument("--platform", help="os/arch[/variant] of a multi-arch image.")
     return parser
 
 
@@ -335,13 +484,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from .errors import RuntimeImagesError, ValidationFailedError
     from .fileio import LockTimeoutError
+    from .reference import InvalidReferenceError
+    from .registry import RegistryError
 
     try:
         status: int = args.handler(args)
     except ValidationFailedError as error:
         lines = "\n".join(f"  {e.path or '(document)'}: {e.message}" for e in error.errors)
         _fail(f"{error}\n{lines}" if lines else str(error))
-    except (CommandError, RuntimeImagesError, LockTimeoutError) as error:
+    except (
+        CommandError,
+        RuntimeImagesError,
+        LockTimeoutError,
+        RegistryError,
+        InvalidReferenceError,
+    ) as error:
         _fail(str(error))
     except OSError as error:
         _fail(f"{error.strerror}: {error.filename}")

@@ -9,6 +9,7 @@ registry client and the CLI share one definition of what an image name is.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 __all__ = [
@@ -16,7 +17,10 @@ __all__ = [
     "DEFAULT_TAG",
     "InvalidReferenceError",
     "Reference",
+    "normalise_mirrors",
     "parse",
+    "rewrite_for_mirror",
+    "unpinned_warning",
 ]
 
 DEFAULT_DOMAIN = "docker.io"
@@ -103,6 +107,9 @@ class Reference:
 
     def with_digest(self, digest: str) -> Reference:
         return replace(self, digest=_check_digest(digest))
+
+    def without_digest(self) -> Reference:
+        return replace(self, digest=None)
 
     def with_tag(self, tag: str | None) -> Reference:
         if tag is not None:
@@ -228,3 +235,84 @@ def _lower_repository(value: str, repo_length: int) -> str:
     if sep and ("." in first or ":" in first or first == "localhost"):
         return first + "/" + rest.lower() + value[repo_length:]
     return repo.lower() + value[repo_length:]
+
+
+def _split_prefix(value: str, what: str) -> tuple[str, str]:
+    """Split ``host[:port][/path]`` for mirror rules; the host must look like a registry."""
+    first, _, rest = value.strip("/").partition("/")
+    if first == LEGACY_DEFAULT_DOMAIN:
+        first = DEFAULT_DOMAIN
+    if not (first == "localhost" or "." in first or ":" in first):
+        raise InvalidReferenceError(
+            f"{what} {value!r} must start with a registry host such as docker.io, "
+            "quay.io or mirror.local:5000"
+        )
+    check = f"{first}/{rest}" if rest else f"{first}/x"
+    if not _ANCHORED_NAME_RE.match(check):
+        raise InvalidReferenceError(f"{what} {value!r} is not a valid registry[/path] prefix")
+    return first, rest
+
+
+def normalise_mirrors(mirrors: Mapping[str, str]) -> dict[str, str]:
+    """Validate mirror rules ``{"docker.io": "mirror.local:5000/dockerhub"}`` and normalise keys.
+
+    Keys are registry hosts or repository prefixes (``quay.io/org``); values are where those
+    repositories are served on an air-gapped site. Raises :class:`InvalidReferenceError`
+    naming the bad rule.
+    """
+    rules: dict[str, str] = {}
+    for prefix, target in mirrors.items():
+        p_host, p_path = _split_prefix(prefix, "mirror prefix")
+        t_host, t_path = _split_prefix(target, f"mirror target for {prefix!r}")
+        rules["/".join(x for x in (p_host, p_path) if x)] = "/".join(
+            x for x in (t_host, t_path) if x
+        )
+    return rules
+
+
+def rewrite_for_mirror(ref: Reference, mirrors: Mapping[str, str]) -> Reference:
+    """Where to fetch ``ref`` from on a site with registry mirrors (longest prefix wins).
+
+    ``docker.io/library/ubuntu:22.04`` with ``{"docker.io": "mirror.local:5000/dockerhub"}``
+    becomes ``mirror.local:5000/dockerhub/library/ubuntu:22.04``; tag and digest are kept.
+    Prefixes match whole path components only (``quay.io/org`` does not match
+    ``quay.io/organisation``). Rules should come from :func:`normalise_mirrors`.
+    """
+    repository = ref.repository
+    best: str | None = None
+    for prefix in mirrors:
+        if (repository == prefix or repository.startswith(prefix + "/")) and (
+            best is None or len(prefix) > len(best)
+        ):
+            best = prefix
+    if best is None:
+        return ref
+    rewritten = mirrors[best] + repository[len(best) :]
+    domain, _, path = rewritten.partition("/")
+    if not path or not _ANCHORED_NAME_RE.match(rewritten):
+        raise InvalidReferenceError(
+            f"mirror rule {best!r} -> {mirrors[best]!r} turns {repository!r} into "
+            f"the invalid repository {rewritten!r}"
+        )
+    if len(path) > NAME_TOTAL_LENGTH_MAX:
+        raise InvalidReferenceError(
+            f"mirror rule {best!r} makes the repository name of {repository!r} longer than "
+            f"{NAME_TOTAL_LENGTH_MAX} characters"
+        )
+    return replace(ref, domain=domain, path=path)
+
+
+def unpinned_warning(ref: Reference | str) -> str | None:
+    """A warning for a reference that can change under its users, or ``None`` when pinned.
+
+    A reference with no digest and either no tag or ``latest`` follows whatever the registry
+    serves today; notebooks and pipeline runs stop being reproducible.
+    """
+    parsed = parse(ref) if isinstance(ref, str) else ref
+    if not parsed.is_floating:
+        return None
+    what = "has no tag" if parsed.tag is None else "uses the 'latest' tag"
+    return (
+        f"{parsed.familiar()} {what} and no digest, so it can change at any time; "
+        "pin it to a digest (pin) or use a version tag for reproducible runs"
+    )

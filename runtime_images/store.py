@@ -281,9 +281,10 @@ class RuntimeImageStore(LoggingConfigurable):
     def listing(self) -> Listing:
         """The merged store. Unchanged files (same mtime, size and inode) are not re-read."""
         with self._index_lock:
+            index = self._index
             present: set[tuple[int, str]] = set()
             visible: dict[str, Entry] = {}
-            for index, layer in enumerate(self.layers):
+            for position, layer in enumerate(self.layers):
                 try:
                     scan = os.scandir(layer.directory)
                 except (FileNotFoundError, NotADirectoryError, PermissionError):
@@ -291,18 +292,22 @@ class RuntimeImageStore(LoggingConfigurable):
                 with scan:
                     for dir_entry in scan:
                         file_name = dir_entry.name
-                        if not file_name.endswith(".json") or file_name.startswith("."):
+                        if not file_name.endswith(".json") or file_name[0] == ".":
                             continue
                         try:
                             st = dir_entry.stat()
                         except FileNotFoundError:
                             continue
-                        name = file_name[:-5]
-                        present.add((index, name))
-                        entry = self._cached_entry(index, layer, name, st)
-                        visible.setdefault(name, entry)
-            for key in self._index.keys() - present:
-                del self._index[key]
+                        key = (position, file_name[:-5])
+                        present.add(key)
+                        entry = index.get(key)
+                        # The hot path: most files are unchanged and need no function call.
+                        if entry is None or entry.stamp != (st.st_mtime_ns, st.st_size, st.st_ino):
+                            entry = self._cached_entry(position, layer, key[1], st)
+                        if key[1] not in visible:
+                            visible[key[1]] = entry
+            for key in index.keys() - present:
+                del index[key]
                 self._listing = None
             if self._listing is None:
                 self._generation += 1
@@ -389,6 +394,21 @@ class RuntimeImageStore(LoggingConfigurable):
                 "reload it and apply your change again."
             )
 
+    def remove_stale_temp_files(self) -> int:
+        """Delete temporary files left by writers that were killed mid-write.
+
+        Writers create them only while holding the lock, so any found under it are stale.
+        """
+        directory = self.user_layer.directory
+        if not directory.is_dir():
+            return 0
+        removed = 0
+        with self._lock():
+            for path in directory.glob(".*.json.*.tmp"):
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
     def create(self, body: object) -> Entry:
         """Create an instance; ``name`` is derived from ``display_name`` when absent."""
         name = body.get("name") if isinstance(body, Mapping) else None
@@ -421,14 +441,13 @@ class RuntimeImageStore(LoggingConfigurable):
         self._check_same_name(name, patch)
         with self._lock():
             entry = self.get_entry(name)
-            self._check_if_match(entry, if_match)
             if entry.document is None:
                 raise ConflictError(
                     f"The file of {name!r} is not a JSON object and cannot be patched; "
                     "replace it with PUT or delete it."
                 )
-            current = {key: entry.document[key] for key in entry.document}
-            document = self._prepare(merge_patch(current, dict(patch)))
+            document = self._prepare(merge_patch(entry.document, dict(patch)))
+            self._check_if_match(entry, if_match)
             return self._write(name, document)
 
     def delete(self, name: str, if_match: str | None = None) -> Entry | None:

@@ -47,8 +47,7 @@ def load_schema(name: str = SCHEMA_NAME) -> dict[str, Any]:
     return schema
 
 
-@cache
-def _validator() -> Any:
+def _format_checker() -> Any:
     import jsonschema
 
     checker = jsonschema.FormatChecker(formats=())
@@ -59,7 +58,15 @@ def _validator() -> Any:
             reference.parse(value)
         return True
 
-    return jsonschema.Draft7Validator(load_schema(), format_checker=checker)
+    return checker
+
+
+@cache
+def compiled_validator(name: str = SCHEMA_NAME) -> Any:
+    """A jsonschema validator for a shipped schema, with the ``image-reference`` format."""
+    import jsonschema
+
+    return jsonschema.Draft7Validator(load_schema(name), format_checker=_format_checker())
 
 
 _FRIENDLY_PATTERN_MESSAGES = {
@@ -69,6 +76,9 @@ _FRIENDLY_PATTERN_MESSAGES = {
     "metadata.pull_secret": "must be a Kubernetes secret name (DNS-1123 subdomain): "
     "lower-case letters, digits, '-' and '.', starting and ending with a letter or digit",
     "metadata.tags": "tags must not be blank or start or end with spaces",
+    "metadata.name": "must be a DNS-1123 label starting with a letter: lower-case letters, "
+    "digits and '-', at most 63 characters",
+    "spec.imagePullSecret.name": "must be a Kubernetes secret name (DNS-1123 subdomain)",
 }
 
 
@@ -93,6 +103,10 @@ def _message_of(error: Any, path: str) -> str:
         return f"must be one of: {options}"
     if validator == "const":
         return f"must be {error.validator_value!r}"
+    if validator == "additionalProperties":
+        return str(error.message).replace("Additional properties are not allowed", "unknown field")
+    if validator == "minItems" and error.validator_value == 1:
+        return "must not be empty"
     if validator == "uniqueItems":
         return "must not contain duplicates"
     if validator == "minLength" and error.validator_value == 1:
@@ -105,15 +119,19 @@ def _message_of(error: Any, path: str) -> str:
 
 
 def schema_errors(document: object) -> list[FieldError]:
-    """Every problem jsonschema finds in ``document``, each naming its field."""
+    """Every problem the runtime-image schema finds in ``document``, each naming its field."""
+    return json_schema_errors(compiled_validator(SCHEMA_NAME), document)
+
+
+def json_schema_errors(validator: Any, document: object) -> list[FieldError]:
+    """Every problem ``validator`` finds in ``document``, each naming its field."""
     found: list[tuple[str, str, str]] = []  # (path, keyword, message)
-    for error in _validator().iter_errors(document):
+    for error in validator.iter_errors(document):
         path = _path_of(error)
         if error.validator == "required":
             missing = error.message.split("'")[1] if "'" in error.message else ""
             path = f"{path}.{missing}" if path and missing else (missing or path)
         found.append((path, str(error.validator), _message_of(error, path)))
-    # The reference grammar explains a bad image name better than the bare pattern does.
     # An empty or badly formatted value also fails its format and pattern: say it once,
     # with the most specific message.
     precedence = ("minLength", "format", "pattern")

@@ -16,7 +16,7 @@ VENV="${VENV:-$here/.venv}"
 PY="$VENV/bin/python"
 
 # Debian packages the test-suite uses (real registries, image tools, a browser).
-APT_PACKAGES=(git chromium fonts-dejavu-core)
+APT_PACKAGES=(git docker-registry skopeo umoci busybox-static apache2-utils chromium fonts-dejavu-core)
 
 install_debian_packages() {
   local missing=()

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from .builds import (
+    BuildCancelHandler,
+    BuildCollectionHandler,
+    BuildHandler,
+    BuildLogHandler,
+    BuildRetryHandler,
+)
 from .images import (
     DuplicateHandler,
     ExportHandler,
@@ -12,6 +19,7 @@ from .images import (
     ImportHandler,
 )
 from .meta import OpenAPIHandler, SchemaHandler
+from .registry import PinHandler
 
 _NAME = r"(?P<name>[^/]+)"
 
@@ -19,6 +27,12 @@ ROUTES: list[tuple[str, type[Any]]] = [
     (r"/runtime-images/images", ImageCollectionHandler),
     (rf"/runtime-images/images/{_NAME}", ImageHandler),
     (rf"/runtime-images/images/{_NAME}/duplicate", DuplicateHandler),
+    (rf"/runtime-images/images/{_NAME}/pin", PinHandler),
+    (r"/runtime-images/builds", BuildCollectionHandler),
+    (rf"/runtime-images/builds/{_NAME}", BuildHandler),
+    (rf"/runtime-images/builds/{_NAME}/log", BuildLogHandler),
+    (rf"/runtime-images/builds/{_NAME}/cancel", BuildCancelHandler),
+    (rf"/runtime-images/builds/{_NAME}/retry", BuildRetryHandler),
     (r"/runtime-images/export", ExportHandler),
     (r"/runtime-images/import", ImportHandler),
     (r"/runtime-images/schema", SchemaHandler),

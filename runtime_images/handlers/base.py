@@ -8,9 +8,10 @@ problem, never a 500.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.client import responses
 from typing import Any, TypeVar
 
@@ -63,6 +64,15 @@ def _http_error(error: Exception) -> web.HTTPError:
     raise error
 
 
+@contextlib.contextmanager
+def domain_errors() -> Iterator[None]:
+    """Map the core's domain errors raised in the block to HTTP errors."""
+    try:
+        yield
+    except (RuntimeImagesError, LockTimeoutError, OSError) as error:
+        raise _http_error(error) from error
+
+
 class RuntimeImagesHandler(APIHandler):
     """Base of every route under ``/runtime-images/``."""
 
@@ -79,10 +89,8 @@ class RuntimeImagesHandler(APIHandler):
 
     async def call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run blocking core work off the event loop and map its errors to HTTP."""
-        try:
+        with domain_errors():
             return await asyncio.to_thread(function, *args, **kwargs)
-        except (RuntimeImagesError, LockTimeoutError, OSError) as error:
-            raise _http_error(error) from error
 
     def json_body(self, limit: int | None = None) -> Any:
         """The request body as JSON; 400 when it is not, 413 when it is too large."""
@@ -99,14 +107,12 @@ class RuntimeImagesHandler(APIHandler):
             raise web.HTTPError(400, message.replace("%", "%%")) from None
 
     def bool_argument(self, name: str, default: bool = False) -> bool:
+        """A ``true``/``false`` query argument (anything else is a 400 naming it)."""
         value = self.get_query_argument(name, None)
-        if value is None or value == "":
+        if value is None:
             return default
-        lowered = value.lower()
-        if lowered in ("true", "1", "yes"):
-            return True
-        if lowered in ("false", "0", "no"):
-            return False
+        if value in ("true", "false"):
+            return value == "true"
         raise FieldErrorsHTTPError(
             400,
             f"The query argument {name!r} must be true or false.",
@@ -118,6 +124,15 @@ class RuntimeImagesHandler(APIHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(payload, ensure_ascii=False))
 
+    @classmethod
+    def allowed_methods(cls) -> list[str]:
+        """The HTTP methods this route implements (for the ``Allow`` header of a 405)."""
+        return [
+            method
+            for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+            if getattr(cls, method.lower()) is not getattr(web.RequestHandler, method.lower())
+        ]
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """JSON ``{message, reason}`` as jupyter_server writes it, plus ``errors`` per field."""
         exc_info = kwargs.get("exc_info")
@@ -125,12 +140,17 @@ class RuntimeImagesHandler(APIHandler):
         if not isinstance(error, web.HTTPError):
             super().write_error(status_code, **kwargs)
             return
+        if status_code == 405:
+            self.set_header("Allow", ", ".join(self.allowed_methods()))
         reply: dict[str, Any] = {
             "message": (error.log_message or "").replace("%%", "%") or responses.get(status_code),
             "reason": error.reason or responses.get(status_code, "Unknown"),
         }
         if isinstance(error, FieldErrorsHTTPError):
             reply["errors"] = [e.to_json() for e in error.errors]
+        code = getattr(error, "code", None)
+        if isinstance(code, str):
+            reply["code"] = code
         self.finish(json.dumps(reply, ensure_ascii=False))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import url_escape, url_path_join
 from tornado import web
@@ -26,20 +28,29 @@ class ImagesMixin(RuntimeImagesHandler):
 class ImageCollectionHandler(ImagesMixin):
     """``GET`` lists the images; ``POST`` creates one."""
 
+    # The serialized list of the last listing version: polling clients and repeated
+    # requests on an unchanged store skip re-encoding thousands of instances.
+    _cached_body: tuple[str, bytes] | None = None
+
     @web.authenticated
     @authorized
     async def get(self) -> None:
         include_invalid = self.bool_argument("include_invalid")
         listing = await self.call(self.store.listing)
-        self.set_header("ETag", f'"{listing.version}{"-all" if include_invalid else ""}"')
+        version = f"{listing.version}{'-all' if include_invalid else ''}"
+        self.set_header("ETag", f'"{version}"')
         if self.check_etag_header():
             self.set_status(304)
             self.finish()
             return
-        payload: dict[str, object] = {"runtime-images": [e.to_api() for e in listing.instances]}
-        if include_invalid:
-            payload["invalid"] = [e.to_invalid_api() for e in listing.invalid]
-        self.write_json(payload)
+        cached = ImageCollectionHandler._cached_body
+        if cached is None or cached[0] != version:
+            payload: dict[str, object] = {"runtime-images": [e.to_api() for e in listing.instances]}
+            if include_invalid:
+                payload["invalid"] = [e.to_invalid_api() for e in listing.invalid]
+            cached = (version, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+            ImageCollectionHandler._cached_body = cached
+        self.finish(cached[1])
 
     @web.authenticated
     @authorized
@@ -117,7 +128,7 @@ class ImportHandler(RuntimeImagesHandler):
     async def post(self) -> None:
         overwrite = self.bool_argument("overwrite")
         body = self.json_body(limit=int(self.settings.get("runtime_images_max_import_bytes", 0)))
-        items = body.get("runtime-images") if isinstance(body, dict) else body
+        items = body.get("runtime-images") if isinstance(body, dict) else None
         if not isinstance(items, list):
             raise web.HTTPError(
                 400, 'The body must be {"runtime-images": [...]} as written by export.'

@@ -1,0 +1,372 @@
+"""The embedded build controller: reconciles CustomNBImage resources inside the server.
+
+It is what Meteor's operator is for a cluster, without one: resources persisted in a
+directory (:class:`~.store.BuildStore`) are driven ``Pending → Building → Ready | Failed``
+by asyncio tasks (at most ``concurrency`` at once), every state change is saved and
+emitted as an event, and on start the resources left ``Pending`` or ``Building`` by a
+stopped or killed server are resumed. Unlike the operator, every outcome — success
+included — is marked explicitly by a condition (its defects M1, M5, M7, M9).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import os
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from traitlets import Float, Integer, List, Unicode, default
+from traitlets.config import LoggingConfigurable
+
+from ..errors import ConflictError, NotFoundError
+from . import model
+from .store import BuildStore
+
+Emit = Callable[[dict[str, Any]], None]
+
+
+class BuildFailure(Exception):
+    """A build step failed for a reason a person can act on (a condition reason)."""
+
+    def __init__(self, reason: str, message: str, condition: str = model.READY_CONDITION) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.condition = condition
+
+
+class Engine(Protocol):
+    """Runs one build type to completion, reporting through the :class:`BuildContext`."""
+
+    name: str
+
+    async def run(self, build: BuildContext) -> None: ...
+
+
+class BuildContext:
+    """One running build: its resource, and the ways an engine reports progress."""
+
+    PROGRESS_INTERVAL = 0.5
+
+    def __init__(self, controller: BuildController, resource: dict[str, Any]) -> None:
+        self.controller = controller
+        self.resource = resource
+        self._last_progress = 0.0
+
+    @property
+    def name(self) -> str:
+        return str(self.resource["metadata"]["name"])
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        spec: dict[str, Any] = self.resource["spec"]
+        return spec
+
+    @property
+    def status(self) -> dict[str, Any]:
+        status: dict[str, Any] = self.resource.setdefault("status", {})
+        return status
+
+    async def condition(self, type_: str, status: str, reason: str, message: str) -> None:
+        model.set_condition(self.resource, type_, status, reason, message)
+        self.log(f"{type_}={status} {reason}: {message}")
+        await self.save()
+
+    async def step(self, type_: str, message: str) -> None:
+        """Start a step: its condition is Unknown (in progress) until it ends."""
+        self.status["phase"] = model.BUILDING
+        await self.condition(type_, "Unknown", "InProgress", message)
+
+    async def update(self, **fields: Any) -> None:
+        self.status.update(fields)
+        await self.save()
+
+    def progress(
+        self, bytes_done: int, bytes_total: int, steps_done: int, steps_total: int
+    ) -> None:
+        """Record progress; saved and emitted at most twice a second (and at the end)."""
+        self.status["progress"] = {
+            "bytesDone": bytes_done,
+            "bytesTotal": bytes_total,
+            "stepsDone": steps_done,
+            "stepsTotal": steps_total,
+        }
+        now = time.monotonic()
+        if bytes_done >= bytes_total or now - self._last_progress >= self.PROGRESS_INTERVAL:
+            self._last_progress = now
+            self.controller.schedule_save(self)
+
+    def log(self, line: str) -> None:
+        self.controller.builds.append_log(self.name, f"{model.now()} {line}")
+
+    async def save(self) -> None:
+        await self.controller.save(self.resource)
+
+
+class BuildController(LoggingConfigurable):
+    """Runs CustomNBImage builds inside the Jupyter server (the embedded engine)."""
+
+    builds_dir = Unicode(
+        help="""Directory of CustomNBImage resources and build logs. Defaults to
+        <jupyter_data_dir()>/runtime-images/builds."""
+    ).tag(config=True)
+
+    concurrency = Integer(2, help="How many builds run at the same time.").tag(config=True)
+
+    poll_interval = Float(
+        2.0,
+        help="""Seconds between checks of the builds directory for resources submitted by
+        the CLI or another process.""",
+    ).tag(config=True)
+
+    default_profiles = List(
+        Unicode(),
+        default_value=None,
+        allow_none=True,
+        help="""Requirement profiles an import is validated against when its spec names
+        none; when unset, those of ImageInspector.default_profiles.""",
+    ).tag(config=True)
+
+    @default("builds_dir")
+    def _default_builds_dir(self) -> str:
+        from jupyter_core.paths import jupyter_data_dir
+
+        return os.path.join(jupyter_data_dir(), "runtime-images", "builds")
+
+    def __init__(self, engines: Mapping[str, Engine], emit: Emit | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.builds = BuildStore(Path(self.builds_dir))
+        self.engines = dict(engines)
+        self.emit = emit
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._cancel_requested: set[str] = set()
+        self._semaphore: asyncio.Semaphore | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._pending_saves: dict[str, asyncio.Task[None]] = {}
+        self._known: dict[str, tuple[int, int]] = {}
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Resume every build left Pending or Building, then watch for new ones."""
+        self._semaphore = asyncio.Semaphore(self.concurrency)
+        for resource in await asyncio.to_thread(self.builds.list):
+            if model.phase_of(resource) in model.ACTIVE_PHASES:
+                self._schedule(resource["metadata"]["name"], resumed=True)
+        self._known = await asyncio.to_thread(self.builds.stamps)
+        self._poller = asyncio.create_task(self._poll())
+
+    async def stop(self) -> None:
+        """Stop watching and stop running builds; they stay Building and resume later."""
+        tasks = [t for t in [self._poller, *self._tasks.values()] if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_interval)
+            try:
+                await self.sync()
+            except Exception:  # keep watching whatever one scan met
+                self.log.exception("runtime-images: scanning %s failed", self.builds.directory)
+
+    async def sync(self) -> None:
+        """Pick up resources written by another process; forget deleted ones."""
+        stamps = await asyncio.to_thread(self.builds.stamps)
+        for name, stamp in stamps.items():
+            if self._known.get(name) != stamp and name not in self._tasks:
+                with contextlib.suppress(NotFoundError):
+                    resource = await asyncio.to_thread(self.builds.get, name)
+                    if model.phase_of(resource) in model.ACTIVE_PHASES:
+                        self._schedule(name)
+        for name in set(self._tasks) - set(stamps):
+            self._cancel_requested.add(name)
+            self._tasks[name].cancel()
+        self._known = stamps
+
+    # -- operations ----------------------------------------------------------------------
+
+    def list(self) -> list[dict[str, Any]]:
+        return self.builds.list()
+
+    def get(self, name: str) -> dict[str, Any]:
+        return self.builds.get(name)
+
+    def read_log(self, name: str) -> str:
+        return self.builds.read_log(name)
+
+    async def submit(self, document: object, engine: str | None = None) -> dict[str, Any]:
+        """Validate and persist a new resource as Pending, and start it when a slot frees."""
+        resource = model.normalize(document)
+        engine_name = engine or "embedded"
+        if engine_name not in self.engines:
+            raise ConflictError(f"No build engine named {engine_name!r} is configured.")
+        resource["status"] = {"phase": model.PENDING, "engine": engine_name}
+        model.set_condition(
+            resource, model.READY_CONDITION, "Unknown", "Pending", "Waiting for a free build slot."
+        )
+        await asyncio.to_thread(self.builds.create, resource)
+        self._emit(resource)
+        self._schedule(resource["metadata"]["name"])
+        return resource
+
+    async def cancel(self, name: str) -> dict[str, Any]:
+        """Cancel a Pending or Building build: it ends Failed with reason Cancelled."""
+        resource = await asyncio.to_thread(self.builds.get, name)
+        if model.phase_of(resource) not in model.ACTIVE_PHASES:
+            raise ConflictError(f"The build {name!r} has already ended; nothing to cancel.")
+        task = self._tasks.get(name)
+        if task is not None:
+            self._cancel_requested.add(name)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            return await asyncio.to_thread(self.builds.get, name)
+        await self._mark_cancelled(resource)
+        return resource
+
+    async def delete(self, name: str) -> None:
+        """Cancel the build if it runs, then remove it and its log."""
+        task = self._tasks.get(name)
+        if task is not None:
+            self._cancel_requested.add(name)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await asyncio.to_thread(self.builds.delete, name)
+        self._known.pop(name, None)
+        if self.emit is not None:
+            self.emit({"name": name, "phase": "Deleted"})
+
+    async def retry(self, name: str) -> dict[str, Any]:
+        """Run an ended build again from the start (a new generation)."""
+        resource = await asyncio.to_thread(self.builds.get, name)
+        if model.phase_of(resource) in model.ACTIVE_PHASES:
+            raise ConflictError(f"The build {name!r} is still running.")
+        resource["metadata"]["generation"] = int(resource["metadata"].get("generation", 1)) + 1
+        engine = (resource.get("status") or {}).get("engine", "embedded")
+        resource["status"] = {"phase": model.PENDING, "engine": engine}
+        model.set_condition(
+            resource,
+            model.READY_CONDITION,
+            "Unknown",
+            "Pending",
+            "Retrying: waiting for a free build slot.",
+        )
+        await self.save(resource)
+        self._schedule(name)
+        return resource
+
+    # -- running -------------------------------------------------------------------------
+
+    def _schedule(self, name: str, resumed: bool = False) -> None:
+        if name in self._tasks:
+            return
+        task = asyncio.create_task(self._run(name, resumed))
+        self._tasks[name] = task
+        task.add_done_callback(lambda _: self._tasks.pop(name, None))
+
+    async def _run(self, name: str, resumed: bool) -> None:
+        assert self._semaphore is not None
+        try:
+            async with self._semaphore:
+                resource = await asyncio.to_thread(self.builds.get, name)
+                if model.phase_of(resource) not in model.ACTIVE_PHASES:
+                    return
+                build = BuildContext(self, resource)
+                if resumed:
+                    build.log("Resumed after the server restarted.")
+                engine = self.engines.get(resource["status"].get("engine", "embedded"))
+                try:
+                    if engine is None:
+                        raise BuildFailure(
+                            model.BUILD_FAILED, "Its build engine is not configured."
+                        )
+                    build.status["phase"] = model.BUILDING
+                    build.status["observedGeneration"] = resource["metadata"].get("generation", 1)
+                    await engine.run(build)
+                except BuildFailure as failure:
+                    await self._fail(build, failure)
+                except asyncio.CancelledError:
+                    if name in self._cancel_requested:
+                        await self._mark_cancelled(build.resource)
+                        return
+                    raise
+                except Exception as error:  # an engine bug must not leave it Building
+                    self.log.exception("runtime-images: build %s failed", name)
+                    await self._fail(
+                        build,
+                        BuildFailure(
+                            model.BUILD_FAILED, f"Unexpected error: {type(error).__name__}: {error}"
+                        ),
+                    )
+        except asyncio.CancelledError:
+            if name in self._cancel_requested:
+                with contextlib.suppress(NotFoundError):
+                    await self._mark_cancelled(await asyncio.to_thread(self.builds.get, name))
+                return
+            raise
+        finally:
+            self._cancel_requested.discard(name)
+
+    async def _fail(self, build: BuildContext, failure: BuildFailure) -> None:
+        build.status["phase"] = model.FAILED
+        if failure.condition != model.READY_CONDITION:
+            model.set_condition(
+                build.resource, failure.condition, "False", failure.reason, failure.message
+            )
+        await build.condition(model.READY_CONDITION, "False", failure.reason, failure.message)
+
+    async def _mark_cancelled(self, resource: dict[str, Any]) -> None:
+        resource.setdefault("status", {})["phase"] = model.FAILED
+        model.set_condition(
+            resource, model.READY_CONDITION, "False", model.CANCELLED, "The build was cancelled."
+        )
+        with contextlib.suppress(NotFoundError):
+            self.builds.append_log(resource["metadata"]["name"], f"{model.now()} Cancelled.")
+        await self.save(resource)
+
+    # -- persistence and events ----------------------------------------------------------
+
+    async def save(self, resource: dict[str, Any]) -> None:
+        snapshot = copy.deepcopy(resource)
+        name = snapshot["metadata"]["name"]
+        if not (self.builds.directory / f"{name}.json").exists():
+            raise NotFoundError(f"No build named {name!r}.")  # deleted meanwhile: stop
+        await asyncio.to_thread(self.builds.save, snapshot)
+        self._emit(snapshot)
+
+    def schedule_save(self, build: BuildContext) -> None:
+        """Save from a synchronous progress callback, coalescing bursts."""
+        name = build.name
+        running = self._pending_saves.get(name)
+        if running is not None and not running.done():
+            return
+        self._pending_saves[name] = asyncio.get_running_loop().create_task(build.save())
+
+    def _emit(self, resource: Mapping[str, Any]) -> None:
+        if self.emit is None:
+            return
+        status = resource.get("status") or {}
+        latest = model.latest_condition(resource) or {}
+        event: dict[str, Any] = {
+            "name": resource["metadata"]["name"],
+            "phase": status.get("phase", model.PENDING),
+            "reason": latest.get("reason", ""),
+            "message": latest.get("message", ""),
+            "engine": status.get("engine", "embedded"),
+        }
+        if "progress" in status:
+            event["progress"] = status["progress"]
+        try:
+            self.emit(event)
+        except Exception:
+            self.log.exception("runtime-images: emitting the build event failed")

@@ -1,0 +1,222 @@
+"""The CustomNBImage resource: validation, aliases and its status (phase and conditions).
+
+It follows Meteor's CRD (``meteor.zone/v1alpha1``) with the seed's field names
+(``builderImage``, ``repositoryUrl``) and accepts the operator's (``baseImage``,
+``repository``) as aliases. Unlike the operator's webhook, every field is checked, with
+errors naming the field (the operator never validated ``fromImage`` or ``repository``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from functools import cache
+from typing import Any
+
+from ..errors import ValidationFailedError
+from ..validation import FieldError, json_schema_errors
+
+API_VERSION = "meteor.zone/v1alpha1"
+KIND = "CustomNBImage"
+ANNOTATION_NAME = "opendatahub.io/notebook-image-name"
+ANNOTATION_DESC = "opendatahub.io/notebook-image-desc"
+ANNOTATION_CREATOR = "opendatahub.io/notebook-image-creator"
+
+IMAGE_IMPORT, PACKAGE_LIST, GIT_REPOSITORY = "ImageImport", "PackageList", "GitRepository"
+PENDING, BUILDING, READY, FAILED = "Pending", "Building", "Ready", "Failed"
+ACTIVE_PHASES = (PENDING, BUILDING)
+
+# Condition types (steps) and the reasons a failure can have.
+IMPORTING, VALIDATING, BUILDING_STEP, PUSHING, READY_CONDITION = (
+    "Importing",
+    "Validating",
+    "Building",
+    "Pushing",
+    "Ready",
+)
+AUTH_REQUIRED = "AuthRequired"
+IMAGE_NOT_FOUND = "ImageNotFound"
+REGISTRY_UNAVAILABLE = "RegistryUnavailable"
+REQUIREMENTS_NOT_MET = "RequirementsNotMet"
+BUILD_FAILED = "BuildFailed"
+DIGEST_MISMATCH = "DigestMismatch"
+CANCELLED = "Cancelled"
+
+_ALIASES = {"baseImage": "builderImage", "repository": "repositoryUrl"}
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@cache
+def _schema_errors_of() -> Any:
+    from ..validation import compiled_validator
+
+    return compiled_validator("custom-nb-image")
+
+
+def _errors(document: object) -> list[FieldError]:
+    return json_schema_errors(_schema_errors_of(), document)
+
+
+def normalize(document: object) -> dict[str, Any]:
+    """Validate a submitted resource and return it with aliases resolved.
+
+    ``status`` in the input is ignored (it is the controller's); ``generation`` starts at 1.
+    """
+    if not isinstance(document, Mapping):
+        raise ValidationFailedError([FieldError("", "the resource must be a JSON or YAML object")])
+    resource = copy.deepcopy(dict(document))
+    resource.pop("status", None)
+    errors = _errors(resource)
+    spec = resource.get("spec")
+    if isinstance(spec, dict):
+        for alias, canonical in _ALIASES.items():
+            if alias in spec:
+                if canonical in spec and spec[canonical] != spec[alias]:
+                    errors.append(
+                        FieldError(f"spec.{alias}", f"is an alias of {canonical}; give only one")
+                    )
+                spec.setdefault(canonical, spec.pop(alias))
+        errors.extend(_build_type_errors(spec))
+    if errors:
+        raise ValidationFailedError(
+            sorted(set(errors), key=lambda e: (e.path, e.message)), _summary(errors)
+        )
+    metadata = resource["metadata"]
+    metadata.setdefault("generation", 1)
+    metadata.setdefault("creationTimestamp", now())
+    return resource
+
+
+def _summary(errors: list[FieldError]) -> str:
+    listed = "; ".join(str(e) for e in errors[:5])
+    return f"Invalid CustomNBImage: {listed}"
+
+
+def _build_type_errors(spec: Mapping[str, Any]) -> list[FieldError]:
+    build_type = spec.get("buildType")
+    errors: list[FieldError] = []
+    if build_type == PACKAGE_LIST:
+        environment = spec.get("runtimeEnvironment")
+        complete = isinstance(environment, dict) and all(
+            environment.get(key) for key in ("osName", "osVersion", "pythonVersion")
+        )
+        if spec.get("builderImage") and environment:
+            errors.append(
+                FieldError(
+                    "spec.builderImage",
+                    "builderImage and runtimeEnvironment are mutually exclusive",
+                )
+            )
+        elif not spec.get("builderImage") and not environment:
+            errors.append(FieldError("spec", "builderImage or runtimeEnvironment is required"))
+        elif environment and not complete:
+            errors.append(
+                FieldError("spec.runtimeEnvironment", "needs osName, osVersion and pythonVersion")
+            )
+    elif build_type == GIT_REPOSITORY:
+        url = spec.get("repositoryUrl")
+        if not url:
+            errors.append(FieldError("spec.repositoryUrl", "'repositoryUrl' is required"))
+        elif not _looks_like_git_url(str(url)):
+            errors.append(
+                FieldError(
+                    "spec.repositoryUrl",
+                    "must be an https://, http://, ssh://, git:// or file:// URL",
+                )
+            )
+    for key in (
+        "fromImage",
+        "builderImage",
+        "packageVersions",
+        "repositoryUrl",
+        "gitRef",
+        "runtimeEnvironment",
+    ):
+        if key in spec and not _used_by(build_type, key):
+            errors.append(FieldError(f"spec.{key}", f"is not used by buildType {build_type}"))
+    return errors
+
+
+def _used_by(build_type: object, key: str) -> bool:
+    used = {
+        IMAGE_IMPORT: {"fromImage"},
+        PACKAGE_LIST: {"builderImage", "packageVersions", "runtimeEnvironment"},
+        GIT_REPOSITORY: {"repositoryUrl", "gitRef", "builderImage"},
+    }
+    return key in used.get(str(build_type), {key})
+
+
+def _looks_like_git_url(url: str) -> bool:
+    return url.startswith(("https://", "http://", "ssh://", "git://", "file://", "git@"))
+
+
+def parse_text(text: str) -> Any:
+    """A resource from JSON or YAML text (as ``kubectl`` accepts either)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ValidationFailedError(
+            [FieldError("", f"not valid JSON or YAML: {error}")],
+            f"The resource is not valid JSON or YAML: {error}",
+        ) from None
+
+
+# -- status --------------------------------------------------------------------------------
+
+
+def set_condition(
+    resource: dict[str, Any], type_: str, status: str, reason: str, message: str
+) -> None:
+    """Add or update the condition ``type_`` (``lastTransitionTime`` moves on change only).
+
+    The condition is moved to the end of the list, so the last condition is always the
+    latest one and its message is what a person is shown.
+    """
+    resource_status = resource.setdefault("status", {})
+    conditions: list[dict[str, Any]] = resource_status.setdefault("conditions", [])
+    generation = resource["metadata"].get("generation", 1)
+    previous = next((c for c in conditions if c.get("type") == type_), None)
+    changed = previous is None or previous.get("status") != status
+    condition = {
+        "type": type_,
+        "status": status,
+        "reason": reason,
+        "message": message,
+        "lastTransitionTime": now()
+        if changed or previous is None
+        else previous.get("lastTransitionTime", now()),
+        "observedGeneration": generation,
+    }
+    if previous is not None:
+        conditions.remove(previous)
+    conditions.append(condition)
+
+
+def latest_condition(resource: Mapping[str, Any]) -> dict[str, Any] | None:
+    conditions = (resource.get("status") or {}).get("conditions") or []
+    return conditions[-1] if conditions else None
+
+
+def phase_of(resource: Mapping[str, Any]) -> str:
+    return str((resource.get("status") or {}).get("phase", PENDING))
+
+
+def display_fields(resource: Mapping[str, Any]) -> tuple[str, str, str]:
+    """The display name, description and creator the annotations give."""
+    annotations = resource["metadata"]["annotations"]
+    return (
+        annotations[ANNOTATION_NAME],
+        annotations[ANNOTATION_DESC],
+        annotations[ANNOTATION_CREATOR],
+    )

@@ -1,0 +1,302 @@
+"""A Python client of the REST API, for notebooks and scripts.
+
+    from runtime_images.client import RuntimeImages
+    images = RuntimeImages()          # finds the Jupyter server this kernel belongs to
+    images.create("My image", "quay.io/me/img:1.0", tags=["gpu"])
+    images.build({...CustomNBImage...}); images.wait("my-build")
+
+It uses only the standard library (``urllib``) so it works in any kernel environment, and
+raises typed errors carrying the server's message and field errors.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = [
+    "ClientError",
+    "ConflictError",
+    "ForbiddenError",
+    "NotFoundError",
+    "PreconditionFailedError",
+    "RuntimeImages",
+    "ServerNotFoundError",
+    "ValidationError",
+]
+
+
+class ClientError(Exception):
+    """The server refused a request; ``message`` is its explanation."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        reason: str | None = None,
+        errors: list[dict[str, str]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.reason = reason
+        self.errors = errors or []
+
+
+class ValidationError(ClientError):
+    """400: ``errors`` names every offending field."""
+
+
+class ForbiddenError(ClientError):
+    """403: not authorized, or a read-only (factory or shared) image."""
+
+
+class NotFoundError(ClientError):
+    """404: no such image or build."""
+
+
+class ConflictError(ClientError):
+    """409: the name is taken, or the resource is in the wrong state."""
+
+
+class PreconditionFailedError(ClientError):
+    """412: the image changed since it was read (If-Match)."""
+
+
+class ServerNotFoundError(ClientError):
+    """No running Jupyter server with this extension could be found or reached."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(0, message)
+
+
+_ERRORS = {
+    400: ValidationError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    409: ConflictError,
+    412: PreconditionFailedError,
+}
+
+
+def _running_servers() -> Iterable[dict[str, Any]]:
+    from jupyter_server.serverapp import list_running_servers
+
+    return list_running_servers()
+
+
+def discover(url: str | None = None, token: str | None = None) -> tuple[str, str]:
+    """The server URL (ending in ``/``) and token: explicit, JupyterHub's, or a running one."""
+    if url:
+        return url.rstrip("/") + "/", token or ""
+    hub_url = os.environ.get("JUPYTERHUB_SERVICE_URL")
+    hub_token = os.environ.get("JUPYTERHUB_API_TOKEN")
+    if hub_url and hub_token:
+        prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/")
+        parsed = urllib.parse.urlsplit(hub_url)
+        host = parsed.hostname if parsed.hostname not in (None, "0.0.0.0", "") else "127.0.0.1"
+        base = f"{parsed.scheme}://{host}:{parsed.port or 80}{prefix}"
+        return base.rstrip("/") + "/", token or hub_token
+    cwd = os.getcwd()
+    servers = sorted(
+        _running_servers(),
+        # Prefer the server whose root contains this kernel's directory.
+        key=lambda s: not cwd.startswith(str(s.get("root_dir", s.get("notebook_dir", "")))),
+    )
+    for server in servers:
+        return str(server["url"]).rstrip("/") + "/", token or str(server.get("token", ""))
+    raise ServerNotFoundError(
+        "No running Jupyter server was found; start JupyterLab, or pass url= and token=."
+    )
+
+
+class RuntimeImages:
+    """The runtime images and builds of one Jupyter server."""
+
+    def __init__(
+        self, url: str | None = None, token: str | None = None, timeout: float = 60.0
+    ) -> None:
+        self.base_url, self.token = discover(url, token)
+        self.timeout = timeout
+
+    # -- transport -----------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        raw: bool = False,
+    ) -> Any:
+        url = urllib.parse.urljoin(self.base_url, "runtime-images/" + path.lstrip("/"))
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        request = urllib.request.Request(url, data=data, method=method)
+        if self.token:
+            request.add_header("Authorization", f"token {self.token}")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        for key, value in (headers or {}).items():
+            request.add_header(key, value)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                payload = response.read()
+        except urllib.error.HTTPError as error:
+            raise self._error(error) from None
+        except urllib.error.URLError as error:
+            raise ServerNotFoundError(
+                f"The Jupyter server at {self.base_url} cannot be reached: {error.reason}"
+            ) from None
+        if raw:
+            return payload.decode("utf-8", errors="replace")
+        return json.loads(payload) if payload.strip() else None
+
+    @staticmethod
+    def _error(error: urllib.error.HTTPError) -> ClientError:
+        try:
+            body = json.loads(error.read() or b"{}")
+        except ValueError:
+            body = {}
+        message = body.get("message") or f"HTTP {error.code}"
+        cls = _ERRORS.get(error.code, ClientError)
+        return cls(error.code, message, body.get("reason"), body.get("errors"))
+
+    @staticmethod
+    def _quote(name: str) -> str:
+        return urllib.parse.quote(name, safe="")
+
+    # -- runtime images ------------------------------------------------------------------
+
+    def list(self, include_invalid: bool = False) -> list[dict[str, Any]]:
+        query = "?include_invalid=true" if include_invalid else ""
+        result = self.request("GET", f"images{query}")
+        items: list[dict[str, Any]] = result["runtime-images"]
+        return items + list(result.get("invalid", []))
+
+    def get(self, name: str) -> dict[str, Any]:
+        image: dict[str, Any] = self.request("GET", f"images/{self._quote(name)}")
+        return image
+
+    def create(
+        self, display_name: str, image_name: str, *, name: str | None = None, **metadata: Any
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "display_name": display_name,
+            "metadata": {"image_name": image_name, **metadata},
+        }
+        if name is not None:
+            body["name"] = name
+        image: dict[str, Any] = self.request("POST", "images", body)
+        return image
+
+    def update(
+        self, name: str, *, display_name: str | None = None, **metadata: Any
+    ) -> dict[str, Any]:
+        """Merge the given fields into the image (``None`` removes a metadata field)."""
+        patch: dict[str, Any] = {"metadata": metadata} if metadata else {}
+        if display_name is not None:
+            patch["display_name"] = display_name
+        image: dict[str, Any] = self.request("PATCH", f"images/{self._quote(name)}", patch)
+        return image
+
+    def delete(self, name: str) -> None:
+        self.request("DELETE", f"images/{self._quote(name)}")
+
+    def duplicate(self, name: str) -> dict[str, Any]:
+        image: dict[str, Any] = self.request("POST", f"images/{self._quote(name)}/duplicate")
+        return image
+
+    # -- builds --------------------------------------------------------------------------
+
+    def build(self, resource: dict[str, Any]) -> dict[str, Any]:
+        """Submit a CustomNBImage; returns it as stored (Pending)."""
+        created: dict[str, Any] = self.request("POST", "builds", resource)
+        return created
+
+    def import_image(
+        self,
+        image: str,
+        display_name: str,
+        *,
+        name: str | None = None,
+        description: str = "",
+        creator: str | None = None,
+        profiles: builtins.list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Submit an ImageImport of ``image``."""
+        return self.build(
+            image_import_resource(
+                image,
+                display_name,
+                name=name,
+                description=description,
+                creator=creator,
+                profiles=profiles,
+            )
+        )
+
+    def builds(self) -> builtins.list[dict[str, Any]]:
+        result: builtins.list[dict[str, Any]] = self.request("GET", "builds")["builds"]
+        return result
+
+    def get_build(self, name: str) -> dict[str, Any]:
+        build: dict[str, Any] = self.request("GET", f"builds/{self._quote(name)}")
+        return build
+
+    def build_log(self, name: str) -> str:
+        log: str = self.request("GET", f"builds/{self._quote(name)}/log", raw=True)
+        return log
+
+    def wait(self, name: str, timeout: float = 3600.0, interval: float = 1.0) -> dict[str, Any]:
+        """Wait until the build is Ready or Failed; return it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            build = self.get_build(name)
+            if build.get("status", {}).get("phase") in ("Ready", "Failed"):
+                return build
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"The build {name!r} did not end within {timeout:g} s.")
+            time.sleep(interval)
+
+
+def image_import_resource(
+    image: str,
+    display_name: str,
+    *,
+    name: str | None = None,
+    description: str = "",
+    creator: str | None = None,
+    profiles: list[str] | None = None,
+) -> dict[str, Any]:
+    """A CustomNBImage that imports ``image`` (the ``import-image`` shortcut)."""
+    import getpass
+    import re
+
+    from .naming import derive_name
+
+    if name is None:
+        name = re.sub(r"[^a-z0-9-]+", "-", derive_name(display_name).replace("_", "-"))
+        name = name.strip("-")[:63].rstrip("-") or "image"
+    spec: dict[str, Any] = {"buildType": "ImageImport", "fromImage": image}
+    if profiles:
+        spec["profiles"] = profiles
+    return {
+        "apiVersion": "meteor.zone/v1alpha1",
+        "kind": "CustomNBImage",
+        "metadata": {
+            "name": name,
+            "annotations": {
+                "opendatahub.io/notebook-image-name": display_name,
+                "opendatahub.io/notebook-image-desc": description or display_name,
+                "opendatahub.io/notebook-image-creator": creator or getpass.getuser(),
+            },
+        },
+        "spec": spec,
+    }

@@ -1,0 +1,105 @@
+"""REST routes for CustomNBImage builds (``/runtime-images/builds…``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.utils import url_escape, url_path_join
+from tornado import web
+
+from ..builds.controller import BuildController
+from ..builds.model import parse_text
+from .base import RuntimeImagesHandler, domain_errors
+
+
+class BuildsMixin(RuntimeImagesHandler):
+    @property
+    def controller(self) -> BuildController:
+        controller: BuildController = self.settings["runtime_images_builds"]
+        return controller
+
+    def resource_body(self) -> Any:
+        """The body as JSON or YAML (``kubectl`` accepts both for a resource)."""
+        body = self.request.body
+        if len(body) > self.max_body_bytes:
+            raise web.HTTPError(
+                413, f"The request body is larger than {self.max_body_bytes} bytes."
+            )
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise web.HTTPError(400, "The body is not UTF-8 text.") from None
+        if not text.strip():
+            raise web.HTTPError(400, "The request needs a CustomNBImage as JSON or YAML.")
+        with domain_errors():
+            return parse_text(text)
+
+
+class BuildCollectionHandler(BuildsMixin):
+    """``GET`` lists the builds; ``POST`` submits a CustomNBImage (JSON or YAML)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        builds = await self.call(self.controller.list)
+        self.write_json({"builds": builds})
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        document = self.resource_body()
+        with domain_errors():
+            resource = await self.controller.submit(document)
+        name = resource["metadata"]["name"]
+        self.set_header(
+            "Location", url_path_join(self.base_url, "runtime-images", "builds", url_escape(name))
+        )
+        self.write_json(resource, 201)
+
+
+class BuildHandler(BuildsMixin):
+    """One build: ``GET`` (status included), ``DELETE`` (cancel and remove)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        self.write_json(await self.call(self.controller.get, name))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, name: str) -> None:
+        with domain_errors():
+            await self.controller.delete(name)
+        self.set_status(204)
+        self.finish()
+
+
+class BuildLogHandler(BuildsMixin):
+    """``GET builds/{name}/log``: the build's log as text."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        text = await self.call(self.controller.read_log, name)
+        self.finish(text, set_content_type="text/plain; charset=utf-8")
+
+
+class BuildCancelHandler(BuildsMixin):
+    """``POST builds/{name}/cancel``: stop a Pending or Building build (409 when ended)."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, name: str) -> None:
+        with domain_errors():
+            self.write_json(await self.controller.cancel(name))
+
+
+class BuildRetryHandler(BuildsMixin):
+    """``POST builds/{name}/retry``: run an ended build again (409 while it runs)."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, name: str) -> None:
+        with domain_errors():
+            self.write_json(await self.controller.retry(name))

@@ -1,0 +1,43 @@
+"""Static image inspection: a merged filesystem view streamed from the registry, a report
+of the software in it, and requirement profiles (elyra, kubeflow, odh-notebook,
+gateway-kernel) — no container runtime, nothing extracted to disk.
+"""
+
+from __future__ import annotations
+
+from .filesystem import FileSystem, Node
+from .inspector import ImageInspector, Progress, Validation, inspect_image
+from .profiles import PROFILES, CheckResult, UnknownProfile, check_profile_names, run_profiles
+from .report import (
+    Distribution,
+    ImageConfigSummary,
+    ImageReport,
+    ImageView,
+    OsInfo,
+    PythonInstall,
+    User,
+)
+from .stream import InvalidLayer, UnsupportedLayer
+
+__all__ = [
+    "PROFILES",
+    "CheckResult",
+    "Distribution",
+    "FileSystem",
+    "ImageConfigSummary",
+    "ImageInspector",
+    "ImageReport",
+    "ImageView",
+    "InvalidLayer",
+    "Node",
+    "OsInfo",
+    "Progress",
+    "PythonInstall",
+    "UnknownProfile",
+    "UnsupportedLayer",
+    "User",
+    "Validation",
+    "check_profile_names",
+    "inspect_image",
+    "run_profiles",
+]

@@ -1,0 +1,172 @@
+"""Registry credentials from docker/podman auth files, and WWW-Authenticate challenges.
+
+Credentials are read, never written, never logged and never put in an exception message
+(``Credentials.__repr__`` hides the secret).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+__all__ = ["Challenge", "CredentialStore", "Credentials", "default_auth_files", "parse_challenge"]
+
+log = logging.getLogger(__name__)
+
+_DOCKER_HUB_KEYS = (
+    "docker.io",
+    "index.docker.io",
+    "registry-1.docker.io",
+    "https://index.docker.io/v1/",
+    "https://index.docker.io/v2/",
+)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A user name and password (or an identity token used as the password)."""
+
+    username: str
+    password: str = field(repr=False)
+    source: str = ""
+
+    def basic_header(self) -> str:
+        token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+        return f"Basic {token}"
+
+
+def default_auth_files() -> list[str]:
+    """Where podman and docker keep credentials, in the order podman reads them."""
+    paths: list[str] = []
+    if os.environ.get("REGISTRY_AUTH_FILE"):
+        paths.append(os.environ["REGISTRY_AUTH_FILE"])
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        paths.append(os.path.join(os.environ["XDG_RUNTIME_DIR"], "containers", "auth.json"))
+    home = os.path.expanduser("~")
+    paths.append(os.path.join(home, ".config", "containers", "auth.json"))
+    docker_dir = os.environ.get("DOCKER_CONFIG") or os.path.join(home, ".docker")
+    paths.append(os.path.join(docker_dir, "config.json"))
+    return paths
+
+
+def _host_of(key: str) -> str:
+    """``https://index.docker.io/v1/`` -> ``index.docker.io``; ``quay.io/org`` kept."""
+    key = re.sub(r"^[a-z]+://", "", key.strip()).rstrip("/")
+    if re.search(r"/v[12]$", key):
+        key = key.rsplit("/", 1)[0]
+    return key
+
+
+class CredentialStore:
+    """Look up credentials for a registry (and repository) in auth files.
+
+    ``paths`` are tried in order; the first file with an entry for the registry wins.
+    Within a file the most specific key wins (``quay.io/org/repo`` over ``quay.io/org`` over
+    ``quay.io``), as podman does. Files are re-read when they change.
+    """
+
+    def __init__(self, paths: Iterable[str] | None = None) -> None:
+        self._explicit = list(paths) if paths is not None else None
+        self._cache: dict[str, tuple[float, dict[str, Credentials]]] = {}
+
+    @property
+    def paths(self) -> list[str]:
+        return self._explicit if self._explicit is not None else default_auth_files()
+
+    def _load(self, path: str) -> dict[str, Credentials]:
+        try:
+            mtime = os.stat(path).st_mtime
+        except OSError:
+            return {}
+        cached = self._cache.get(path)
+        if cached and cached[0] == mtime:
+            return cached[1]
+        entries: dict[str, Credentials] = {}
+        try:
+            with open(path, encoding="utf-8") as f:
+                doc = json.load(f)
+        except (OSError, ValueError) as error:
+            log.warning("Ignoring unreadable registry auth file %s: %s", path, type(error).__name__)
+            return {}
+        auths = doc.get("auths") if isinstance(doc, dict) else None
+        for key, value in (auths or {}).items():
+            creds = _entry_credentials(value, path)
+            if creds is not None:
+                entries[_host_of(key)] = creds
+        if isinstance(doc, dict) and (doc.get("credsStore") or doc.get("credHelpers")):
+            log.info(
+                "Registry auth file %s names credential helpers; they are not run, "
+                "only its 'auths' entries are used",
+                path,
+            )
+        self._cache[path] = (mtime, entries)
+        return entries
+
+    def lookup(self, registry: str, repository: str = "") -> Credentials | None:
+        """Credentials for ``registry`` (``host[:port]``), most specific repository key first."""
+        hosts = list(_DOCKER_HUB_KEYS) if registry in _DOCKER_HUB_KEYS else [registry]
+        candidates: list[str] = []
+        parts = repository.split("/") if repository else []
+        for host in hosts:
+            candidates += [f"{host}/{'/'.join(parts[:n])}" for n in range(len(parts), 0, -1)]
+        candidates += hosts
+        for path in self.paths:
+            entries = self._load(path)
+            for key in candidates:
+                if key in entries:
+                    return entries[key]
+        return None
+
+
+def _entry_credentials(value: object, path: str) -> Credentials | None:
+    if not isinstance(value, dict):
+        return None
+    username, password = value.get("username"), value.get("password")
+    if isinstance(value.get("auth"), str) and value["auth"]:
+        try:
+            decoded = base64.b64decode(value["auth"], validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            log.warning("Ignoring an entry with an invalid 'auth' value in %s", path)
+            return None
+        username, sep, password = decoded.partition(":")
+        if not sep:
+            return None
+    if isinstance(value.get("identitytoken"), str) and value["identitytoken"]:
+        # Docker's OAuth identity token: sent as the password of the "<token>" user.
+        return Credentials("<token>", value["identitytoken"], path)
+    if isinstance(username, str) and isinstance(password, str) and username:
+        return Credentials(username, password, path)
+    return None
+
+
+@dataclass(frozen=True)
+class Challenge:
+    scheme: str
+    params: dict[str, str]
+
+
+_PARAM_RE = re.compile(r'\s*([A-Za-z_][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))\s*,?')
+
+
+def parse_challenge(header: str) -> Challenge | None:
+    """Parse ``Bearer realm="…",service="…",scope="…"`` (RFC 6750 §3) or ``Basic realm="…"``."""
+    header = header.strip()
+    if not header:
+        return None
+    scheme, _, rest = header.partition(" ")
+    params: dict[str, str] = {}
+    pos = 0
+    while pos < len(rest):
+        match = _PARAM_RE.match(rest, pos)
+        if not match or match.end() == pos:
+            break
+        value = match.group(2) if match.group(2) is not None else match.group(3)
+        params[match.group(1).lower()] = re.sub(r"\\(.)", r"\1", value or "")
+        pos = match.end()
+    return Challenge(scheme.lower(), params)

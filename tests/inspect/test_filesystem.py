@@ -1,0 +1,81 @@
+"""The merged filesystem: whiteouts, opaque dirs, hard links and symlinks across layers."""
+
+from __future__ import annotations
+
+import gzip
+import io
+
+from runtime_images.inspect import FileSystem
+from tests.fixtures import images, oci
+
+
+def merged(*layers: oci.Layer) -> FileSystem:
+    fs = FileSystem()
+    for layer in layers:
+        assert layer.blob.data is not None
+        fs.apply_layer(io.BytesIO(gzip.decompress(layer.blob.data)))
+    return fs
+
+
+def test_layered_image_semantics() -> None:
+    image = images.layered_fs_image()
+    fs = merged(*image.layers)
+    # Opaque directory: the lower layer's content is gone, this layer's stays.
+    assert sorted(fs.listdir("/opt/app")) == ["new.txt"]
+    # Whiteouts delete files and whole directories; a later layer may re-create them.
+    assert fs.lookup("/etc/removed.conf") is None
+    assert sorted(fs.listdir("/var/cache")) == ["b"]
+    # Written through the /bin -> usr/bin symlink: lands in usr/bin.
+    assert fs.realpath("/bin/via-symlink") == "/usr/bin/via-symlink"
+    assert fs.lookup("/usr/bin/via-symlink") is not None
+    # Hard link shares the target's node (mode, content).
+    tool, alias = fs.lookup("/usr/bin/tool"), fs.lookup("/usr/bin/tool-alias")
+    assert tool is alias and tool is not None and tool.is_executable
+    assert fs.read("/bin/tool") == b"#!/usr/bin/env python3\nprint('tool')\n"
+    # Absolute symlink chain into a later layer.
+    assert fs.realpath("/bin/python3") == "/usr/local/bin/python3.12"
+    assert fs.lookup("/bin/python3") is not None
+
+
+def test_opaque_marker_before_and_after_entries_of_its_layer() -> None:
+    lower = oci.LayerBuilder().dir("d").file("d/old", "1").dir("d/sub").file("d/sub/x", "x").build()
+    after = oci.LayerBuilder().dir("d").file("d/new", "2").file("d/sub/y", "y").opaque("d").build()
+    before = oci.LayerBuilder().opaque("d").file("d/new", "2").file("d/sub/y", "y").build()
+    for upper in (after, before):
+        fs = merged(lower, upper)
+        assert sorted(fs.listdir("/d")) == ["new", "sub"]
+        assert sorted(fs.listdir("/d/sub")) == ["y"]
+
+
+def test_symlink_loops_and_escapes_are_contained() -> None:
+    layer = (
+        oci.LayerBuilder()
+        .symlink("a", "b")
+        .symlink("b", "a")
+        .symlink("up", "../../../etc")
+        .dir("etc")
+        .file("etc/passwd", "root:x:0:0::/root:/bin/sh\n")
+        .build()
+    )
+    fs = merged(layer)
+    assert fs.lookup("/a") is None
+    assert fs.read("/up/passwd") == b"root:x:0:0::/root:/bin/sh\n"
+
+
+def test_only_small_needed_files_keep_content() -> None:
+    layer = (
+        oci.LayerBuilder()
+        .dir("etc")
+        .file("etc/passwd", "root:x:0:0::/root:/bin/sh\n")
+        .file("etc/big.conf", "x" * 10_000)
+        .dir("usr")
+        .dir("usr/bin")
+        .executable("usr/bin/script", "#!/bin/bash\n" + "echo hi\n" * 1000)
+        .build()
+    )
+    fs = merged(layer)
+    assert fs.read("/etc/big.conf") is None
+    script = fs.read("/usr/bin/script")
+    assert script is not None and script.startswith(b"#!/bin/bash") and len(script) == 128
+    node = fs.lookup("/usr/bin/script")
+    assert node is not None and node.size == len("#!/bin/bash\n" + "echo hi\n" * 1000)
