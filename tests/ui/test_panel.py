@@ -319,7 +319,19 @@ def test_export_and_import(page: Any, lab: LabServer, tmp_path: Path) -> None:
                 "display_name": "Imported One",
                 "schema_name": "runtime-image",
                 "metadata": {"image_name": "ghcr.io/org/imported:3", "tags": ["imported"]},
-            }
+            },
+            {
+                "name": "imported_bad",
+                "display_name": "Imported Bad",
+                "schema_name": "runtime-image",
+                "metadata": {"image_name": "Not An Image!"},
+            },
+            {
+                "name": NAME,
+                "display_name": "Would overwrite",
+                "schema_name": "runtime-image",
+                "metadata": {"image_name": "quay.io/other/thing:1"},
+            },
         ]
     }
     source = tmp_path / "import.json"
@@ -330,8 +342,15 @@ def test_export_and_import(page: Any, lab: LabServer, tmp_path: Path) -> None:
     dialog = page.locator(".jp-Dialog")
     expect(dialog).to_contain_text("import.json")
     dialog.locator("button.jp-mod-accept").click()
+    # The report names what failed and what was skipped (no overwrite asked).
+    report = page.locator(".jp-Dialog .jp-RuntimeImages-importReport")
+    expect(report.locator('li[data-status="failed"]')).to_contain_text("imported_bad")
+    expect(report.locator('li[data-status="skipped"]')).to_contain_text(NAME)
+    page.locator(".jp-Dialog button.jp-mod-accept").click()
     expect(row(page, "imported_one")).to_be_visible()
     expect(row(page, "imported_one").locator(".jp-RuntimeImages-registry")).to_have_text("ghcr.io")
+    expect(row(page, "imported_bad")).to_have_count(0)
+    assert json.loads((lab.store / f"{NAME}.json").read_text())["display_name"] != "Would overwrite"
 
 
 def test_keyboard_reachable(page: Any) -> None:

@@ -9,6 +9,7 @@ import {
   formSchema,
   hasErrors,
   IErrorSchema,
+  imageToFormData,
   IFormData,
   toErrorSchema
 } from '../forms';
@@ -105,12 +106,7 @@ function EditorComponent(props: {
       return;
     }
     const fresh = await model.api.getImage(fixedName);
-    setFormData({
-      display_name: fresh.image.display_name,
-      name: fresh.image.name,
-      schema_name: 'runtime-image',
-      metadata: { ...(fresh.image.metadata ?? {}) }
-    });
+    setFormData(imageToFormData(fresh.image));
     setEtag(fresh.etag);
     setErrors(undefined);
     setMessage(trans.__('Reloaded the current version from the server.'));

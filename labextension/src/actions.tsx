@@ -7,6 +7,7 @@ import {
   showErrorMessage
 } from '@jupyterlab/apputils';
 import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
+import React from 'react';
 import { imageToFormData, invalidToFormData } from './forms';
 import { runtimeImagesIcon } from './icons';
 import { errorMessage, RuntimeImagesModel } from './model';
@@ -300,9 +301,6 @@ export class RuntimeImagesActions implements IToolbarActions {
     const problems = results.filter(
       r => r.status === 'failed' || r.status === 'skipped'
     );
-    const lines = problems.map(
-      r => `${r.name} — ${this.statusLabel(r.status)}: ${r.message ?? ''}`
-    );
     if (problems.length === 0) {
       Notification.success(
         this.trans.__(
@@ -313,9 +311,31 @@ export class RuntimeImagesActions implements IToolbarActions {
       );
       return;
     }
+    const body = (
+      <div className="jp-RuntimeImages-importReport">
+        <p>{summary}</p>
+        <ul>
+          {problems.map((r, index) => (
+            <li key={index} data-status={r.status}>
+              <strong>{r.name}</strong> — {this.statusLabel(r.status)}
+              {r.message ? `: ${r.message}` : ''}
+              {(r.errors ?? []).length > 0 && (
+                <ul>
+                  {(r.errors ?? []).map((e, i) => (
+                    <li key={i}>
+                      {e.path ? <code>{e.path}</code> : null} {e.message}
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </li>
+          ))}
+        </ul>
+      </div>
+    );
     await showDialog({
       title: this.trans.__('Import report'),
-      body: [summary, ...lines].join('\n'),
+      body,
       buttons: [Dialog.okButton({ label: this.trans.__('OK') })]
     });
   }
