@@ -18,7 +18,10 @@ import {
   TRANSLATION_DOMAIN
 } from './tokens';
 import type { IToolbarActions } from './widgets/RuntimeImagesPanel';
-import { RuntimeImageEditor } from './widgets/RuntimeImageEditor';
+import {
+  RuntimeImageEditor,
+  RuntimeImageEditorPanel
+} from './widgets/RuntimeImageEditor';
 
 /**
  * What the panel's buttons and the commands do: dialogs, editors in the main area,
@@ -214,7 +217,7 @@ export class RuntimeImagesActions implements IToolbarActions {
     if (this.activate(key)) {
       return;
     }
-    let main: MainAreaWidget<RuntimeImageEditor> | null = null;
+    let main: RuntimeImageEditorPanel | null = null;
     const editor = new RuntimeImageEditor({
       ...options,
       model: this.model,
@@ -229,7 +232,7 @@ export class RuntimeImagesActions implements IToolbarActions {
         }
       }
     });
-    main = new MainAreaWidget({ content: editor });
+    main = new RuntimeImageEditorPanel({ content: editor });
     main.id = `jp-RuntimeImages-editor-${++this.editorCount}`;
     main.addClass('jp-RuntimeImages-editorPanel');
     main.title.icon = runtimeImagesIcon;

@@ -199,6 +199,30 @@ def test_stale_edit_offers_reload(page: Any, lab: LabServer) -> None:
     expect(editor(page)).to_have_count(0)
 
 
+def test_closing_an_edited_form_asks_first(page: Any) -> None:
+    expect = pytest.importorskip("playwright.sync_api").expect
+    close = page.locator(
+        "#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon"
+    )
+    # Unchanged: closes at once.
+    row(page, NAME).locator('button[aria-label="Edit"]').click()
+    expect(editor(page)).to_be_visible()
+    close.click()
+    expect(editor(page)).to_have_count(0)
+    expect(page.locator(".jp-Dialog")).to_have_count(0)
+    # Changed: asks; "Keep editing" keeps it, "Discard changes" closes it.
+    row(page, NAME).locator('button[aria-label="Edit"]').click()
+    field(page, "metadata_description").fill("unsaved")
+    close.click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text("Close without saving?")
+    dialog.locator("button.jp-mod-reject").click()
+    expect(editor(page)).to_be_visible()
+    close.click()
+    page.locator(".jp-Dialog button.jp-mod-warn").click()
+    expect(editor(page)).to_have_count(0)
+
+
 def test_duplicate_and_delete_the_duplicate(page: Any, lab: LabServer) -> None:
     expect = pytest.importorskip("playwright.sync_api").expect
     before = {p.name for p in lab.store.glob("*.json")}

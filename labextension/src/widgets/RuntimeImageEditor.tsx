@@ -1,4 +1,10 @@
-import { Dialog, ReactWidget, showDialog } from '@jupyterlab/apputils';
+import {
+  Dialog,
+  MainAreaWidget,
+  ReactWidget,
+  showDialog
+} from '@jupyterlab/apputils';
+import type { Message } from '@lumino/messaging';
 import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
 import { FormComponent } from '@jupyterlab/ui-components';
 import type { ErrorSchema, RJSFSchema, UiSchema } from '@rjsf/utils';
@@ -73,6 +79,7 @@ function EditorComponent(props: {
   idPrefix: string;
   onSaved: (image: IRuntimeImage) => void;
   onCancel: () => void;
+  onDirty: (dirty: boolean) => void;
 }): JSX.Element {
   const { options, trans } = props;
   const { model, mode } = options;
@@ -227,6 +234,7 @@ function EditorComponent(props: {
         onChange={event => {
           const data = (event.formData ?? {}) as IFormData;
           setFormData(data);
+          props.onDirty(true);
           if (liveValidate) {
             setErrors(validate(data));
           }
@@ -277,14 +285,54 @@ export class RuntimeImageEditor extends ReactWidget {
         options={this.options}
         trans={this.trans}
         idPrefix={this.idPrefix}
-        onSaved={image => this.options.onDone(image)}
+        onSaved={image => {
+          this._dirty = false;
+          this.options.onDone(image);
+        }}
         onCancel={() => this.options.onDone(null)}
+        onDirty={dirty => {
+          this._dirty = dirty;
+        }}
       />
     );
   }
 
+  /** Whether the form has unsaved changes. */
+  get isDirty(): boolean {
+    return this._dirty;
+  }
+
   private trans: TranslationBundle;
   private idPrefix: string;
+  private _dirty = false;
+}
+
+/**
+ * The main-area tab of an editor: asks before closing with unsaved changes.
+ */
+export class RuntimeImageEditorPanel extends MainAreaWidget<RuntimeImageEditor> {
+  protected onCloseRequest(msg: Message): void {
+    if (!this.content.isDirty) {
+      super.onCloseRequest(msg);
+      return;
+    }
+    const trans = this.content.options.translator.load(TRANSLATION_DOMAIN);
+    void showDialog({
+      title: trans.__('Close without saving?'),
+      body: trans.__(
+        'The runtime image "%1" has unsaved changes.',
+        this.title.label
+      ),
+      buttons: [
+        Dialog.cancelButton({ label: trans.__('Keep editing') }),
+        Dialog.warnButton({ label: trans.__('Discard changes') })
+      ]
+    }).then(result => {
+      if (result.button.accept) {
+        this.dispose();
+      }
+    });
+  }
 }
 
 export namespace RuntimeImageEditor {
