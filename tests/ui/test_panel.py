@@ -428,7 +428,14 @@ def test_panel_restored_with_the_layout(page: Any, lab: LabServer) -> None:
     expect(panel(page)).to_be_visible(timeout=30_000)
 
 
-def test_no_console_errors(console: ConsoleLog) -> None:
+def test_no_console_errors(console: ConsoleLog, lab: LabServer) -> None:
     assert console.errors == []
+    # ... and the server logged no error (no 5xx, no traceback).
+    errors = [
+        line
+        for line in lab.log().splitlines()
+        if line.startswith(("[E ", "[C ")) or " 500 " in line
+    ]
+    assert [e for e in errors if "received signal" not in e] == []
     # The deliberate 400, 409 and 412 did happen (and were the only 4xx answers).
     assert len(console.expected) == 3, console.expected
