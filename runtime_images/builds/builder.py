@@ -510,6 +510,7 @@ class LayerBuildEngine:
     ) -> Validation:
         from ..inspect import Validation
         from ..inspect.profiles import run_profiles
+        from .importer import record_validation
 
         profiles = (
             build.spec.get("profiles")
@@ -530,29 +531,8 @@ class LayerBuildEngine:
             platform=base_view.report.platform,
             compressed_size=base_view.report.compressed_size + sum(b.size for b in blobs),
         )
-        checks = run_profiles(view, profiles)
-        validation = Validation(view.report, profiles, checks)
-        report = view.report.to_json()
-        await build.update(
-            checks=[c.to_json() for c in checks],
-            software=report.get("software", []),
-            pythonDependencies=[
-                {"name": d["name"], "version": d["version"]}
-                for d in report.get("distributions", [])
-            ],
-        )
-        if not validation.ok:
-            from .importer import checks_message
-
-            raise BuildFailure(
-                model.REQUIREMENTS_NOT_MET, checks_message(validation), model.VALIDATING
-            )
-        await build.condition(
-            model.VALIDATING,
-            "True",
-            "RequirementsMet",
-            f"All checks of {', '.join(profiles)} passed.",
-        )
+        validation = Validation(view.report, profiles, run_profiles(view, profiles))
+        await record_validation(build, validation)
         return validation
 
 
