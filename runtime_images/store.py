@@ -120,8 +120,7 @@ class Entry:
 
     def to_file(self) -> dict[str, Any]:
         """The instance in Elyra's file format, with no machine paths (for exports)."""
-        document = self.document or {}
-        return {key: document[key] for key in STORED_KEYS if key in document}
+        return _stored(self.document or {})
 
 
 @dataclass
