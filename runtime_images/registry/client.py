@@ -260,8 +260,8 @@ class RegistryClient(LoggingConfigurable):
         scheme = "http" if host in self.insecure_registries or _is_loopback(host) else "https"
         return _Location(host, target.path, f"{scheme}://{host}")
 
-    def _creds(self, host: str, repository: str) -> Credentials | None:
-        return self._credentials.lookup(host, repository)
+    async def _creds(self, host: str, repository: str) -> Credentials | None:
+        return await self._credentials.lookup_async(host, repository)
 
     # -- transport -------------------------------------------------------------------------
 
@@ -373,7 +373,7 @@ class RegistryClient(LoggingConfigurable):
         return f"repository:{loc.repository}:pull"
 
     async def _authenticate(self, loc: _Location, challenge: Challenge | None, what: str) -> None:
-        creds = self._creds(loc.host, loc.repository)
+        creds = await self._creds(loc.host, loc.repository)
         if challenge is None or challenge.scheme not in ("basic", "bearer"):
             raise AuthRequired(
                 f"{loc.host} refused {what} without a supported authentication method "
@@ -487,7 +487,7 @@ class RegistryClient(LoggingConfigurable):
             except (ValueError, AttributeError, httpx.HTTPError):
                 codes = []
         await response.aclose()
-        creds = self._creds(loc.host, loc.repository)
+        creds = await self._creds(loc.host, loc.repository)
         challenge = self._challenges.get(loc.host)
         if status == 401:
             if creds is None:
