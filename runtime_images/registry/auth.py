@@ -179,7 +179,7 @@ class CredentialStore:
                 out, _ = await asyncio.wait_for(
                     process.communicate(server.encode()), self.helper_timeout
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 process.kill()
                 await process.wait()
                 log.warning("Credential helper docker-credential-%s timed out", helper)
