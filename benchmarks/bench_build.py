@@ -3,8 +3,9 @@
 Run with ``./scripts/dev.sh bench`` (as root it installs debootstrap and buildah) or
 ``.venv/bin/python benchmarks/bench_build.py``. It
 
-1. makes a real Debian bookworm base image with python3 and pip (debootstrap, cached in
-   ``~/.cache/jupyter-runtime-images-bench``) and pushes it to a local docker-registry;
+1. makes a real Debian bookworm base image with python3, pip and curl (debootstrap and
+   umoci, cached in ``~/.cache/jupyter-runtime-images-tests``: tests/fixtures/debian.py,
+   shared with the buildah tests) and pushes it to a local docker-registry;
 2. times the embedded engine building PackageList ``six idna attrs`` on it (cold: empty
    layout, so the base is downloaded too) and pushing the result to the registry;
 3. times ``buildah bud --isolation chroot`` of ``FROM base`` + ``RUN pip install`` of the
@@ -36,52 +37,14 @@ from runtime_images.app import make_build_controller
 from runtime_images.inspect import ImageInspector
 from runtime_images.registry import RegistryClient
 from runtime_images.store import RuntimeImageStore
+from tests.fixtures import debian
 from tests.fixtures.registry import RegistryServer
 
 PACKAGES = ["six==1.16.0", "idna==3.7", "attrs==24.2.0"]
-CACHE = Path.home() / ".cache" / "jupyter-runtime-images-bench"
 
 
 def sh(*command: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, check=True, text=True, capture_output=True, **kwargs)
-
-
-def base_rootfs() -> Path:
-    rootfs = CACHE / "rootfs-bookworm-python3-curl"
-    if not (rootfs / "usr" / "bin" / "python3").exists():
-        shutil.rmtree(rootfs, ignore_errors=True)
-        rootfs.parent.mkdir(parents=True, exist_ok=True)
-        print("debootstrap bookworm (python3, python3-pip)…", flush=True)
-        sh(
-            "debootstrap",
-            "--variant=minbase",
-            "--include=python3,python3-pip,ca-certificates,curl",
-            "bookworm",
-            str(rootfs),
-        )
-    return rootfs
-
-
-def push_base(registry: RegistryServer, work: Path) -> str:
-    layout = work / "base-layout"
-    sh("umoci", "init", "--layout", str(layout))
-    sh("umoci", "new", "--image", f"{layout}:base")
-    sh("umoci", "insert", "--image", f"{layout}:base", str(base_rootfs()), "/")
-    sh(
-        "umoci",
-        "config",
-        "--image",
-        f"{layout}:base",
-        "--os",
-        "linux",
-        "--architecture",
-        "amd64",
-        "--config.env",
-        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-    )
-    reference = f"{registry.host}/bench/debian-python:1"
-    sh("skopeo", "copy", "--dest-tls-verify=false", f"oci:{layout}:base", f"docker://{reference}")
-    return reference
 
 
 def resource(name: str, base: str) -> dict[str, Any]:
@@ -155,7 +118,7 @@ def main() -> None:
     ):
         work = Path(tmp)
         os.environ.setdefault("REGISTRY_AUTH_FILE", str(work / "none.json"))
-        base = push_base(registry, work)
+        base = debian.push(registry.host, "bench/debian-python", "1")
 
         started = time.perf_counter()
         first = asyncio.run(embedded_build(work, registry, base, "first"))

@@ -10,6 +10,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Instance, Integer, default
 
 from . import __version__
+from .builds.buildah import BuildahEngine
 from .builds.builder import EmbeddedEngine, ImageBuilder, LayerBuildEngine
 from .builds.controller import BuildController
 from .builds.importer import ImageImportEngine
@@ -30,18 +31,44 @@ def make_build_controller(
     emit: Any = None,
     **traits: Any,
 ) -> BuildController:
-    """The embedded build controller with its engines (shared by the server and the CLI)."""
+    """The build controller with its engines (shared by the server and the CLI).
+
+    The embedded engine is always there; the buildah engine when the buildah command is
+    installed (``c.BuildahEngine.command``). ``c.ImageBuilder.fallback_engine`` names the
+    engine the embedded one hands what layer append cannot build to.
+    """
     controller = BuildController(parent=parent, engines={}, emit=emit, **traits)
     profiles = controller.default_profiles
     importer = ImageImportEngine(store, registry, inspector, default_profiles=profiles)
+    builder_config = ImageBuilder(parent=parent, config=controller.config)
     builder = LayerBuildEngine(
-        ImageBuilder(parent=parent, config=controller.config),
+        builder_config,
         registry,
         inspector,
         importer,
         default_profiles=profiles,
     )
     controller.engines["embedded"] = EmbeddedEngine(importer, builder)
+    buildah = BuildahEngine(
+        builder_config,
+        registry,
+        inspector,
+        importer,
+        default_profiles=profiles,
+        parent=parent,
+        config=controller.config,
+    )
+    if buildah.available:
+        controller.engines[buildah.name] = buildah
+    fallback = builder_config.fallback_engine
+    if fallback:
+        builder.fallback = controller.engines.get(fallback)
+        if builder.fallback is None:
+            controller.log.warning(
+                "runtime-images: ImageBuilder.fallback_engine = %r, but no such engine is "
+                "available (is its command installed?); builds layer append cannot do will fail.",
+                fallback,
+            )
     return controller
 
 

@@ -377,19 +377,19 @@ def _find_server() -> Any:
     return client
 
 
-def _submit(document: object, wait: bool) -> int:
+def _submit(document: object, wait: bool, engine: str | None = None) -> int:
     """Submit a CustomNBImage: to a running server, else build it in this process."""
     server = _find_server()
     if server is not None:
-        name = server.build(document)["metadata"]["name"]
+        name = server.build(document, engine=engine)["metadata"]["name"]
         print(f"{name}: submitted to {server.base_url}")
         if not wait:
             return EXIT_OK
         return _follow(name, lambda: server.get_build(name))
-    return _build_here(document, wait)
+    return _build_here(document, wait, engine)
 
 
-def _build_here(document: object, wait: bool) -> int:
+def _build_here(document: object, wait: bool, engine: str | None = None) -> int:
     import asyncio
 
     from .app import make_build_controller
@@ -405,7 +405,7 @@ def _build_here(document: object, wait: bool) -> int:
             )
             if not wait:
                 resource = controller.new_resource(
-                    document, message="Waiting for a Jupyter server to run it."
+                    document, engine, message="Waiting for a Jupyter server to run it."
                 )
                 controller.builds.create(resource)
                 print(
@@ -415,7 +415,7 @@ def _build_here(document: object, wait: bool) -> int:
                 return EXIT_OK
             await controller.start()
             try:
-                name = (await controller.submit(document))["metadata"]["name"]
+                name = (await controller.submit(document, engine))["metadata"]["name"]
                 print(f"{name}: building in this process (no Jupyter server is running)")
                 return await asyncio.to_thread(_follow, name, lambda: controller.get(name))
             finally:
@@ -472,7 +472,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
     except OSError as error:
         raise CommandError(f"Cannot read {args.file}: {error.strerror}") from None
-    return _submit(parse_text(text), _wait_flag(args))
+    return _submit(parse_text(text), _wait_flag(args), args.engine)
 
 
 def cmd_import_image(args: argparse.Namespace) -> int:
@@ -486,7 +486,7 @@ def cmd_import_image(args: argparse.Namespace) -> int:
         creator=args.creator,
         profiles=args.profile,
     )
-    return _submit(document, _wait_flag(args))
+    return _submit(document, _wait_flag(args), args.engine)
 
 
 def _build_store() -> Any:
@@ -627,11 +627,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--platform", help="os/arch[/variant] of a multi-arch image.")
 
     wait_help = "Follow the build until it is Ready or Failed (the default on a terminal)."
+    engine_help = (
+        "The engine to run it: embedded (in the server, no daemon) or buildah (buildah bud, "
+        "when installed); default: the configured one."
+    )
 
     sub = verb(
         "build", "Submit a CustomNBImage (JSON or YAML) to import or build an image.", cmd_build
     )
     sub.add_argument("-f", "--file", required=True, help="The resource file ('-' for stdin).")
+    sub.add_argument("--engine", help=engine_help)
     sub.add_argument("--wait", dest="wait", action="store_true", default=None, help=wait_help)
     sub.add_argument(
         "--no-wait",
@@ -656,6 +661,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="Requirement profile to check (repeatable; default: configured).",
     )
+    sub.add_argument("--engine", help=engine_help)
     sub.add_argument("--wait", dest="wait", action="store_true", default=None, help=wait_help)
     sub.add_argument(
         "--no-wait",

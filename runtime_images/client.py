@@ -215,9 +215,11 @@ class RuntimeImages:
 
     # -- builds --------------------------------------------------------------------------
 
-    def build(self, resource: dict[str, Any]) -> dict[str, Any]:
-        """Submit a CustomNBImage; returns it as stored (Pending)."""
-        created: dict[str, Any] = self.request("POST", "builds", resource)
+    def build(self, resource: dict[str, Any], engine: str | None = None) -> dict[str, Any]:
+        """Submit a CustomNBImage (to ``engine``, e.g. "buildah", when given); returns it as
+        stored (Pending)."""
+        path = "builds" + (f"?engine={urllib.parse.quote(engine)}" if engine else "")
+        created: dict[str, Any] = self.request("POST", path, resource)
         return created
 
     def import_image(

@@ -15,11 +15,10 @@ cd "$here"
 VENV="${VENV:-$here/.venv}"
 PY="$VENV/bin/python"
 
-# Debian packages the test-suite uses (real registries, image tools, a browser).
-APT_PACKAGES=(git docker-registry skopeo umoci busybox-static apache2-utils chromium fonts-dejavu-core)
-
-# Only the benchmarks need these (a real Debian base image and buildah to compare with).
-BENCH_APT_PACKAGES=(debootstrap buildah)
+# Debian packages the test-suite uses (real registries, image tools, a browser, and a real
+# Debian base image made with debootstrap for the buildah engine's tests).
+APT_PACKAGES=(git docker-registry skopeo umoci busybox-static apache2-utils chromium fonts-dejavu-core
+  buildah debootstrap)
 
 install_debian_packages() {
   local missing=()
@@ -65,7 +64,7 @@ case "${1:-}" in
     "$VENV/bin/pytest" "$@"
     ;;
   bench)
-    install_debian_packages "${BENCH_APT_PACKAGES[@]}"
+    install_debian_packages
     install_python "[test]"
     shift
     for script in benchmarks/*.py; do "$PY" "$script" "$@"; done

@@ -32,7 +32,7 @@ from ..inspect.filesystem import FileSystem
 from ..inspect.report import ImageView, build_report, canonical_name
 from ..reference import Reference, parse
 from . import model
-from .controller import BuildContext, BuildFailure
+from .controller import BuildContext, BuildFailure, Engine
 from .layers import LayerPlan, write_layer
 from .oci import OCI_CONFIG, OCI_MANIFEST, Layout, canonical_json, oci_layer_type
 from .packages import (
@@ -96,6 +96,15 @@ class ImageBuilder(LoggingConfigurable):
         config=True
     )
 
+    fallback_engine = Unicode(
+        "",
+        help="""The engine a PackageList or GitRepository build is handed to when layer
+        append cannot build it (a package without a fitting wheel, a project that must be
+        compiled, or apt.txt, postBuild, environment.yml or a Dockerfile in the repository):
+        "buildah" (registered when the buildah command is installed; see c.BuildahEngine).
+        Empty: such builds fail with reason BuildFailed, naming what could not be done.""",
+    ).tag(config=True)
+
     @default("layout_dir")
     def _default_layout_dir(self) -> str:
         from jupyter_core.paths import jupyter_data_dir
@@ -125,6 +134,47 @@ class ImageBuilder(LoggingConfigurable):
                 return image
         return None
 
+    def result_reference(self, name: str, digest: str) -> Reference:
+        """Where a build's image is: ``<target_registry>/<name>:latest@…``, or
+        ``localhost/<name>:latest@…`` when it stays in the local layout."""
+        prefix = self.target_registry.rstrip("/") or "localhost"
+        return parse(f"{prefix}/{name}:latest").with_digest(digest)
+
+
+class _HandOver(Exception):
+    """Layer append cannot build this; the message says why (for the fallback engine)."""
+
+
+def build_inputs(build: BuildContext, base: str | None) -> dict[str, Any]:
+    """What a build was made from: the ``io.jupyter.runtime-images.inputs`` label."""
+    inputs: dict[str, Any] = {"buildType": build.spec["buildType"]}
+    if base is not None:
+        inputs["base"] = base
+    for key in ("packageVersions", "repositoryUrl", "gitRef"):
+        if key in build.spec:
+            inputs[key] = build.spec[key]
+    if "commit" in build.status:
+        inputs["commit"] = build.status["commit"]
+    return inputs
+
+
+def read_layout_image(layout: Layout, digest: str, reference: Reference) -> ImageView:
+    """Read an image of the local layout (its manifest ``digest``) like one in a registry."""
+    manifest = json.loads(layout.read_blob(digest))
+    config = json.loads(layout.read_blob(manifest["config"]["digest"]))
+    fs = FileSystem()
+    for layer in manifest["layers"]:
+        _apply(fs, layout.blob_path(layer["digest"]))
+    platform = f"{config.get('os', 'linux')}/{config.get('architecture', 'amd64')}"
+    return build_report(
+        fs,
+        config,
+        reference=str(reference),
+        digest=digest,
+        platform=platform,
+        compressed_size=sum(int(layer["size"]) for layer in manifest["layers"]),
+    )
+
 
 class LayerBuildEngine:
     """PackageList and GitRepository builds by appending layers to a base image."""
@@ -144,11 +194,31 @@ class LayerBuildEngine:
         self.inspector = inspector
         self.importer = importer
         self.default_profiles = default_profiles
+        self.fallback: Engine | None = None  # ImageBuilder.fallback_engine, set by the app
 
     async def run(self, build: BuildContext) -> None:
         layout = Layout(Path(self.config.layout_dir))
-        with tempfile.TemporaryDirectory(prefix=f".build-{build.name}-", dir=layout.root) as work:
-            await self._run(build, layout, Path(work))
+        try:
+            with tempfile.TemporaryDirectory(
+                prefix=f".build-{build.name}-", dir=layout.root
+            ) as work:
+                await self._run(build, layout, Path(work))
+        except _HandOver as error:
+            if self.fallback is None:
+                raise BuildFailure(model.BUILD_FAILED, str(error), model.BUILDING_STEP) from None
+            message = (
+                f"Layer append cannot build this ({error}); handing it to the "
+                f"{self.fallback.name} engine (ImageBuilder.fallback_engine)."
+            )
+            await build.condition(model.BUILDING_STEP, "Unknown", "HandedOver", message)
+            await build.update(handedOverTo=self.fallback.name)
+            await self.fallback.run(build)
+
+    def _cannot(self, error: Exception) -> Exception:
+        """What layer append cannot do: fail, or hand the build over (fallback_engine)."""
+        if self.fallback is None:
+            return BuildFailure(model.BUILD_FAILED, str(error), model.BUILDING_STEP)
+        return _HandOver(str(error))
 
     async def _run(self, build: BuildContext, layout: Layout, work: Path) -> None:
         from .. import registry
@@ -163,10 +233,14 @@ class LayerBuildEngine:
                 commit = await clone(
                     spec["repositoryUrl"], spec.get("gitRef"), repository_dir, build.log
                 )
-                detected = detect(repository_dir)
             except RepositoryError as error:
                 raise BuildFailure(model.BUILD_FAILED, str(error), model.BUILDING_STEP) from None
-            await build.update(commit=commit, detected=detected.to_json())
+            await build.update(commit=commit)
+            try:
+                detected = detect(repository_dir)
+            except RepositoryError as error:
+                raise self._cannot(error) from None
+            await build.update(detected=detected.to_json())
             build.log(f"Detected: {detected.summary()}")
             base = (
                 spec.get("builderImage")
@@ -180,9 +254,7 @@ class LayerBuildEngine:
                 try:
                     wheel = await build_wheel(repository_dir, work / "wheels", build.log)
                 except PackageError as error:
-                    raise BuildFailure(
-                        model.BUILD_FAILED, str(error), model.BUILDING_STEP
-                    ) from None
+                    raise self._cannot(error) from None
                 requirements.append(str(wheel))
         else:
             base = spec.get("builderImage") or self.config.base_for(spec["runtimeEnvironment"])
@@ -343,7 +415,7 @@ class LayerBuildEngine:
                 build.log,
             )
         except PackageError as error:
-            raise BuildFailure(model.BUILD_FAILED, str(error), model.BUILDING_STEP) from None
+            raise self._cannot(error) from None
         plan = LayerPlan(uid=uid, gid=gid)
         for name, version in installed.installed.items():
             old = base_dists.get(name)
@@ -398,12 +470,7 @@ class LayerBuildEngine:
             *config["rootfs"].get("diff_ids", []),
             *(b.diff_id for b in blobs),
         ]
-        inputs = {"buildType": build.spec["buildType"], "base": str(base)}
-        for key in ("packageVersions", "repositoryUrl", "gitRef"):
-            if key in build.spec:
-                inputs[key] = build.spec[key]
-        if "commit" in build.status:
-            inputs["commit"] = build.status["commit"]
+        inputs = build_inputs(build, str(base))
         history = list(config.get("history", []))
         for blob in blobs:
             history.append(
@@ -446,8 +513,7 @@ class LayerBuildEngine:
         return layout.add_bytes(canonical_json(manifest), OCI_MANIFEST), config
 
     def _result_reference(self, name: str, digest: str) -> Reference:
-        prefix = self.config.target_registry.rstrip("/") or "localhost"
-        return parse(f"{prefix}/{name}:latest").with_digest(digest)
+        return self.config.result_reference(name, digest)
 
     async def _push(
         self, build: BuildContext, layout: Layout, ref_name: str, result: Reference

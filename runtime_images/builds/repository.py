@@ -87,15 +87,31 @@ async def clone(url: str, ref: str | None, target: Path, log: Callable[[str], No
     return commit
 
 
-def detect(repository: Path) -> DetectedEnvironment:
-    """Detect the environment like repo2docker's Python buildpack (see module docstring)."""
+def environment_root(repository: Path) -> tuple[Path, str]:
+    """Where the environment files are: ``binder/`` or ``.binder/`` when present (and its
+    prefix, e.g. ``"binder/"``), else the repository's root (prefix ``""``)."""
     binders = [d for d in ("binder", ".binder") if (repository / d).is_dir()]
     if len(binders) > 1:
         raise RepositoryError("The repository has both binder/ and .binder/; keep one.")
-    root = repository / binders[0] if binders else repository
-    prefix = f"{binders[0]}/" if binders else ""
+    if binders:
+        return repository / binders[0], f"{binders[0]}/"
+    return repository, ""
+
+
+def detect(repository: Path, allow: tuple[str, ...] = ()) -> DetectedEnvironment:
+    """Detect the environment like repo2docker's Python buildpack (see module docstring).
+
+    Files of :data:`UNSUPPORTED` named in ``allow`` are listed in ``files`` (for an engine
+    that can build them) instead of failing.
+    """
+    root, prefix = environment_root(repository)
+    binders = [prefix.rstrip("/")] if prefix else []
     found = DetectedEnvironment()
     for name in UNSUPPORTED:
+        if name in allow:
+            if (root / name).exists():
+                found.files.append(f"{prefix}{name}")
+            continue
         if (root / name).exists():
             raise RepositoryError(
                 f"{prefix}{name} needs more than adding Python wheels (OS packages, conda or "

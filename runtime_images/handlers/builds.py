@@ -37,7 +37,11 @@ class BuildsMixin(RuntimeImagesHandler):
 
 
 class BuildCollectionHandler(BuildsMixin):
-    """``GET`` lists the builds; ``POST`` submits a CustomNBImage (JSON or YAML)."""
+    """``GET`` lists the builds; ``POST`` submits a CustomNBImage (JSON or YAML).
+
+    ``POST builds?engine=NAME`` runs it with that engine (e.g. ``buildah``) instead of the
+    configured default; 409 when no such engine is available.
+    """
 
     @web.authenticated
     @authorized
@@ -49,8 +53,9 @@ class BuildCollectionHandler(BuildsMixin):
     @authorized
     async def post(self) -> None:
         document = self.resource_body()
+        engine = self.get_query_argument("engine", None) or None
         with domain_errors():
-            resource = await self.controller.submit(document)
+            resource = await self.controller.submit(document, engine=engine)
         name = resource["metadata"]["name"]
         self.set_header(
             "Location", url_path_join(self.base_url, "runtime-images", "builds", url_escape(name))

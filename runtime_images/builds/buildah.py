@@ -1,0 +1,490 @@
+"""The optional buildah engine: PackageList and GitRepository builds that run code.
+
+Layer append (the embedded engine) never runs anything in the image, so it cannot compile
+a package, install OS packages or run a repository's scripts. This engine writes a
+Containerfile for the same inputs and runs ``buildah bud`` (``--isolation chroot`` and the
+``vfs`` storage driver by default: no daemon, no user namespaces, no cgroups needed):
+
+- PackageList: ``FROM <base>`` + ``RUN python3 -m pip install --no-cache-dir <packages>``.
+- GitRepository (detected like repo2docker): ``apt.txt`` is installed with apt-get as root
+  (then back to the image's user), the repository is copied into the image's working
+  directory owned by its user, ``environment.yml`` is applied with mamba or conda (the
+  build fails clearly when the base has neither), requirements (``requirements.txt``,
+  ``Pipfile``, the project itself) are installed with pip, and ``postBuild`` is run. A
+  repository ``Dockerfile`` (or ``binder/Dockerfile``) is built as is, and nothing else is.
+
+pip and PEP 668: a base whose Python is "externally managed" (Debian's, Ubuntu's) gets
+``--break-system-packages``, decided inside the build by the marker file; pip then installs
+into ``/usr/local`` and leaves the distribution's packages alone, as the embedded engine
+does. No venv: ``python3`` on the image's PATH stays the interpreter kernels and pipelines
+run, and sees the packages.
+
+buildah's output is streamed into the build log line by line; the image is pushed to
+``ImageBuilder.target_registry`` (or written to the local OCI layout as
+``oci:<layout_dir>:<name>:latest``), validated against the requirement profiles and
+configured as a runtime image, with the same conditions as the embedded engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import json
+import os
+import re
+import shlex
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from traitlets import List, Unicode, default
+from traitlets.config import LoggingConfigurable
+
+from ..reference import Reference, parse
+from . import model
+from .builder import LABEL_PREFIX, ImageBuilder, build_inputs, read_layout_image
+from .controller import BuildContext, BuildFailure
+from .oci import Layout
+from .repository import DetectedEnvironment, RepositoryError, clone, detect, environment_root
+
+if TYPE_CHECKING:
+    from ..inspect import ImageInspector, Validation
+    from ..registry import RegistryClient
+    from .importer import ImageImportEngine
+
+# What this engine builds that layer append cannot (the rest of repository.UNSUPPORTED is
+# a Dockerfile, which replaces detection altogether).
+RUN_FILES = ("apt.txt", "postBuild", "environment.yml", "environment.yaml")
+APT_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9.+-]*(=[A-Za-z0-9.+:~-]+)?$")  # repo2docker's names
+STEP_LINE = re.compile(r"^STEP (\d+)/(\d+)")
+TAIL_LINES = 12
+PEP_668_FLAG = (
+    "$(python3 -c \"import os, sysconfig; print('--break-system-packages' if os.path.exists("
+    "os.path.join(sysconfig.get_path('stdlib'), 'EXTERNALLY-MANAGED')) else '')\")"
+)
+
+
+class BuildahEngine(LoggingConfigurable):
+    """Builds PackageList and GitRepository images with ``buildah bud`` (no daemon)."""
+
+    name = "buildah"
+
+    command = Unicode("buildah", help="The buildah command (a name on PATH or a path).").tag(
+        config=True
+    )
+
+    storage_driver = Unicode(
+        "vfs",
+        help="""buildah's storage driver (--storage-driver). "vfs" works everywhere, including
+        in containers without fuse-overlayfs, at the cost of disk space and speed; "overlay"
+        is faster where the kernel allows it.""",
+    ).tag(config=True)
+
+    root = Unicode(
+        help="""buildah's image storage (--root): base images pulled once are kept there for
+        later builds. Defaults to <jupyter_data_dir()>/runtime-images/buildah/root.""",
+    ).tag(config=True)
+
+    runroot = Unicode(
+        help="""buildah's run-time state (--runroot). Defaults to
+        <jupyter_data_dir()>/runtime-images/buildah/runroot.""",
+    ).tag(config=True)
+
+    isolation = Unicode(
+        "chroot",
+        help="""How RUN instructions are isolated (buildah bud --isolation): "chroot" needs
+        no cgroups or user namespaces (it works as root in a container); "oci" or "rootless"
+        where a working OCI runtime is available.""",
+    ).tag(config=True)
+
+    volumes = List(
+        Unicode(),
+        help="""Bind mounts for every RUN instruction, not stored in the image
+        (buildah bud --volume HOST:CONTAINER[:OPTIONS]); e.g. behind a TLS-intercepting
+        proxy, "/etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro"
+        lets pip and apt in the build trust the host's certificate authorities.""",
+    ).tag(config=True)
+
+    extra_args = List(
+        Unicode(),
+        help="""Extra arguments given to `buildah bud` (before the context directory), e.g.
+        ["--network=host"] or ["--pull=always"].""",
+    ).tag(config=True)
+
+    @default("root")
+    def _default_root(self) -> str:
+        return os.path.join(_data_dir(), "runtime-images", "buildah", "root")
+
+    @default("runroot")
+    def _default_runroot(self) -> str:
+        return os.path.join(_data_dir(), "runtime-images", "buildah", "runroot")
+
+    def __init__(
+        self,
+        builder: ImageBuilder,
+        client: RegistryClient,
+        inspector: ImageInspector,
+        importer: ImageImportEngine,
+        default_profiles: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.builder = builder
+        self.client = client
+        self.inspector = inspector
+        self.importer = importer
+        self.default_profiles = default_profiles
+
+    @property
+    def available(self) -> bool:
+        """Whether the buildah command is installed."""
+        return shutil.which(self.command) is not None
+
+    async def run(self, build: BuildContext) -> None:
+        if build.spec["buildType"] == model.IMAGE_IMPORT:
+            await self.importer.run(build)  # nothing to build: the embedded import
+            return
+        layout = Layout(Path(self.builder.layout_dir))
+        with tempfile.TemporaryDirectory(prefix=f".buildah-{build.name}-", dir=layout.root) as work:
+            await self._run(build, layout, Path(work))
+
+    # -- the build -----------------------------------------------------------------------
+
+    async def _run(self, build: BuildContext, layout: Layout, work: Path) -> None:
+        spec = build.spec
+        context = work / "context"
+        containerfile = work / "Containerfile"
+        detected: DetectedEnvironment | None = None
+        if spec["buildType"] == model.GIT_REPOSITORY:
+            context, dockerfile, detected = await self._clone(build, work)
+            if dockerfile is not None:
+                build.log(f"Building the repository's {dockerfile} as is.")
+                containerfile = context / dockerfile
+                base: str | None = None
+            else:
+                assert detected is not None
+                base = (
+                    spec.get("builderImage")
+                    or (
+                        detected.python_version
+                        and self.builder.base_for_python(detected.python_version)
+                    )
+                    or self.builder.default_base_image
+                )
+        else:
+            context.mkdir()
+            base = spec.get("builderImage") or self.builder.base_for(spec["runtimeEnvironment"])
+
+        pinned_base: Reference | None = None
+        if base is not None:
+            pinned_base, config = await self._resolve_base(build, base)
+            text = self._containerfile(build, pinned_base, config, context, detected)
+            containerfile.write_text(text, "utf-8")
+            build.log("Containerfile:\n" + text)
+
+        tag = f"localhost/jupyter-runtime-images/{build.name}:build-{os.getpid()}"
+        labels = {
+            f"{LABEL_PREFIX}.inputs": json.dumps(
+                build_inputs(build, str(pinned_base) if pinned_base else None), sort_keys=True
+            ),
+            f"{LABEL_PREFIX}.engine": self.name,
+        }
+        if detected is not None:
+            labels[f"{LABEL_PREFIX}.detected"] = json.dumps(detected.to_json(), sort_keys=True)
+        await build.step(model.BUILDING_STEP, f"Building with buildah bud ({self.isolation}).")
+        bud = ["bud", "--isolation", self.isolation, "--layers=false", "-t", tag]
+        bud += [f"--tls-verify={'false' if self._insecure(pinned_base) else 'true'}"]
+        bud += self._authfile()
+        for volume in self.volumes:
+            bud += ["--volume", volume]
+        for key, value in labels.items():
+            bud += ["--label", f"{key}={value}"]
+        bud += [*self.extra_args, "-f", str(containerfile), str(context)]
+        try:
+            code, tail = await self._buildah(build, bud, progress=True)
+            if code != 0:
+                raise BuildFailure(
+                    model.BUILD_FAILED,
+                    f"buildah bud failed (exit {code}):\n" + "\n".join(tail),
+                    model.BUILDING_STEP,
+                )
+            await build.condition(
+                model.BUILDING_STEP,
+                "True",
+                "Built",
+                "Built with buildah"
+                + (f" from {pinned_base.familiar()}." if pinned_base else " from its Dockerfile."),
+            )
+            result = await self._push(build, layout, tag, work)
+        finally:
+            with contextlib.suppress(Exception):
+                await self._buildah(build, ["rmi", tag], quiet=True)
+        await build.update(image=result.familiar())
+        validation = await self._validate(build, layout, result)
+        await self.importer._configure(build, result, validation)
+
+    async def _clone(
+        self, build: BuildContext, work: Path
+    ) -> tuple[Path, str | None, DetectedEnvironment | None]:
+        """Clone; return the context, the repository's Dockerfile (if any) or what it needs."""
+        spec = build.spec
+        await build.step(model.BUILDING_STEP, f"Cloning {spec['repositoryUrl']}.")
+        repository = work / "context"
+        try:
+            commit = await clone(spec["repositoryUrl"], spec.get("gitRef"), repository, build.log)
+            shutil.rmtree(repository / ".git", ignore_errors=True)
+            root, prefix = environment_root(repository)
+            if (root / "Dockerfile").is_file():
+                await build.update(commit=commit, detected={"files": [f"{prefix}Dockerfile"]})
+                return repository, f"{prefix}Dockerfile", None
+            detected = detect(repository, allow=RUN_FILES)
+        except RepositoryError as error:
+            raise BuildFailure(model.BUILD_FAILED, str(error), model.BUILDING_STEP) from None
+        await build.update(commit=commit, detected=detected.to_json())
+        build.log(f"Detected: {detected.summary()}")
+        return repository, None, detected
+
+    async def _resolve_base(
+        self, build: BuildContext, base: str
+    ) -> tuple[Reference, dict[str, Any]]:
+        """Pin the base to the digest its registry serves, and read its config (user, dir)."""
+        from .. import registry
+
+        await build.step(model.BUILDING_STEP, f"Resolving the base image {base}.")
+        try:
+            base_ref = parse(base)
+            resolved = await self.client.resolve(base_ref)
+        except (registry.RegistryError, ValueError) as error:
+            from .importer import failure_of
+
+            failure = failure_of(error, base)
+            failure.condition = model.BUILDING_STEP
+            raise failure from None
+        pinned = base_ref.with_tag(base_ref.tag or "latest").with_digest(resolved.digest)
+        await build.update(baseImage=str(pinned))
+        config: dict[str, Any] = resolved.config.get("config") or {}
+        return pinned, config
+
+    def _containerfile(
+        self,
+        build: BuildContext,
+        base: Reference,
+        config: dict[str, Any],
+        context: Path,
+        detected: DetectedEnvironment | None,
+    ) -> str:
+        user = str(config.get("User") or "")
+        working_dir = str(config.get("WorkingDir") or "/home/jovyan")
+        root_user = user.split(":", 1)[0] in ("", "root", "0")
+        # FROM by digest only: the tag is kept in the labels and status.baseImage.
+        lines = [f"FROM {base.repository}@{base.digest}"]
+        if detected is None:
+            packages = list(build.spec["packageVersions"])
+            lines.append(_pip_install(packages))
+            return "\n".join(lines) + "\n"
+
+        files = {name.rsplit("/", 1)[-1]: name for name in detected.files}
+        if "apt.txt" in files:
+            packages = _apt_packages(context / files["apt.txt"], files["apt.txt"])
+            if packages:
+                if not root_user:
+                    lines.append("USER root")
+                lines.append(
+                    "RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install "
+                    "-y -qq --no-install-recommends "
+                    + " ".join(shlex.quote(p) for p in packages)
+                    + " && apt-get clean && rm -rf /var/lib/apt/lists/*"
+                )
+                if not root_user:
+                    lines.append(f"USER {user}")
+        chown = f"--chown={user} " if user else ""
+        lines.append(f"COPY {chown}. {shlex.quote(working_dir)}")
+        cd = f"cd {shlex.quote(working_dir)} && "
+        environment = files.get("environment.yml") or files.get("environment.yaml")
+        if environment:
+            env_file = shlex.quote(environment)
+            lines.append(
+                f"RUN {cd}if command -v mamba >/dev/null 2>&1; then "
+                f"mamba env update -n base -f {env_file}; "
+                f"elif command -v conda >/dev/null 2>&1; then "
+                f"conda env update -n base -f {env_file}; "
+                f"else echo '{environment} needs conda or mamba on the base image PATH: "
+                "use a conda-based builderImage (e.g. quay.io/jupyter/base-notebook).' >&2; "
+                "exit 1; fi"
+            )
+        requirements = list(detected.requirements)
+        if detected.install_project:
+            requirements.append(".")
+        if requirements:
+            lines.append("RUN " + cd + _pip_install(requirements)[len("RUN ") :])
+        if "postBuild" in files:
+            script = shlex.quote(f"./{files['postBuild']}")
+            lines.append(f"RUN {cd}chmod +x {script} && {script}")
+        return "\n".join(lines) + "\n"
+
+    # -- pushing and validating ------------------------------------------------------------
+
+    async def _push(self, build: BuildContext, layout: Layout, tag: str, work: Path) -> Reference:
+        digest_file = work / "digest"
+        target = self.builder.target_registry
+        push = ["push", "--digestfile", str(digest_file)]
+        if target:
+            destination_ref = self.builder.result_reference(build.name, "sha256:" + "0" * 64)
+            location = self.client._locate(destination_ref)
+            shown = f"{destination_ref.repository}:latest"
+            await build.step(model.PUSHING, f"Pushing to {shown}.")
+            push += [f"--tls-verify={'false' if location.base_url.startswith('http:') else 'true'}"]
+            push += self._authfile()
+            push += [tag, f"docker://{location.host}/{location.repository}:latest"]
+        else:
+            shown = f"oci:{layout.root}:{build.name}:latest"
+            build.log(f"Writing the image to the local layout as {shown}.")
+            push += [tag, shown]
+        code, tail = await self._buildah(build, push)
+        if code != 0:
+            text = "\n".join(tail)
+            reason = (
+                model.AUTH_REQUIRED
+                if re.search(r"unauthorized|authentication required|denied", text, re.IGNORECASE)
+                else model.REGISTRY_UNAVAILABLE
+                if target
+                else model.BUILD_FAILED
+            )
+            raise BuildFailure(
+                reason,
+                f"buildah push to {shown} failed (exit {code}):\n{text}",
+                model.PUSHING if target else model.BUILDING_STEP,
+            )
+        result = self.builder.result_reference(build.name, digest_file.read_text().strip())
+        if target:
+            await build.condition(
+                model.PUSHING, "True", "Pushed", f"Pushed {result.digest} to {shown}."
+            )
+        return result
+
+    async def _validate(self, build: BuildContext, layout: Layout, result: Reference) -> Validation:
+        """Check the built image like an imported one: in its registry, or in the layout."""
+        from .. import registry
+
+        if self.builder.target_registry:
+            return await self.importer._validate(build, result, registry)
+        from ..inspect import Validation
+        from ..inspect.profiles import run_profiles
+        from .importer import record_validation
+
+        profiles = (
+            build.spec.get("profiles")
+            or self.default_profiles
+            or list(self.inspector.default_profiles)
+        )
+        await build.step(
+            model.VALIDATING, f"Checking the built image against {', '.join(profiles)}."
+        )
+        assert result.digest is not None
+        view = await asyncio.to_thread(read_layout_image, layout, result.digest, result)
+        validation = Validation(view.report, profiles, run_profiles(view, profiles))
+        await record_validation(build, validation)
+        return validation
+
+    # -- running buildah -------------------------------------------------------------------
+
+    def _insecure(self, ref: Reference | None) -> bool:
+        return ref is not None and self.client._locate(ref).base_url.startswith("http:")
+
+    def _authfile(self) -> list[str]:
+        auth_file = self.client.auth_file or os.environ.get("REGISTRY_AUTH_FILE")
+        return [f"--authfile={auth_file}"] if auth_file and os.path.exists(auth_file) else []
+
+    async def _buildah(
+        self, build: BuildContext, args: list[str], progress: bool = False, quiet: bool = False
+    ) -> tuple[int, list[str]]:
+        """Run buildah, streaming its output into the build log; (exit code, last lines)."""
+        command = [
+            self.command,
+            "--storage-driver",
+            self.storage_driver,
+            "--root",
+            self.root,
+            "--runroot",
+            self.runroot,
+            *args,
+        ]
+        if not quiet:
+            build.log("$ " + shlex.join(command))
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            limit=1024 * 1024,
+        )
+        tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
+        try:
+            assert process.stdout is not None
+            async for raw in _lines(process.stdout):
+                line = raw.decode("utf-8", errors="replace").rstrip()
+                if not line:
+                    continue
+                tail.append(line)
+                if quiet:
+                    continue
+                build.log(f"buildah: {line}")
+                step = STEP_LINE.match(line)
+                if progress and step:
+                    build.progress(0, 0, int(step.group(1)) - 1, int(step.group(2)))
+            return await process.wait(), list(tail)
+        finally:
+            if process.returncode is None:  # cancelled: stop buildah (and its RUN) too
+                with contextlib.suppress(ProcessLookupError):
+                    process.terminate()
+                try:
+                    await asyncio.wait_for(process.wait(), 20)
+                except TimeoutError:
+                    with contextlib.suppress(ProcessLookupError):
+                        process.kill()
+                    await process.wait()
+
+
+async def _lines(stream: asyncio.StreamReader) -> Any:
+    """Lines of ``stream``; an over-long line (a progress bar) is cut, never fatal."""
+    while True:
+        try:
+            line = await stream.readuntil(b"\n")
+        except asyncio.IncompleteReadError as end:
+            if end.partial:
+                yield end.partial
+            return
+        except asyncio.LimitOverrunError as overrun:
+            line = await stream.readexactly(overrun.consumed)
+        yield line
+
+
+def _pip_install(requirements: Iterable[str]) -> str:
+    quoted = " ".join(shlex.quote(r) for r in requirements)
+    return f"RUN python3 -m pip install --no-cache-dir {PEP_668_FLAG} {quoted}"
+
+
+def _apt_packages(path: Path, shown: str) -> list[str]:
+    packages = []
+    for raw in path.read_text("utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        for name in line.split():
+            if not APT_PACKAGE.match(name):
+                raise BuildFailure(
+                    model.BUILD_FAILED,
+                    f"{shown}: {name!r} is not a Debian package name.",
+                    model.BUILDING_STEP,
+                )
+            packages.append(name)
+    return packages
+
+
+def _data_dir() -> str:
+    from jupyter_core.paths import jupyter_data_dir
+
+    return jupyter_data_dir()

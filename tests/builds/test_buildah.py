@@ -1,0 +1,310 @@
+"""The buildah engine, with real buildah (chroot isolation, vfs storage), a real Debian base
+image with python3, pip and curl (tests/fixtures/debian.py), real packages from the package
+index and Debian's mirror, and a real registry; the built images are run with buildah."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from traitlets.config import Config
+
+from runtime_images.app import make_build_controller
+from runtime_images.builds.buildah import BuildahEngine
+from runtime_images.errors import ConflictError, NotFoundError
+from runtime_images.inspect import ImageInspector
+from tests.fixtures import debian
+from tests.fixtures.registry import RegistryServer
+
+from .test_controller import Harness
+from .test_layer_builds import git_repository, inspect, resource
+
+pytestmark = pytest.mark.timeout(900)
+CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+
+
+@pytest.fixture(scope="session")
+def buildah_storage(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One buildah storage for the session, so the base image is pulled once."""
+    if shutil.which("buildah") is None:  # a missing tool fails the suite: never skipped
+        pytest.fail("buildah is not installed: ./scripts/dev.sh test installs it")
+    return tmp_path_factory.mktemp("buildah")
+
+
+@pytest.fixture(scope="session")
+def debian_base(registry: RegistryServer) -> str:
+    """A real Debian bookworm image with python3, pip and curl, in the test registry."""
+    missing = debian.missing_tools()
+    if missing:
+        pytest.fail(f"{', '.join(missing)} not installed: ./scripts/dev.sh test installs them")
+    return debian.push(registry.host)
+
+
+def buildah_config(storage: Path) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "root": str(storage / "root"),
+        "runroot": str(storage / "runroot"),
+    }
+    if Path(CA_BUNDLE).exists():  # the host may sit behind a TLS-intercepting proxy
+        config["volumes"] = [f"{CA_BUNDLE}:{CA_BUNDLE}:ro"]
+    return config
+
+
+class BuildahHarness(Harness):
+    def __init__(self, tmp_path: Path, storage: Path, target: str = "") -> None:
+        super().__init__(tmp_path)
+        self.layout = tmp_path / "layout"
+        self.storage = storage
+        self.controller = make_build_controller(
+            None,
+            self.store,
+            self.client,
+            ImageInspector(),
+            emit=self.events.append,
+            builds_dir=str(tmp_path / "builds"),
+            poll_interval=0.1,
+            config=Config(
+                {
+                    "ImageBuilder": {
+                        "layout_dir": str(self.layout),
+                        "target_registry": target,
+                        "fallback_engine": "buildah",
+                    },
+                    "BuildahEngine": buildah_config(storage),
+                }
+            ),
+        )
+
+    async def run_with(self, document: dict[str, Any], engine: str | None) -> dict[str, Any]:
+        await self.controller.submit(document, engine=engine)
+        return await self.wait(document["metadata"]["name"], timeout=800)
+
+    async def buildah(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return await asyncio.to_thread(
+            subprocess.run,
+            [
+                "buildah",
+                "--storage-driver",
+                "vfs",
+                "--root",
+                str(self.storage / "root"),
+                "--runroot",
+                str(self.storage / "runroot"),
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            check=check,
+        )
+
+    async def run_in(self, image: str, *command: str) -> str:
+        """Run ``command`` in ``image`` with ``buildah run --isolation chroot``; its stdout."""
+        container = (
+            await self.buildah("from", "--tls-verify=false", "--pull-always", image)
+        ).stdout.strip()
+        try:
+            done = await self.buildah(
+                "run", "--isolation", "chroot", container, "--", *command, check=False
+            )
+            assert done.returncode == 0, done.stderr
+            return done.stdout
+        finally:
+            await self.buildah("rm", container, check=False)
+
+
+def _harness(
+    tmp_path: Path, storage: Path, loop: asyncio.AbstractEventLoop, target: str = ""
+) -> Iterator[BuildahHarness]:
+    harness = BuildahHarness(tmp_path, storage, target=target)
+    loop.run_until_complete(harness.controller.start())
+    try:
+        yield harness
+    finally:
+        loop.run_until_complete(harness.controller.stop())
+        loop.run_until_complete(harness.client.aclose())
+
+
+@pytest.fixture
+def pushing(
+    tmp_path: Path,
+    isolated_home: Path,
+    registry: RegistryServer,
+    buildah_storage: Path,
+    jp_asyncio_loop: asyncio.AbstractEventLoop,
+) -> Iterator[BuildahHarness]:
+    """Builds pushed to the test registry."""
+    yield from _harness(tmp_path, buildah_storage, jp_asyncio_loop, f"{registry.host}/built")
+
+
+@pytest.fixture
+def local(
+    tmp_path: Path,
+    isolated_home: Path,
+    buildah_storage: Path,
+    jp_asyncio_loop: asyncio.AbstractEventLoop,
+) -> Iterator[BuildahHarness]:
+    """Builds kept in the local OCI layout (no target registry)."""
+    yield from _harness(tmp_path, buildah_storage, jp_asyncio_loop)
+
+
+def conditions(build: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [(c["type"], c["status"], c["reason"]) for c in build["status"]["conditions"]]
+
+
+async def test_a_package_without_a_wheel_is_handed_to_buildah(
+    pushing: BuildahHarness, debian_base: str, registry: RegistryServer
+) -> None:
+    # docopt 0.6.2 is an sdist only: layer append cannot add it, pip in the image builds it.
+    build = await pushing.run_with(
+        resource(
+            "sdist-only",
+            buildType="PackageList",
+            builderImage=debian_base,
+            packageVersions=["docopt==0.6.2"],
+        ),
+        engine=None,
+    )
+    status = build["status"]
+    assert status["phase"] == "Ready", status["conditions"]
+    assert status["engine"] == "embedded" and status["handedOverTo"] == "buildah"
+    handed = next(c for c in status["conditions"] if c["reason"] == "HandedOver")
+    assert "docopt" in handed["message"] and "buildah" in handed["message"]
+    assert [c["type"] for c in status["conditions"] if c["status"] == "True"] == [
+        "Building",
+        "Pushing",
+        "Validating",
+        "Ready",
+    ]
+    assert status["image"].startswith(f"{registry.host}/built/sdist-only:latest@sha256:")
+    assert status["baseImage"].startswith(f"{debian_base}@sha256:")
+    assert {c["result"] for c in status["checks"]} <= {"pass", "warn"}
+    assert {d["name"].lower(): d["version"] for d in status["pythonDependencies"]}[
+        "docopt"
+    ] == "0.6.2"
+
+    log = pushing.controller.read_log("sdist-only")
+    assert "buildah: STEP 2/2: RUN python3 -m pip install" in log
+    assert "buildah: Successfully installed docopt-0.6.2" in log
+
+    out = await pushing.run_in(
+        status["image"], "python3", "-c", "import docopt; print(docopt.__version__)"
+    )
+    assert out.strip() == "0.6.2"
+    runtime_image = pushing.store.get("sdist-only").to_api()
+    assert runtime_image["metadata"]["image_name"] == status["image"]
+    view = await inspect(status["image"])
+    assert view.report.config.labels["io.jupyter.runtime-images.engine"] == "buildah"
+
+
+async def test_git_repository_with_apt_txt_and_post_build(
+    local: BuildahHarness, debian_base: str, tmp_path: Path
+) -> None:
+    url = git_repository(
+        tmp_path / "repo",
+        {
+            "binder/apt.txt": "# OS packages\npython3-yaml\n",
+            "binder/requirements.txt": "six==1.16.0\n",
+            "binder/postBuild": '#!/bin/sh\nset -e\necho "post-build ran in $PWD" > built.txt\n',
+            "notebooks/analysis.ipynb": "{}",
+        },
+    )
+    build = await local.run_with(
+        resource(
+            "apt-and-post-build",
+            buildType="GitRepository",
+            repositoryUrl=url,
+            gitRef="main",
+            builderImage=debian_base,
+        ),
+        engine="buildah",
+    )
+    status = build["status"]
+    assert status["phase"] == "Ready", status["conditions"]
+    assert status["engine"] == "buildah"
+    assert sorted(status["detected"]["files"]) == [
+        "binder/apt.txt",
+        "binder/postBuild",
+        "binder/requirements.txt",
+    ]
+    assert [c["type"] for c in status["conditions"] if c["status"] == "True"] == [
+        "Building",
+        "Validating",
+        "Ready",
+    ]
+    assert status["image"].startswith("localhost/apt-and-post-build:latest@sha256:")
+    log = local.controller.read_log("apt-and-post-build")
+    assert "buildah: STEP" in log and "python3-yaml" in log
+
+    layout_image = f"oci:{local.layout}:apt-and-post-build:latest"
+    out = await local.run_in(
+        layout_image,
+        "sh",
+        "-c",
+        "cd /home/jovyan && cat built.txt && ls notebooks && "
+        "python3 -c 'import yaml, six; print(yaml.__version__, six.__version__)'",
+    )
+    assert "post-build ran in /home/jovyan" in out
+    assert "analysis.ipynb" in out
+    assert out.strip().endswith("1.16.0")
+
+
+async def test_a_failing_run_ends_failed_with_buildahs_last_lines(
+    local: BuildahHarness, debian_base: str, tmp_path: Path
+) -> None:
+    url = git_repository(
+        tmp_path / "failing",
+        {"postBuild": "#!/bin/sh\necho 'compiling the frobnicator failed' >&2\nexit 3\n"},
+    )
+    build = await local.run_with(
+        resource("failing", buildType="GitRepository", repositoryUrl=url, builderImage=debian_base),
+        engine="buildah",
+    )
+    status = build["status"]
+    latest = status["conditions"][-1]
+    assert (status["phase"], latest["reason"]) == ("Failed", "BuildFailed")
+    assert "buildah bud failed" in latest["message"]
+    assert "compiling the frobnicator failed" in latest["message"]
+    assert ("Building", "False", "BuildFailed") in conditions(build)
+    assert "runtimeImage" not in status
+    with pytest.raises(NotFoundError):
+        local.store.get("failing")
+
+
+async def test_buildah_is_registered_only_when_installed(
+    tmp_path: Path, isolated_home: Path
+) -> None:
+    harness = Harness(tmp_path)
+    assert "buildah" in harness.controller.engines
+    without = make_build_controller(
+        None,
+        harness.store,
+        harness.client,
+        ImageInspector(),
+        builds_dir=str(tmp_path / "other-builds"),
+        config=Config(
+            {
+                "BuildahEngine": {"command": "no-such-buildah"},
+                "ImageBuilder": {"fallback_engine": "buildah"},
+            }
+        ),
+    )
+    assert "buildah" not in without.engines
+    document = resource("x", buildType="PackageList", builderImage="a/b:1", packageVersions=["s"])
+    with pytest.raises(ConflictError, match="buildah"):
+        without.new_resource(document, engine="buildah")
+    await harness.client.aclose()
+
+
+def test_containerfile_for_a_package_list_handles_pep_668_inside_the_build() -> None:
+    from runtime_images.builds import buildah
+
+    line = buildah._pip_install(["docopt==0.6.2", "numpy>=2"])
+    assert line.startswith("RUN python3 -m pip install --no-cache-dir $(python3 -c ")
+    assert "EXTERNALLY-MANAGED" in line and "--break-system-packages" in line
+    assert line.endswith(" docopt==0.6.2 'numpy>=2'")
+    assert BuildahEngine.name == "buildah"
