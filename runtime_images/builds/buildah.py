@@ -414,8 +414,16 @@ class BuildahEngine(LoggingConfigurable):
         ]
         if not quiet:
             build.log("$ " + shlex.join(command))
+        # buildah refuses to push when the auth file these name is missing; we read them
+        # as optional, so buildah gets them only when they exist.
+        env = dict(os.environ)
+        if not os.path.exists(env.get("REGISTRY_AUTH_FILE", "")):
+            env.pop("REGISTRY_AUTH_FILE", None)
+        if not os.path.exists(os.path.join(env.get("DOCKER_CONFIG", ""), "config.json")):
+            env.pop("DOCKER_CONFIG", None)
         process = await asyncio.create_subprocess_exec(
             *command,
+            env=env,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
