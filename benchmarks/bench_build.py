@@ -160,7 +160,8 @@ def main() -> None:
         RegistryServer(workdir=f"{tmp}/registry") as registry,
     ):
         work = Path(tmp)
-        os.environ.setdefault("REGISTRY_AUTH_FILE", str(work / "none.json"))
+        (work / "none.json").write_text('{"auths": {}}')
+        os.environ["REGISTRY_AUTH_FILE"] = str(work / "none.json")
         base = push_base(registry, work)
 
         started = time.perf_counter()
