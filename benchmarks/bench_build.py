@@ -135,6 +135,8 @@ async def embedded_build(work: Path, registry: RegistryServer, base: str, name: 
             await controller.stop()
     if build["status"]["phase"] != "Ready":
         raise SystemExit(f"embedded build failed: {build['status']['conditions'][-1]}")
+    if os.environ.get("BENCH_VERBOSE"):
+        print(controller.read_log(name))
     return str(build["status"]["image"])
 
 
