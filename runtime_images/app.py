@@ -29,11 +29,19 @@ def make_build_controller(
     emit: Any = None,
     **traits: Any,
 ) -> BuildController:
-    """The embedded build controller with its engines (shared by the server and the CLI)."""
+    """The build controller with its engines (shared by the server and the CLI).
+
+    The embedded engine is always there; the kubernetes engine only when it is configured
+    (``c.BuildController.engine = "kubernetes"`` or any ``c.KubernetesEngine`` setting).
+    """
     controller = BuildController(parent=parent, engines={}, emit=emit, **traits)
     controller.engines["embedded"] = ImageImportEngine(
         store, registry, inspector, default_profiles=controller.default_profiles
     )
+    if controller.engine == "kubernetes" or "KubernetesEngine" in controller.config:
+        from .builds.kubernetes import KubernetesEngine
+
+        controller.engines["kubernetes"] = KubernetesEngine(store, parent=controller)
     return controller
 
 

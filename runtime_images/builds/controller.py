@@ -17,14 +17,17 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from traitlets import Float, Integer, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
-from ..errors import ConflictError, NotFoundError
+from ..errors import AlreadyExistsError, ConflictError, NotFoundError
 from . import model
 from .store import BuildStore
+
+if TYPE_CHECKING:
+    from ..store import RuntimeImageStore
 
 Emit = Callable[[dict[str, Any]], None]
 
@@ -40,7 +43,12 @@ class BuildFailure(Exception):
 
 
 class Engine(Protocol):
-    """Runs one build type to completion, reporting through the :class:`BuildContext`."""
+    """Runs one build type to completion, reporting through the :class:`BuildContext`.
+
+    An engine that keeps state outside the server (a custom resource in a cluster) may
+    also define ``async cancel(resource)``: it is called when a person cancels or deletes
+    the build, and not when the server stops (the build then resumes on the next start).
+    """
 
     name: str
 
@@ -121,6 +129,13 @@ class BuildController(LoggingConfigurable):
         2.0,
         help="""Seconds between checks of the builds directory for resources submitted by
         the CLI or another process.""",
+    ).tag(config=True)
+
+    engine = Unicode(
+        "embedded",
+        help="""The engine that runs a build submitted without naming one: "embedded" (in
+        this server, no daemon) or "kubernetes" (submit the CustomNBImage to a cluster that
+        runs the operator and mirror its status; configure it as c.KubernetesEngine.<trait>).""",
     ).tag(config=True)
 
     default_profiles = List(
@@ -211,7 +226,7 @@ class BuildController(LoggingConfigurable):
     ) -> dict[str, Any]:
         """Validate a submitted document; return it as a Pending resource."""
         resource = model.normalize(document)
-        engine_name = engine or "embedded"
+        engine_name = engine or self.engine
         if engine_name not in self.engines:
             raise ConflictError(f"No build engine named {engine_name!r} is configured.")
         resource["status"] = {"phase": model.PENDING, "engine": engine_name}
@@ -237,8 +252,10 @@ class BuildController(LoggingConfigurable):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+            await self._cancel_in_engine(resource)
             return await asyncio.to_thread(self.builds.get, name)
         await self._mark_cancelled(resource)
+        await self._cancel_in_engine(resource)
         return resource
 
     async def delete(self, name: str) -> None:
@@ -249,6 +266,8 @@ class BuildController(LoggingConfigurable):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        with contextlib.suppress(NotFoundError):
+            await self._cancel_in_engine(await asyncio.to_thread(self.builds.get, name))
         await asyncio.to_thread(self.builds.delete, name)
         self._known.pop(name, None)
         if self.emit is not None:
@@ -272,6 +291,13 @@ class BuildController(LoggingConfigurable):
         await self.save(resource)
         self._schedule(name)
         return resource
+
+    async def _cancel_in_engine(self, resource: Mapping[str, Any]) -> None:
+        """Let the build's engine undo what it started outside the server (if it can)."""
+        engine = self.engines.get((resource.get("status") or {}).get("engine", "embedded"))
+        cancel = getattr(engine, "cancel", None)
+        if cancel is not None:
+            await cancel(resource)
 
     # -- running -------------------------------------------------------------------------
 
@@ -378,3 +404,45 @@ class BuildController(LoggingConfigurable):
             self.emit(event)
         except Exception:
             self.log.exception("runtime-images: emitting the build event failed")
+
+
+async def configure_runtime_image(
+    store: RuntimeImageStore, build: BuildContext, image_name: str, tags: list[str]
+) -> str:
+    """Create or update the runtime image named like the build; "created" or "updated".
+
+    Display name, description and creator come from the resource's annotations, the pull
+    secret from ``spec.imagePullSecret``; ``status.runtimeImage`` is set (not saved).
+    Shared by every engine, so a Ready build configures the same image wherever it ran.
+    """
+    display_name, description, creator = model.display_fields(build.resource)
+    name = build.name
+    body: dict[str, Any] = {
+        "display_name": display_name,
+        "schema_name": "runtime-image",
+        "metadata": {
+            "image_name": image_name,
+            "description": description,
+            "creator": creator,
+            "tags": list(tags),
+        },
+    }
+    secret = (build.spec.get("imagePullSecret") or {}).get("name")
+    if secret:
+        body["metadata"]["pull_secret"] = secret
+
+    def create_or_update() -> str:
+        try:
+            store.get_entry(name)
+        except NotFoundError:
+            try:
+                store.create({**body, "name": name})
+                return "created"
+            except AlreadyExistsError:
+                pass
+        store.replace(name, body)
+        return "updated"
+
+    action = await asyncio.to_thread(create_or_update)
+    build.status["runtimeImage"] = name
+    return action
