@@ -10,6 +10,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Instance, Integer, default
 
 from . import __version__
+from .builds.builder import EmbeddedEngine, ImageBuilder, LayerBuildEngine
 from .builds.controller import BuildController
 from .builds.importer import ImageImportEngine
 from .handlers import ROUTES
@@ -35,9 +36,16 @@ def make_build_controller(
     (``c.BuildController.engine = "kubernetes"`` or any ``c.KubernetesEngine`` setting).
     """
     controller = BuildController(parent=parent, engines={}, emit=emit, **traits)
-    controller.engines["embedded"] = ImageImportEngine(
-        store, registry, inspector, default_profiles=controller.default_profiles
+    profiles = controller.default_profiles
+    importer = ImageImportEngine(store, registry, inspector, default_profiles=profiles)
+    builder = LayerBuildEngine(
+        ImageBuilder(parent=parent, config=controller.config),
+        registry,
+        inspector,
+        importer,
+        default_profiles=profiles,
     )
+    controller.engines["embedded"] = EmbeddedEngine(importer, builder)
     if controller.engine == "kubernetes" or "KubernetesEngine" in controller.config:
         from .builds.kubernetes import KubernetesEngine
 
