@@ -48,6 +48,8 @@ class Engine(Protocol):
     An engine that keeps state outside the server (a custom resource in a cluster) may
     also define ``async cancel(resource)``: it is called when a person cancels or deletes
     the build, and not when the server stops (the build then resumes on the next start).
+    One that only follows work done elsewhere sets ``uses_build_slot = False``, so its
+    builds do not count against ``BuildController.concurrency``.
     """
 
     name: str
@@ -292,6 +294,16 @@ class BuildController(LoggingConfigurable):
         self._schedule(name)
         return resource
 
+    async def _uses_slot(self, name: str) -> bool:
+        """Whether the build takes one of the ``concurrency`` slots: not when its engine
+        only follows work done elsewhere (``uses_build_slot = False``, e.g. a cluster)."""
+        try:
+            resource = await asyncio.to_thread(self.builds.get, name)
+        except NotFoundError:
+            return True
+        engine = self.engines.get((resource.get("status") or {}).get("engine", "embedded"))
+        return bool(getattr(engine, "uses_build_slot", True))
+
     async def _cancel_in_engine(self, resource: Mapping[str, Any]) -> None:
         """Let the build's engine undo what it started outside the server (if it can)."""
         engine = self.engines.get((resource.get("status") or {}).get("engine", "embedded"))
@@ -311,7 +323,10 @@ class BuildController(LoggingConfigurable):
     async def _run(self, name: str, resumed: bool) -> None:
         assert self._semaphore is not None
         try:
-            async with self._semaphore:
+            slot: contextlib.AbstractAsyncContextManager[Any] = self._semaphore
+            if not await self._uses_slot(name):
+                slot = contextlib.nullcontext()
+            async with slot:
                 resource = await asyncio.to_thread(self.builds.get, name)
                 if model.phase_of(resource) not in model.ACTIVE_PHASES:
                     return

@@ -319,6 +319,9 @@ class KubernetesEngine(LoggingConfigurable):
     """
 
     name = ENGINE_NAME
+    # The cluster does the work: following a build must not hold one of the controller's
+    # local build slots (c.BuildController.concurrency), or a third build would wait.
+    uses_build_slot = False
 
     kubeconfig = Unicode(
         "",

@@ -325,6 +325,17 @@ async def test_the_renamed_resource_can_be_selected(tmp_path: Path, isolated_hom
         fake.stop()
 
 
+async def test_cluster_builds_take_no_local_build_slot(
+    harness: Harness, fake_kube: FakeKube
+) -> None:
+    """The cluster does the work: more builds than BuildController.concurrency all run."""
+    assert harness.controller.concurrency == 2
+    for number in range(3):
+        await harness.controller.submit(build_resource(IMPORT, name=f"b{number}"))
+    for number in range(3):
+        await asyncio.to_thread(fake_kube.wait_for, f"b{number}")
+
+
 # -- the status mapping (cnbi-byon.md §2, row by row) ----------------------------------------
 
 IMPORT, PACKAGES, GIT = "ImageImport", "PackageList", "GitRepository"
