@@ -35,6 +35,7 @@ import json
 import os
 import re
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -762,7 +763,9 @@ class KubernetesEngine(LoggingConfigurable):
                     version = str((listed.get("metadata") or {}).get("resourceVersion") or "")
                     if await self._apply(build, api, namespace, items[0], step, applied):
                         return
+                opened, events = time.monotonic(), 0
                 async for event in self._watch(api, namespace, build.name, version):
+                    events += 1
                     kind, obj = event.get("type"), event.get("object") or {}
                     if kind == "ERROR":
                         raise ClusterError.from_status(obj)
@@ -775,6 +778,9 @@ class KubernetesEngine(LoggingConfigurable):
                         raise self._deleted(build, namespace, step)
                     if await self._apply(build, api, namespace, obj, step, applied):
                         return
+                if not events and time.monotonic() - opened < 1:
+                    await asyncio.sleep(backoff)  # a stream closed at once: do not hammer
+                    backoff = min(backoff * 2, self.max_backoff)
             except ClusterError as error:
                 if error.code == 410:  # the resourceVersion is too old: list again
                     build.log(f"The watch expired ({error.message}); listing again.")

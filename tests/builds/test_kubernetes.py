@@ -894,28 +894,43 @@ async def test_a_build_is_followed_again_after_a_restart(
 # -- failures a person can act on ------------------------------------------------------------
 
 
-async def test_no_cluster_configured(tmp_path: Path, isolated_home: Path) -> None:
-    monkeypatch_env = {
-        k: os.environ.pop(k) for k in ("KUBERNETES_SERVICE_HOST",) if k in os.environ
-    }
+async def test_no_cluster_configured(
+    tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    harness = Harness(tmp_path, tmp_path / "missing-kubeconfig")
+    await harness.controller.start()
     try:
-        harness = Harness(tmp_path, tmp_path / "missing-kubeconfig")
-        await harness.controller.start()
-        try:
-            await harness.controller.submit(build_resource(IMPORT))
-            build = await harness.ended("built")
-        finally:
-            await harness.controller.stop()
-            await harness.client.aclose()
+        await harness.controller.submit(build_resource(IMPORT))
+        build = await harness.ended("built")
+        await harness.controller.delete("built")  # nothing in a cluster: deleted here
     finally:
-        os.environ.update(monkeypatch_env)
+        await harness.controller.stop()
+        await harness.client.aclose()
     condition = ready(build)
     assert condition["reason"] == "ClusterNotConfigured"
     assert "KUBECONFIG" in condition["message"] and "missing-kubeconfig" in condition["message"]
 
 
+async def test_without_the_kubernetes_package(
+    tmp_path: Path, kubeconfig: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "kubernetes", None)  # import kubernetes → ImportError
+    harness = Harness(tmp_path, kubeconfig)
+    await harness.controller.start()
+    try:
+        await harness.controller.submit(build_resource(IMPORT))
+        build = await harness.ended("built")
+    finally:
+        await harness.controller.stop()
+        await harness.client.aclose()
+    assert ready(build)["reason"] == "ClusterNotConfigured"
+    assert "jupyter-runtime-images[kubernetes]" in ready(build)["message"]
+
+
 async def test_unreachable_cluster(tmp_path: Path, isolated_home: Path) -> None:
-    fake = FakeKube()
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(
         f"""apiVersion: v1
@@ -926,7 +941,6 @@ contexts: [{{name: gone, context: {{cluster: gone, user: u}}}}]
 current-context: gone
 """
     )
-    del fake
     harness = Harness(tmp_path, kubeconfig, create_attempts=2)
     await harness.controller.start()
     try:
@@ -1004,6 +1018,90 @@ async def test_admission_webhook_rejection_shows_its_message(
         "The cluster's admission webhook vcustomnbimage.kb.io rejected the CustomNBImage: "
     )
     assert "baseImage and runtimeEnvironment are mutually exclusive" in condition["message"]
+
+
+# -- through the REST API -------------------------------------------------------------------
+
+
+@pytest.fixture
+def jp_server_config(
+    jp_server_config: dict[str, Any], tmp_path: Path, fake_kube: FakeKube
+) -> dict[str, Any]:
+    return {
+        **jp_server_config,
+        "RegistryClient": {"auth_file": str(tmp_path / "none.json"), "retries": 0},
+        "BuildController": {"builds_dir": str(tmp_path / "builds"), "engine": "kubernetes"},
+        "KubernetesEngine": {
+            "kubeconfig": str(fake_kube.write_kubeconfig(tmp_path / "kubeconfig")),
+            "owner": "alice",
+        },
+    }
+
+
+async def test_rest_submit_follow_and_delete(
+    jp_fetch: Any, jp_serverapp: Any, fake_kube: FakeKube
+) -> None:
+    import json
+
+    from tornado.httpclient import HTTPClientError
+
+    controller = jp_serverapp.web_app.settings["runtime_images_builds"]
+    await controller.start()
+    try:
+        response = await jp_fetch(
+            "runtime-images", "builds", method="POST", body=json.dumps(build_resource(GIT))
+        )
+        assert response.code == 201
+        assert json.loads(response.body)["status"]["engine"] == "kubernetes"
+        obj = await asyncio.to_thread(fake_kube.wait_for, "built")
+        assert obj["metadata"]["labels"][OWNER_LABEL] == "alice"
+        fake_kube.set_status("built", ROWS[6][2])  # M1: a GitRepository success
+        for _ in range(500):
+            build = json.loads((await jp_fetch("runtime-images", "builds", "built")).body)
+            if build["status"]["phase"] == "Ready":
+                break
+            await asyncio.sleep(0.02)
+        assert build["status"]["phase"] == "Ready"
+        assert build["status"]["engine"] == "kubernetes"
+        response = await jp_fetch("runtime-images", "builds", "built", method="DELETE")
+        assert response.code == 204
+        assert fake_kube.get("built") is None
+        with pytest.raises(HTTPClientError) as missing:
+            await jp_fetch("runtime-images", "builds", "built")
+        assert missing.value.code == 404
+    finally:
+        await controller.stop()
+
+
+async def test_rest_delete_refused_by_the_cluster_is_a_409(
+    jp_fetch: Any, jp_serverapp: Any, fake_kube: FakeKube
+) -> None:
+    import json
+
+    from tornado.httpclient import HTTPClientError
+
+    controller = jp_serverapp.web_app.settings["runtime_images_builds"]
+    await controller.start()
+    try:
+        await jp_fetch(
+            "runtime-images", "builds", method="POST", body=json.dumps(build_resource(IMPORT))
+        )
+        await asyncio.to_thread(fake_kube.wait_for, "built")
+        for _ in range(500):
+            build = json.loads((await jp_fetch("runtime-images", "builds", "built")).body)
+            if (build["status"].get("cluster") or {}).get("uid"):
+                break
+            await asyncio.sleep(0.02)
+        fake_kube.allowed_verbs = {"get", "list", "watch", "create"}
+        with pytest.raises(HTTPClientError) as refused:
+            await jp_fetch("runtime-images", "builds", "built", method="DELETE")
+        assert refused.value.code == 409
+        body = json.loads(refused.value.response.body)
+        assert "'delete' verb is missing" in body["message"]
+        assert fake_kube.get("built") is not None
+        await jp_fetch("runtime-images", "builds", "built")  # kept here too
+    finally:
+        await controller.stop()
 
 
 # -- a real cluster --------------------------------------------------------------------------
