@@ -40,10 +40,10 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from traitlets import Bool, Float, Integer, Unicode, default
+from traitlets import Bool, Float, Integer, TraitError, Unicode, default, validate
 from traitlets.config import LoggingConfigurable
 
-from ..errors import ConflictError
+from ..errors import ConflictError, ValidationFailedError
 from . import model
 from .controller import BuildContext, BuildFailure, configure_runtime_image
 
@@ -405,6 +405,16 @@ class KubernetesEngine(LoggingConfigurable):
         resulting image is read from the one named after the PipelineRun).""",
     ).tag(config=True)
 
+    @validate("api_version")
+    def _valid_api_version(self, proposal: Any) -> str:
+        value = str(proposal["value"])
+        group, _, version = value.partition("/")
+        if not group or not version or "/" in version:
+            raise TraitError(
+                f"api_version must be group/version, e.g. meteor.zone/v1alpha1: {value!r}"
+            )
+        return value
+
     @default("kind")
     def _default_kind(self) -> str:
         return KINDS.get(self.plural, "CustomNBImage")
@@ -462,6 +472,8 @@ class KubernetesEngine(LoggingConfigurable):
                 os.environ.get("KUBERNETES_SERVICE_HOST")
             )
         configuration = client.Configuration()
+        # one connection per open watch, plus the short calls of every build
+        configuration.connection_pool_maxsize = 64
         namespace = self.namespace
         try:
             if in_cluster:
@@ -940,7 +952,15 @@ class KubernetesEngine(LoggingConfigurable):
         if image:
             build.status["image"] = image
             tags = ["imported" if step == model.IMPORTING else "built", "kubernetes"]
-            action = await configure_runtime_image(self.store, build, image, tags)
+            try:
+                action = await configure_runtime_image(self.store, build, image, tags)
+            except ValidationFailedError as error:
+                raise BuildFailure(
+                    model.BUILD_FAILED,
+                    f"The cluster built {image}, but it cannot be configured as a runtime "
+                    f"image: {error}",
+                    model.READY_CONDITION,
+                ) from None
             message = f"{mirror.message} Runtime image '{build.name}' {action}: {image}."
         else:
             message = (

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from traitlets import TraitError
 from traitlets.config import Config
 
 from runtime_images.app import make_build_controller
@@ -234,6 +235,8 @@ def test_kubernetes_is_registered_when_configured(tmp_path: Path) -> None:
     )
     renamed = KubernetesEngine(store, plural="customruntimeenvironments")
     assert renamed.kind == "CustomRuntimeEnvironment"
+    with pytest.raises(TraitError):
+        KubernetesEngine(store, api_version="customnbimages")
 
 
 def test_owner_label_values_are_valid() -> None:
