@@ -224,13 +224,17 @@ class BuildController(LoggingConfigurable):
         self,
         document: object,
         engine: str | None = None,
-        message: str = "Waiting for a free build slot.",
+        message: str | None = None,
     ) -> dict[str, Any]:
         """Validate a submitted document; return it as a Pending resource."""
         resource = model.normalize(document)
         engine_name = engine or self.engine
         if engine_name not in self.engines:
             raise ConflictError(f"No build engine named {engine_name!r} is configured.")
+        if message is None:
+            message = getattr(
+                self.engines[engine_name], "pending_message", "Waiting for a free build slot."
+            )
         resource["status"] = {"phase": model.PENDING, "engine": engine_name}
         model.set_condition(resource, model.READY_CONDITION, "Unknown", "Pending", message)
         return resource

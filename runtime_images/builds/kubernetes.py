@@ -323,6 +323,7 @@ class KubernetesEngine(LoggingConfigurable):
     # The cluster does the work: following a build must not hold one of the controller's
     # local build slots (c.BuildController.concurrency), or a third build would wait.
     uses_build_slot = False
+    pending_message = "Submitting to the Kubernetes cluster."
 
     kubeconfig = Unicode(
         "",
@@ -910,6 +911,9 @@ class KubernetesEngine(LoggingConfigurable):
             return False
         applied[0] = mirror
         if mirror.phase == model.PENDING:
+            if not status.get("conditions") and model.phase_of(build.resource) == model.PENDING:
+                await build.save()  # keep "Created … in the cluster at …; waiting …"
+                return False
             build.status["phase"] = model.PENDING
             await build.condition(model.READY_CONDITION, "Unknown", "Pending", mirror.message)
             return False

@@ -256,6 +256,9 @@ async def test_submit_creates_the_resource_with_the_operators_field_names(
     resource["spec"]["profiles"] = ["elyra"]
     submitted = await harness.controller.submit(resource)
     assert submitted["status"]["engine"] == "kubernetes"
+    assert (
+        submitted["status"]["conditions"][-1]["message"] == "Submitting to the Kubernetes cluster."
+    )
 
     obj = await harness.in_cluster(fake_kube, "built")
     assert obj["apiVersion"] == "meteor.zone/v1alpha1" and obj["kind"] == "CustomNBImage"
