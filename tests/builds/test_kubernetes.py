@@ -35,7 +35,7 @@ from runtime_images.errors import NotFoundError
 from runtime_images.inspect import ImageInspector
 from runtime_images.registry import RegistryClient
 from runtime_images.store import RuntimeImageStore
-from tests.fixtures.fake_kube import FakeKube, webhook_denial
+from tests.fixtures.fake_kube import FakeKube, status_body, webhook_denial
 from tests.fixtures.registry import free_port
 
 from .test_controller import ANNOTATIONS, import_resource
@@ -1024,6 +1024,23 @@ async def test_admission_webhook_rejection_shows_its_message(
         "The cluster's admission webhook vcustomnbimage.kb.io rejected the CustomNBImage: "
     )
     assert "baseImage and runtimeEnvironment are mutually exclusive" in condition["message"]
+
+
+async def test_admission_webhook_denial_with_403_is_not_taken_for_rbac(
+    harness: Harness, fake_kube: FakeKube
+) -> None:
+    """kubebuilder's ``admission.Denied`` answers 403; the message names the webhook."""
+    fake_kube.admission = lambda body: status_body(
+        403,
+        "Forbidden",
+        'admission webhook "vcustomnbimage.kb.io" denied the request: builds are paused '
+        "in this namespace",
+        {},
+    )
+    await harness.controller.submit(build_resource(IMPORT))
+    build = await harness.ended("built")
+    assert ready(build)["reason"] == "Rejected"
+    assert ready(build)["message"].endswith("builds are paused in this namespace")
 
 
 # -- through the REST API -------------------------------------------------------------------
