@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AlreadyExistsError, NotFoundError
 from ..reference import parse
 from . import model
-from .controller import BuildContext, BuildFailure
+from .controller import BuildContext, BuildFailure, configure_runtime_image
 
 if TYPE_CHECKING:
     from ..inspect import ImageInspector, Validation
@@ -204,38 +203,10 @@ class ImageImportEngine:
     async def _configure(
         self, build: BuildContext, pinned: Reference, validation: Validation
     ) -> None:
-        import asyncio
-
-        display_name, description, creator = model.display_fields(build.resource)
         name = build.name
-        body: dict[str, Any] = {
-            "display_name": display_name,
-            "schema_name": "runtime-image",
-            "metadata": {
-                "image_name": pinned.familiar(),
-                "description": description,
-                "creator": creator,
-                "tags": ["imported"],
-            },
-        }
-        secret = (build.spec.get("imagePullSecret") or {}).get("name")
-        if secret:
-            body["metadata"]["pull_secret"] = secret
-
-        def create_or_update() -> str:
-            try:
-                self.store.get_entry(name)
-            except NotFoundError:
-                try:
-                    self.store.create({**body, "name": name})
-                    return "created"
-                except AlreadyExistsError:
-                    pass
-            self.store.replace(name, body)
-            return "updated"
-
-        action = await asyncio.to_thread(create_or_update)
-        build.status["runtimeImage"] = name
+        action = await configure_runtime_image(
+            self.store, build, pinned.familiar(), tags=["imported"]
+        )
         build.status["phase"] = model.READY
         build.progress(
             validation.report.compressed_size, validation.report.compressed_size, STEPS, STEPS
