@@ -8,6 +8,8 @@ talks to one; every typed error is provoked by a real request.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -225,3 +227,56 @@ def test_no_server_and_bad_token(
         RuntimeImages(url=f"http://127.0.0.1:{free_port()}", token="t").list()
     with pytest.raises(ForbiddenError):
         RuntimeImages(url=server.url, token="wrong-token").list()
+
+
+NOTEBOOK = Path(__file__).parents[1] / "docs" / "runtime-images-client.ipynb"
+
+
+def test_the_documented_notebook_runs(
+    server: RunningServer,
+    env: dict[str, str],
+    tmp_path: Path,
+    registry: RegistryServer,  # noqa: F811
+    repo_name: str,  # noqa: F811
+) -> None:
+    """docs/runtime-images-client.ipynb, executed by a real kernel that finds the server."""
+    import nbformat
+
+    with registry.pusher() as pusher:
+        pusher.push_image(repo_name, "1", images.elyra_ok())
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(notebook)
+    parameters = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
+    parameters.source = f'IMAGE = "{registry.host}/{repo_name}:1"\nNAME = "nb_image"'
+    source = tmp_path / "notebook.ipynb"
+    nbformat.write(notebook, source)
+
+    kernel_env = {k: v for k, v in env.items() if not k.startswith("JUPYTERHUB_")}
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "jupyter"),
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            "--ExecutePreprocessor.timeout=120",
+            "--output",
+            "executed.ipynb",
+            str(source),
+        ],
+        env=kernel_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=170,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    executed = nbformat.read(tmp_path / "executed.ipynb", as_version=4)
+    text = json.dumps([c.get("outputs", []) for c in executed.cells])
+    assert "metadata.pull_policy" in text  # the ValidationError cell
+    assert "OK" in text  # validate
+    assert "@sha256:" in text  # pin
+    assert "kernels/k8s_nb_image/kernel.json" in text
+    assert "Ready" in text  # the import build
+    assert "ename" not in text
