@@ -10,6 +10,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Instance, Integer, default
 
 from . import __version__
+from .builds.builder import EmbeddedEngine, ImageBuilder, LayerBuildEngine
 from .builds.controller import BuildController
 from .builds.importer import ImageImportEngine
 from .handlers import ROUTES
@@ -31,9 +32,16 @@ def make_build_controller(
 ) -> BuildController:
     """The embedded build controller with its engines (shared by the server and the CLI)."""
     controller = BuildController(parent=parent, engines={}, emit=emit, **traits)
-    controller.engines["embedded"] = ImageImportEngine(
-        store, registry, inspector, default_profiles=controller.default_profiles
+    profiles = controller.default_profiles
+    importer = ImageImportEngine(store, registry, inspector, default_profiles=profiles)
+    builder = LayerBuildEngine(
+        ImageBuilder(parent=parent, config=controller.config),
+        registry,
+        inspector,
+        importer,
+        default_profiles=profiles,
     )
+    controller.engines["embedded"] = EmbeddedEngine(importer, builder)
     return controller
 
 

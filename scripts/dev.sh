@@ -18,7 +18,7 @@ VENV="${VENV:-$here/.venv}"
 PY="$VENV/bin/python"
 
 # Debian packages the test-suite uses (real registries, image tools, a browser).
-APT_PACKAGES=(git docker-registry skopeo umoci busybox-static apache2-utils)
+APT_PACKAGES=(git docker-registry skopeo umoci busybox-static apache2-utils chromium fonts-dejavu-core)
 
 install_debian_packages() {
   local missing=()
@@ -43,7 +43,7 @@ install_python() {
 
 case "${1:-}" in
   run)
-    install_python ""
+    install_python "[lab]"
     shift
     root_flag=()
     [ "$(id -u)" -eq 0 ] && root_flag=(--allow-root)
@@ -57,6 +57,9 @@ case "${1:-}" in
     "$VENV/bin/ruff" format --check runtime_images tests benchmarks
     "$VENV/bin/mypy"
     "$VENV/bin/jupyter" server extension list 2>&1 | grep -E "runtime_images.*OK"
+    "$VENV/bin/jupyter" labextension list 2>&1 | grep -E "jupyter-runtime-images.*enabled.*OK"
+    # The frontend: lint and unit tests (node_modules was installed by the build hook).
+    (cd labextension && "$VENV/bin/jlpm" lint:check && "$VENV/bin/jlpm" test)
     # pytest exits 5 when it collected no test: that is a failure here too.
     "$VENV/bin/pytest" "$@"
     ;;

@@ -93,6 +93,30 @@ def checks_message(validation: Validation) -> str:
     return f"The image does not meet {len(failures)} requirement(s): {listed}"
 
 
+async def record_validation(build: BuildContext, validation: Validation) -> None:
+    """Put a validation's checks and software in the status; fail unless every check passed."""
+    report = validation.report.to_json()
+    await build.update(
+        checks=[check.to_json() for check in validation.checks],
+        software=report.get("software", []),
+        pythonDependencies=[
+            {"name": d["name"], "version": d["version"]} for d in report.get("distributions", [])
+        ],
+    )
+    if not validation.ok:
+        raise BuildFailure(model.REQUIREMENTS_NOT_MET, checks_message(validation), model.VALIDATING)
+    warnings = sum(1 for c in validation.checks if c.result == "warn")
+    await build.condition(
+        model.VALIDATING,
+        "True",
+        "RequirementsMet",
+        (
+            f"All checks of {', '.join(validation.profiles)} passed"
+            + (f" ({warnings} warning(s))." if warnings else ".")
+        ),
+    )
+
+
 class ImageImportEngine:
     """Imports an existing image (ImageImport) inside the server, with no container runtime."""
 
@@ -111,16 +135,6 @@ class ImageImportEngine:
         self.default_profiles = default_profiles
 
     async def run(self, build: BuildContext) -> None:
-        build_type = build.spec["buildType"]
-        if build_type != model.IMAGE_IMPORT:
-            raise BuildFailure(
-                model.BUILD_FAILED,
-                (
-                    f"{build_type} builds are not available in the embedded engine of this "
-                    "version; import an existing image instead."
-                ),
-                condition=model.BUILDING_STEP,
-            )
         from .. import registry
 
         source = build.spec["fromImage"]
@@ -163,29 +177,7 @@ class ImageImportEngine:
             raise BuildFailure(
                 model.BUILD_FAILED, f"A layer cannot be read: {error}", model.VALIDATING
             ) from None
-        report = validation.report.to_json()
-        await build.update(
-            checks=[check.to_json() for check in validation.checks],
-            software=report.get("software", []),
-            pythonDependencies=[
-                {"name": d["name"], "version": d["version"]}
-                for d in report.get("distributions", [])
-            ],
-        )
-        if not validation.ok:
-            raise BuildFailure(
-                model.REQUIREMENTS_NOT_MET, checks_message(validation), model.VALIDATING
-            )
-        warnings = sum(1 for c in validation.checks if c.result == "warn")
-        await build.condition(
-            model.VALIDATING,
-            "True",
-            "RequirementsMet",
-            (
-                f"All checks of {', '.join(validation.profiles)} passed"
-                + (f" ({warnings} warning(s))." if warnings else ".")
-            ),
-        )
+        await record_validation(build, validation)
         return validation
 
     async def _configure(

@@ -54,7 +54,7 @@ from .manifest import (
 )
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    from typing import Self
 
 __all__ = ["RegistryClient", "ResolvedImage"]
 

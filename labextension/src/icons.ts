@@ -1,0 +1,13 @@
+import { LabIcon } from '@jupyterlab/ui-components';
+
+const containerSvg = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
+  <g class="jp-icon3" fill="#616161">
+    <path d="M12 1.5 2.5 6.5v11L12 22.5l9.5-5v-11L12 1.5zm0 2.26 6.9 3.63L12 11.02 5.1 7.39 12 3.76zM4.5 9.03l6.5 3.42v7.32l-6.5-3.42V9.03zm8.5 10.74v-7.32l6.5-3.42v7.32L13 19.77z"/>
+  </g>
+</svg>`;
+
+/** The sidebar icon of the Runtime Images panel. */
+export const runtimeImagesIcon = new LabIcon({
+  name: 'jupyter-runtime-images:container',
+  svgstr: containerSvg
+});

@@ -1,0 +1,98 @@
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+import type { IFieldError } from './tokens';
+
+/** The URL namespace of the server extension. */
+export const NAMESPACE = 'runtime-images';
+
+/**
+ * The outcome of a successful request (2xx or 304).
+ */
+export interface IResponse<T> {
+  /** HTTP status. */
+  status: number;
+  /** Parsed JSON body, `null` for an empty body (204, 304). */
+  data: T | null;
+  /** The `ETag` response header, if any. */
+  etag: string | null;
+}
+
+/**
+ * An error answer (4xx/5xx) from the server extension.
+ */
+export class APIError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly reason: string = '',
+    readonly errors: IFieldError[] = [],
+    readonly body: unknown = null
+  ) {
+    super(message);
+    this.name = 'APIError';
+  }
+
+  /** HTTP 404: resource (or route) not found. */
+  get isNotFound(): boolean {
+    return this.status === 404;
+  }
+}
+
+/**
+ * Call the server extension.
+ *
+ * @param endPoint path under `{baseUrl}runtime-images/` (query string included)
+ * @param init request options (method, headers, body)
+ * @param settings the server connection settings (the app's, for the token and base URL)
+ * @returns status, parsed body and ETag of a 2xx or 304 answer
+ * @throws {ServerConnection.NetworkError} when the server cannot be reached
+ * @throws {APIError} on any other status
+ */
+export async function requestAPI<T>(
+  endPoint: string,
+  init: RequestInit = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<IResponse<T>> {
+  const url = URLExt.join(settings.baseUrl, NAMESPACE, endPoint);
+  const headers = new Headers(init.headers ?? {});
+  if (init.body !== undefined && !headers.has('Content-Type')) {
+    headers.set('Content-Type', 'application/json');
+  }
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(
+      url,
+      { ...init, headers },
+      settings
+    );
+  } catch (error) {
+    throw new ServerConnection.NetworkError(error as TypeError);
+  }
+
+  const text = response.status === 304 ? '' : await response.text();
+  let data: any = null;
+  if (text.length > 0) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = text;
+    }
+  }
+  if (!response.ok && response.status !== 304) {
+    const isObject = data !== null && typeof data === 'object';
+    const message =
+      (isObject && typeof data.message === 'string' && data.message) ||
+      (typeof data === 'string' && data.trim().length < 500 && data.trim()) ||
+      response.statusText ||
+      `HTTP ${response.status}`;
+    const reason = (isObject && data.reason) || response.statusText || '';
+    const errors: IFieldError[] =
+      isObject && Array.isArray(data.errors) ? data.errors : [];
+    throw new APIError(response.status, message, reason, errors, data);
+  }
+  return {
+    status: response.status,
+    data: data as T | null,
+    etag: response.headers.get('ETag')
+  };
+}

@@ -1,0 +1,168 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
+import {
+  copyIcon,
+  deleteIcon,
+  editIcon,
+  LabIcon
+} from '@jupyterlab/ui-components';
+import React from 'react';
+import { parseImageReference, shortDigest } from '../imageref';
+import type { IRuntimeImage } from '../tokens';
+
+/** Row height of the virtual list, in px (keep in sync with base.css). */
+export const ROW_HEIGHT = 84;
+
+/**
+ * A small icon button with both `aria-label` and `title`.
+ */
+export function IconButton(props: {
+  icon: LabIcon;
+  label: string;
+  onClick: () => void;
+  disabled?: boolean;
+  className?: string;
+}): JSX.Element {
+  return (
+    <button
+      type="button"
+      className={`jp-RuntimeImages-iconButton ${props.className ?? ''}`}
+      aria-label={props.label}
+      title={props.label}
+      disabled={props.disabled}
+      onClick={event => {
+        event.stopPropagation();
+        props.onClick();
+      }}
+    >
+      <props.icon.react tag="span" elementSize="normal" />
+    </button>
+  );
+}
+
+/**
+ * The image reference with its parts: registry host, repository, tag or digest,
+ * and a "pinned" mark when a digest is present.
+ */
+export function ImageReference(props: {
+  reference: string;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { trans } = props;
+  const ref = parseImageReference(props.reference);
+  return (
+    <div className="jp-RuntimeImages-imageRef" title={props.reference}>
+      <span
+        className={`jp-RuntimeImages-registry${
+          ref.explicitRegistry ? '' : ' jp-mod-implicit'
+        }`}
+      >
+        {ref.registry}
+      </span>
+      <span className="jp-RuntimeImages-sep">/</span>
+      <span className="jp-RuntimeImages-repository">{ref.repository}</span>
+      {ref.tag && <span className="jp-RuntimeImages-tag">:{ref.tag}</span>}
+      {ref.digest && (
+        <span className="jp-RuntimeImages-digest" title={ref.digest}>
+          @{shortDigest(ref.digest)}
+        </span>
+      )}
+      {ref.digest && (
+        <span
+          className="jp-RuntimeImages-badge jp-RuntimeImages-pinned"
+          title={trans.__('Pinned to a digest: always the same image')}
+        >
+          {trans.__('pinned')}
+        </span>
+      )}
+    </div>
+  );
+}
+
+/**
+ * One runtime image of the list.
+ */
+export function ImageRow(props: {
+  image: IRuntimeImage;
+  trans: TranslationBundle;
+  onEdit: (image: IRuntimeImage) => void;
+  onDuplicate: (image: IRuntimeImage) => void;
+  onDelete: (image: IRuntimeImage) => void;
+}): JSX.Element {
+  const { image, trans } = props;
+  const md = image.metadata ?? ({} as IRuntimeImage['metadata']);
+  const tags = Array.isArray(md.tags) ? md.tags : [];
+  const origin = image.origin ?? 'user';
+  const deletable = origin === 'user';
+  return (
+    <div
+      className="jp-RuntimeImages-row"
+      data-name={image.name}
+      data-origin={origin}
+    >
+      <div className="jp-RuntimeImages-rowHeader">
+        <span
+          className="jp-RuntimeImages-displayName"
+          title={`${image.display_name} (${image.name})`}
+        >
+          {image.display_name}
+        </span>
+        <span className="jp-RuntimeImages-actions">
+          <IconButton
+            icon={editIcon}
+            label={trans.__('Edit')}
+            onClick={() => props.onEdit(image)}
+          />
+          <IconButton
+            icon={copyIcon}
+            label={trans.__('Duplicate')}
+            onClick={() => props.onDuplicate(image)}
+          />
+          {deletable && (
+            <IconButton
+              icon={deleteIcon}
+              label={trans.__('Delete')}
+              onClick={() => props.onDelete(image)}
+            />
+          )}
+        </span>
+      </div>
+      <ImageReference reference={md.image_name ?? ''} trans={trans} />
+      <div className="jp-RuntimeImages-details">
+        {origin !== 'user' && (
+          <span
+            className={`jp-RuntimeImages-badge jp-RuntimeImages-origin jp-mod-${origin}`}
+            title={
+              origin === 'factory'
+                ? trans.__(
+                    'Factory image: shipped with the installation. Editing it saves your own copy.'
+                  )
+                : trans.__(
+                    'Shared image: installed for all users. Editing it saves your own copy.'
+                  )
+            }
+          >
+            {origin === 'factory' ? trans.__('factory') : trans.__('shared')}
+          </span>
+        )}
+        {md.pull_policy && (
+          <span
+            className="jp-RuntimeImages-pullPolicy"
+            title={trans.__('Image pull policy')}
+          >
+            {trans.__('Pull: %1', md.pull_policy)}
+          </span>
+        )}
+        {tags.map(tag => (
+          <span key={tag} className="jp-RuntimeImages-tagChip">
+            {tag}
+          </span>
+        ))}
+        {md.description && (
+          <span className="jp-RuntimeImages-description" title={md.description}>
+            {md.description}
+          </span>
+        )}
+      </div>
+    </div>
+  );
+}
