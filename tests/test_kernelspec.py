@@ -378,7 +378,9 @@ async def test_rest_prefix_when_allowed_locations(
         jp_fetch, rest_image, {"provisioner": "docker", "prefix": str(tmp_path / "elsewhere")}
     )
     assert status == 201, reply
-    assert reply["resource_dir"] == str(tmp_path / "elsewhere/share/jupyter/kernels/docker_data_sci")
+    assert reply["resource_dir"] == str(
+        tmp_path / "elsewhere/share/jupyter/kernels/docker_data_sci"
+    )
 
 
 async def test_rest_without_gateway_provisioners_is_a_4xx_naming_the_package(
