@@ -27,9 +27,10 @@ def make_build_controller(
     registry: RegistryClient,
     inspector: ImageInspector,
     emit: Any = None,
+    **traits: Any,
 ) -> BuildController:
     """The embedded build controller with its engines (shared by the server and the CLI)."""
-    controller = BuildController(parent=parent, engines={}, emit=emit)
+    controller = BuildController(parent=parent, engines={}, emit=emit, **traits)
     controller.engines["embedded"] = ImageImportEngine(
         store, registry, inspector, default_profiles=controller.default_profiles
     )

@@ -362,6 +362,171 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
+# -- builds --------------------------------------------------------------------------------
+
+
+def _find_server() -> Any:
+    """A running Jupyter server with this extension (it then runs the build), or None."""
+    from .client import ClientError, RuntimeImages
+
+    try:
+        client = RuntimeImages(timeout=10)
+        client.builds()
+    except (ClientError, OSError):
+        return None
+    return client
+
+
+def _submit(document: object, wait: bool) -> int:
+    """Submit a CustomNBImage: to a running server, else build it in this process."""
+    server = _find_server()
+    if server is not None:
+        name = server.build(document)["metadata"]["name"]
+        print(f"{name}: submitted to {server.base_url}")
+        if not wait:
+            return EXIT_OK
+        return _follow(name, lambda: server.get_build(name))
+    return _build_here(document, wait)
+
+
+def _build_here(document: object, wait: bool) -> int:
+    import asyncio
+
+    from .app import make_build_controller
+    from .inspect import ImageInspector
+    from .registry import RegistryClient
+
+    config = load_config()
+
+    async def run() -> int:
+        async with RegistryClient(config=config) as client:
+            controller = make_build_controller(
+                None, open_store(), client, ImageInspector(config=config), config=config
+            )
+            if not wait:
+                resource = controller.new_resource(
+                    document, message="Waiting for a Jupyter server to run it."
+                )
+                controller.builds.create(resource)
+                print(
+                    f"{resource['metadata']['name']}: saved; no Jupyter server is running, so "
+                    "it starts when one starts (or run this command without --no-wait)."
+                )
+                return EXIT_OK
+            await controller.start()
+            try:
+                name = (await controller.submit(document))["metadata"]["name"]
+                print(f"{name}: building in this process (no Jupyter server is running)")
+                return await asyncio.to_thread(_follow, name, lambda: controller.get(name))
+            finally:
+                await controller.stop()
+
+    return asyncio.run(run())
+
+
+def _follow(name: str, fetch: Callable[[], dict[str, Any]]) -> int:
+    """Print each new condition (and a progress bar on a terminal) until the build ends."""
+    import time
+
+    shown: tuple[str, str] | None = None
+    tty = sys.stdout.isatty()
+    while True:
+        build = fetch()
+        status = build.get("status") or {}
+        conditions = status.get("conditions") or [{}]
+        latest = conditions[-1]
+        key = (latest.get("type", ""), latest.get("message", ""))
+        if key != shown:
+            if tty:
+                print("\r\033[K", end="")
+            print(
+                f"{status.get('phase', 'Pending'):<9} {latest.get('type', '')}: "
+                f"{latest.get('message', '')}"
+            )
+            shown = key
+        progress = status.get("progress") or {}
+        if tty and progress.get("bytesTotal"):
+            done, total = progress["bytesDone"], progress["bytesTotal"]
+            width = 30
+            filled = int(width * done / total)
+            print(
+                f"\r[{'#' * filled}{'.' * (width - filled)}] {done / 1e6:.1f}/{total / 1e6:.1f} MB",
+                end="",
+                flush=True,
+            )
+        if status.get("phase") in ("Ready", "Failed"):
+            if tty:
+                print()
+            return EXIT_OK if status["phase"] == "Ready" else EXIT_FAILED
+        time.sleep(0.3)
+
+
+def _wait_flag(args: argparse.Namespace) -> bool:
+    return sys.stdout.isatty() if args.wait is None else bool(args.wait)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .builds.model import parse_text
+
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
+    except OSError as error:
+        raise CommandError(f"Cannot read {args.file}: {error.strerror}") from None
+    return _submit(parse_text(text), _wait_flag(args))
+
+
+def cmd_import_image(args: argparse.Namespace) -> int:
+    from .client import image_import_resource
+
+    document = image_import_resource(
+        args.image,
+        args.display_name,
+        name=args.name,
+        description=args.description or "",
+        creator=args.creator,
+        profiles=args.profile,
+    )
+    return _submit(document, _wait_flag(args))
+
+
+def _build_store() -> Any:
+    from .builds.controller import BuildController
+    from .builds.store import BuildStore
+
+    return BuildStore(Path(BuildController(config=load_config(), engines={}).builds_dir))
+
+
+def cmd_builds(args: argparse.Namespace) -> int:
+    builds = _build_store().list()
+    if args.json:
+        _print_json(builds)
+        return EXIT_OK
+    if not builds:
+        print("No builds.")
+        return EXIT_OK
+    rows = []
+    for build in builds:
+        status = build.get("status") or {}
+        latest = (status.get("conditions") or [{}])[-1]
+        rows.append(
+            [
+                build["metadata"]["name"],
+                build["spec"]["buildType"],
+                status.get("phase", ""),
+                status.get("engine", ""),
+                build["metadata"].get("creationTimestamp", ""),
+                latest.get("message", ""),
+            ]
+        )
+    print(_table(rows, ["Name", "Type", "Phase", "Engine", "Created", "Message"]))
+    return EXIT_OK
+
+
+def cmd_build_log(args: argparse.Namespace) -> int:
+    print(_build_store().read_log(args.name), end="")
+    return EXIT_OK
+
+
 # -- parser --------------------------------------------------------------------------------
 
 
@@ -460,6 +625,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--json", action="store_true", help="Print the result as JSON.")
     sub.add_argument("--platform", help="os/arch[/variant] of a multi-arch image.")
+
+    wait_help = "Follow the build until it is Ready or Failed (the default on a terminal)."
+
+    sub = verb(
+        "build", "Submit a CustomNBImage (JSON or YAML) to import or build an image.", cmd_build
+    )
+    sub.add_argument("-f", "--file", required=True, help="The resource file ('-' for stdin).")
+    sub.add_argument("--wait", dest="wait", action="store_true", default=None, help=wait_help)
+    sub.add_argument(
+        "--no-wait",
+        dest="wait",
+        action="store_false",
+        help="Print the build's name and return at once.",
+    )
+
+    sub = verb("import-image", "Import an existing image (an ImageImport build).", cmd_import_image)
+    sub.add_argument("image", help="The image reference, e.g. quay.io/org/image:1.0.")
+    sub.add_argument(
+        "--display-name",
+        "--display_name",
+        required=True,
+        help="Display name of the runtime image it creates.",
+    )
+    sub.add_argument("--description", help="Description of the runtime image.")
+    sub.add_argument("--name", help="Name of the build and runtime image (derived if absent).")
+    sub.add_argument("--creator", help="Who asked for it (default: the current user).")
+    sub.add_argument(
+        "--profile",
+        action="append",
+        help="Requirement profile to check (repeatable; default: configured).",
+    )
+    sub.add_argument("--wait", dest="wait", action="store_true", default=None, help=wait_help)
+    sub.add_argument(
+        "--no-wait",
+        dest="wait",
+        action="store_false",
+        help="Print the build's name and return at once.",
+    )
+
+    sub = verb("builds", "List builds with their phase and latest message.", cmd_builds)
+    sub.add_argument("--json", action="store_true", help="Print the resources as JSON.")
+
+    sub = verb("build-log", "Print a build's log.", cmd_build_log)
+    sub.add_argument("name", help="The build's name.")
     return parser
 
 
@@ -485,24 +694,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .errors import RuntimeImagesError, ValidationFailedError
     from .fileio import LockTimeoutError
     from .reference import InvalidReferenceError
-    from .registry import RegistryError
 
     try:
         status: int = args.handler(args)
     except ValidationFailedError as error:
         lines = "\n".join(f"  {e.path or '(document)'}: {e.message}" for e in error.errors)
         _fail(f"{error}\n{lines}" if lines else str(error))
-    except (
-        CommandError,
-        RuntimeImagesError,
-        LockTimeoutError,
-        RegistryError,
-        InvalidReferenceError,
-    ) as error:
+    except (CommandError, RuntimeImagesError, LockTimeoutError, InvalidReferenceError) as error:
         _fail(str(error))
     except OSError as error:
         _fail(f"{error.strerror}: {error.filename}")
+    except Exception as error:
+        if _is_user_facing(error):
+            _fail(str(error))
+        raise
     return status
+
+
+def _is_user_facing(error: Exception) -> bool:
+    """Registry and client errors carry messages for people; they are only imported (and so
+    can only be raised) by the verbs that talk to registries or servers."""
+    registry = sys.modules.get("runtime_images.registry")
+    client = sys.modules.get("runtime_images.client")
+    return (registry is not None and isinstance(error, registry.RegistryError)) or (
+        client is not None and isinstance(error, client.ClientError)
+    )
 
 
 if __name__ == "__main__":

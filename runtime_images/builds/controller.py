@@ -203,16 +203,24 @@ class BuildController(LoggingConfigurable):
     def read_log(self, name: str) -> str:
         return self.builds.read_log(name)
 
-    async def submit(self, document: object, engine: str | None = None) -> dict[str, Any]:
-        """Validate and persist a new resource as Pending, and start it when a slot frees."""
+    def new_resource(
+        self,
+        document: object,
+        engine: str | None = None,
+        message: str = "Waiting for a free build slot.",
+    ) -> dict[str, Any]:
+        """Validate a submitted document; return it as a Pending resource."""
         resource = model.normalize(document)
         engine_name = engine or "embedded"
         if engine_name not in self.engines:
             raise ConflictError(f"No build engine named {engine_name!r} is configured.")
         resource["status"] = {"phase": model.PENDING, "engine": engine_name}
-        model.set_condition(
-            resource, model.READY_CONDITION, "Unknown", "Pending", "Waiting for a free build slot."
-        )
+        model.set_condition(resource, model.READY_CONDITION, "Unknown", "Pending", message)
+        return resource
+
+    async def submit(self, document: object, engine: str | None = None) -> dict[str, Any]:
+        """Validate and persist a new resource as Pending, and start it when a slot frees."""
+        resource = self.new_resource(document, engine)
         await asyncio.to_thread(self.builds.create, resource)
         self._emit(resource)
         self._schedule(resource["metadata"]["name"])

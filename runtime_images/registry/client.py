@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpx
-from traitlets import Dict, Float, Int, List, Unicode, default, validate
+from traitlets import Dict, Float, Int, List, Unicode, default, observe, validate
 from traitlets.config import LoggingConfigurable
 
 from ..reference import (
@@ -188,6 +188,12 @@ class RegistryClient(LoggingConfigurable):
 
             raise TraitError(str(error)) from None
 
+    @observe("auth_file")
+    def _auth_file_changed(self, change: Any) -> None:
+        self._credentials = CredentialStore([change["new"]] if change["new"] else None)
+        self._basic.clear()
+        self._tokens.clear()
+
     @validate("platform")
     def _validate_platform(self, proposal: Any) -> str:
         from traitlets import TraitError
@@ -199,13 +205,14 @@ class RegistryClient(LoggingConfigurable):
         return str(proposal["value"])
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        # Before super().__init__: configuration may already trigger the auth_file observer.
         self._http: httpx.AsyncClient | None = None
-        self._credentials = CredentialStore([self.auth_file] if self.auth_file else None)
         self._challenges: dict[str, Challenge] = {}
         self._basic: dict[str, str] = {}
         self._tokens: dict[tuple[str, str], _Token] = {}
         self._auth_lock = asyncio.Lock()
+        super().__init__(**kwargs)
+        self._credentials = CredentialStore([self.auth_file] if self.auth_file else None)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -258,6 +265,10 @@ class RegistryClient(LoggingConfigurable):
                 hop_headers["Authorization"] = auth
             request = client.build_request(method, url, headers=hop_headers)
             response = await client.send(request, stream=stream)
+            # Path only: query strings of storage redirects can carry signatures.
+            self.log.debug(
+                "registry: %s %s -> %s", method, urlsplit(url).path, response.status_code
+            )
             if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
                 await response.aclose()
                 url = urljoin(url, response.headers["location"])
@@ -366,11 +377,18 @@ class RegistryClient(LoggingConfigurable):
             await self._fetch_token(loc, challenge, creds, what)
 
     def _auth_required(self, loc: _Location, what: str) -> AuthRequired:
+        challenge = self._challenges.get(loc.host)
+        maybe_missing = (
+            " (token registries such as Docker Hub answer the same way when the repository "
+            "does not exist: check the name too)"
+            if challenge is not None and challenge.scheme == "bearer"
+            else ""
+        )
         return AuthRequired(
             f"{loc.host} requires authentication for {what}, and no credentials for it were "
             f"found in {', '.join(self._credentials.paths)}. Log in with "
             f"'podman login {loc.host}' or 'docker login {loc.host}', or set "
-            "RegistryClient.auth_file",
+            f"RegistryClient.auth_file{maybe_missing}",
             status=401,
         )
 

@@ -11,7 +11,9 @@ import pytest
 from runtime_images.inspect import (
     ImageInspector,
     ImageView,
+    InvalidLayer,
     UnknownProfile,
+    UnsupportedLayer,
     Validation,
     inspect_image,
 )
@@ -175,3 +177,65 @@ def test_docker_schema2_and_multiarch(
     assert on_amd.report.python is not None and on_amd.report.python.version == "3.11"
     assert on_arm.report.python is not None and on_arm.report.python.version == "3.12"
     assert on_arm.report.platform == "linux/arm64"
+
+
+def test_inspection_does_not_block_the_event_loop(
+    registry: RegistryServer, repo_name: str, isolated_home: Path
+) -> None:
+    big = oci.LayerBuilder().random_file("big.bin", 40 * 1024 * 1024, seed=3).build(compresslevel=1)
+    ref = push(registry, repo_name, oci.make_image([images.base_layer(), big]))
+
+    async def main() -> float:
+        loop = asyncio.get_running_loop()
+        worst = 0.0
+        done = False
+
+        async def ticker() -> None:
+            nonlocal worst
+            last = loop.time()
+            while not done:
+                await asyncio.sleep(0.01)
+                now = loop.time()
+                worst = max(worst, now - last)
+                last = now
+
+        task = asyncio.create_task(ticker())
+        async with RegistryClient() as client:
+            await inspect_image(client, ref)
+        done = True
+        await task
+        return worst
+
+    assert asyncio.run(main()) < 0.25
+
+
+@pytest.mark.parametrize(
+    ("data", "media_type", "error", "message"),
+    [
+        (
+            b"\x28\xb5\x2f\xfd" + b"\0" * 64,
+            "application/vnd.oci.image.layer.v1.tar+zstd",
+            UnsupportedLayer,
+            "zstd",
+        ),
+        (
+            b"\x1f\x8b" + b"not really gzip" * 10,
+            oci.OCI_LAYER_GZIP,
+            InvalidLayer,
+            "not a valid tar archive",
+        ),
+    ],
+)
+def test_unreadable_layers_are_named(
+    registry: RegistryServer,
+    repo_name: str,
+    isolated_home: Path,
+    data: bytes,
+    media_type: str,
+    error: type[Exception],
+    message: str,
+) -> None:
+    layer = oci.Layer(oci.Blob.of(media_type, data), oci.sha256_digest(data))
+    ref = push(registry, repo_name, oci.make_image([images.base_layer(), layer]))
+    with pytest.raises(error, match=message):
+        inspect(ref)

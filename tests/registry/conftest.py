@@ -3,6 +3,7 @@
 from tests.fixtures.plugin import (  # noqa: F401
     basic_registry,
     isolated_home,
+    own_registry,
     registry,
     repo_name,
     token_registry,

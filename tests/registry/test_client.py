@@ -156,6 +156,13 @@ def test_pin_matches_skopeo_and_keeps_the_tag(
     pinned = asyncio.run(pin(f"{name}:1.0"))
     assert str(pinned) == f"{name}:1.0@{index.digest}"
     assert pinned.digest == skopeo_digest(registry, f"{name}:1.0")
+    raw = subprocess.run(
+        ["skopeo", "inspect", "--tls-verify=false", "--raw", f"docker://{name}:1.0"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    ).stdout
+    assert pinned.digest == "sha256:" + hashlib.sha256(raw).hexdigest()
     # Re-pinning a pinned reference follows the tag again.
     stale = f"{name}:1.0@sha256:{'a' * 64}"
     assert run(lambda c: c.pin(stale)) == pinned
@@ -295,3 +302,38 @@ def test_podman_auth_file_with_username_password_keys(
         )
     )
     assert run(lambda c: c.pin(f"{basic_registry.host}/{repo_name}:1.0")).digest
+
+
+def test_pin_is_one_head_request(
+    registry: RegistryServer, repo_name: str, isolated_home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _arm, _amd, index = push_multiarch(registry, repo_name)
+    caplog.set_level(logging.DEBUG)
+
+    async def pin_logged(c: RegistryClient) -> str:
+        c.log = logging.getLogger("test-registry-client")  # type: ignore[assignment]
+        return str((await c.pin(f"{registry.host}/{repo_name}:1.0")).digest)
+
+    assert run(pin_logged) == index.digest
+    requests = [r.getMessage() for r in caplog.records if r.name == "test-registry-client"]
+    assert requests == [f"registry: HEAD /v2/{repo_name}/manifests/1.0 -> 200"]
+
+
+def test_auth_file_can_change_at_run_time(
+    token_registry: RegistryServer, repo_name: str, isolated_home: Path
+) -> None:
+    _arm, _amd, index = push_multiarch(token_registry, repo_name)
+    ref = f"{token_registry.host}/{repo_name}:1.0"
+    auth_file = write_auth_file(
+        str(isolated_home / "later.json"), token_registry.host, USERNAME, PASSWORD
+    )
+
+    async def main(client: RegistryClient) -> str:
+        with pytest.raises(
+            AuthRequired, match="answer the same way when the repository does not exist"
+        ):
+            await client.pin(ref)
+        client.auth_file = auth_file
+        return str((await client.pin(ref)).digest)
+
+    assert run(main) == index.digest

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,13 @@ from runtime_images.registry import (
     RegistryUnavailable,
 )
 from tests.fixtures import images, oci
-from tests.fixtures.registry import USERNAME, RegistryServer, free_port, write_auth_file
+from tests.fixtures.registry import (
+    USERNAME,
+    RegistryServer,
+    blob_file,
+    free_port,
+    write_auth_file,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -32,22 +37,6 @@ def validate(ref: str, **config: Any) -> None:
             await ImageInspector().validate(client, ref)
 
     asyncio.run(main())
-
-
-@pytest.fixture
-def own_registry(tmp_path: Path) -> Iterator[RegistryServer]:
-    """A registry this test may stop or corrupt."""
-    server = RegistryServer(workdir=str(tmp_path / "registry"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def blob_file(server: RegistryServer, digest: str) -> Path:
-    hex_ = digest.split(":", 1)[1]
-    return Path(server.workdir, "storage/docker/registry/v2/blobs/sha256", hex_[:2], hex_, "data")
 
 
 def test_401_without_credentials(basic_registry: RegistryServer, isolated_home: Path) -> None:

@@ -1,0 +1,10 @@
+"""Real-registry fixtures (see tests/fixtures/plugin.py)."""
+
+from tests.fixtures.plugin import (  # noqa: F401
+    basic_registry,
+    isolated_home,
+    own_registry,
+    registry,
+    repo_name,
+    token_registry,
+)

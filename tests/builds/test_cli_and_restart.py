@@ -1,0 +1,198 @@
+"""Builds from the command line, and a server killed with SIGKILL in the middle of one."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.fixtures import images
+from tests.fixtures.proxy import HoldingProxy
+from tests.fixtures.registry import RegistryServer
+from tests.support import RunningServer
+
+from .test_controller import import_resource
+
+pytestmark = pytest.mark.timeout(180)
+JUPYTER = str(Path(sys.executable).parent / "jupyter")
+
+
+def run(env: dict[str, str], *args: str, stdin: str | None = None) -> Any:
+    return subprocess.run(
+        [JUPYTER, "runtime-images", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        input=stdin,
+    )
+
+
+@pytest.fixture
+def env(isolated_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """The isolated environment, with builds and registry settings in the shared config."""
+    config_file = Path(isolated_env["JUPYTER_CONFIG_DIR"]) / "jupyter_server_config.json"
+    config = json.loads(config_file.read_text())
+    config["RegistryClient"] = {"auth_file": str(tmp_path / "none.json"), "retries": 0}
+    config["BuildController"] = {"poll_interval": 0.2}
+    config_file.write_text(json.dumps(config))
+    return isolated_env
+
+
+def builds(env: dict[str, str]) -> dict[str, Any]:
+    result = run(env, "builds", "--json")
+    assert result.returncode == 0, result.stderr
+    return {b["metadata"]["name"]: b for b in json.loads(result.stdout)}
+
+
+def test_build_file_runs_in_process_without_a_server(
+    env: dict[str, str], tmp_path: Path, registry: RegistryServer, repo_name: str
+) -> None:
+    with registry.pusher() as pusher:
+        digest = pusher.push_image(repo_name, "1", images.elyra_ok())
+    source = tmp_path / "import.yaml"
+    source.write_text(yaml.safe_dump(import_resource(f"{registry.host}/{repo_name}:1")))
+
+    result = run(env, "build", "-f", str(source), "--wait")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "imported: building in this process" in result.stdout
+    assert "Ready" in result.stdout.splitlines()[-1]
+
+    assert builds(env)["imported"]["status"]["image"].endswith(digest)
+    listed = run(env, "list", "--json")
+    image = next(i for i in json.loads(listed.stdout) if i["name"] == "imported")
+    assert image["metadata"]["image_name"].endswith(digest)
+    table = run(env, "builds").stdout
+    assert "imported" in table and "Ready" in table
+    log = run(env, "build-log", "imported")
+    assert log.returncode == 0 and "Ready=True" in log.stdout
+
+
+def test_failed_build_exits_1_and_import_image_shortcut(
+    env: dict[str, str], registry: RegistryServer, repo_name: str
+) -> None:
+    with registry.pusher() as pusher:
+        pusher.push_image(repo_name, "1", images.elyra_no_python())
+    result = run(
+        env,
+        "import-image",
+        f"{registry.host}/{repo_name}:1",
+        "--display-name",
+        "No Python",
+        "--wait",
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "python3" in result.stdout
+    build = builds(env)["no-python"]
+    assert build["metadata"]["annotations"]["opendatahub.io/notebook-image-name"] == "No Python"
+    assert build["status"]["conditions"][-1]["reason"] == "RequirementsNotMet"
+
+
+def test_invalid_resources_and_unknown_builds_are_user_errors(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(import_resource("Bad Image")))
+    result = run(env, "build", "-f", str(bad), "--no-wait")
+    assert result.returncode == 1 and "spec.fromImage" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = run(env, "build-log", "missing")
+    assert result.returncode == 1 and "No build named" in result.stderr
+    result = run(env, "build", "-f", "-", "--no-wait", stdin="a: [unclosed")
+    assert result.returncode == 1 and "YAML" in result.stderr
+
+
+def test_no_wait_without_a_server_leaves_it_pending_for_the_next_server(
+    env: dict[str, str], tmp_path: Path, registry: RegistryServer, repo_name: str
+) -> None:
+    with registry.pusher() as pusher:
+        pusher.push_image(repo_name, "1", images.elyra_ok())
+    source = tmp_path / "import.json"
+    source.write_text(json.dumps(import_resource(f"{registry.host}/{repo_name}:1")))
+    result = run(env, "build", "-f", str(source), "--no-wait")
+    assert result.returncode == 0 and "starts when one starts" in result.stdout
+    assert builds(env)["imported"]["status"]["phase"] == "Pending"
+    server = RunningServer(env, tmp_path)
+    try:
+        wait_for_phase(server, "imported", ("Ready",))
+    finally:
+        server.stop()
+
+
+def wait_for_phase(
+    server: RunningServer, name: str, phases: tuple[str, ...], timeout: float = 60
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, _, build = server.request("GET", f"/runtime-images/builds/{name}")
+        if status == 200 and build["status"]["phase"] in phases:
+            return build  # type: ignore[no-any-return]
+        time.sleep(0.1)
+    raise AssertionError(f"{name} did not reach {phases}: {build}")
+
+
+def test_cli_submits_to_a_running_server(
+    env: dict[str, str], tmp_path: Path, registry: RegistryServer, repo_name: str
+) -> None:
+    with registry.pusher() as pusher:
+        pusher.push_image(repo_name, "1", images.elyra_ok())
+    server = RunningServer(env, tmp_path)
+    try:
+        result = run(
+            env,
+            "import-image",
+            f"{registry.host}/{repo_name}:1",
+            "--display-name",
+            "Via server",
+            "--wait",
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert f"via-server: submitted to {server.url}" in result.stdout
+        status, _, image = server.request("GET", "/runtime-images/images/via-server")
+        assert status == 200 and "@sha256:" in image["metadata"]["image_name"]
+    finally:
+        server.stop()
+
+
+def test_server_killed_mid_import_resumes_and_reaches_ready(
+    env: dict[str, str], tmp_path: Path, registry: RegistryServer, repo_name: str
+) -> None:
+    with registry.pusher() as pusher:
+        digest = pusher.push_image(repo_name, "1", images.elyra_ok())
+    with HoldingProxy(registry.port) as proxy:
+        server = RunningServer(env, tmp_path)
+        try:
+            status, _, _ = server.request(
+                "POST",
+                "/runtime-images/builds",
+                import_resource(f"{proxy.host}/{repo_name}:1", name="survivor"),
+            )
+            assert status == 201
+            build = wait_for_phase(server, "survivor", ("Building",))
+            assert build["status"]["conditions"][-1]["type"] == "Importing"
+            os.kill(server.process.pid, signal.SIGKILL)  # no clean shutdown at all
+            server.process.wait()
+        finally:
+            server.stop()
+        on_disk = builds(env)["survivor"]
+        assert on_disk["status"]["phase"] == "Building"  # left mid-step by the kill
+
+        proxy.release()
+        restarted = RunningServer(env, tmp_path)
+        try:
+            build = wait_for_phase(restarted, "survivor", ("Ready", "Failed"))
+            assert build["status"]["phase"] == "Ready", build["status"]
+            assert build["status"]["image"] == f"{proxy.host}/{repo_name}:1@{digest}"
+        finally:
+            restarted.stop()
+    log_text = run(env, "build-log", "survivor").stdout
+    assert "Resumed after the server restarted." in log_text

@@ -1,0 +1,119 @@
+"""Credentials never follow a redirect to another origin (blob storage redirects).
+
+The docker-registry filesystem driver never redirects, so two tiny HTTP servers stand in
+for a registry front end and its object storage: only the transport rule is under test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runtime_images.registry import Descriptor, RegistryClient
+from tests.fixtures.registry import write_auth_file
+
+pytestmark = pytest.mark.timeout(30)
+BLOB = b"layer bytes " * 1000
+DIGEST = "sha256:" + hashlib.sha256(BLOB).hexdigest()
+
+
+class Recorder(BaseHTTPRequestHandler):
+    seen: list[tuple[str, str | None]]
+    storage_url: str
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def send_blob(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(BLOB)))
+        self.end_headers()
+        self.wfile.write(BLOB)
+
+
+def serve(handler: type[BaseHTTPRequestHandler]) -> tuple[ThreadingHTTPServer, threading.Thread]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server, thread
+
+
+@pytest.fixture
+def servers() -> Iterator[tuple[str, list[tuple[str, str | None]], list[tuple[str, str | None]]]]:
+    front_seen: list[tuple[str, str | None]] = []
+    storage_seen: list[tuple[str, str | None]] = []
+
+    class Storage(Recorder):
+        def do_GET(self) -> None:
+            storage_seen.append((self.path, self.headers.get("Authorization")))
+            self.send_blob()
+
+    storage, storage_thread = serve(Storage)
+    storage_url = f"http://localhost:{storage.server_address[1]}"
+
+    class Front(Recorder):
+        def do_GET(self) -> None:
+            auth = self.headers.get("Authorization")
+            front_seen.append((self.path, auth))
+            if auth is None:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="front"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            elif self.path.startswith("/v2/cross/"):
+                self.send_response(307)
+                self.send_header("Location", f"{storage_url}/bucket/{DIGEST}?sig=abc")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            elif self.path.startswith("/v2/same/"):
+                self.send_response(302)
+                self.send_header("Location", f"/internal/{DIGEST}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            else:
+                self.send_blob()
+
+    front, front_thread = serve(Front)
+    try:
+        yield f"127.0.0.1:{front.server_address[1]}", front_seen, storage_seen
+    finally:
+        for server, thread in ((front, front_thread), (storage, storage_thread)):
+            server.shutdown()
+            server.server_close()
+            thread.join(5)
+
+
+def fetch(host: str, repo: str) -> bytes:
+    async def main() -> bytes:
+        async with RegistryClient() as client:
+            descriptor = Descriptor("application/octet-stream", DIGEST, len(BLOB))
+            return b"".join([c async for c in client.stream_blob(f"{host}/{repo}", descriptor)])
+
+    return asyncio.run(main())
+
+
+def test_authorization_is_dropped_on_a_cross_origin_redirect(
+    servers: tuple[str, list[Any], list[Any]], isolated_home: Path
+) -> None:
+    host, front_seen, storage_seen = servers
+    write_auth_file(str(isolated_home / "auth.json"), host, "alice", "secret")
+    assert fetch(host, "cross/img") == BLOB
+    assert front_seen[-1][1] is not None and front_seen[-1][1].startswith("Basic ")
+    assert storage_seen == [(f"/bucket/{DIGEST}?sig=abc", None)]
+
+
+def test_authorization_is_kept_on_a_same_origin_redirect(
+    servers: tuple[str, list[Any], list[Any]], isolated_home: Path
+) -> None:
+    host, front_seen, storage_seen = servers
+    write_auth_file(str(isolated_home / "auth.json"), host, "alice", "secret")
+    assert fetch(host, "same/img") == BLOB
+    assert front_seen[-1][0] == f"/internal/{DIGEST}" and front_seen[-1][1] is not None
+    assert storage_seen == []
