@@ -41,7 +41,7 @@ install_python() {
 
 case "${1:-}" in
   run)
-    install_python ""
+    install_python "[lab]"
     shift
     root_flag=()
     [ "$(id -u)" -eq 0 ] && root_flag=(--allow-root)

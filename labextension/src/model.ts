@@ -218,7 +218,7 @@ export class RuntimeImagesModel implements IRuntimeImages {
   /** Create an image; refreshes the list. */
   async create(body: IRuntimeImageBody): Promise<IRuntimeImage> {
     const { image } = await this.api.createImage(body);
-    await this.refresh();
+    await this._refreshAfterWrite();
     return image;
   }
 
@@ -229,20 +229,20 @@ export class RuntimeImagesModel implements IRuntimeImages {
     etag?: string | null
   ): Promise<IRuntimeImage> {
     const { image } = await this.api.replaceImage(name, body, etag);
-    await this.refresh();
+    await this._refreshAfterWrite();
     return image;
   }
 
   /** Delete an image (awaited before the list refreshes). */
   async remove(name: string): Promise<void> {
     await this.api.deleteImage(name);
-    await this.refresh();
+    await this._refreshAfterWrite();
   }
 
   /** Duplicate an image; returns the copy. */
   async duplicate(name: string): Promise<IRuntimeImage> {
     const copy = await this.api.duplicateImage(name);
-    await this.refresh();
+    await this._refreshAfterWrite();
     return copy;
   }
 
@@ -257,7 +257,7 @@ export class RuntimeImagesModel implements IRuntimeImages {
     overwrite = false
   ): Promise<IImportResult[]> {
     const results = await this.api.importImages(bundle, overwrite);
-    await this.refresh();
+    await this._refreshAfterWrite();
     return results;
   }
 
@@ -270,6 +270,18 @@ export class RuntimeImagesModel implements IRuntimeImages {
     this._poll?.dispose();
     this._poll = null;
     Signal.clearData(this);
+  }
+
+  /**
+   * Refresh after a successful write. A failure here does not make the write
+   * fail: it shows as `refreshError` and the next poll retries.
+   */
+  private async _refreshAfterWrite(): Promise<void> {
+    try {
+      await this.refresh();
+    } catch {
+      // reported through refreshError / status
+    }
   }
 
   private async _refreshOnce(): Promise<void> {

@@ -287,6 +287,27 @@ describe('RuntimeImagesModel', () => {
     expect(api.listImages).toHaveBeenCalledTimes(5);
   });
 
+  it('does not fail a write when only the refresh after it fails', async () => {
+    const listImages = jest
+      .fn()
+      .mockResolvedValueOnce({ images: [], invalid: [], etag: '"1"' })
+      .mockRejectedValueOnce(new TypeError('Failed to fetch'));
+    const api = fakeApi({
+      listImages,
+      createImage: jest
+        .fn()
+        .mockResolvedValue({ image: img('n', 'N'), etag: '"1"' })
+    });
+    const model = new RuntimeImagesModel({ api, pollInterval: 0 });
+    await model.initialize();
+    const created = await model.create({
+      display_name: 'N',
+      metadata: { image_name: 'a/b' }
+    });
+    expect(created.name).toBe('n');
+    expect(model.refreshError).toBe('Failed to fetch');
+  });
+
   it('drops selected tags that disappeared', async () => {
     const listImages = jest
       .fn()
