@@ -1,7 +1,7 @@
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { ICommandPalette, ReactWidget } from '@jupyterlab/apputils';
 import type { ITranslator } from '@jupyterlab/translation';
-import { imageIcon, SidePanel, ToolbarButton } from '@jupyterlab/ui-components';
+import { LabIcon, SidePanel, ToolbarButton } from '@jupyterlab/ui-components';
 import React from 'react';
 import type { RuntimeImagesModel } from '../model';
 import { TRANSLATION_DOMAIN } from '../tokens';
@@ -9,6 +9,17 @@ import { BuildsSection } from '../widgets/BuildsSection';
 import { BuildsActions } from './actions';
 import { BuildsAPI } from './api';
 import { BuildsModel } from './model';
+
+/** A container with an arrow into it: import an image. */
+export const importImageIcon = new LabIcon({
+  name: 'jupyter-runtime-images:import-image',
+  svgstr: `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
+  <g class="jp-icon3" fill="#616161">
+    <path d="M11 1h2v7.17l2.59-2.58L17 7l-5 5-5-5 1.41-1.41L11 8.17V1z"/>
+    <path d="M4 10.2 2.5 11v8.3L12 23l9.5-3.7V11l-1.5-.8v1.83l-7 2.73v7.12l-6.5-2.53v-6.16l6.5 2.53v-1.9L5.5 11.7 4 11.1z"/>
+  </g>
+</svg>`
+});
 
 /** Commands of the builds part of the panel. */
 export namespace BuildCommandIDs {
@@ -64,7 +75,7 @@ export function setupBuilds(options: {
     1,
     'import-image',
     new ToolbarButton({
-      icon: imageIcon,
+      icon: importImageIcon,
       tooltip: trans.__('Import image'),
       onClick: () => void actions.importImage()
     })
@@ -73,7 +84,7 @@ export function setupBuilds(options: {
   app.commands.addCommand(BuildCommandIDs.importImage, {
     label: trans.__('Import Image as Runtime Image…'),
     caption: trans.__('Import image'),
-    icon: args => (args['isPalette'] ? undefined : imageIcon),
+    icon: args => (args['isPalette'] ? undefined : importImageIcon),
     isEnabled: () => images.status === 'ready',
     execute: () => actions.importImage()
   });

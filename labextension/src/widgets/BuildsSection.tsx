@@ -211,7 +211,11 @@ export function BuildRow(props: {
           className={`jp-RuntimeImages-buildMessage${
             summary.phase === 'Failed' ? ' jp-mod-error' : ''
           }`}
-          title={summary.reason || undefined}
+          title={
+            summary.reason
+              ? `${summary.reason}: ${summary.message}`
+              : summary.message
+          }
         >
           {summary.phase === 'Failed' && summary.reason && (
             <span className="jp-RuntimeImages-buildReason">
