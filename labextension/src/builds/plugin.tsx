@@ -70,6 +70,12 @@ export function setupBuilds(options: {
   let requested = false;
   images.stateChanged.connect(sync);
   sync();
+  // Events sent while the page was hidden (or the socket reconnected) may be missed.
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden && model.loaded) {
+      void model.refresh().catch(() => undefined);
+    }
+  });
 
   panel.toolbar.insertItem(
     1,

@@ -191,7 +191,7 @@ export function BuildDetailsView(props: {
       data-phase={summary.phase}
     >
       <header className="jp-RuntimeImages-buildDetailsHeader">
-        <h2>{display}</h2>
+        <h2 className="jp-RuntimeImages-buildDetailsTitle">{display}</h2>
         <PhaseBadge phase={summary.phase} trans={trans} />
       </header>
       {summary.message && (

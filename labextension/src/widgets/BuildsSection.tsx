@@ -101,17 +101,29 @@ export function BuildProgress(props: {
   trans: TranslationBundle;
 }): JSX.Element {
   const { progress, trans } = props;
-  const fraction = progressFraction(progress);
-  const label =
-    fraction === null
-      ? trans.__('Working…')
-      : progress?.bytesTotal
-        ? trans.__(
-            '%1 of %2',
-            formatBytes(progress.bytesDone ?? 0),
-            formatBytes(progress.bytesTotal)
-          )
-        : trans.__('%1%', Math.round(fraction * 100));
+  // Bytes give a determinate bar; steps alone (e.g. while a tag is resolved) do not.
+  const hasBytes = (progress?.bytesTotal ?? 0) > 0;
+  const fraction = hasBytes ? progressFraction(progress) : null;
+  const stepsTotal = progress?.stepsTotal ?? 0;
+  const step =
+    stepsTotal > 0
+      ? trans.__(
+          'step %1 of %2',
+          Math.min((progress?.stepsDone ?? 0) + 1, stepsTotal),
+          stepsTotal
+        )
+      : '';
+  let label: string;
+  if (hasBytes) {
+    const bytes = trans.__(
+      '%1 of %2',
+      formatBytes(progress?.bytesDone ?? 0),
+      formatBytes(progress?.bytesTotal ?? 0)
+    );
+    label = step ? trans.__('%1 (%2)', bytes, step) : bytes;
+  } else {
+    label = step ? trans.__('Working… (%1)', step) : trans.__('Working…');
+  }
   return (
     <div className="jp-RuntimeImages-buildProgressRow">
       <div

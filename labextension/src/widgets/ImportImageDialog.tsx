@@ -377,7 +377,12 @@ export function showImportImageDialog(
         }}
       >
         <div className="jp-Dialog-header">
-          <h2 id="jp-RuntimeImages-import-title">{trans.__('Import image')}</h2>
+          <h2
+            id="jp-RuntimeImages-import-title"
+            className="jp-RuntimeImages-importTitle"
+          >
+            {trans.__('Import image')}
+          </h2>
         </div>
         <div className="jp-Dialog-body">
           <ImportImageForm {...options} onDone={finish} />
