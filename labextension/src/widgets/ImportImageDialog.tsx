@@ -295,7 +295,7 @@ export function ImportImageForm(
           ))}
         </div>
       )}
-      <div className="jp-Dialog-footer">
+      <div className="jp-RuntimeImages-dialogButtons">
         <button
           type="button"
           className="jp-Dialog-button jp-mod-reject jp-mod-styled"
