@@ -407,7 +407,32 @@ def test_build_from_the_command_line_appears_live(
     expect(row).to_have_attribute("data-phase", "Ready", timeout=30_000)
     expect(row.locator(".jp-RuntimeImages-buildName")).to_have_text("From Elsewhere")
     expect(row.locator(".jp-RuntimeImages-buildCreator")).to_have_text("someone-else")
+    # Deleted elsewhere: the "Deleted" event removes the row.
+    request = urllib.request.Request(
+        f"{lab.url}runtime-images/builds/from-elsewhere",
+        method="DELETE",
+        headers={"Authorization": f"token {lab.token}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 204
+    expect(row).to_have_count(0)
     assert page.evaluate("window.__notReloaded === true")
+
+
+def test_cancel_a_running_build(
+    page: Any, registry: RegistryServer, pushed: dict[str, str]
+) -> None:
+    with HoldingProxy(registry.port) as proxy:
+        fill_import(page, f"{proxy.host}/ui/elyra-ok:1", "To Cancel")
+        submit_import(page)
+        row = build_row(page, "to-cancel")
+        expect(row).to_have_attribute("data-phase", "Building", timeout=30_000)
+        row.locator('button[aria-label="Cancel build"]').click()
+        expect(row).to_have_attribute("data-phase", "Failed", timeout=30_000)
+        expect(row.locator(".jp-RuntimeImages-buildReason")).to_have_text("Cancelled")
+        # An ended build offers Retry instead of Cancel.
+        expect(row.locator('button[aria-label="Retry build"]')).to_be_visible()
+        expect(row.locator('button[aria-label="Cancel build"]')).to_have_count(0)
 
 
 def test_keyboard_reachable(page: Any) -> None:

@@ -39,11 +39,15 @@ export function setupBuilds(options: {
 }): BuildsModel {
   const { app, panel, images, translator, palette } = options;
   const trans = translator.load(TRANSLATION_DOMAIN);
+  const events = app.serviceManager.events as
+    typeof app.serviceManager.events | undefined;
   const model = new BuildsModel({
     api: new BuildsAPI({ serverSettings: app.serviceManager.serverSettings }),
-    isActive: () => panel.isVisible
+    isActive: () => panel.isVisible,
+    // Without an event stream (an old server), poll instead: slowly, and only while shown.
+    pollInterval: events ? 30000 : 5000
   });
-  app.serviceManager.events.stream.connect((_, emission) => {
+  events?.stream.connect((_, emission) => {
     model.handleEvent(emission);
   });
   // A Ready import created or updated a runtime image: list the images now.
