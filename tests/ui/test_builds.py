@@ -111,6 +111,18 @@ def import_button(page: Any) -> Any:
     return panel(page).locator('.jp-Toolbar jp-button[title="Import image"]')
 
 
+def widen_sidebar(page: Any, by: int) -> None:
+    """Drag the handle between the left sidebar and the main area."""
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+    box = handle.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + by, y, steps=5)
+    page.mouse.up()
+
+
 def run_palette_command(page: Any, label: str) -> None:
     page.keyboard.press("Control+Shift+C")
     palette = page.locator(".lm-CommandPalette-input")
@@ -258,6 +270,12 @@ def test_import_goes_pending_building_ready_live(
     row = image_row(page, "elyra-ok")
     expect(row).to_be_visible()
     expect(row.locator(".jp-RuntimeImages-pinned")).to_have_text("pinned")
+    # A wider sidebar shows the whole reference, "pinned" mark included.
+    widen_sidebar(page, 260)
+    reference = row.locator(".jp-RuntimeImages-imageRef").bounding_box()
+    pinned = row.locator(".jp-RuntimeImages-pinned").bounding_box()
+    assert reference and pinned
+    assert pinned["x"] + pinned["width"] <= reference["x"] + reference["width"] + 1
     expect(row.locator(".jp-RuntimeImages-imageRef")).to_have_attribute(
         "title", f"{second.host}/ui/elyra-ok:1@{digest}"
     )
@@ -407,6 +425,8 @@ def test_build_from_the_command_line_appears_live(
     expect(row).to_have_attribute("data-phase", "Ready", timeout=30_000)
     expect(row.locator(".jp-RuntimeImages-buildName")).to_have_text("From Elsewhere")
     expect(row.locator(".jp-RuntimeImages-buildCreator")).to_have_text("someone-else")
+    # The whole resource was fetched after the events (its runtime image is known).
+    expect(row.locator("button.jp-RuntimeImages-openImage")).to_be_visible()
     # Deleted elsewhere: the "Deleted" event removes the row.
     request = urllib.request.Request(
         f"{lab.url}runtime-images/builds/from-elsewhere",

@@ -546,6 +546,27 @@ describe('BuildsModel', () => {
     expect(model.get('a')).toBeUndefined();
   });
 
+  it('a retry answer older than the events that followed does not win', async () => {
+    api.list.mockResolvedValue([resource('a', { phase: 'Failed' })]);
+    await model.refresh();
+    let answer: (value: ICustomNBImage) => void = () => undefined;
+    api.retry.mockReturnValue(new Promise(resolve => (answer = resolve)));
+    const failedAgain = resource('a', { phase: 'Failed', runtimeImage: 'x' });
+    api.get.mockResolvedValue(failedAgain);
+    const retried = model.retry('a');
+    // The rerun fails fast: its events arrive before the POST answer.
+    model.handleEvent(event({ name: 'a', phase: 'Pending' }));
+    model.handleEvent(event({ name: 'a', phase: 'Building' }));
+    model.handleEvent(event({ name: 'a', phase: 'Failed', reason: 'X' }));
+    answer(resource('a', { phase: 'Pending' }));
+    await retried;
+    expect(model.summary(model.get('a')!).phase).toBe('Failed');
+    await flush();
+    await flush();
+    expect(model.get('a')).toBe(failedAgain);
+    expect(model.summary(model.get('a')!).phase).toBe('Failed');
+  });
+
   it('delete of a build already gone is not an error', async () => {
     api.remove.mockRejectedValue(new APIError(404, 'not found'));
     await expect(model.remove('gone')).resolves.toBeUndefined();

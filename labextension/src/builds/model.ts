@@ -230,13 +230,15 @@ export class BuildsModel {
   }
 
   async cancel(name: string): Promise<void> {
+    const started = this._seq;
     const resource = await this.api.cancel(name);
-    this._applyFresh(name, resource);
+    this._applyFresh(name, resource, started);
   }
 
   async retry(name: string): Promise<void> {
+    const started = this._seq;
     const resource = await this.api.retry(name);
-    this._applyFresh(name, resource);
+    this._applyFresh(name, resource, started);
   }
 
   async remove(name: string): Promise<void> {
@@ -283,7 +285,21 @@ export class BuildsModel {
     Signal.clearData(this);
   }
 
-  private _applyFresh(name: string, resource: ICustomNBImage): void {
+  /**
+   * Apply the answer of a write, unless events about the build arrived after the
+   * request was sent: they may be newer than the answer (a retried build can fail
+   * again before its POST answer is read), so fetch it instead.
+   */
+  private _applyFresh(
+    name: string,
+    resource: ICustomNBImage,
+    started: number
+  ): void {
+    if ((this._touched.get(name) ?? 0) > started) {
+      this._fetchState(name).dirty = true;
+      this._scheduleFetch(name);
+      return;
+    }
     this._touched.set(name, ++this._seq);
     if (resource?.metadata?.name) {
       const before = this._phaseOf(name);

@@ -125,7 +125,11 @@ export function BuildDetailsView(props: {
     void loadLog();
     // Follow the log while the build changes (at most once a second).
     const onChange = (_: unknown, changed: string) => {
-      if (changed !== name || logTimer.current !== null) {
+      if (
+        changed !== name ||
+        logTimer.current !== null ||
+        model.get(name) === undefined // deleted: no log any more
+      ) {
         return;
       }
       logTimer.current = setTimeout(() => {
