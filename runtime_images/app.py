@@ -10,6 +10,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Instance, Integer, default
 
 from . import __version__
+from .builds.builder import EmbeddedEngine, ImageBuilder, LayerBuildEngine
 from .builds.controller import BuildController
 from .builds.importer import ImageImportEngine
 from .handlers import ROUTES
@@ -29,11 +30,25 @@ def make_build_controller(
     emit: Any = None,
     **traits: Any,
 ) -> BuildController:
-    """The embedded build controller with its engines (shared by the server and the CLI)."""
+    """The build controller with its engines (shared by the server and the CLI).
+
+    The embedded engine is always there; the kubernetes engine only when it is configured
+    (``c.BuildController.engine = "kubernetes"`` or any ``c.KubernetesEngine`` setting).
+    """
     controller = BuildController(parent=parent, engines={}, emit=emit, **traits)
-    controller.engines["embedded"] = ImageImportEngine(
-        store, registry, inspector, default_profiles=controller.default_profiles
+    profiles = controller.default_profiles
+    builder_config = ImageBuilder(parent=parent, config=controller.config)
+    importer = ImageImportEngine(
+        store, registry, inspector, default_profiles=profiles, builder=builder_config
     )
+    builder = LayerBuildEngine(
+        builder_config, registry, inspector, importer, default_profiles=profiles
+    )
+    controller.engines["embedded"] = EmbeddedEngine(importer, builder)
+    if controller.engine == "kubernetes" or "KubernetesEngine" in controller.config:
+        from .builds.kubernetes import KubernetesEngine
+
+        controller.engines["kubernetes"] = KubernetesEngine(store, parent=controller)
     return controller
 
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Mapping
-from datetime import datetime, timezone
-from functools import cache
+from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import ValidationFailedError
-from ..validation import FieldError, json_schema_errors
+from ..validation import FieldError, compiled_validator, json_schema_errors
 
 API_VERSION = "meteor.zone/v1alpha1"
 KIND = "CustomNBImage"
@@ -48,18 +47,11 @@ _ALIASES = {"baseImage": "builderImage", "repository": "repositoryUrl"}
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@cache
-def _schema_errors_of() -> Any:
-    from ..validation import compiled_validator
-
-    return compiled_validator("custom-nb-image")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _errors(document: object) -> list[FieldError]:
-    return json_schema_errors(_schema_errors_of(), document)
+    return json_schema_errors(compiled_validator("custom-nb-image"), document)
 
 
 def normalize(document: object) -> dict[str, Any]:

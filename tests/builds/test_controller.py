@@ -298,16 +298,3 @@ async def test_resources_written_by_another_process_are_picked_up(
     BuildStore(harness.controller.builds.directory).create(resource)
     build = await harness.wait("external")
     assert build["status"]["phase"] == "Ready"
-
-
-async def test_unsupported_build_types_fail_clearly(harness: Harness) -> None:
-    resource = import_resource("unused/x:1")
-    resource["spec"] = {
-        "buildType": "PackageList",
-        "builderImage": "quay.io/a/b:1",
-        "packageVersions": ["pandas"],
-    }
-    build = await harness.run(resource)
-    condition = ready_condition(build)
-    assert condition["reason"] == "BuildFailed"
-    assert "PackageList" in condition["message"]

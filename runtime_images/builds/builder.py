@@ -1,0 +1,585 @@
+"""The embedded engine's PackageList and GitRepository builds: layer append, no daemon.
+
+A build resolves its base image (``builderImage``, or ``runtimeEnvironment`` through the
+``ImageBuilder.base_images`` table), downloads the base's layers once into the local OCI
+layout, reads the base's filesystem from them (Python version, site-packages, installed
+distributions, the user it runs as), installs the packages with the host's pip for the
+image's interpreter into a staging directory, and appends that as one reproducible layer
+(plus, for a repository, a layer with the repository's files in the working directory).
+The new config and manifest go to the layout and, when a target registry is configured,
+are pushed there with ``skopeo copy --preserve-digests``. The result is validated against
+the requirement profiles before the runtime image is configured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import gzip
+import json
+import os
+import posixpath
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from traitlets import Bool, Dict, Unicode, default
+from traitlets.config import LoggingConfigurable
+
+from ..inspect.filesystem import FileSystem
+from ..inspect.report import ImageView, build_report, canonical_name
+from ..reference import Reference, parse
+from . import model
+from .controller import BuildContext, BuildFailure
+from .layers import LayerPlan, write_layer
+from .oci import OCI_CONFIG, OCI_MANIFEST, Layout, canonical_json, oci_layer_type
+from .packages import (
+    PackageError,
+    PythonTarget,
+    build_wheel,
+    install,
+    platform_tags,
+    remove_distribution,
+    rewrite_shebangs,
+)
+from .repository import DetectedEnvironment, RepositoryError, clone, detect
+
+if TYPE_CHECKING:
+    from ..inspect import ImageInspector, Validation
+    from ..registry import RegistryClient
+    from .importer import ImageImportEngine
+
+LABEL_PREFIX = "io.jupyter.runtime-images"
+STEPS = 4
+
+
+class ImageBuilder(LoggingConfigurable):
+    """Where the embedded engine puts built images, and what it builds them from."""
+
+    target_registry = Unicode(
+        "",
+        help="""Registry repository prefix built images are pushed to, e.g.
+        "registry.example.com:5000/notebooks" (each build becomes <prefix>/<name>:latest).
+        Empty: keep them in the local OCI layout only (layout_dir), referenced as
+        localhost/<name>:latest@sha256:… — copy them elsewhere with `skopeo copy oci:…`.""",
+    ).tag(config=True)
+
+    layout_dir = Unicode(
+        help="""The local OCI image layout built images (and their base layers) are kept in.
+        Defaults to <jupyter_data_dir()>/runtime-images/oci-layout.""",
+    ).tag(config=True)
+
+    base_images = Dict(
+        value_trait=Unicode(),
+        default_value={
+            "debian:12:3.11": "docker.io/library/python:3.11-slim-bookworm",
+            "debian:12:3.12": "docker.io/library/python:3.12-slim-bookworm",
+            "debian:12:3.13": "docker.io/library/python:3.13-slim-bookworm",
+            "ubi:8:3.8": "registry.access.redhat.com/ubi8/python-38:latest",
+            "ubi:9:3.11": "registry.access.redhat.com/ubi9/python-311:latest",
+            "ubi:9:3.12": "registry.access.redhat.com/ubi9/python-312:latest",
+            "ubuntu:24.04:3.12": "quay.io/jupyter/base-notebook:python-3.12",
+        },
+        help="""Base image for a PackageList runtimeEnvironment, keyed
+        "osName:osVersion:pythonVersion" (lower-case). Also used by GitRepository builds
+        whose runtime.txt names a Python version (the first entry with that version).""",
+    ).tag(config=True)
+
+    default_base_image = Unicode(
+        "docker.io/library/python:3.12-slim-bookworm",
+        help="Base image of a GitRepository build that names none (no builderImage, no runtime.txt).",
+    ).tag(config=True)
+
+    skopeo = Unicode("skopeo", help="The skopeo command used to push to target_registry.").tag(
+        config=True
+    )
+
+    copy_imports = Bool(
+        False,
+        help="""Copy imported images (ImageImport) into target_registry, as OpenShift's
+        ImageStreams do, so notebooks keep working when the source registry is unreachable;
+        the runtime image then points at the copy (same digest).""",
+    ).tag(config=True)
+
+    @default("layout_dir")
+    def _default_layout_dir(self) -> str:
+        from jupyter_core.paths import jupyter_data_dir
+
+        return os.path.join(jupyter_data_dir(), "runtime-images", "oci-layout")
+
+    def base_for(self, environment: dict[str, str]) -> str:
+        key = ":".join(
+            environment[k].strip().lower() for k in ("osName", "osVersion", "pythonVersion")
+        )
+        try:
+            return self.base_images[key]
+        except KeyError:
+            known = ", ".join(sorted(self.base_images)) or "none"
+            raise BuildFailure(
+                model.BUILD_FAILED,
+                (
+                    f"No base image is configured for runtimeEnvironment {key}; known: {known} "
+                    "(ImageBuilder.base_images), or give builderImage."
+                ),
+                model.BUILDING_STEP,
+            ) from None
+
+    def base_for_python(self, version: str) -> str | None:
+        for key, image in self.base_images.items():
+            if key.rsplit(":", 1)[-1] == version:
+                return image
+        return None
+
+
+async def copy_image(
+    build: BuildContext,
+    skopeo: str,
+    client: RegistryClient,
+    source: str,
+    destination: Reference,
+    source_reference: Reference | None = None,
+) -> None:
+    """Copy an image with ``skopeo copy --preserve-digests`` (condition ``Pushing``).
+
+    ``source`` is a skopeo transport (``oci:…`` or ``docker://…``); registry sources and
+    the destination get the client's plain-http rule and auth file. Blobs the destination
+    registry already has are not sent again, and within one registry they are mounted.
+    """
+    target = f"{destination.repository}:{destination.tag}"
+    await build.step(model.PUSHING, f"Pushing to {target}.")
+    if shutil.which(skopeo) is None:
+        raise BuildFailure(
+            model.BUILD_FAILED,
+            (
+                f"Pushing needs skopeo, which is not installed (ImageBuilder.skopeo = {skopeo!r}); "
+                "install it, or clear ImageBuilder.target_registry."
+            ),
+            model.PUSHING,
+        )
+
+    def plain_http(reference: Reference) -> bool:
+        return client._locate(reference).base_url.startswith("http:")
+
+    location = client._locate(destination)
+    command = [
+        skopeo,
+        "copy",
+        "--preserve-digests",
+        "--quiet",
+        f"--dest-tls-verify={str(not plain_http(destination)).lower()}",
+    ]
+    if source_reference is not None:
+        command.append(f"--src-tls-verify={str(not plain_http(source_reference)).lower()}")
+    auth_file = client.auth_file or os.environ.get("REGISTRY_AUTH_FILE")
+    if auth_file and os.path.exists(auth_file):
+        command.append(f"--authfile={auth_file}")
+    command += [source, f"docker://{location.host}/{location.repository}:{destination.tag}"]
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    output, _ = await process.communicate()
+    text = output.decode("utf-8", errors="replace").strip()
+    if text:
+        build.log(f"skopeo: {text}")
+    if process.returncode != 0:
+        denied = re.search(r"unauthorized|authentication required|denied", text, re.IGNORECASE)
+        reason = model.AUTH_REQUIRED if denied else model.REGISTRY_UNAVAILABLE
+        raise BuildFailure(reason, f"Pushing to {target} failed: {text[-400:]}", model.PUSHING)
+    await build.condition(
+        model.PUSHING, "True", "Pushed", f"Pushed {destination.digest} to {target}."
+    )
+
+
+class LayerBuildEngine:
+    """PackageList and GitRepository builds by appending layers to a base image."""
+
+    name = "embedded"
+
+    def __init__(
+        self,
+        config: ImageBuilder,
+        client: RegistryClient,
+        inspector: ImageInspector,
+        importer: ImageImportEngine,
+        default_profiles: list[str] | None = None,
+    ) -> None:
+        self.config = config
+        self.client = client
+        self.inspector = inspector
+        self.importer = importer
+        self.default_profiles = default_profiles
+
+    async def run(self, build: BuildContext) -> None:
+        layout = Layout(Path(self.config.layout_dir))
+        with tempfile.TemporaryDirectory(prefix=f".build-{build.name}-", dir=layout.root) as work:
+            await self._run(build, layout, Path(work))
+
+    async def _run(self, build: BuildContext, layout: Layout, work: Path) -> None:
+        from .. import registry
+
+        spec = build.spec
+        detected: DetectedEnvironment | None = None
+        repository_dir: Path | None = None
+        if spec["buildType"] == model.GIT_REPOSITORY:
+            await build.step(model.BUILDING_STEP, f"Cloning {spec['repositoryUrl']}.")
+            repository_dir = work / "repository"
+            try:
+                commit = await clone(
+                    spec["repositoryUrl"], spec.get("gitRef"), repository_dir, build.log
+                )
+                detected = detect(repository_dir)
+            except RepositoryError as error:
+                raise BuildFailure(model.BUILD_FAILED, str(error), model.BUILDING_STEP) from None
+            await build.update(commit=commit, detected=detected.to_json())
+            build.log(f"Detected: {detected.summary()}")
+            base = (
+                spec.get("builderImage")
+                or (
+                    detected.python_version and self.config.base_for_python(detected.python_version)
+                )
+                or self.config.default_base_image
+            )
+            requirements = list(detected.requirements)
+            if detected.install_project:
+                try:
+                    wheel = await build_wheel(repository_dir, work / "wheels", build.log)
+                except PackageError as error:
+                    raise BuildFailure(
+                        model.BUILD_FAILED, str(error), model.BUILDING_STEP
+                    ) from None
+                requirements.append(str(wheel))
+        else:
+            base = spec.get("builderImage") or self.config.base_for(spec["runtimeEnvironment"])
+            requirements = list(spec["packageVersions"])
+
+        await build.step(model.BUILDING_STEP, f"Reading the base image {base}.")
+        try:
+            base_ref = parse(base)
+            resolved = await self.client.resolve(base_ref)
+            view = await self._fetch_base(build, layout, base_ref, resolved)
+        except registry.RegistryError as error:
+            from .importer import failure_of
+
+            failure = failure_of(error, base)
+            failure.condition = model.BUILDING_STEP
+            raise failure from None
+        pinned_base = base_ref.with_tag(base_ref.tag or "latest").with_digest(resolved.digest)
+        await build.update(baseImage=str(pinned_base))
+
+        target = self._python_target(view, resolved.platform.architecture)
+        uid, gid = self._owner(view)
+        await build.step(
+            model.BUILDING_STEP,
+            (
+                f"Installing {len(requirements)} requirement(s) for Python {target.version} "
+                f"into {target.site_packages}."
+            ),
+        )
+        layers = []
+        lock: list[str] = []
+        if requirements:
+            plan, lock = await self._package_layer(
+                build, view, target, requirements, work, uid, gid
+            )
+            layers.append(plan)
+        if repository_dir is not None:
+            layers.append(self._repository_layer(view, repository_dir, uid, gid))
+        blobs = [write_layer(plan, layout.temp_file()) for plan in layers]
+        for blob in blobs:
+            layout.add_file(blob.path, blob.digest)
+        await build.update(lock=lock)
+
+        manifest, config = self._assemble(
+            layout, resolved, blobs, build, pinned_base, lock, detected
+        )
+        ref_name = f"{build.name}:latest"
+        layout.tag(ref_name, manifest)
+        result = self._result_reference(build.name, manifest.digest)
+        await build.condition(
+            model.BUILDING_STEP,
+            "True",
+            "Built",
+            (
+                f"Built {manifest.digest} from {pinned_base.familiar()} "
+                f"({len(lock)} locked distribution(s))."
+            ),
+        )
+        if self.config.target_registry:
+            await self._push(build, layout, ref_name, result)
+        await build.update(image=result.familiar())
+
+        validation = await self._validate(
+            build, view, layout, blobs, config, result, manifest.digest
+        )
+        await self.importer._configure(build, result, validation)
+
+    # -- steps -----------------------------------------------------------------------------
+
+    async def _fetch_base(
+        self, build: BuildContext, layout: Layout, ref: Reference, resolved: Any
+    ) -> ImageView:
+        """Download the base layers the layout lacks (verified), then read them locally."""
+        layers = resolved.manifest.layers
+        total = sum(layer.size for layer in layers)
+        done = 0
+        for layer in layers:
+            if not layout.has_blob(layer.digest):
+                incoming = layout.temp_file()
+                with open(incoming, "wb") as handle:  # noqa: ASYNC230 (writes off the loop)
+                    async for chunk in self.client.stream_blob(ref, layer):
+                        await asyncio.to_thread(handle.write, chunk)
+                        done += len(chunk)
+                        build.progress(done, total, 0, STEPS)
+                layout.add_file(incoming, layer.digest)
+            else:
+                done += layer.size
+            build.progress(done, total, 0, STEPS)
+        fs = FileSystem()
+        for layer in layers:
+            await asyncio.to_thread(_apply, fs, layout.blob_path(layer.digest))
+        return build_report(
+            fs,
+            resolved.config,
+            reference=str(ref),
+            digest=resolved.digest,
+            platform=str(resolved.platform),
+            compressed_size=total,
+        )
+
+    @staticmethod
+    def _python_target(view: ImageView, architecture: str) -> PythonTarget:
+        python = view.report.python
+        if python is None or not python.version:
+            raise BuildFailure(
+                model.BUILD_FAILED,
+                (
+                    "The base image has no python3 on PATH "
+                    f"({':'.join(view.report.config.path)}), so packages cannot be added to it."
+                ),
+                model.BUILDING_STEP,
+            )
+        version = ".".join(python.version.split(".")[:2])
+        real = python.real_path or python.path
+        prefix = posixpath.dirname(posixpath.dirname(real))
+        candidates = [
+            f"{prefix}/lib/python{version}/site-packages",
+            f"/usr/local/lib/python{version}/site-packages",
+        ]
+        site = next(
+            (c for c in candidates if (n := view.fs.lookup(c)) is not None and n.is_dir), None
+        )
+        bin_dir = f"{prefix}/bin"
+        if site is None and view.fs.lookup("/usr/lib/python3/dist-packages") is not None:
+            # Debian's interpreter: pip installs into /usr/local/lib/pythonX.Y/dist-packages.
+            site, bin_dir = f"/usr/local/lib/python{version}/dist-packages", "/usr/local/bin"
+        if site is None:
+            site = candidates[0]
+        musl = bool(view.report.os and view.report.os.id == "alpine")
+        return PythonTarget(version, python.path, site, bin_dir, platform_tags(architecture, musl))
+
+    @staticmethod
+    def _owner(view: ImageView) -> tuple[int, int]:
+        user = view.report.config.user.split(":", 1)[0]
+        if not user:
+            return 0, 0
+        found = view.report.user(user)
+        if found is not None:
+            return found.uid, found.gid
+        return (int(user), 0) if user.isdigit() else (0, 0)
+
+    async def _package_layer(
+        self,
+        build: BuildContext,
+        view: ImageView,
+        target: PythonTarget,
+        requirements: list[str],
+        work: Path,
+        uid: int,
+        gid: int,
+    ) -> tuple[LayerPlan, list[str]]:
+        base_dists = {canonical_name(d.name): d for d in view.report.distributions}
+        try:
+            installed = await install(
+                requirements,
+                target,
+                {n: d.version for n, d in base_dists.items()},
+                work / "pip",
+                build.log,
+            )
+        except PackageError as error:
+            raise BuildFailure(model.BUILD_FAILED, str(error), model.BUILDING_STEP) from None
+        plan = LayerPlan(uid=uid, gid=gid)
+        for name, version in installed.installed.items():
+            old = base_dists.get(name)
+            if old is None:
+                continue
+            if old.version == version:
+                remove_distribution(installed.site, name)  # the base has it already
+                continue
+            # An upgrade: hide the old metadata and the old files of its top-level packages,
+            # so only the new version is importable.
+            for entry in view.fs.listdir(old.location):
+                if entry.endswith(".dist-info") and _dist_name(entry) == name:
+                    plan.whiteouts.add(f"{old.location}/{entry}")
+            for entry in installed.top_level.get(name, []):
+                existing = view.fs.lookup(f"{old.location}/{entry}")
+                if existing is None or entry.endswith(".dist-info"):
+                    continue
+                if old.location != target.site_packages:
+                    plan.whiteouts.add(f"{old.location}/{entry}")
+                elif existing.is_dir:
+                    plan.opaque.add(f"{target.site_packages}/{entry}")
+        rewrite_shebangs(installed.scripts, target.interpreter)
+        if installed.scripts.is_dir():
+            plan.add_tree(installed.scripts, target.bin_dir)
+            shutil.rmtree(installed.scripts)
+        plan.add_tree(installed.site, target.site_packages)
+        return plan, installed.lock
+
+    @staticmethod
+    def _repository_layer(view: ImageView, repository: Path, uid: int, gid: int) -> LayerPlan:
+        working_dir = view.report.config.working_dir or "/home/jovyan"
+        plan = LayerPlan(uid=uid, gid=gid)
+        git_dir = repository / ".git"
+        if git_dir.exists():
+            shutil.rmtree(git_dir)
+        plan.add_tree(repository, working_dir)
+        return plan
+
+    def _assemble(
+        self,
+        layout: Layout,
+        resolved: Any,
+        blobs: list[Any],
+        build: BuildContext,
+        base: Reference,
+        lock: list[str],
+        detected: DetectedEnvironment | None,
+    ) -> tuple[Any, dict[str, Any]]:
+        config = copy.deepcopy(resolved.config)
+        config.setdefault("rootfs", {"type": "layers", "diff_ids": []})
+        config["rootfs"]["diff_ids"] = [
+            *config["rootfs"].get("diff_ids", []),
+            *(b.diff_id for b in blobs),
+        ]
+        inputs = {"buildType": build.spec["buildType"], "base": str(base)}
+        for key in ("packageVersions", "repositoryUrl", "gitRef"):
+            if key in build.spec:
+                inputs[key] = build.spec[key]
+        if "commit" in build.status:
+            inputs["commit"] = build.status["commit"]
+        history = list(config.get("history", []))
+        for blob in blobs:
+            history.append(
+                {
+                    "created": config.get("created", "1970-01-01T00:00:00Z"),
+                    "created_by": f"jupyter-runtime-images {build.spec['buildType']}",
+                    "comment": f"layer {blob.digest}",
+                }
+            )
+        config["history"] = history
+        inner = config.setdefault("config", {})
+        labels = dict(inner.get("Labels") or {})
+        labels[f"{LABEL_PREFIX}.inputs"] = json.dumps(inputs, sort_keys=True)
+        labels[f"{LABEL_PREFIX}.lock"] = "\n".join(lock)
+        if detected is not None:
+            labels[f"{LABEL_PREFIX}.detected"] = json.dumps(detected.to_json(), sort_keys=True)
+        inner["Labels"] = labels
+        config_descriptor = layout.add_bytes(canonical_json(config), OCI_CONFIG)
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": config_descriptor.to_json(),
+            "layers": [
+                {
+                    "mediaType": oci_layer_type(layer.media_type),
+                    "digest": layer.digest,
+                    "size": layer.size,
+                }
+                for layer in resolved.manifest.layers
+            ]
+            + [
+                {
+                    "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": b.digest,
+                    "size": b.size,
+                }
+                for b in blobs
+            ],
+        }
+        return layout.add_bytes(canonical_json(manifest), OCI_MANIFEST), config
+
+    def _result_reference(self, name: str, digest: str) -> Reference:
+        prefix = self.config.target_registry.rstrip("/") or "localhost"
+        return parse(f"{prefix}/{name}:latest").with_digest(digest)
+
+    async def _push(
+        self, build: BuildContext, layout: Layout, ref_name: str, result: Reference
+    ) -> None:
+        await copy_image(
+            build, self.config.skopeo, self.client, f"oci:{layout.root}:{ref_name}", result
+        )
+
+    async def _validate(
+        self,
+        build: BuildContext,
+        base_view: ImageView,
+        layout: Layout,
+        blobs: list[Any],
+        config: dict[str, Any],
+        result: Reference,
+        digest: str,
+    ) -> Validation:
+        from ..inspect import Validation
+        from ..inspect.profiles import run_profiles
+        from .importer import record_validation
+
+        profiles = (
+            build.spec.get("profiles")
+            or self.default_profiles
+            or list(self.inspector.default_profiles)
+        )
+        await build.step(
+            model.VALIDATING, f"Checking the built image against {', '.join(profiles)}."
+        )
+        fs = base_view.fs
+        for blob in blobs:
+            await asyncio.to_thread(_apply, fs, layout.blob_path(blob.digest))
+        view = build_report(
+            fs,
+            config,
+            reference=str(result),
+            digest=digest,
+            platform=base_view.report.platform,
+            compressed_size=base_view.report.compressed_size + sum(b.size for b in blobs),
+        )
+        validation = Validation(view.report, profiles, run_profiles(view, profiles))
+        await record_validation(build, validation)
+        return validation
+
+
+def _apply(fs: FileSystem, blob: Path) -> None:
+    with gzip.open(blob, "rb") as stream:
+        fs.apply_layer(stream)  # type: ignore[arg-type]
+
+
+def _dist_name(directory: str) -> str:
+    return canonical_name(directory[: -len(".dist-info")].rsplit("-", 1)[0])
+
+
+class EmbeddedEngine:
+    """The default engine: imports with :class:`ImageImportEngine`, builds by layer append."""
+
+    name = "embedded"
+
+    def __init__(self, importer: ImageImportEngine, builder: LayerBuildEngine) -> None:
+        self.importer = importer
+        self.builder = builder
+
+    async def run(self, build: BuildContext) -> None:
+        if build.spec["buildType"] == model.IMAGE_IMPORT:
+            await self.importer.run(build)
+        else:
+            await self.builder.run(build)

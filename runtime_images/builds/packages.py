@@ -1,0 +1,257 @@
+"""Resolve and install Python packages for an image's interpreter, from the host's pip.
+
+pip runs on the host with ``--target`` and the image's Python version, implementation,
+ABI and platform tags, ``--only-binary=:all:`` (nothing is compiled: a package with no
+wheel for the image fails with a reason naming it) and ``--no-compile`` (no bytecode from
+the host's interpreter). Constraints pin the base image's distributions, so existing
+versions stay unless a requested package names them. ``--report`` gives every resolved
+file with its hash: the lock that makes the build reproducible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..inspect.report import canonical_name
+
+PYTHON_SHEBANG = re.compile(rb"^#!.*python[0-9.]*\S*[^\n]*\n")
+
+
+class PackageError(Exception):
+    """pip could not resolve or install the packages; the message says why."""
+
+
+@dataclass(frozen=True)
+class PythonTarget:
+    """The image's interpreter: what wheels fit it and where packages go."""
+
+    version: str  # "3.11"
+    interpreter: str  # "/usr/bin/python3"
+    site_packages: str  # "/usr/local/lib/python3.11/dist-packages"
+    bin_dir: str  # "/usr/local/bin"
+    platforms: tuple[str, ...]  # wheel platform tags
+
+    @property
+    def abi(self) -> str:
+        return "cp" + self.version.replace(".", "")
+
+
+def platform_tags(architecture: str, musl: bool = False) -> tuple[str, ...]:
+    """Wheel platform tags for a Linux image of ``architecture`` (``any`` always fits)."""
+    machine = {"amd64": "x86_64", "arm64": "aarch64", "ppc64le": "ppc64le", "s390x": "s390x"}.get(
+        architecture, architecture
+    )
+    if musl:
+        return tuple(f"musllinux_1_{minor}_{machine}" for minor in (2, 1))
+    tags = [f"manylinux_2_{minor}_{machine}" for minor in range(28, 16, -1)]
+    tags += [f"manylinux2014_{machine}"]
+    if machine == "x86_64":
+        tags += ["manylinux2010_x86_64", "manylinux1_x86_64"]
+    return tuple(tags)
+
+
+@dataclass
+class Installation:
+    """What pip installed into the staging directory."""
+
+    site: Path
+    scripts: Path
+    lock: list[str] = field(default_factory=list)  # "name==version --hash=sha256:…"
+    installed: dict[str, str] = field(default_factory=dict)  # canonical name -> version
+    top_level: dict[str, list[str]] = field(default_factory=dict)  # name -> top-level entries
+
+
+async def install(
+    requirements: Iterable[str],
+    target: PythonTarget,
+    base_versions: dict[str, str],
+    staging: Path,
+    log: Callable[[str], None],
+) -> Installation:
+    """Install ``requirements`` (and their dependencies) for ``target`` into ``staging``."""
+    requested = list(requirements)
+    requested_names = {canonical_name(_requirement_name(r)) for r in requested}
+    constraints = staging / "constraints.txt"
+    staging.mkdir(parents=True, exist_ok=True)
+    constraints.write_text(
+        "".join(
+            f"{name}=={version}\n"
+            for name, version in sorted(base_versions.items())
+            if name not in requested_names
+        )
+    )
+    site = staging / "site"
+    report = staging / "report.json"
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--target",
+        str(site),
+        "--no-compile",
+        "--only-binary=:all:",
+        "--no-warn-script-location",
+        "--disable-pip-version-check",
+        "--progress-bar",
+        "off",
+        "--no-input",
+        "--python-version",
+        target.version,
+        "--implementation",
+        "cp",
+        "--abi",
+        target.abi,
+        "--report",
+        str(report),
+        "--constraint",
+        str(constraints),
+    ]
+    for platform in target.platforms:
+        command += ["--platform", platform]
+    command += ["--", *requested]
+    log("pip " + " ".join(command[3:]))
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    output, _ = await process.communicate()
+    text = output.decode("utf-8", errors="replace")
+    for line in text.splitlines():
+        log(f"pip: {line}")
+    if process.returncode != 0:
+        raise PackageError(_explain_pip_failure(text, target))
+    return _read_report(report, site)
+
+
+async def build_wheel(project: Path, out: Path, log: Callable[[str], None]) -> Path:
+    """Build a repository's own project (pyproject.toml / setup.py) into a wheel."""
+    out.mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "--disable-pip-version-check",
+        "--progress-bar",
+        "off",
+        "--wheel-dir",
+        str(out),
+        str(project),
+    ]
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    output, _ = await process.communicate()
+    for line in output.decode("utf-8", errors="replace").splitlines():
+        log(f"pip: {line}")
+    wheels = sorted(out.glob("*.whl"))
+    if process.returncode != 0 or not wheels:
+        raise PackageError(
+            f"The repository's project could not be built into a wheel: "
+            f"{_last_lines(output.decode('utf-8', errors='replace'))}"
+        )
+    if not wheels[0].name.endswith("-none-any.whl"):
+        raise PackageError(
+            f"The repository's project builds a platform-specific wheel ({wheels[0].name}); "
+            "only pure-Python projects can be added by layer append."
+        )
+    return wheels[0]
+
+
+def _requirement_name(requirement: str) -> str:
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    return match.group(1) if match else requirement
+
+
+def _explain_pip_failure(output: str, target: PythonTarget) -> str:
+    missing = re.search(r"No matching distribution found for (\S+)", output)
+    if missing:
+        return (
+            f"No wheel of {missing.group(1)} fits Python {target.version} on "
+            f"{target.platforms[0].split('_', 2)[-1]}: packages that must be compiled from "
+            "source (or OS packages) cannot be added by layer append; use a base image that "
+            "has them, or the buildah engine."
+        )
+    conflict = re.search(r"(ResolutionImpossible|conflict[^\n]*)", output)
+    if conflict:
+        return (
+            "The requested packages conflict with each other or with the versions the base "
+            f"image has: {_last_lines(output)}"
+        )
+    return f"pip failed: {_last_lines(output)}"
+
+
+def _last_lines(text: str, count: int = 4) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return " ".join(lines[-count:])
+
+
+def _read_report(report_path: Path, site: Path) -> Installation:
+    installation = Installation(site=site, scripts=site / "bin")
+    report = json.loads(report_path.read_text("utf-8"))
+    for item in report.get("install", []):
+        metadata = item.get("metadata", {})
+        name = canonical_name(str(metadata.get("name", "")))
+        version = str(metadata.get("version", ""))
+        hashes = (item.get("download_info", {}).get("archive_info", {}) or {}).get("hashes", {})
+        lock_line = f"{name}=={version}"
+        if "sha256" in hashes:
+            lock_line += f" --hash=sha256:{hashes['sha256']}"
+        installation.lock.append(lock_line)
+        installation.installed[name] = version
+    installation.lock.sort()
+    for dist_info in site.glob("*.dist-info"):
+        name = canonical_name(dist_info.name[: -len(".dist-info")].rsplit("-", 1)[0])
+        installation.top_level[name] = _top_level_entries(dist_info, site)
+    return installation
+
+
+def _top_level_entries(dist_info: Path, site: Path) -> list[str]:
+    """The top-level names a distribution installed into site-packages (from its RECORD)."""
+    record = dist_info / "RECORD"
+    entries: set[str] = set()
+    if record.exists():
+        for line in record.read_text("utf-8").splitlines():
+            path = line.split(",", 1)[0]
+            first = path.split("/", 1)[0]
+            if first and not first.startswith("..") and first != "bin":
+                entries.add(first)
+    return sorted(entries)
+
+
+def remove_distribution(site: Path, name: str) -> None:
+    """Remove an installed distribution (the base already has this version)."""
+    for dist_info in site.glob("*.dist-info"):
+        if canonical_name(dist_info.name[: -len(".dist-info")].rsplit("-", 1)[0]) != name:
+            continue
+        record = dist_info / "RECORD"
+        if record.exists():
+            for line in record.read_text("utf-8").splitlines():
+                path = (site / line.split(",", 1)[0]).resolve()
+                if path.is_relative_to(site.resolve()) and path.is_file():
+                    path.unlink()
+        for leftover in sorted(dist_info.rglob("*"), reverse=True):
+            leftover.unlink() if leftover.is_file() else leftover.rmdir()
+        dist_info.rmdir()
+    for directory in sorted(site.rglob("*"), reverse=True):
+        if directory.is_dir() and not any(directory.iterdir()):
+            directory.rmdir()
+
+
+def rewrite_shebangs(scripts: Path, interpreter: str) -> None:
+    """Point console scripts at the image's interpreter instead of the host's."""
+    if not scripts.is_dir():
+        return
+    for script in scripts.iterdir():
+        if not script.is_file():
+            continue
+        data = script.read_bytes()
+        if PYTHON_SHEBANG.match(data):
+            script.write_bytes(PYTHON_SHEBANG.sub(f"#!{interpreter}\n".encode(), data, count=1))

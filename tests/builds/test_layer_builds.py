@@ -1,0 +1,298 @@
+"""PackageList and GitRepository builds by layer append, with real wheels from the package
+index, a real registry as base and target, and the built image inspected afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from traitlets.config import Config
+
+from runtime_images.app import make_build_controller
+from runtime_images.inspect import ImageInspector, inspect_image
+from runtime_images.registry import RegistryClient
+from tests.fixtures import images
+from tests.fixtures.oci import Image, ImageConfig, LayerBuilder, make_image
+from tests.fixtures.registry import RegistryServer
+
+from .test_controller import ANNOTATIONS, Harness
+
+pytestmark = pytest.mark.timeout(300)
+SITE = "usr/lib/python3/dist-packages"
+
+
+def base_image() -> Image:
+    """Debian-like, python3.11, jovyan (1000:100), and six 1.15.0 installed by the distro."""
+    extra = LayerBuilder()
+    extra.dir(f"{SITE}/six-1.15.0.dist-info")
+    extra.file(f"{SITE}/six-1.15.0.dist-info/METADATA", images.metadata("six", "1.15.0"))
+    extra.file(f"{SITE}/six-1.15.0.dist-info/RECORD", "six.py,,\n")
+    extra.file(f"{SITE}/six.py", "# six 1.15.0\n")
+    config = ImageConfig(user="1000", working_dir="/home/jovyan")
+    return make_image([images.base_layer(), images.jovyan_layer(), extra.build()], config)
+
+
+def resource(name: str, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "meteor.zone/v1alpha1",
+        "kind": "CustomNBImage",
+        "metadata": {"name": name, "annotations": dict(ANNOTATIONS)},
+        "spec": spec,
+    }
+
+
+class BuildHarness(Harness):
+    def __init__(self, tmp_path: Path, target: str = "") -> None:
+        super().__init__(tmp_path)
+        self.layout = tmp_path / "layout"
+        self.controller = make_build_controller(
+            None,
+            self.store,
+            self.client,
+            ImageInspector(),
+            emit=self.events.append,
+            builds_dir=str(tmp_path / "builds"),
+            poll_interval=0.1,
+            config=Config(
+                {"ImageBuilder": {"layout_dir": str(self.layout), "target_registry": target}}
+            ),
+        )
+
+
+@pytest.fixture
+def base(registry: RegistryServer, repo_name: str) -> str:
+    with registry.pusher() as pusher:
+        pusher.push_image(repo_name, "1", base_image())
+    return f"{registry.host}/{repo_name}:1"
+
+
+@pytest.fixture
+def builder(
+    tmp_path: Path,
+    isolated_home: Path,
+    registry: RegistryServer,
+    jp_asyncio_loop: asyncio.AbstractEventLoop,
+) -> Iterator[BuildHarness]:
+    harness = BuildHarness(tmp_path, target=f"{registry.host}/built")
+    jp_asyncio_loop.run_until_complete(harness.controller.start())
+    try:
+        yield harness
+    finally:
+        jp_asyncio_loop.run_until_complete(harness.controller.stop())
+        jp_asyncio_loop.run_until_complete(harness.client.aclose())
+
+
+async def inspect(reference: str) -> Any:
+    async with RegistryClient(retries=0) as client:
+        return await inspect_image(client, reference)
+
+
+async def test_package_list_appends_a_layer_and_pushes_it(
+    builder: BuildHarness, base: str, registry: RegistryServer
+) -> None:
+    build = await builder.run(
+        resource(
+            "with-packages",
+            buildType="PackageList",
+            builderImage=base,
+            packageVersions=["six==1.16.0", "idna==3.7"],
+        )
+    )
+    status = build["status"]
+    assert status["phase"] == "Ready", status["conditions"]
+    assert [c["type"] for c in status["conditions"] if c["status"] == "True"] == [
+        "Building",
+        "Pushing",
+        "Validating",
+        "Ready",
+    ]
+    assert status["image"].startswith(f"{registry.host}/built/with-packages:latest@sha256:")
+    assert sorted(line.split(" ")[0] for line in status["lock"]) == ["idna==3.7", "six==1.16.0"]
+    assert all("--hash=sha256:" in line for line in status["lock"])
+
+    view = await inspect(status["image"])
+    versions = {d.name.lower(): d.version for d in view.report.distributions}
+    assert versions["six"] == "1.16.0" and versions["idna"] == "3.7"
+    assert [d.name.lower() for d in view.report.distributions].count("six") == 1  # old one hidden
+    site = "/usr/local/lib/python3.11/dist-packages"
+    assert view.fs.lookup(f"{site}/six.py") is not None
+    assert view.fs.lookup(f"/{SITE}/six.py") is None  # the distro's 1.15.0 is whited out
+    assert view.fs.lookup(f"{site}/idna/__init__.py").uid == 1000  # owned by the image user
+    assert not [p for p, _ in view.fs.walk(site) if p.endswith(".pyc")]  # no host bytecode
+    labels = view.report.config.labels
+    assert "six==1.16.0 --hash=sha256:" in labels["io.jupyter.runtime-images.lock"]
+
+    runtime_image = builder.store.get("with-packages").to_api()
+    assert runtime_image["metadata"]["image_name"] == status["image"]
+
+
+async def test_same_inputs_give_the_same_digest(builder: BuildHarness, base: str) -> None:
+    digests = []
+    for name in ("first", "second"):
+        build = await builder.run(
+            resource(
+                name, buildType="PackageList", builderImage=base, packageVersions=["six==1.16.0"]
+            )
+        )
+        assert build["status"]["phase"] == "Ready", build["status"]["conditions"]
+        digests.append(build["status"]["image"].split("@")[1])
+    assert digests[0] == digests[1]
+
+
+async def test_a_package_without_a_wheel_fails_with_its_name(
+    builder: BuildHarness, base: str
+) -> None:
+    build = await builder.run(
+        resource(
+            "sdist-only",
+            buildType="PackageList",
+            builderImage=base,
+            packageVersions=["pycrypto==2.6.1"],
+        )
+    )
+    latest = build["status"]["conditions"][-1]
+    assert (latest["reason"], build["status"]["phase"]) == ("BuildFailed", "Failed")
+    assert "pycrypto" in latest["message"] and "wheel" in latest["message"]
+
+
+async def test_runtime_environment_without_a_configured_base_fails_clearly(
+    builder: BuildHarness,
+) -> None:
+    build = await builder.run(
+        resource(
+            "no-base",
+            buildType="PackageList",
+            packageVersions=["six"],
+            runtimeEnvironment={"osName": "plan9", "osVersion": "4", "pythonVersion": "3.11"},
+        )
+    )
+    assert "plan9:4:3.11" in build["status"]["conditions"][-1]["message"]
+
+
+def git_repository(path: Path, files: dict[str, str]) -> str:
+    path.mkdir()
+    for name, content in files.items():
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        (path / name).write_text(content)
+    for command in (
+        ["git", "init", "-q", "-b", "main"],
+        ["git", "add", "-A"],
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "init"],
+    ):
+        subprocess.run(command, cwd=path, check=True, capture_output=True)
+    return f"file://{path}"
+
+
+async def test_git_repository_with_requirements(
+    builder: BuildHarness, base: str, tmp_path: Path
+) -> None:
+    url = git_repository(
+        tmp_path / "repo",
+        {
+            "binder/requirements.txt": "six==1.16.0\n# a comment\n",
+            "notebooks/analysis.ipynb": json.dumps({"cells": [], "nbformat": 4}),
+            "requirements.txt": "this-is-ignored-because-of-binder\n",
+        },
+    )
+    build = await builder.run(
+        resource(
+            "from-git",
+            buildType="GitRepository",
+            repositoryUrl=url,
+            gitRef="main",
+            builderImage=base,
+        )
+    )
+    status = build["status"]
+    assert status["phase"] == "Ready", status["conditions"]
+    assert status["detected"]["files"] == ["binder/requirements.txt"]
+    assert len(status["commit"]) == 40
+    view = await inspect(status["image"])
+    notebook = view.fs.lookup("/home/jovyan/notebooks/analysis.ipynb")
+    assert notebook is not None and notebook.uid == 1000
+    assert view.fs.lookup("/home/jovyan/.git") is None
+    assert {d.name.lower(): d.version for d in view.report.distributions}["six"] == "1.16.0"
+
+
+async def test_git_repository_with_an_unsupported_file_names_it(
+    builder: BuildHarness, base: str, tmp_path: Path
+) -> None:
+    url = git_repository(tmp_path / "conda", {"environment.yml": "dependencies: [numpy]\n"})
+    build = await builder.run(
+        resource("conda", buildType="GitRepository", repositoryUrl=url, builderImage=base)
+    )
+    latest = build["status"]["conditions"][-1]
+    assert latest["reason"] == "BuildFailed" and "environment.yml" in latest["message"]
+
+
+async def test_without_a_target_registry_the_image_stays_in_the_local_layout(
+    tmp_path: Path, isolated_home: Path, base: str
+) -> None:
+    harness = BuildHarness(tmp_path)
+    await harness.controller.start()
+    try:
+        build = await harness.run(
+            resource(
+                "local", buildType="PackageList", builderImage=base, packageVersions=["six==1.16.0"]
+            )
+        )
+    finally:
+        await harness.controller.stop()
+        await harness.client.aclose()
+    status = build["status"]
+    assert status["phase"] == "Ready", status["conditions"]
+    assert status["image"].startswith("localhost/local:latest@sha256:")
+    index = json.loads((harness.layout / "index.json").read_text())
+    tagged = {
+        m["annotations"]["org.opencontainers.image.ref.name"]: m["digest"]
+        for m in index["manifests"]
+    }
+    assert tagged["local:latest"] == status["image"].split("@")[1]
+    copied = await asyncio.to_thread(
+        subprocess.run,
+        ["skopeo", "inspect", "--raw", f"oci:{harness.layout}:local:latest"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert len(json.loads(copied.stdout)["layers"]) == 4  # the base's three and ours
+
+
+async def test_import_copies_to_the_target_registry_when_configured(
+    tmp_path: Path,
+    isolated_home: Path,
+    registry: RegistryServer,
+    own_registry: RegistryServer,
+    repo_name: str,
+) -> None:
+    """The ImageStream idea: the runtime image points at a copy in the team's registry."""
+    with registry.pusher() as pusher:
+        digest = pusher.push_image(repo_name, "1", images.elyra_ok())
+    harness = BuildHarness(tmp_path, target=f"{own_registry.host}/mirror")
+    harness.controller.engines["embedded"].importer.builder.copy_imports = True
+    await harness.controller.start()
+    try:
+        build = await harness.run(
+            {
+                **resource(
+                    "copied", buildType="ImageImport", fromImage=f"{registry.host}/{repo_name}:1"
+                )
+            }
+        )
+    finally:
+        await harness.controller.stop()
+        await harness.client.aclose()
+    status = build["status"]
+    assert status["phase"] == "Ready", status["conditions"]
+    assert status["image"] == f"{own_registry.host}/mirror/copied:1@{digest}"
+    assert status["sourceImage"] == f"{registry.host}/{repo_name}:1@{digest}"
+    pushing = next(c for c in status["conditions"] if c["type"] == "Pushing")
+    assert pushing["status"] == "True"
+    copied = await inspect(status["image"])  # it is really there, with the same digest
+    assert copied.report.digest == digest
+    assert harness.store.get("copied").to_api()["metadata"]["image_name"] == status["image"]
