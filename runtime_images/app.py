@@ -34,19 +34,19 @@ def make_build_controller(
     """The build controller with its engines (shared by the server and the CLI).
 
     The embedded engine is always there; the buildah engine when the buildah command is
-    installed (``c.BuildahEngine.command``). ``c.ImageBuilder.fallback_engine`` names the
-    engine the embedded one hands what layer append cannot build to.
+    installed (``c.BuildahEngine.command``); the kubernetes engine only when it is configured
+    (``c.BuildController.engine = "kubernetes"`` or any ``c.KubernetesEngine`` setting).
+    ``c.ImageBuilder.fallback_engine`` names the engine the embedded one hands what layer
+    append cannot build to.
     """
     controller = BuildController(parent=parent, engines={}, emit=emit, **traits)
     profiles = controller.default_profiles
-    importer = ImageImportEngine(store, registry, inspector, default_profiles=profiles)
     builder_config = ImageBuilder(parent=parent, config=controller.config)
+    importer = ImageImportEngine(
+        store, registry, inspector, default_profiles=profiles, builder=builder_config
+    )
     builder = LayerBuildEngine(
-        builder_config,
-        registry,
-        inspector,
-        importer,
-        default_profiles=profiles,
+        builder_config, registry, inspector, importer, default_profiles=profiles
     )
     controller.engines["embedded"] = EmbeddedEngine(importer, builder)
     buildah = BuildahEngine(
@@ -60,6 +60,10 @@ def make_build_controller(
     )
     if buildah.available:
         controller.engines[buildah.name] = buildah
+    if controller.engine == "kubernetes" or "KubernetesEngine" in controller.config:
+        from .builds.kubernetes import KubernetesEngine
+
+        controller.engines["kubernetes"] = KubernetesEngine(store, parent=controller)
     fallback = builder_config.fallback_engine
     if fallback:
         builder.fallback = controller.engines.get(fallback)

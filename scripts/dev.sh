@@ -7,7 +7,9 @@
 #   scripts/dev.sh bench   install, then run the benchmark scripts in benchmarks/
 #
 # Everything goes into a virtual environment at .venv (override with VENV=...), so the
-# machine's own Python is never modified.
+# machine's own Python is never modified. The Elyra hand-off tests create (once) a separate
+# venv at .venv-elyra/ with elyra-server 4.1.1; RUNTIME_IMAGES_ELYRA_TESTS=0 turns them off
+# (docs/elyra.md).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
