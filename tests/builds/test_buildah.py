@@ -21,10 +21,10 @@ from runtime_images.errors import ConflictError, NotFoundError
 from runtime_images.inspect import ImageInspector
 from tests.fixtures import debian, images
 from tests.fixtures.registry import RegistryServer
+from tests.support import run_cli
 
 from .test_cli_and_restart import builds as cli_builds
 from .test_cli_and_restart import env  # noqa: F401 (a fixture)
-from .test_cli_and_restart import run as run_cli
 from .test_controller import Harness, import_resource
 from .test_handlers import Fetch, call, events, jp_server_config, wait_phase  # noqa: F401
 from .test_layer_builds import git_repository, inspect, resource
