@@ -196,7 +196,8 @@ class BuildahEngine(LoggingConfigurable):
             labels[f"{LABEL_PREFIX}.detected"] = json.dumps(detected.to_json(), sort_keys=True)
         await build.step(model.BUILDING_STEP, f"Building with buildah bud ({self.isolation}).")
         bud = ["bud", "--isolation", self.isolation, "--layers=false", "-t", tag]
-        bud += [f"--tls-verify={'false' if self._insecure(pinned_base) else 'true'}"]
+        bases = [pinned_base] if pinned_base else _from_images(containerfile)
+        bud += [f"--tls-verify={'false' if any(map(self._insecure, bases)) else 'true'}"]
         bud += self._authfile()
         for volume in self.volumes:
             bud += ["--volume", volume]
@@ -391,8 +392,10 @@ class BuildahEngine(LoggingConfigurable):
 
     # -- running buildah -------------------------------------------------------------------
 
-    def _insecure(self, ref: Reference | None) -> bool:
-        return ref is not None and self.client._locate(ref).base_url.startswith("http:")
+    def _insecure(self, ref: Reference) -> bool:
+        """Whether the registry of ``ref`` is spoken to over plain http (RegistryClient's rule:
+        loopback hosts and RegistryClient.insecure_registries)."""
+        return self.client._locate(ref).base_url.startswith("http:")
 
     def _authfile(self) -> list[str]:
         auth_file = self.client.auth_file or os.environ.get("REGISTRY_AUTH_FILE")
@@ -468,6 +471,17 @@ async def _lines(stream: asyncio.StreamReader) -> Any:
         except asyncio.LimitOverrunError as overrun:
             line = await stream.readexactly(overrun.consumed)
         yield line
+
+
+def _from_images(containerfile: Path) -> list[Reference]:
+    """The registry images a (repository's) Dockerfile starts from (``FROM`` lines)."""
+    images = []
+    for line in containerfile.read_text("utf-8", errors="replace").splitlines():
+        words = [w for w in line.split() if not w.startswith("--")]
+        if len(words) >= 2 and words[0].upper() == "FROM":
+            with contextlib.suppress(ValueError):  # a stage name, scratch, an ARG
+                images.append(parse(words[1]))
+    return images
 
 
 def _pip_install(requirements: Iterable[str]) -> str:

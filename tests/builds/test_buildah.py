@@ -362,3 +362,36 @@ def test_cli_engine_option(
     assert cli_builds(env)["by-cli"]["status"]["engine"] == "buildah"
     result = run_cli(env, "import-image", image, "--display-name", "Nope", "--engine", "nope")
     assert result.returncode == 1 and "nope" in result.stderr
+
+
+async def test_a_repository_dockerfile_is_built_as_is(
+    local: BuildahHarness, debian_base: str, tmp_path: Path
+) -> None:
+    url = git_repository(
+        tmp_path / "docker",
+        {
+            "Dockerfile": f"FROM {debian_base}\nRUN echo from-the-dockerfile > /marker\n",
+            "requirements.txt": "ignored-because-of-the-dockerfile\n",
+        },
+    )
+    build = await local.run_with(
+        resource("dockerfile", buildType="GitRepository", repositoryUrl=url), engine="buildah"
+    )
+    status = build["status"]
+    assert status["phase"] == "Ready", status["conditions"]
+    assert status["detected"] == {"files": ["Dockerfile"]}
+    out = await local.run_in(f"oci:{local.layout}:dockerfile:latest", "cat", "/marker")
+    assert out.strip() == "from-the-dockerfile"
+
+
+async def test_environment_yml_without_conda_fails_clearly(
+    local: BuildahHarness, debian_base: str, tmp_path: Path
+) -> None:
+    url = git_repository(tmp_path / "conda", {"environment.yml": "dependencies: [numpy]\n"})
+    build = await local.run_with(
+        resource("conda", buildType="GitRepository", repositoryUrl=url, builderImage=debian_base),
+        engine="buildah",
+    )
+    latest = build["status"]["conditions"][-1]
+    assert (build["status"]["phase"], latest["reason"]) == ("Failed", "BuildFailed")
+    assert "environment.yml needs conda or mamba on the base image PATH" in latest["message"]
