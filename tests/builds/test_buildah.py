@@ -34,11 +34,14 @@ CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
 
 @pytest.fixture(scope="session")
-def buildah_storage(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One buildah storage for the session, so the base image is pulled once."""
+def buildah_storage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One buildah storage for the session, so the base image is pulled once; removed at
+    the end (vfs keeps a full copy of the root filesystem per image: about 1.5 GB)."""
     if shutil.which("buildah") is None:  # a missing tool fails the suite: never skipped
         pytest.fail("buildah is not installed: ./scripts/dev.sh test installs it")
-    return tmp_path_factory.mktemp("buildah")
+    storage = tmp_path_factory.mktemp("buildah")
+    yield storage
+    shutil.rmtree(storage, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
