@@ -1140,7 +1140,13 @@ async def test_real_cluster_import(tmp_path: Path, isolated_home: Path) -> None:
     The build must end, Ready or Failed, with a reason, within 15 minutes.
     """
     kubeconfig = Path(os.environ["KUBECONFIG"].split(os.pathsep)[0])
-    engine: dict[str, Any] = {"retry_backoff": 1.0, "max_backoff": 10.0}
+    import getpass
+
+    engine: dict[str, Any] = {
+        "retry_backoff": 1.0,
+        "max_backoff": 10.0,
+        "owner": os.environ.get("JUPYTERHUB_USER") or getpass.getuser(),
+    }
     if os.environ.get("RUNTIME_IMAGES_TEST_NAMESPACE"):
         engine["namespace"] = os.environ["RUNTIME_IMAGES_TEST_NAMESPACE"]
     harness = Harness(tmp_path, kubeconfig, **engine)
