@@ -27,9 +27,12 @@ from runtime_images.app import make_build_controller
 from runtime_images.builds.controller import BuildController
 from runtime_images.builds.kubernetes import (
     OWNER_LABEL,
+    ClusterError,
     KubernetesEngine,
+    forbidden_message,
     label_value,
     mirror_status,
+    rejection_message,
 )
 from runtime_images.errors import NotFoundError
 from runtime_images.inspect import ImageInspector
@@ -1041,6 +1044,47 @@ async def test_admission_webhook_denial_with_403_is_not_taken_for_rbac(
     build = await harness.ended("built")
     assert ready(build)["reason"] == "Rejected"
     assert ready(build)["message"].endswith("builds are paused in this namespace")
+
+
+def test_messages_from_status_bodies_without_the_usual_wording() -> None:
+    """A 403 from an authorizer that words it differently, a 422 from the CRD's schema."""
+    forbidden = ClusterError(
+        403,
+        "access denied by policy",
+        status_body(
+            403,
+            "Forbidden",
+            "access denied by policy",
+            {"group": "meteor.zone", "kind": "customnbimages"},
+        ),
+    )
+    message = forbidden_message(forbidden, "create", "customnbimages.meteor.zone", "team")
+    assert "create customnbimages.meteor.zone in the namespace team" in message
+    assert "'create' verb is missing" in message and "access denied by policy" in message
+    invalid = ClusterError.from_status(
+        status_body(
+            422,
+            "Invalid",
+            'CustomNBImage.meteor.zone "x" is invalid: spec.buildType: Unsupported value: "Foo"',
+            {
+                "name": "x",
+                "group": "meteor.zone",
+                "kind": "CustomNBImage",
+                "causes": [
+                    {
+                        "reason": "FieldValueNotSupported",
+                        "message": 'Unsupported value: "Foo"',
+                        "field": "spec.buildType",
+                    }
+                ],
+            },
+        )
+    )
+    assert invalid.code == 422
+    assert rejection_message(invalid, "CustomNBImage") == (
+        'The cluster rejected the CustomNBImage: CustomNBImage.meteor.zone "x" is invalid: '
+        'spec.buildType: Unsupported value: "Foo"'
+    )
 
 
 # -- through the REST API -------------------------------------------------------------------
