@@ -814,6 +814,21 @@ async def test_cancel_deletes_the_resource_in_the_cluster(
     assert any(method == "DELETE" for method, _, _ in fake_kube.requests)
 
 
+async def test_cancel_while_the_create_is_in_flight_leaves_nothing_behind(
+    harness: Harness, fake_kube: FakeKube
+) -> None:
+    fake_kube.create_delay = 0.5
+    await harness.controller.submit(build_resource(IMPORT))
+    for _ in range(500):
+        if any(method == "POST" for method, _, _ in fake_kube.requests):
+            break
+        await asyncio.sleep(0.01)
+    cancelled = await harness.controller.cancel("built")
+    assert ready(cancelled)["reason"] == "Cancelled"
+    assert cancelled["status"]["cluster"]["uid"]  # the create landed, and was recorded
+    assert fake_kube.get("built") is None  # ... and deleted
+
+
 async def test_delete_deletes_the_resource_in_the_cluster(
     harness: Harness, fake_kube: FakeKube
 ) -> None:
