@@ -37,13 +37,12 @@ def make_build_controller(
     """
     controller = BuildController(parent=parent, engines={}, emit=emit, **traits)
     profiles = controller.default_profiles
-    importer = ImageImportEngine(store, registry, inspector, default_profiles=profiles)
+    builder_config = ImageBuilder(parent=parent, config=controller.config)
+    importer = ImageImportEngine(
+        store, registry, inspector, default_profiles=profiles, builder=builder_config
+    )
     builder = LayerBuildEngine(
-        ImageBuilder(parent=parent, config=controller.config),
-        registry,
-        inspector,
-        importer,
-        default_profiles=profiles,
+        builder_config, registry, inspector, importer, default_profiles=profiles
     )
     controller.engines["embedded"] = EmbeddedEngine(importer, builder)
     if controller.engine == "kubernetes" or "KubernetesEngine" in controller.config:

@@ -362,6 +362,29 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
+def cmd_kernelspec(args: argparse.Namespace) -> int:
+    from .kernelspec import install_kernelspec, parse_options
+
+    options: dict[str, Any] = {"provisioner": args.provisioner, "replace": args.replace}
+    for key in ("kernel_name", "display_name", "language", "prefix", "port_range"):
+        if getattr(args, key) is not None:
+            options[key] = getattr(args, key)
+    if args.user:
+        options["user"] = True
+    if args.sys_prefix:
+        options["sys_prefix"] = True
+    if args.launch_timeout is not None:
+        options["launch_timeout"] = args.launch_timeout
+    if args.prefix is not None:
+        options["prefix"] = str(Path(args.prefix).absolute())
+    for key in ("authorized_users", "unauthorized_users"):
+        if getattr(args, key):
+            options[key] = getattr(args, key)
+    installed = install_kernelspec(open_store(), args.name, parse_options(options))
+    print(f"Kernelspec '{installed.kernel_name}' installed in {installed.resource_dir}")
+    return EXIT_OK
+
+
 # -- builds --------------------------------------------------------------------------------
 
 
@@ -539,6 +562,22 @@ def _add_property_options(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--file", help="A JSON file holding the instance (or its metadata).")
 
 
+def _add_wait_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wait",
+        dest="wait",
+        action="store_true",
+        default=None,
+        help="Follow the build until it is Ready or Failed (the default on a terminal).",
+    )
+    parser.add_argument(
+        "--no-wait",
+        dest="wait",
+        action="store_false",
+        help="Print the build's name and return at once.",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jupyter runtime-images",
@@ -626,19 +665,77 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true", help="Print the result as JSON.")
     sub.add_argument("--platform", help="os/arch[/variant] of a multi-arch image.")
 
-    wait_help = "Follow the build until it is Ready or Failed (the default on a terminal)."
+    sub = verb(
+        "kernelspec",
+        "Install a kernelspec that launches kernels in the runtime image (Gateway "
+        "Provisioners' format; needs `pip install gateway-provisioners`).",
+        cmd_kernelspec,
+    )
+    sub.add_argument("--name", required=True, help="The runtime image.")
+    sub.add_argument(
+        "--provisioner", required=True, choices=["kubernetes", "docker"], help="Where kernels run."
+    )
+    sub.add_argument(
+        "--kernel-name",
+        "--kernel_name",
+        dest="kernel_name",
+        help="Kernelspec directory name (default: k8s_<name> or docker_<name>).",
+    )
+    sub.add_argument(
+        "--display-name",
+        "--display_name",
+        dest="display_name",
+        help="Default: '<display name> on Kubernetes' or '<display name> on Docker'.",
+    )
+    sub.add_argument(
+        "--language", type=str.lower, choices=["python", "r", "scala"], help="Default: python."
+    )
+    where = sub.add_mutually_exclusive_group()
+    where.add_argument(
+        "--user", action="store_true", help="Install in the user's Jupyter data dir (default)."
+    )
+    where.add_argument("--prefix", help="Install in PREFIX/share/jupyter/kernels/.")
+    where.add_argument(
+        "--sys-prefix",
+        "--sys_prefix",
+        dest="sys_prefix",
+        action="store_true",
+        help="Install in sys.prefix/share/jupyter/kernels/.",
+    )
+    sub.add_argument("--replace", action="store_true", help="Replace an existing kernelspec.")
+    sub.add_argument(
+        "--launch-timeout",
+        "--launch_timeout",
+        dest="launch_timeout",
+        type=int,
+        help="Seconds to wait for the kernel to start (default 30).",
+    )
+    sub.add_argument(
+        "--port-range",
+        "--port_range",
+        dest="port_range",
+        help="LOWER..UPPER ports the kernel may use (default 0..0, any).",
+    )
+    sub.add_argument(
+        "--authorized-users",
+        "--authorized_users",
+        dest="authorized_users",
+        action="append",
+        help="Only these users may launch the kernel (repeatable).",
+    )
+    sub.add_argument(
+        "--unauthorized-users",
+        "--unauthorized_users",
+        dest="unauthorized_users",
+        action="append",
+        help="These users may not launch the kernel (repeatable; default: root).",
+    )
 
     sub = verb(
         "build", "Submit a CustomNBImage (JSON or YAML) to import or build an image.", cmd_build
     )
     sub.add_argument("-f", "--file", required=True, help="The resource file ('-' for stdin).")
-    sub.add_argument("--wait", dest="wait", action="store_true", default=None, help=wait_help)
-    sub.add_argument(
-        "--no-wait",
-        dest="wait",
-        action="store_false",
-        help="Print the build's name and return at once.",
-    )
+    _add_wait_options(sub)
 
     sub = verb("import-image", "Import an existing image (an ImageImport build).", cmd_import_image)
     sub.add_argument("image", help="The image reference, e.g. quay.io/org/image:1.0.")
@@ -656,13 +753,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="Requirement profile to check (repeatable; default: configured).",
     )
-    sub.add_argument("--wait", dest="wait", action="store_true", default=None, help=wait_help)
-    sub.add_argument(
-        "--no-wait",
-        dest="wait",
-        action="store_false",
-        help="Print the build's name and return at once.",
-    )
+    _add_wait_options(sub)
 
     sub = verb("builds", "List builds with their phase and latest message.", cmd_builds)
     sub.add_argument("--json", action="store_true", help="Print the resources as JSON.")

@@ -4,6 +4,8 @@
     images = RuntimeImages()          # finds the Jupyter server this kernel belongs to
     images.create("My image", "quay.io/me/img:1.0", tags=["gpu"])
     images.build({...CustomNBImage...}); images.wait("my-build")
+    images.pin("my_image"); images.validate("my_image", profiles=["elyra"])
+    images.kernelspec("my_image", provisioner="kubernetes")
 
 It uses only the standard library (``urllib``) so it works in any kernel environment, and
 raises typed errors carrying the server's message and field errors.
@@ -29,6 +31,7 @@ __all__ = [
     "PreconditionFailedError",
     "RuntimeImages",
     "ServerNotFoundError",
+    "UpstreamError",
     "ValidationError",
 ]
 
@@ -42,12 +45,15 @@ class ClientError(Exception):
         message: str,
         reason: str | None = None,
         errors: list[dict[str, str]] | None = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.reason = reason
         self.errors = errors or []
+        self.code = code
+        """The machine-readable cause, when the server gives one (e.g. ``AuthRequired``)."""
 
 
 class ValidationError(ClientError):
@@ -70,6 +76,15 @@ class PreconditionFailedError(ClientError):
     """412: the image changed since it was read (If-Match)."""
 
 
+class UpstreamError(ClientError):
+    """422, 424 or 429: a registry (or a package the server needs) failed; see ``code``.
+
+    422: the image is not in its registry (``ImageNotFound``); 429: the registry rate-limits
+    (``RateLimited``); 424: anything else — ``AuthRequired``, ``RegistryUnavailable``…, or
+    ``GatewayProvisionersMissing`` for kernelspecs.
+    """
+
+
 class ServerNotFoundError(ClientError):
     """No running Jupyter server with this extension could be found or reached."""
 
@@ -83,6 +98,9 @@ _ERRORS = {
     404: NotFoundError,
     409: ConflictError,
     412: PreconditionFailedError,
+    422: UpstreamError,
+    424: UpstreamError,
+    429: UpstreamError,
 }
 
 
@@ -166,7 +184,7 @@ class RuntimeImages:
             body = {}
         message = body.get("message") or f"HTTP {error.code}"
         cls = _ERRORS.get(error.code, ClientError)
-        return cls(error.code, message, body.get("reason"), body.get("errors"))
+        return cls(error.code, message, body.get("reason"), body.get("errors"), body.get("code"))
 
     @staticmethod
     def _quote(name: str) -> str:
@@ -212,6 +230,87 @@ class RuntimeImages:
     def duplicate(self, name: str) -> dict[str, Any]:
         image: dict[str, Any] = self.request("POST", f"images/{self._quote(name)}/duplicate")
         return image
+
+    def pin(self, name: str, *, if_match: str | None = None) -> dict[str, Any]:
+        """Resolve the image's tag to its digest in the registry and store
+        ``repo:tag@sha256:…``; ``if_match`` (an ETag) refuses to overwrite a newer edit."""
+        headers = {"If-Match": if_match} if if_match else None
+        image: dict[str, Any] = self.request(
+            "POST", f"images/{self._quote(name)}/pin", headers=headers
+        )
+        return image
+
+    def validate(
+        self,
+        image_or_name: str,
+        profiles: builtins.list[str] | None = None,
+        *,
+        platform: str | None = None,
+    ) -> dict[str, Any]:
+        """Check an image against requirement profiles (default: the server's).
+
+        ``image_or_name`` is a runtime image's name when one exists with that name (names
+        never hold ``/``, ``:``, ``@`` or ``.``), else an image reference. Returns
+        ``{"ok", "profiles", "checks", "report"}``; a failed check is ``ok: False``, not an
+        exception.
+        """
+        body: dict[str, Any] = {self._image_or_name(image_or_name): image_or_name}
+        if profiles:
+            body["profiles"] = list(profiles)
+        if platform:
+            body["platform"] = platform
+        result: dict[str, Any] = self.request("POST", "validate", body)
+        return result
+
+    def _image_or_name(self, value: str) -> str:
+        if any(c in value for c in "/:@."):
+            return "image"
+        try:
+            self.get(value)
+        except (NotFoundError, ValidationError):
+            return "image"
+        return "name"
+
+    def kernelspec(
+        self,
+        name: str,
+        provisioner: str = "kubernetes",
+        *,
+        kernel_name: str | None = None,
+        display_name: str | None = None,
+        language: str | None = None,
+        replace: bool = False,
+        launch_timeout: int | None = None,
+        port_range: str | None = None,
+        authorized_users: builtins.list[str] | None = None,
+        unauthorized_users: builtins.list[str] | None = None,
+        prefix: str | None = None,
+        sys_prefix: bool = False,
+    ) -> dict[str, Any]:
+        """Install a kernelspec launching kernels in the image (Gateway Provisioners).
+
+        Returns ``{"kernel_name", "resource_dir", "path", "kernel_json"}``. The server
+        installs it in the user's Jupyter data directory (``prefix``/``sys_prefix`` only
+        when it allows them); ``ConflictError`` when it exists and ``replace`` is false.
+        """
+        options: dict[str, Any] = {
+            "provisioner": provisioner,
+            "kernel_name": kernel_name,
+            "display_name": display_name,
+            "language": language,
+            "replace": replace or None,
+            "launch_timeout": launch_timeout,
+            "port_range": port_range,
+            "authorized_users": authorized_users,
+            "unauthorized_users": unauthorized_users,
+            "prefix": prefix,
+            "sys_prefix": sys_prefix or None,
+        }
+        body = {key: value for key, value in options.items() if value is not None}
+        result: dict[str, Any] = self.request(
+            "POST", f"images/{self._quote(name)}/kernelspec", body
+        )
+        return result
 
     # -- builds --------------------------------------------------------------------------
 

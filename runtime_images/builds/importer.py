@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ..reference import Reference
     from ..registry import RegistryClient
     from ..store import RuntimeImageStore
+    from .builder import ImageBuilder
 
 STEPS = 3
 
@@ -127,7 +128,9 @@ class ImageImportEngine:
         client: RegistryClient,
         inspector: ImageInspector,
         default_profiles: list[str] | None = None,
+        builder: ImageBuilder | None = None,
     ) -> None:
+        self.builder = builder
         self.store = store
         self.client = client
         self.inspector = inspector
@@ -139,7 +142,25 @@ class ImageImportEngine:
         source = build.spec["fromImage"]
         pinned = await self._pin(build, source, registry)
         validation = await self._validate(build, pinned, registry)
-        await self._configure(build, pinned, validation)
+        result = await self._copy(build, pinned)
+        await self._configure(build, result, validation)
+
+    async def _copy(self, build: BuildContext, pinned: Reference) -> Reference:
+        """With ImageBuilder.copy_imports, copy the image to the target registry."""
+        builder = self.builder
+        if builder is None or not builder.copy_imports or not builder.target_registry:
+            return pinned
+        from .builder import copy_image
+
+        prefix = builder.target_registry.rstrip("/")
+        target = parse(f"{prefix}/{build.name}:{pinned.tag or 'latest'}").with_digest(
+            str(pinned.digest)
+        )
+        location = self.client._locate(pinned)
+        source = f"docker://{location.host}/{location.repository}@{pinned.digest}"
+        await copy_image(build, builder.skopeo, self.client, source, target, pinned)
+        await build.update(image=str(target), sourceImage=str(pinned))
+        return target
 
     async def _pin(self, build: BuildContext, source: str, registry: Any) -> Reference:
         already = build.status.get("image")

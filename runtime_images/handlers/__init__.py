@@ -18,8 +18,10 @@ from .images import (
     ImageHandler,
     ImportHandler,
 )
+from .kernelspec import KernelspecHandler
 from .meta import OpenAPIHandler, SchemaHandler
 from .registry import PinHandler
+from .validate import ValidateHandler
 
 _NAME = r"(?P<name>[^/]+)"
 
@@ -28,11 +30,13 @@ ROUTES: list[tuple[str, type[Any]]] = [
     (rf"/runtime-images/images/{_NAME}", ImageHandler),
     (rf"/runtime-images/images/{_NAME}/duplicate", DuplicateHandler),
     (rf"/runtime-images/images/{_NAME}/pin", PinHandler),
+    (rf"/runtime-images/images/{_NAME}/kernelspec", KernelspecHandler),
     (r"/runtime-images/builds", BuildCollectionHandler),
     (rf"/runtime-images/builds/{_NAME}", BuildHandler),
     (rf"/runtime-images/builds/{_NAME}/log", BuildLogHandler),
     (rf"/runtime-images/builds/{_NAME}/cancel", BuildCancelHandler),
     (rf"/runtime-images/builds/{_NAME}/retry", BuildRetryHandler),
+    (r"/runtime-images/validate", ValidateHandler),
     (r"/runtime-images/export", ExportHandler),
     (r"/runtime-images/import", ImportHandler),
     (r"/runtime-images/schema", SchemaHandler),

@@ -1,0 +1,49 @@
+"""``POST images/{name}/kernelspec``: install a Gateway Provisioners kernelspec for an image.
+
+A missing ``gateway_provisioners`` package is the server's environment, not a server
+failure: it answers 424 (Failed Dependency) with ``code`` ``GatewayProvisionersMissing``
+and the ``pip install`` command in the message. Requests install in the user's Jupyter
+data directory; ``prefix`` and ``sys_prefix`` need
+``c.KernelspecInstaller.allow_rest_install_locations = True``.
+"""
+
+from __future__ import annotations
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ..kernelspec import (
+    GatewayProvisionersMissing,
+    KernelspecInstaller,
+    install_kernelspec,
+    parse_options,
+)
+from .base import FieldErrorsHTTPError, RuntimeImagesHandler, domain_errors
+
+
+class DependencyHTTPError(web.HTTPError):
+    """A 4xx naming a missing dependency; ``code`` is the machine-readable cause."""
+
+    def __init__(self, status_code: int, message: str, code: str) -> None:
+        super().__init__(status_code, message.replace("%", "%%"))
+        self.code = code
+
+
+class KernelspecHandler(RuntimeImagesHandler):
+    """Write a kernelspec that launches kernels in the runtime image; 201 with kernel.json."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, name: str) -> None:
+        body = self.json_body()
+        with domain_errors():
+            options = parse_options(body)
+        errors = KernelspecInstaller(config=self.config).location_errors(options)
+        if errors:
+            summary = "; ".join(str(e) for e in errors)
+            raise FieldErrorsHTTPError(400, f"Invalid kernelspec options: {summary}", errors)
+        try:
+            installed = await self.call(install_kernelspec, self.store, name, options)
+        except GatewayProvisionersMissing as error:
+            raise DependencyHTTPError(424, str(error), "GatewayProvisionersMissing") from None
+        self.write_json(installed.to_json(), 201)

@@ -1,0 +1,80 @@
+"""``POST validate``: check an image (or a runtime image's) against requirement profiles.
+
+The body names an image reference (``{"image": "quay.io/org/img:1"}``) or a runtime image
+(``{"name": "my-image"}``), optionally ``profiles`` (default: the configured
+``ImageInspector.default_profiles``) and ``platform``. The answer is the validation JSON of
+``jupyter runtime-images validate --json``: ``ok``, ``profiles``, ``checks`` and ``report``.
+A failed check is still a 200 (the result says so); registry failures map as for ``pin``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ..inspect import ImageInspector
+from ..inspect.profiles import UnknownProfile
+from ..reference import InvalidReferenceError
+from ..validation import FieldError
+from .base import FieldErrorsHTTPError
+from .registry import RegistryMixin
+
+_KEYS = ("image", "name", "profiles", "platform")
+
+
+def _field_errors(body: object) -> list[FieldError]:
+    if not isinstance(body, Mapping):
+        return [FieldError("", "the body must be a JSON object")]
+    errors = [FieldError(str(k), "is not a validate option") for k in body if k not in _KEYS]
+    given = [key for key in ("image", "name") if key in body]
+    if len(given) != 1:
+        errors.append(FieldError("image", "give exactly one of image and name"))
+    for key in ("image", "name", "platform"):
+        if key in body and (not isinstance(body[key], str) or not body[key].strip()):
+            errors.append(FieldError(key, "must be a non-empty string"))
+    profiles = body.get("profiles")
+    if profiles is not None and (
+        not isinstance(profiles, list) or not all(isinstance(p, str) for p in profiles)
+    ):
+        errors.append(FieldError("profiles", "must be a list of profile names"))
+    return errors
+
+
+class ValidateHandler(RegistryMixin):
+    """Inspect the image in its registry and run the requirement profiles."""
+
+    @property
+    def inspector(self) -> ImageInspector:
+        inspector: ImageInspector = self.settings["runtime_images_inspector"]
+        return inspector
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body: Any = self.json_body()
+        errors = _field_errors(body)
+        if errors:
+            summary = "; ".join(str(e) for e in errors)
+            raise FieldErrorsHTTPError(400, f"Invalid validate request: {summary}", errors)
+        if "name" in body:
+            entry = await self.call(self.store.get, body["name"])
+            image = str(((entry.document or {}).get("metadata") or {}).get("image_name"))
+        else:
+            image = body["image"]
+        try:
+            result = await self.registry_call(
+                self.inspector.validate(
+                    self.registry, image, body.get("profiles"), platform=body.get("platform")
+                )
+            )
+        except UnknownProfile as error:
+            raise FieldErrorsHTTPError(
+                400, str(error), [FieldError("profiles", str(error))]
+            ) from None
+        except InvalidReferenceError as error:
+            field = "name" if "name" in body else "image"
+            raise FieldErrorsHTTPError(400, str(error), [FieldError(field, str(error))]) from None
+        self.write_json(result.to_json())

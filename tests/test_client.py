@@ -1,0 +1,282 @@
+"""The Python client (``runtime_images.client``) against a real server subprocess.
+
+Every method is called on a ``jupyter server`` with the extension (tests.support
+RunningServer), with images in a real registry (Debian's docker-registry) where the method
+talks to one; every typed error is provoked by a real request.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from runtime_images.client import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    PreconditionFailedError,
+    RuntimeImages,
+    ServerNotFoundError,
+    UpstreamError,
+    ValidationError,
+    discover,
+)
+from tests.fixtures import images
+from tests.fixtures.plugin import registry, repo_name  # noqa: F401
+from tests.fixtures.registry import RegistryServer
+
+from .support import RunningServer, free_port
+
+pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.fixture
+def env(isolated_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    config_file = Path(isolated_env["JUPYTER_CONFIG_DIR"]) / "jupyter_server_config.json"
+    config = json.loads(config_file.read_text())
+    config["RegistryClient"] = {"auth_file": str(tmp_path / "none.json"), "retries": 0}
+    config["BuildController"] = {"poll_interval": 0.2}
+    config_file.write_text(json.dumps(config))
+    return isolated_env
+
+
+@pytest.fixture
+def server(env: dict[str, str], tmp_path: Path) -> Iterator[RunningServer]:
+    running = RunningServer(env, tmp_path)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def client(server: RunningServer) -> RuntimeImages:
+    return RuntimeImages(url=server.url, token=server.token, timeout=60)
+
+
+def test_runtime_image_methods_and_their_errors(client: RuntimeImages) -> None:
+    # create / get / list
+    created = client.create("My Image", "quay.io/me/img:1.0", tags=["gpu"], description="d")
+    assert created["name"] == "my_image"
+    assert created["metadata"] == {
+        "image_name": "quay.io/me/img:1.0",
+        "tags": ["gpu"],
+        "description": "d",
+    }
+    assert client.get("my_image") == created
+    assert "my_image" in [image["name"] for image in client.list()]
+
+    # update (merge) / duplicate / delete
+    updated = client.update("my_image", display_name="Renamed", pull_policy="Always")
+    assert updated["display_name"] == "Renamed"
+    assert updated["metadata"]["pull_policy"] == "Always"
+    assert updated["metadata"]["tags"] == ["gpu"]
+    copy = client.duplicate("my_image")
+    assert copy["display_name"] == "Renamed (copy)"
+    client.delete(copy["name"])
+    with pytest.raises(NotFoundError) as missing:
+        client.get(copy["name"])
+    assert missing.value.status == 404
+    assert copy["name"] in missing.value.message
+
+    # ValidationError names every field
+    with pytest.raises(ValidationError) as invalid:
+        client.create("Bad", "not a valid image !!", pull_policy="Sometimes")
+    assert {e["path"] for e in invalid.value.errors} == {
+        "metadata.image_name",
+        "metadata.pull_policy",
+    }
+    # ConflictError: the name is taken
+    with pytest.raises(ConflictError):
+        client.create("Other", "quay.io/me/img:2.0", name="my_image")
+    # ForbiddenError: a factory image cannot be deleted
+    factory = next(i for i in client.list() if i["origin"] == "factory")
+    with pytest.raises(ForbiddenError):
+        client.delete(factory["name"])
+    # include_invalid lists broken files too
+    assert client.list(include_invalid=True)[: len(client.list())] == client.list()
+
+
+def test_registry_methods(
+    client: RuntimeImages,
+    registry: RegistryServer,  # noqa: F811
+    repo_name: str,  # noqa: F811
+) -> None:
+    with registry.pusher() as pusher:
+        digest = pusher.push_image(repo_name, "1", images.elyra_ok())
+    reference = f"{registry.host}/{repo_name}:1"
+    created = client.create("Registry image", reference)
+
+    # pin: stores repo:tag@digest; a stale If-Match is a PreconditionFailedError
+    with pytest.raises(PreconditionFailedError) as stale:
+        client.pin(created["name"], if_match='"stale"')
+    assert stale.value.status == 412
+    pinned = client.pin(created["name"])
+    assert pinned["metadata"]["image_name"] == f"{reference}@{digest}"
+
+    # validate: by runtime image name, or by image reference
+    by_name = client.validate(created["name"], profiles=["elyra"])
+    assert by_name["ok"] is True
+    assert by_name["profiles"] == ["elyra"]
+    assert by_name["report"]["digest"] == digest
+    assert {c["id"] for c in by_name["checks"]} >= {"python3", "curl"}
+    by_image = client.validate(reference, profiles=["kubeflow"])
+    assert by_image["ok"] is False
+    assert any(c["result"] == "fail" for c in by_image["checks"])
+
+    with pytest.raises(ValidationError) as unknown:
+        client.validate(reference, profiles=["no-such-profile"])
+    assert unknown.value.errors[0]["path"] == "profiles"
+    with pytest.raises(UpstreamError) as not_there:
+        client.validate(f"{registry.host}/{repo_name}:missing")
+    assert (not_there.value.status, not_there.value.code) == (422, "ImageNotFound")
+    with pytest.raises(NotFoundError):
+        client.pin("no_such_image")
+
+
+def test_build_methods(
+    client: RuntimeImages,
+    registry: RegistryServer,  # noqa: F811
+    repo_name: str,  # noqa: F811
+) -> None:
+    with registry.pusher() as pusher:
+        digest = pusher.push_image(repo_name, "2", images.elyra_ok())
+    submitted = client.import_image(
+        f"{registry.host}/{repo_name}:2", "Imported image", name="imported", creator="tester"
+    )
+    assert submitted["metadata"]["name"] == "imported"
+    build = client.wait("imported", timeout=120, interval=0.2)
+    assert build["status"]["phase"] == "Ready", build["status"]
+    assert build["status"]["image"].endswith(digest)
+    assert client.get_build("imported")["status"]["phase"] == "Ready"
+    assert "imported" in [b["metadata"]["name"] for b in client.builds()]
+    assert "Ready=True" in client.build_log("imported")
+    assert client.get("imported")["metadata"]["image_name"].endswith(digest)
+    with pytest.raises(NotFoundError):
+        client.get_build("no-such-build")
+    with pytest.raises(ValidationError):
+        client.build({"kind": "CustomNBImage"})
+
+
+def test_kernelspec(client: RuntimeImages, env: dict[str, str]) -> None:
+    client.create("Data Science", "quay.io/acme/ds:1", name="data_sci")
+    installed = client.kernelspec(
+        "data_sci", "kubernetes", launch_timeout=60, authorized_users=["alice"]
+    )
+    resource_dir = Path(env["JUPYTER_DATA_DIR"]) / "kernels" / "k8s_data_sci"
+    assert installed["resource_dir"] == str(resource_dir)
+    assert json.loads((resource_dir / "kernel.json").read_text()) == installed["kernel_json"]
+    assert installed["kernel_json"]["metadata"]["kernel_provisioner"]["config"] == {
+        "image_name": "quay.io/acme/ds:1",
+        "authorized_users": ["alice"],
+        "launch_timeout": 60,
+    }
+    with pytest.raises(ConflictError):
+        client.kernelspec("data_sci", "kubernetes")
+    replaced = client.kernelspec("data_sci", "kubernetes", replace=True, display_name="DS")
+    assert replaced["kernel_json"]["display_name"] == "DS"
+    docker = client.kernelspec("data_sci", "docker", language="r")
+    assert docker["kernel_name"] == "docker_data_sci"
+    with pytest.raises(ValidationError) as refused:
+        client.kernelspec("data_sci", "docker", kernel_name="x", prefix="/tmp/elsewhere")
+    assert [e["path"] for e in refused.value.errors] == ["prefix"]
+    with pytest.raises(NotFoundError):
+        client.kernelspec("nope", "docker")
+
+
+def test_discovery_of_a_running_server(
+    server: RunningServer, env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for variable in ("JUPYTERHUB_SERVICE_URL", "JUPYTERHUB_API_TOKEN", "JUPYTERHUB_SERVICE_PREFIX"):
+        monkeypatch.delenv(variable, raising=False)
+    # jupyter_server.serverapp.list_running_servers reads the server's runtime file.
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", env["JUPYTER_RUNTIME_DIR"])
+    found = RuntimeImages()
+    assert found.base_url == server.url + "/"
+    assert found.token == server.token
+    assert isinstance(found.list(), list)
+
+    # JupyterHub's variables win over the runtime files.
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_URL", f"http://0.0.0.0:{server.port}/")
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", server.token)
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/")
+    hub = RuntimeImages()
+    assert hub.base_url == f"http://127.0.0.1:{server.port}/"
+    assert isinstance(hub.list(), list)
+
+    # An explicit URL wins over both.
+    assert discover("http://example.test:1/base", "t") == ("http://example.test:1/base/", "t")
+
+
+def test_no_server_and_bad_token(
+    server: RunningServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for variable in ("JUPYTERHUB_SERVICE_URL", "JUPYTERHUB_API_TOKEN"):
+        monkeypatch.delenv(variable, raising=False)
+    empty = tmp_path / "empty-runtime"
+    empty.mkdir()
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(empty))
+    with pytest.raises(ServerNotFoundError, match="No running Jupyter server"):
+        RuntimeImages()
+    with pytest.raises(ServerNotFoundError, match="cannot be reached"):
+        RuntimeImages(url=f"http://127.0.0.1:{free_port()}", token="t").list()
+    with pytest.raises(ForbiddenError):
+        RuntimeImages(url=server.url, token="wrong-token").list()
+
+
+NOTEBOOK = Path(__file__).parents[1] / "docs" / "runtime-images-client.ipynb"
+
+
+def test_the_documented_notebook_runs(
+    server: RunningServer,
+    env: dict[str, str],
+    tmp_path: Path,
+    registry: RegistryServer,  # noqa: F811
+    repo_name: str,  # noqa: F811
+) -> None:
+    """docs/runtime-images-client.ipynb, executed by a real kernel that finds the server."""
+    import nbformat
+
+    with registry.pusher() as pusher:
+        pusher.push_image(repo_name, "1", images.elyra_ok())
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(notebook)
+    parameters = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
+    parameters.source = f'IMAGE = "{registry.host}/{repo_name}:1"\nNAME = "nb_image"'
+    source = tmp_path / "notebook.ipynb"
+    nbformat.write(notebook, source)
+
+    kernel_env = {k: v for k, v in env.items() if not k.startswith("JUPYTERHUB_")}
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "jupyter"),
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            "--ExecutePreprocessor.timeout=120",
+            "--output",
+            "executed.ipynb",
+            str(source),
+        ],
+        env=kernel_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=170,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    executed = nbformat.read(tmp_path / "executed.ipynb", as_version=4)
+    text = json.dumps([c.get("outputs", []) for c in executed.cells])
+    assert "metadata.pull_policy" in text  # the ValidationError cell
+    assert "OK" in text  # validate
+    assert "@sha256:" in text  # pin
+    assert "kernels/k8s_nb_image/kernel.json" in text
+    assert "Ready" in text  # the import build
+    assert "ename" not in text
