@@ -9,15 +9,13 @@ never reloaded: a build is followed live through the server's event stream.
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.builds.test_layer_builds import base_image
+from tests.builds.test_layer_builds import base_image, git_repository
 from tests.fixtures.plugin import registry  # noqa: F401  (session fixture)
 from tests.fixtures.registry import RegistryServer
 
@@ -189,3 +187,83 @@ def test_kernelspec_exists_offers_replace(page: Any, lab: LabServer) -> None:
     open_kernelspec_dialog(page)
     page.keyboard.press("Escape")
     expect(kernelspec_dialog(page)).to_have_count(0)
+
+
+@pytest.fixture(scope="module")
+def base(registry: RegistryServer) -> str:
+    """The layer-build tests' base image (python3.11, jovyan), in the test registry."""
+    with registry.pusher() as pusher:
+        pusher.push_image("ui/base", "1", base_image())
+    return f"{registry.host}/ui/base:1"
+
+
+def build_button(page: Any) -> Any:
+    return panel(page).locator('.jp-Toolbar jp-button[title="Build image"]')
+
+
+def test_build_dialog_checks_its_fields(page: Any) -> None:
+    expect(build_button(page)).to_have_count(1)
+    expect(build_button(page).locator("button")).to_have_attribute("aria-label", "Build image")
+    build_button(page).click()
+    expect(build_dialog(page)).to_be_visible()
+    assert page.evaluate("document.activeElement.id") == "jp-RuntimeImages-build-fromImage"
+    # The runtime images are offered as base images.
+    options = build_dialog(page).locator("#jp-RuntimeImages-build-bases option")
+    assert FACTORY_IMAGE in options.evaluate_all("nodes => nodes.map(n => n.value)")
+    build_dialog(page).locator('button[aria-label="Build"]').click()
+    expect(build_dialog(page).locator("#jp-RuntimeImages-build-fromImage-error")).to_contain_text(
+        "base image is required"
+    )
+    expect(build_dialog(page).locator("#jp-RuntimeImages-build-packages-error")).to_contain_text(
+        "At least one package"
+    )
+    # The field with the first error has the focus.
+    assert page.evaluate("document.activeElement.id") == "jp-RuntimeImages-build-fromImage"
+    b_field(page, "mode-git").check()
+    expect(b_field(page, "repositoryUrl")).to_be_visible()
+    expect(
+        build_dialog(page).locator("#jp-RuntimeImages-build-repositoryUrl-error")
+    ).to_contain_text("repository URL is required")
+    page.keyboard.press("Escape")
+    expect(build_dialog(page)).to_have_count(0)
+
+
+def test_build_from_a_git_repository(
+    page: Any, lab: LabServer, base: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    url = git_repository(
+        tmp_path_factory.mktemp("git") / "repo", {"requirements.txt": "six==1.16.0\n"}
+    )
+    panel(page).locator(".jp-RuntimeImages-search").fill("")
+    build_button(page).click()
+    expect(build_dialog(page)).to_be_visible()
+    b_field(page, "mode-git").check()
+    b_field(page, "repositoryUrl").fill(url)
+    b_field(page, "gitRef").fill("main")
+    b_field(page, "fromImage").fill(base)
+    b_field(page, "displayName").fill("From Git UI")
+    expect(build_dialog(page).locator(".jp-RuntimeImages-resourceName")).to_have_text("from-git-ui")
+    b_field(page, "description").fill("Built by the UI test")
+    b_field(page, "creator").fill("ui-tester")
+    submitted = time.monotonic()
+    build_dialog(page).locator('button[aria-label="Build"]').click()
+    expect(build_dialog(page)).to_have_count(0)
+    row = build_row(page, "from-git-ui")
+    expect(row).to_be_visible(timeout=5_000)
+    TIMINGS["build shown after submit"] = round(time.monotonic() - submitted, 2)
+    expect(row).to_have_attribute("data-phase", "Ready", timeout=240_000)
+    TIMINGS["build Ready after submit"] = round(time.monotonic() - submitted, 2)
+    build = lab.api("builds/from-git-ui")
+    assert build["spec"]["buildType"] == "GitRepository"
+    assert build["spec"]["repositoryUrl"] == url
+    assert build["spec"]["gitRef"] == "main"
+    assert build["status"]["detected"]["files"] == ["requirements.txt"]
+    assert any(line.startswith("six==1.16.0") for line in build["status"]["lock"])
+    # The runtime image it configured is listed, without a reload.
+    expect(image_row(page, "from-git-ui")).to_be_visible(timeout=20_000)
+    assert page.evaluate("window.__notReloaded") is True
+
+
+def test_no_unexpected_console_errors(console: ConsoleLog) -> None:
+    assert console.errors == []
+    (OUTPUT / "ui-dialogs-timings.json").write_text(json.dumps(TIMINGS, indent=2))
