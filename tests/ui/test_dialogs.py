@@ -9,12 +9,14 @@ never reloaded: a build is followed live through the server's event stream.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from runtime_images.kernelspec import GatewayProvisionersMissing
 from tests.builds.test_layer_builds import base_image, git_repository
 from tests.fixtures.plugin import registry  # noqa: F401  (session fixture)
 from tests.fixtures.registry import RegistryServer
@@ -148,6 +150,8 @@ def test_create_kernelspec(page: Any, lab: LabServer) -> None:
     expect(ks_error(page, "launchTimeout")).to_have_count(0)
     ks_field(page, "portRange").fill("40000..41000")
     ks_field(page, "authorizedUsers").fill("alice, bob")
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "ui-dialogs-kernelspec.png"))
     # Submit from the keyboard.
     ks_field(page, "portRange").press("Enter")
     result = kernelspec_dialog(page).locator(".jp-RuntimeImages-kernelspecResult")
@@ -187,6 +191,38 @@ def test_kernelspec_exists_offers_replace(page: Any, lab: LabServer) -> None:
     open_kernelspec_dialog(page)
     page.keyboard.press("Escape")
     expect(kernelspec_dialog(page)).to_have_count(0)
+
+
+def test_gateway_provisioners_missing_is_shown_as_the_server_says(
+    page: Any, console: ConsoleLog
+) -> None:
+    """gateway-provisioners is installed here, so its absence is simulated at the network
+    layer: the answer is the server's own 424 body (message of GatewayProvisionersMissing,
+    code), as write_error sends it."""
+    message = str(GatewayProvisionersMissing())
+    body = {"message": message, "reason": "Failed Dependency", "code": "GatewayProvisionersMissing"}
+    # ServerConnection adds a cache-busting query string.
+    pattern = re.compile(r".*/runtime-images/images/r/kernelspec(\?.*)?$")
+    page.route(
+        pattern,
+        lambda route: route.fulfill(
+            status=424, content_type="application/json", body=json.dumps(body)
+        ),
+    )
+    try:
+        open_kernelspec_dialog(page)
+        kernelspec_dialog(page).locator('button[aria-label="Create"]').click()
+        error = kernelspec_dialog(page).locator(".jp-RuntimeImages-importError")
+        expect(error).to_have_text(message)
+        assert "pip install gateway-provisioners" in message
+        page.keyboard.press("Escape")
+        expect(kernelspec_dialog(page)).to_have_count(0)
+    finally:
+        page.unroute(pattern)
+    # Chromium logs the simulated 424 as a failed load: expected here.
+    for text in [e for e in console.errors if "status of 424" in e]:
+        console.errors.remove(text)
+        console.expected.append(text)
 
 
 @pytest.fixture(scope="module")
@@ -245,6 +281,7 @@ def test_build_from_a_git_repository(
     expect(build_dialog(page).locator(".jp-RuntimeImages-resourceName")).to_have_text("from-git-ui")
     b_field(page, "description").fill("Built by the UI test")
     b_field(page, "creator").fill("ui-tester")
+    page.screenshot(path=str(OUTPUT / "ui-dialogs-build.png"))
     submitted = time.monotonic()
     build_dialog(page).locator('button[aria-label="Build"]').click()
     expect(build_dialog(page)).to_have_count(0)

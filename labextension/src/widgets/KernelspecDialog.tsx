@@ -60,6 +60,8 @@ export function KernelspecForm(
   const [installed, setInstalled] = useState<IInstalledKernelspec | null>(null);
   const first = useRef<HTMLSelectElement>(null);
   const closeButton = useRef<HTMLButtonElement>(null);
+  const replaceButton = useRef<HTMLButtonElement>(null);
+  const formMessage = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     first.current?.focus();
@@ -69,6 +71,16 @@ export function KernelspecForm(
       closeButton.current?.focus();
     }
   }, [installed]);
+  useEffect(() => {
+    if (conflict !== null) {
+      replaceButton.current?.focus();
+    }
+  }, [conflict]);
+  useEffect(() => {
+    if ((errors.form ?? []).length > 0) {
+      formMessage.current?.focus();
+    }
+  }, [errors.form]);
 
   const update = (field: keyof IKernelspecForm, value: any): void => {
     setForm({ ...form, [field]: value });
@@ -393,6 +405,7 @@ export function KernelspecForm(
         >
           <div>{conflict}</div>
           <button
+            ref={replaceButton}
             type="button"
             className="jp-mod-styled jp-mod-warn"
             aria-label={trans.__('Replace')}
@@ -406,6 +419,8 @@ export function KernelspecForm(
       )}
       {messages('form').length > 0 && (
         <div
+          ref={formMessage}
+          tabIndex={-1}
           className="jp-RuntimeImages-formMessage jp-RuntimeImages-importError"
           role="alert"
         >

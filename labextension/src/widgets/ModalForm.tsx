@@ -25,6 +25,7 @@ export function showModalForm<T>(options: {
         return;
       }
       closed = true;
+      document.removeEventListener('keydown', onEscape, true);
       Widget.detach(host);
       host.dispose();
       previous?.focus?.();
@@ -38,11 +39,7 @@ export function showModalForm<T>(options: {
         aria-modal="true"
         aria-labelledby={titleId}
         onKeyDown={event => {
-          if (event.key === 'Escape') {
-            event.preventDefault();
-            event.stopPropagation();
-            finish(null);
-          } else if (event.key === 'Tab') {
+          if (event.key === 'Tab') {
             const nodes = Array.from(
               event.currentTarget.querySelectorAll<HTMLElement>(
                 'input:not([disabled]), textarea, select, button:not([disabled])'
@@ -78,6 +75,16 @@ export function showModalForm<T>(options: {
         event.preventDefault();
       }
     });
+    // Escape closes the dialog wherever the focus is (a button that got disabled
+    // while a request ran leaves it on the body).
+    const onEscape = (event: KeyboardEvent): void => {
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        event.stopPropagation();
+        finish(null);
+      }
+    };
+    document.addEventListener('keydown', onEscape, true);
     Widget.attach(host, document.body);
   });
 }
