@@ -30,18 +30,25 @@ def make_build_controller(
     emit: Any = None,
     **traits: Any,
 ) -> BuildController:
-    """The embedded build controller with its engines (shared by the server and the CLI)."""
+    """The build controller with its engines (shared by the server and the CLI).
+
+    The embedded engine is always there; the kubernetes engine only when it is configured
+    (``c.BuildController.engine = "kubernetes"`` or any ``c.KubernetesEngine`` setting).
+    """
     controller = BuildController(parent=parent, engines={}, emit=emit, **traits)
     profiles = controller.default_profiles
-    importer = ImageImportEngine(store, registry, inspector, default_profiles=profiles)
+    builder_config = ImageBuilder(parent=parent, config=controller.config)
+    importer = ImageImportEngine(
+        store, registry, inspector, default_profiles=profiles, builder=builder_config
+    )
     builder = LayerBuildEngine(
-        ImageBuilder(parent=parent, config=controller.config),
-        registry,
-        inspector,
-        importer,
-        default_profiles=profiles,
+        builder_config, registry, inspector, importer, default_profiles=profiles
     )
     controller.engines["embedded"] = EmbeddedEngine(importer, builder)
+    if controller.engine == "kubernetes" or "KubernetesEngine" in controller.config:
+        from .builds.kubernetes import KubernetesEngine
+
+        controller.engines["kubernetes"] = KubernetesEngine(store, parent=controller)
     return controller
 
 

@@ -562,6 +562,22 @@ def _add_property_options(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--file", help="A JSON file holding the instance (or its metadata).")
 
 
+def _add_wait_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wait",
+        dest="wait",
+        action="store_true",
+        default=None,
+        help="Follow the build until it is Ready or Failed (the default on a terminal).",
+    )
+    parser.add_argument(
+        "--no-wait",
+        dest="wait",
+        action="store_false",
+        help="Print the build's name and return at once.",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jupyter runtime-images",
@@ -715,19 +731,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="These users may not launch the kernel (repeatable; default: root).",
     )
 
-    wait_help = "Follow the build until it is Ready or Failed (the default on a terminal)."
-
     sub = verb(
         "build", "Submit a CustomNBImage (JSON or YAML) to import or build an image.", cmd_build
     )
     sub.add_argument("-f", "--file", required=True, help="The resource file ('-' for stdin).")
-    sub.add_argument("--wait", dest="wait", action="store_true", default=None, help=wait_help)
-    sub.add_argument(
-        "--no-wait",
-        dest="wait",
-        action="store_false",
-        help="Print the build's name and return at once.",
-    )
+    _add_wait_options(sub)
 
     sub = verb("import-image", "Import an existing image (an ImageImport build).", cmd_import_image)
     sub.add_argument("image", help="The image reference, e.g. quay.io/org/image:1.0.")
@@ -745,13 +753,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="Requirement profile to check (repeatable; default: configured).",
     )
-    sub.add_argument("--wait", dest="wait", action="store_true", default=None, help=wait_help)
-    sub.add_argument(
-        "--no-wait",
-        dest="wait",
-        action="store_false",
-        help="Print the build's name and return at once.",
-    )
+    _add_wait_options(sub)
 
     sub = verb("builds", "List builds with their phase and latest message.", cmd_builds)
     sub.add_argument("--json", action="store_true", help="Print the resources as JSON.")

@@ -36,6 +36,7 @@ from .errors import (
     ValidationFailedError,
 )
 from .fileio import atomic_write_bytes, file_lock
+from .reference import unpinned_warning
 from .validation import (
     API_READ_ONLY_KEYS,
     SCHEMA_NAME,
@@ -93,14 +94,18 @@ class Entry:
         return "; ".join(str(e) for e in self.errors)
 
     def to_api(self) -> dict[str, Any]:
-        """The instance as the REST API returns it: the file's object plus name and origin."""
+        """The instance as the REST API returns it: the file's object plus name, origin and
+        warnings (e.g. an image reference that can change under its users)."""
         document = self.document or {}
+        metadata = document.get("metadata") or {}
+        warning = unpinned_warning(metadata["image_name"]) if self.valid else None
         return {
             "name": self.name,
             "display_name": document.get("display_name"),
             "schema_name": document.get("schema_name"),
-            "metadata": document.get("metadata"),
+            "metadata": metadata,
             "origin": self.layer.origin,
+            "warnings": [warning] if warning else [],
         }
 
     def to_invalid_api(self) -> dict[str, Any]:
@@ -115,8 +120,7 @@ class Entry:
 
     def to_file(self) -> dict[str, Any]:
         """The instance in Elyra's file format, with no machine paths (for exports)."""
-        document = self.document or {}
-        return {key: document[key] for key in STORED_KEYS if key in document}
+        return _stored(self.document or {})
 
 
 @dataclass

@@ -20,9 +20,12 @@ PY="$VENV/bin/python"
 # Debian packages the test-suite uses (real registries, image tools, a browser).
 APT_PACKAGES=(git docker-registry skopeo umoci busybox-static apache2-utils chromium fonts-dejavu-core)
 
+# Only the benchmarks need these (a real Debian base image and buildah to compare with).
+BENCH_APT_PACKAGES=(debootstrap buildah)
+
 install_debian_packages() {
   local missing=()
-  for pkg in "${APT_PACKAGES[@]}"; do
+  for pkg in "${APT_PACKAGES[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -64,6 +67,7 @@ case "${1:-}" in
     "$VENV/bin/pytest" "$@"
     ;;
   bench)
+    install_debian_packages "${BENCH_APT_PACKAGES[@]}"
     install_python "[test]"
     shift
     for script in benchmarks/*.py; do "$PY" "$script" "$@"; done

@@ -106,3 +106,21 @@ class RunningServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+JUPYTER = str(Path(sys.executable).parent / "jupyter")
+
+
+def run_cli(
+    env: dict[str, str], *args: str, stdin: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``jupyter runtime-images ARGS`` as a user would, in a real subprocess."""
+    return subprocess.run(
+        [JUPYTER, "runtime-images", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        input=stdin,
+    )

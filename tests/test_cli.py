@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .support import RunningServer, store_dir, write_instance
-
-JUPYTER = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or "jupyter"
-
-
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [JUPYTER, "runtime-images", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+from .support import RunningServer, run_cli, store_dir, write_instance
 
 
 def listed(env: dict[str, str], *extra: str) -> list[dict[str, Any]]:
-    result = run(env, "list", "--json", *extra)
+    result = run_cli(env, "list", "--json", *extra)
     assert result.returncode == 0, result.stderr
     items: list[dict[str, Any]] = json.loads(result.stdout)
     return items
@@ -43,7 +27,7 @@ def test_the_seed_documents_elyra_commands_work(
     isolated_env: dict[str, str], user_store: Path
 ) -> None:
     # The commands of the seed document, with `jupyter runtime-images` for `elyra-metadata`.
-    created = run(
+    created = run_cli(
         isolated_env,
         "create",
         "runtime-images",
@@ -66,7 +50,7 @@ def test_the_seed_documents_elyra_commands_work(
         },
         "schema_name": "runtime-image",
     }
-    updated = run(
+    updated = run_cli(
         isolated_env,
         "update",
         "runtime-images",
@@ -83,16 +67,16 @@ def test_the_seed_documents_elyra_commands_work(
     (item,) = [i for i in listed(isolated_env) if i["name"] == "my_image_name"]
     assert item["metadata"]["image_name"] == "jdoe/my-other-image:1.0.1"
 
-    table = run(isolated_env, "list", "runtime-images")
+    table = run_cli(isolated_env, "list", "runtime-images")
     assert table.returncode == 0 and "my_image_name" in table.stdout and "factory" in table.stdout
 
-    removed = run(isolated_env, "remove", "runtime-images", "--name", "my_image_name")
+    removed = run_cli(isolated_env, "remove", "runtime-images", "--name", "my_image_name")
     assert removed.returncode == 0, removed.stderr
     assert not (user_store / "my_image_name.json").exists()
 
 
 def test_leading_schemaspace_and_equals_forms(isolated_env: dict[str, str]) -> None:
-    result = run(
+    result = run_cli(
         isolated_env,
         "runtime-images",
         "create",
@@ -108,7 +92,7 @@ def test_leading_schemaspace_and_equals_forms(isolated_env: dict[str, str]) -> N
 
 def test_create_from_json_and_file(isolated_env: dict[str, str], tmp_path: Path) -> None:
     stanza = json.dumps({"image_name": "quay.io/a/b:2", "description": "from json"})
-    result = run(
+    result = run_cli(
         isolated_env, "create", "--name", "from_json", "--display_name", "J", "--json", stanza
     )
     assert result.returncode == 0, result.stderr
@@ -122,7 +106,7 @@ def test_create_from_json_and_file(isolated_env: dict[str, str], tmp_path: Path)
             }
         )
     )
-    result = run(isolated_env, "create", "--file", str(source))
+    result = run_cli(isolated_env, "create", "--file", str(source))
     assert result.returncode == 0, result.stderr
     names = {i["name"]: i for i in listed(isolated_env)}
     assert names["from_json"]["metadata"]["description"] == "from json"
@@ -140,22 +124,22 @@ def test_user_errors_exit_1_without_tracebacks(isolated_env: dict[str, str]) -> 
         ("create", "--display_name", "X", "--json", "{broken"),
     ]
     for args in cases:
-        result = run(isolated_env, *args)
+        result = run_cli(isolated_env, *args)
         assert result.returncode == 1, (args, result.stdout, result.stderr)
         assert "Traceback" not in result.stderr
         assert result.stderr.startswith("Error: "), (args, result.stderr)
-    invalid = run(isolated_env, "create", "--display_name", "X", "--image_name", "Not Valid")
+    invalid = run_cli(isolated_env, "create", "--display_name", "X", "--image_name", "Not Valid")
     assert "metadata.image_name" in invalid.stderr
 
 
 def test_usage_errors_exit_2(isolated_env: dict[str, str]) -> None:
-    assert run(isolated_env, "frobnicate").returncode == 2
-    assert run(isolated_env, "remove").returncode == 2
-    assert run(isolated_env, "create", "--unknown-option", "x").returncode == 2
+    assert run_cli(isolated_env, "frobnicate").returncode == 2
+    assert run_cli(isolated_env, "remove").returncode == 2
+    assert run_cli(isolated_env, "create", "--unknown-option", "x").returncode == 2
 
 
 def test_create_help_lists_every_property_option(isolated_env: dict[str, str]) -> None:
-    result = run(isolated_env, "create", "--help")
+    result = run_cli(isolated_env, "create", "--help")
     assert result.returncode == 0
     for option in [
         "--display_name",
@@ -176,9 +160,9 @@ def test_list_include_invalid_and_duplicate(isolated_env: dict[str, str], user_s
     assert "broken" not in [i["name"] for i in listed(isolated_env)]
     items = {i["name"]: i for i in listed(isolated_env, "--include-invalid")}
     assert items["broken"]["invalid"] is True and "not valid JSON" in items["broken"]["reason"]
-    table = run(isolated_env, "list", "--include-invalid").stdout
+    table = run_cli(isolated_env, "list", "--include-invalid").stdout
     assert "**INVALID**" in table
-    result = run(isolated_env, "duplicate", "--name", "pandas")
+    result = run_cli(isolated_env, "duplicate", "--name", "pandas")
     assert result.returncode == 0, result.stderr
     assert "pandas_232_copy" in [i["name"] for i in listed(isolated_env)]
 
@@ -186,9 +170,9 @@ def test_list_include_invalid_and_duplicate(isolated_env: dict[str, str], user_s
 def test_export_then_import_round_trips(
     isolated_env: dict[str, str], tmp_path: Path, user_store: Path
 ) -> None:
-    run(isolated_env, "create", "--display_name", "Mine", "--image_name", "quay.io/me/x:1")
+    run_cli(isolated_env, "create", "--display_name", "Mine", "--image_name", "quay.io/me/x:1")
     export_dir = tmp_path / "export"
-    result = run(isolated_env, "export", "--directory", str(export_dir))
+    result = run_cli(isolated_env, "export", "--directory", str(export_dir))
     assert result.returncode == 0, result.stderr
     exported = export_dir / "runtime-images" / "mine.json"
     content = json.loads(exported.read_text())
@@ -196,7 +180,7 @@ def test_export_then_import_round_trips(
     assert str(tmp_path) not in exported.read_text()
 
     (user_store / "mine.json").unlink()
-    result = run(isolated_env, "import", "--directory", str(export_dir))
+    result = run_cli(isolated_env, "import", "--directory", str(export_dir))
     assert result.returncode == 0, result.stderr
     assert "created" in result.stdout and "unchanged" in result.stdout
     assert (user_store / "mine.json").exists()
@@ -208,18 +192,18 @@ def test_export_then_import_round_trips(
     (flat / "good.json").write_text(exported.read_text().replace("Mine", "Good"))
     (flat / "bad.json").write_text("{ not json")
     (flat / "worse.json").write_text(json.dumps({"display_name": "W", "metadata": {}}))
-    result = run(isolated_env, "import", "--directory", str(flat))
+    result = run_cli(isolated_env, "import", "--directory", str(flat))
     assert result.returncode == 1
     assert "2 of 3 files were not imported" in result.stderr
     lines = {line.split()[0]: line for line in result.stdout.splitlines()[2:]}
     assert "created" in lines["good"] and "failed" in lines["bad"] and "failed" in lines["worse"]
 
-    result = run(isolated_env, "export", "--directory", str(export_dir), "--clean")
+    result = run_cli(isolated_env, "export", "--directory", str(export_dir), "--clean")
     assert result.returncode == 0
 
 
 def test_import_overwrite(isolated_env: dict[str, str], tmp_path: Path) -> None:
-    run(isolated_env, "create", "--name", "x", "--display_name", "Old", "--image_name", "a/b:1")
+    run_cli(isolated_env, "create", "--name", "x", "--display_name", "Old", "--image_name", "a/b:1")
     directory = tmp_path / "in"
     directory.mkdir()
     (directory / "x.json").write_text(
@@ -231,8 +215,8 @@ def test_import_overwrite(isolated_env: dict[str, str], tmp_path: Path) -> None:
             }
         )
     )
-    assert "skipped" in run(isolated_env, "import", "--directory", str(directory)).stdout
-    result = run(isolated_env, "import", "--directory", str(directory), "--overwrite")
+    assert "skipped" in run_cli(isolated_env, "import", "--directory", str(directory)).stdout
+    result = run_cli(isolated_env, "import", "--directory", str(directory), "--overwrite")
     assert "updated" in result.stdout
     assert next(i for i in listed(isolated_env) if i["name"] == "x")["display_name"] == "New"
 
@@ -254,7 +238,7 @@ def test_cli_and_server_share_configuration_and_store(
     assert status == 200 and served["origin"] == "shared"
     assert next(i for i in listed(isolated_env) if i["name"] == "team_image")["origin"] == "shared"
 
-    run(
+    run_cli(
         isolated_env,
         "create",
         "--name",

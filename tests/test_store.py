@@ -87,7 +87,27 @@ def test_create_writes_elyras_file_format(store: RuntimeImageStore, dirs: dict[s
     assert list(on_disk) == ["display_name", "metadata", "schema_name"]
     assert on_disk["metadata"] == {"image_name": "quay.io/jdoe/img:1.0", "custom": 1}
     assert path.stat().st_mode & 0o777 == 0o600
-    assert entry.to_api() == {"name": "my_image_1", "origin": "user", **on_disk}
+    assert entry.to_api() == {"name": "my_image_1", "origin": "user", "warnings": [], **on_disk}
+
+
+@pytest.mark.parametrize(
+    ("image_name", "warned"),
+    [
+        ("ubuntu", True),
+        ("quay.io/a/b:latest", True),
+        ("quay.io/a/b:1.0", False),
+        ("quay.io/a/b@sha256:" + "a" * 64, False),
+        ("quay.io/a/b:latest@sha256:" + "a" * 64, False),
+    ],
+)
+def test_unpinned_references_carry_a_warning(
+    store: RuntimeImageStore, image_name: str, warned: bool
+) -> None:
+    entry = store.create({"display_name": "W", "metadata": {"image_name": image_name}})
+    warnings = entry.to_api()["warnings"]
+    assert bool(warnings) == warned
+    if warned:
+        assert "pin it to a digest" in warnings[0]
 
 
 def test_files_written_by_elyra_are_read(store: RuntimeImageStore, dirs: dict[str, Path]) -> None:

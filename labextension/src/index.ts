@@ -13,6 +13,7 @@ import {
 } from '@jupyterlab/ui-components';
 import { RuntimeImagesActions } from './actions';
 import { RuntimeImagesAPI } from './api';
+import { setupBuilds } from './builds/plugin';
 import { runtimeImagesIcon } from './icons';
 import { RuntimeImagesModel } from './model';
 import {
@@ -103,6 +104,9 @@ const plugin: JupyterFrontEndPlugin<IRuntimeImages> = {
         palette.addItem({ command, category, args: { isPalette: true } });
       }
     }
+
+    // Builds (CustomNBImage imports), live from the server's event stream.
+    setupBuilds({ app, panel, images: model, translator, palette });
 
     shell.add(panel, 'left', { rank: 950, type: 'Runtime Images' });
     if (restorer) {

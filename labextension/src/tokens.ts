@@ -43,6 +43,8 @@ export interface IRuntimeImage {
   schema_name: 'runtime-image';
   metadata: IRuntimeImageMetadata;
   origin?: Origin;
+  /** Read-only notes from the server, e.g. that the reference is not pinned. */
+  warnings?: string[];
 }
 
 /**

@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from traitlets import Dict, Unicode, default
+from traitlets import Bool, Dict, Unicode, default
 from traitlets.config import LoggingConfigurable
 
 from ..inspect.filesystem import FileSystem
@@ -96,6 +96,13 @@ class ImageBuilder(LoggingConfigurable):
         config=True
     )
 
+    copy_imports = Bool(
+        False,
+        help="""Copy imported images (ImageImport) into target_registry, as OpenShift's
+        ImageStreams do, so notebooks keep working when the source registry is unreachable;
+        the runtime image then points at the copy (same digest).""",
+    ).tag(config=True)
+
     @default("layout_dir")
     def _default_layout_dir(self) -> str:
         from jupyter_core.paths import jupyter_data_dir
@@ -124,6 +131,65 @@ class ImageBuilder(LoggingConfigurable):
             if key.rsplit(":", 1)[-1] == version:
                 return image
         return None
+
+
+async def copy_image(
+    build: BuildContext,
+    skopeo: str,
+    client: RegistryClient,
+    source: str,
+    destination: Reference,
+    source_reference: Reference | None = None,
+) -> None:
+    """Copy an image with ``skopeo copy --preserve-digests`` (condition ``Pushing``).
+
+    ``source`` is a skopeo transport (``oci:…`` or ``docker://…``); registry sources and
+    the destination get the client's plain-http rule and auth file. Blobs the destination
+    registry already has are not sent again, and within one registry they are mounted.
+    """
+    target = f"{destination.repository}:{destination.tag}"
+    await build.step(model.PUSHING, f"Pushing to {target}.")
+    if shutil.which(skopeo) is None:
+        raise BuildFailure(
+            model.BUILD_FAILED,
+            (
+                f"Pushing needs skopeo, which is not installed (ImageBuilder.skopeo = {skopeo!r}); "
+                "install it, or clear ImageBuilder.target_registry."
+            ),
+            model.PUSHING,
+        )
+
+    def plain_http(reference: Reference) -> bool:
+        return client._locate(reference).base_url.startswith("http:")
+
+    location = client._locate(destination)
+    command = [
+        skopeo,
+        "copy",
+        "--preserve-digests",
+        "--quiet",
+        f"--dest-tls-verify={str(not plain_http(destination)).lower()}",
+    ]
+    if source_reference is not None:
+        command.append(f"--src-tls-verify={str(not plain_http(source_reference)).lower()}")
+    auth_file = client.auth_file or os.environ.get("REGISTRY_AUTH_FILE")
+    if auth_file and os.path.exists(auth_file):
+        command.append(f"--authfile={auth_file}")
+    command += [source, f"docker://{location.host}/{location.repository}:{destination.tag}"]
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    output, _ = await process.communicate()
+    text = output.decode("utf-8", errors="replace").strip()
+    if text:
+        build.log(f"skopeo: {text}")
+    if process.returncode != 0:
+        denied = re.search(r"unauthorized|authentication required|denied", text, re.IGNORECASE)
+        reason = model.AUTH_REQUIRED if denied else model.REGISTRY_UNAVAILABLE
+        raise BuildFailure(reason, f"Pushing to {target} failed: {text[-400:]}", model.PUSHING)
+    await build.condition(
+        model.PUSHING, "True", "Pushed", f"Pushed {destination.digest} to {target}."
+    )
 
 
 class LayerBuildEngine:
@@ -452,50 +518,8 @@ class LayerBuildEngine:
     async def _push(
         self, build: BuildContext, layout: Layout, ref_name: str, result: Reference
     ) -> None:
-        destination = f"{result.repository}:{result.tag}"
-        await build.step(model.PUSHING, f"Pushing to {destination}.")
-        if shutil.which(self.config.skopeo) is None:
-            raise BuildFailure(
-                model.BUILD_FAILED,
-                (
-                    f"Pushing needs skopeo, which is not installed (ImageBuilder.skopeo = "
-                    f"{self.config.skopeo!r}); install it, or clear ImageBuilder.target_registry."
-                ),
-                model.PUSHING,
-            )
-        location = self.client._locate(result)
-        command = [
-            self.config.skopeo,
-            "copy",
-            "--preserve-digests",
-            "--quiet",
-            f"--dest-tls-verify={'false' if location.base_url.startswith('http:') else 'true'}",
-        ]
-        auth_file = self.client.auth_file or os.environ.get("REGISTRY_AUTH_FILE")
-        if auth_file:
-            command.append(f"--dest-authfile={auth_file}")
-        command += [
-            f"oci:{layout.root}:{ref_name}",
-            f"docker://{location.host}/{location.repository}:{result.tag}",
-        ]
-        process = await asyncio.create_subprocess_exec(
-            *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
-        )
-        output, _ = await process.communicate()
-        text = output.decode("utf-8", errors="replace").strip()
-        if text:
-            build.log(f"skopeo: {text}")
-        if process.returncode != 0:
-            reason = (
-                model.AUTH_REQUIRED
-                if re.search(r"unauthorized|authentication required|denied", text, re.IGNORECASE)
-                else model.REGISTRY_UNAVAILABLE
-            )
-            raise BuildFailure(
-                reason, f"Pushing to {destination} failed: {text[-400:]}", model.PUSHING
-            )
-        await build.condition(
-            model.PUSHING, "True", "Pushed", f"Pushed {result.digest} to {destination}."
+        await copy_image(
+            build, self.config.skopeo, self.client, f"oci:{layout.root}:{ref_name}", result
         )
 
     async def _validate(

@@ -17,14 +17,17 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from traitlets import Float, Integer, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
-from ..errors import ConflictError, NotFoundError
+from ..errors import AlreadyExistsError, ConflictError, NotFoundError
 from . import model
 from .store import BuildStore
+
+if TYPE_CHECKING:
+    from ..store import RuntimeImageStore
 
 Emit = Callable[[dict[str, Any]], None]
 
@@ -40,7 +43,14 @@ class BuildFailure(Exception):
 
 
 class Engine(Protocol):
-    """Runs one build type to completion, reporting through the :class:`BuildContext`."""
+    """Runs one build type to completion, reporting through the :class:`BuildContext`.
+
+    An engine that keeps state outside the server (a custom resource in a cluster) may
+    also define ``async cancel(resource)``: it is called when a person cancels or deletes
+    the build, and not when the server stops (the build then resumes on the next start).
+    One that only follows work done elsewhere sets ``uses_build_slot = False``, so its
+    builds do not count against ``BuildController.concurrency``.
+    """
 
     name: str
 
@@ -121,6 +131,13 @@ class BuildController(LoggingConfigurable):
         2.0,
         help="""Seconds between checks of the builds directory for resources submitted by
         the CLI or another process.""",
+    ).tag(config=True)
+
+    engine = Unicode(
+        "embedded",
+        help="""The engine that runs a build submitted without naming one: "embedded" (in
+        this server, no daemon) or "kubernetes" (submit the CustomNBImage to a cluster that
+        runs the operator and mirror its status; configure it as c.KubernetesEngine.<trait>).""",
     ).tag(config=True)
 
     default_profiles = List(
@@ -207,13 +224,17 @@ class BuildController(LoggingConfigurable):
         self,
         document: object,
         engine: str | None = None,
-        message: str = "Waiting for a free build slot.",
+        message: str | None = None,
     ) -> dict[str, Any]:
         """Validate a submitted document; return it as a Pending resource."""
         resource = model.normalize(document)
-        engine_name = engine or "embedded"
+        engine_name = engine or self.engine
         if engine_name not in self.engines:
             raise ConflictError(f"No build engine named {engine_name!r} is configured.")
+        if message is None:
+            message = getattr(
+                self.engines[engine_name], "pending_message", "Waiting for a free build slot."
+            )
         resource["status"] = {"phase": model.PENDING, "engine": engine_name}
         model.set_condition(resource, model.READY_CONDITION, "Unknown", "Pending", message)
         return resource
@@ -237,8 +258,10 @@ class BuildController(LoggingConfigurable):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+            await self._cancel_in_engine(resource)
             return await asyncio.to_thread(self.builds.get, name)
         await self._mark_cancelled(resource)
+        await self._cancel_in_engine(resource)
         return resource
 
     async def delete(self, name: str) -> None:
@@ -249,6 +272,8 @@ class BuildController(LoggingConfigurable):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        with contextlib.suppress(NotFoundError):
+            await self._cancel_in_engine(await asyncio.to_thread(self.builds.get, name))
         await asyncio.to_thread(self.builds.delete, name)
         self._known.pop(name, None)
         if self.emit is not None:
@@ -273,6 +298,23 @@ class BuildController(LoggingConfigurable):
         self._schedule(name)
         return resource
 
+    async def _uses_slot(self, name: str) -> bool:
+        """Whether the build takes one of the ``concurrency`` slots: not when its engine
+        only follows work done elsewhere (``uses_build_slot = False``, e.g. a cluster)."""
+        try:
+            resource = await asyncio.to_thread(self.builds.get, name)
+        except NotFoundError:
+            return True
+        engine = self.engines.get((resource.get("status") or {}).get("engine", "embedded"))
+        return bool(getattr(engine, "uses_build_slot", True))
+
+    async def _cancel_in_engine(self, resource: Mapping[str, Any]) -> None:
+        """Let the build's engine undo what it started outside the server (if it can)."""
+        engine = self.engines.get((resource.get("status") or {}).get("engine", "embedded"))
+        cancel = getattr(engine, "cancel", None)
+        if cancel is not None:
+            await cancel(resource)
+
     # -- running -------------------------------------------------------------------------
 
     def _schedule(self, name: str, resumed: bool = False) -> None:
@@ -285,7 +327,10 @@ class BuildController(LoggingConfigurable):
     async def _run(self, name: str, resumed: bool) -> None:
         assert self._semaphore is not None
         try:
-            async with self._semaphore:
+            slot: contextlib.AbstractAsyncContextManager[Any] = self._semaphore
+            if not await self._uses_slot(name):
+                slot = contextlib.nullcontext()
+            async with slot:
                 resource = await asyncio.to_thread(self.builds.get, name)
                 if model.phase_of(resource) not in model.ACTIVE_PHASES:
                     return
@@ -378,3 +423,45 @@ class BuildController(LoggingConfigurable):
             self.emit(event)
         except Exception:
             self.log.exception("runtime-images: emitting the build event failed")
+
+
+async def configure_runtime_image(
+    store: RuntimeImageStore, build: BuildContext, image_name: str, tags: list[str]
+) -> str:
+    """Create or update the runtime image named like the build; "created" or "updated".
+
+    Display name, description and creator come from the resource's annotations, the pull
+    secret from ``spec.imagePullSecret``; ``status.runtimeImage`` is set (not saved).
+    Shared by every engine, so a Ready build configures the same image wherever it ran.
+    """
+    display_name, description, creator = model.display_fields(build.resource)
+    name = build.name
+    body: dict[str, Any] = {
+        "display_name": display_name,
+        "schema_name": "runtime-image",
+        "metadata": {
+            "image_name": image_name,
+            "description": description,
+            "creator": creator,
+            "tags": list(tags),
+        },
+    }
+    secret = (build.spec.get("imagePullSecret") or {}).get("name")
+    if secret:
+        body["metadata"]["pull_secret"] = secret
+
+    def create_or_update() -> str:
+        try:
+            store.get_entry(name)
+        except NotFoundError:
+            try:
+                store.create({**body, "name": name})
+                return "created"
+            except AlreadyExistsError:
+                pass
+        store.replace(name, body)
+        return "updated"
+
+    action = await asyncio.to_thread(create_or_update)
+    build.status["runtimeImage"] = name
+    return action

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AlreadyExistsError, NotFoundError
 from ..reference import parse
 from . import model
-from .controller import BuildContext, BuildFailure
+from .controller import BuildContext, BuildFailure, configure_runtime_image
 
 if TYPE_CHECKING:
     from ..inspect import ImageInspector, Validation
     from ..reference import Reference
     from ..registry import RegistryClient
     from ..store import RuntimeImageStore
+    from .builder import ImageBuilder
 
 STEPS = 3
 
@@ -128,7 +128,9 @@ class ImageImportEngine:
         client: RegistryClient,
         inspector: ImageInspector,
         default_profiles: list[str] | None = None,
+        builder: ImageBuilder | None = None,
     ) -> None:
+        self.builder = builder
         self.store = store
         self.client = client
         self.inspector = inspector
@@ -140,7 +142,25 @@ class ImageImportEngine:
         source = build.spec["fromImage"]
         pinned = await self._pin(build, source, registry)
         validation = await self._validate(build, pinned, registry)
-        await self._configure(build, pinned, validation)
+        result = await self._copy(build, pinned)
+        await self._configure(build, result, validation)
+
+    async def _copy(self, build: BuildContext, pinned: Reference) -> Reference:
+        """With ImageBuilder.copy_imports, copy the image to the target registry."""
+        builder = self.builder
+        if builder is None or not builder.copy_imports or not builder.target_registry:
+            return pinned
+        from .builder import copy_image
+
+        prefix = builder.target_registry.rstrip("/")
+        target = parse(f"{prefix}/{build.name}:{pinned.tag or 'latest'}").with_digest(
+            str(pinned.digest)
+        )
+        location = self.client._locate(pinned)
+        source = f"docker://{location.host}/{location.repository}@{pinned.digest}"
+        await copy_image(build, builder.skopeo, self.client, source, target, pinned)
+        await build.update(image=str(target), sourceImage=str(pinned))
+        return target
 
     async def _pin(self, build: BuildContext, source: str, registry: Any) -> Reference:
         already = build.status.get("image")
@@ -183,38 +203,10 @@ class ImageImportEngine:
     async def _configure(
         self, build: BuildContext, pinned: Reference, validation: Validation
     ) -> None:
-        import asyncio
-
-        display_name, description, creator = model.display_fields(build.resource)
         name = build.name
-        body: dict[str, Any] = {
-            "display_name": display_name,
-            "schema_name": "runtime-image",
-            "metadata": {
-                "image_name": pinned.familiar(),
-                "description": description,
-                "creator": creator,
-                "tags": ["imported"],
-            },
-        }
-        secret = (build.spec.get("imagePullSecret") or {}).get("name")
-        if secret:
-            body["metadata"]["pull_secret"] = secret
-
-        def create_or_update() -> str:
-            try:
-                self.store.get_entry(name)
-            except NotFoundError:
-                try:
-                    self.store.create({**body, "name": name})
-                    return "created"
-                except AlreadyExistsError:
-                    pass
-            self.store.replace(name, body)
-            return "updated"
-
-        action = await asyncio.to_thread(create_or_update)
-        build.status["runtimeImage"] = name
+        action = await configure_runtime_image(
+            self.store, build, pinned.familiar(), tags=["imported"]
+        )
         build.status["phase"] = model.READY
         build.progress(
             validation.report.compressed_size, validation.report.compressed_size, STEPS, STEPS

@@ -12,11 +12,10 @@ import copy
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 from ..errors import ValidationFailedError
-from ..validation import FieldError, json_schema_errors
+from ..validation import FieldError, compiled_validator, json_schema_errors
 
 API_VERSION = "meteor.zone/v1alpha1"
 KIND = "CustomNBImage"
@@ -51,15 +50,8 @@ def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@cache
-def _schema_errors_of() -> Any:
-    from ..validation import compiled_validator
-
-    return compiled_validator("custom-nb-image")
-
-
 def _errors(document: object) -> list[FieldError]:
-    return json_schema_errors(_schema_errors_of(), document)
+    return json_schema_errors(compiled_validator("custom-nb-image"), document)
 
 
 def normalize(document: object) -> dict[str, Any]:

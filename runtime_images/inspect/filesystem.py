@@ -189,14 +189,17 @@ class FileSystem:
             return
         self.entries += 1
         name = parts[-1]
+        if name.startswith(WHITEOUT_PREFIX) and name != OPAQUE_MARKER:
+            # Deleting from a directory that does not exist must not create it.
+            _, parent = self._resolve(parts[:-1], True)
+            if parent is not None and parent.children is not None:
+                parent.children.pop(name[len(WHITEOUT_PREFIX) :], None)
+            return
         parent_parts, parent = self._resolve(parts[:-1], True, create=True, layer=layer)
         if parent is None or parent.children is None:
             return
         if name == OPAQUE_MARKER:
             _hide_lower(parent, layer)
-            return
-        if name.startswith(WHITEOUT_PREFIX):
-            parent.children.pop(name[len(WHITEOUT_PREFIX) :], None)
             return
         existing = parent.children.get(name)
         if info.isdir():

@@ -6,12 +6,15 @@ Credentials are read, never written, never logged and never put in an exception 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
 import logging
 import os
 import re
+import shutil
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -71,9 +74,12 @@ class CredentialStore:
     ``quay.io``), as podman does. Files are re-read when they change.
     """
 
-    def __init__(self, paths: Iterable[str] | None = None) -> None:
+    def __init__(self, paths: Iterable[str] | None = None, helper_timeout: float = 10) -> None:
         self._explicit = list(paths) if paths is not None else None
         self._cache: dict[str, tuple[float, dict[str, Credentials]]] = {}
+        self._helpers: dict[str, tuple[float, dict[str, str], str | None]] = {}
+        self._helper_results: dict[tuple[str, str], tuple[float, Credentials | None]] = {}
+        self.helper_timeout = helper_timeout
 
     @property
     def paths(self) -> list[str]:
@@ -99,29 +105,106 @@ class CredentialStore:
             creds = _entry_credentials(value, path)
             if creds is not None:
                 entries[_host_of(key)] = creds
-        if isinstance(doc, dict) and (doc.get("credsStore") or doc.get("credHelpers")):
-            log.info(
-                "Registry auth file %s names credential helpers; they are not run, "
-                "only its 'auths' entries are used",
-                path,
-            )
+        helpers: dict[str, str] = {}
+        store: str | None = None
+        if isinstance(doc, dict):
+            if isinstance(doc.get("credHelpers"), dict):
+                helpers = {
+                    _host_of(k): v for k, v in doc["credHelpers"].items() if isinstance(v, str)
+                }
+            if isinstance(doc.get("credsStore"), str) and doc["credsStore"]:
+                store = doc["credsStore"]
+        self._helpers[path] = (mtime, helpers, store)
         self._cache[path] = (mtime, entries)
         return entries
 
     def lookup(self, registry: str, repository: str = "") -> Credentials | None:
-        """Credentials for ``registry`` (``host[:port]``), most specific repository key first."""
-        hosts = list(_DOCKER_HUB_KEYS) if registry in _DOCKER_HUB_KEYS else [registry]
-        candidates: list[str] = []
-        parts = repository.split("/") if repository else []
-        for host in hosts:
-            candidates += [f"{host}/{'/'.join(parts[:n])}" for n in range(len(parts), 0, -1)]
-        candidates += hosts
+        """Credentials for ``registry`` (``host[:port]``), most specific repository key first.
+
+        Only ``auths`` entries; :meth:`lookup_async` also asks credential helpers.
+        """
+        candidates = _candidates(registry, repository)
         for path in self.paths:
             entries = self._load(path)
             for key in candidates:
                 if key in entries:
                     return entries[key]
         return None
+
+    async def lookup_async(self, registry: str, repository: str = "") -> Credentials | None:
+        """Like :meth:`lookup`, and asks ``credHelpers``/``credsStore`` as docker does.
+
+        Per file: a ``credHelpers`` entry for the registry, then ``auths``, then
+        ``credsStore``. Helpers (``docker-credential-<name> get``) run as subprocesses
+        without blocking the event loop; their answers are cached for a minute.
+        """
+        candidates = _candidates(registry, repository)
+        hosts = list(_DOCKER_HUB_KEYS) if registry in _DOCKER_HUB_KEYS else [registry]
+        server = "https://index.docker.io/v1/" if registry in _DOCKER_HUB_KEYS else registry
+        for path in self.paths:
+            entries = self._load(path)
+            _mtime, helpers, store = self._helpers.get(path, (0.0, {}, None))
+            helper = next((helpers[h] for h in hosts if h in helpers), None)
+            if helper:
+                creds = await self._run_helper(helper, server)
+                if creds is not None:
+                    return creds
+            for key in candidates:
+                if key in entries:
+                    return entries[key]
+            if store:
+                creds = await self._run_helper(store, server)
+                if creds is not None:
+                    return creds
+        return None
+
+    async def _run_helper(self, helper: str, server: str) -> Credentials | None:
+        cached = self._helper_results.get((helper, server))
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        program = shutil.which(f"docker-credential-{helper}")
+        if program is None:
+            log.warning("Credential helper docker-credential-%s is not on PATH", helper)
+            return None
+        creds: Credentials | None = None
+        try:
+            process = await asyncio.create_subprocess_exec(
+                program,
+                "get",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+            try:
+                out, _ = await asyncio.wait_for(
+                    process.communicate(server.encode()), self.helper_timeout
+                )
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+                log.warning("Credential helper docker-credential-%s timed out", helper)
+                return None
+            if process.returncode == 0:
+                answer = json.loads(out)
+                username, secret = answer.get("Username"), answer.get("Secret")
+                if isinstance(username, str) and isinstance(secret, str) and secret:
+                    creds = Credentials(username, secret, f"docker-credential-{helper}")
+        except (OSError, ValueError, AttributeError) as error:
+            log.warning(
+                "Credential helper docker-credential-%s failed: %s", helper, type(error).__name__
+            )
+            return None
+        self._helper_results[(helper, server)] = (time.monotonic() + 60, creds)
+        return creds
+
+
+def _candidates(registry: str, repository: str) -> list[str]:
+    hosts = list(_DOCKER_HUB_KEYS) if registry in _DOCKER_HUB_KEYS else [registry]
+    candidates: list[str] = []
+    parts = repository.split("/") if repository else []
+    for host in hosts:
+        candidates += [f"{host}/{'/'.join(parts[:n])}" for n in range(len(parts), 0, -1)]
+    return candidates + hosts
 
 
 def _entry_credentials(value: object, path: str) -> Credentials | None:

@@ -99,16 +99,27 @@ class _Token:
     expires: float
 
 
-def _unknown_host(error: BaseException) -> bool:
-    """A DNS failure (no such host): retrying will not help, so fail at once."""
+def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
     seen: BaseException | None = error
     for _ in range(10):
         if seen is None:
             return False
-        if isinstance(seen, socket.gaierror):
+        if isinstance(seen, kind):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def _unknown_host(error: BaseException) -> bool:
+    """A DNS failure (no such host): retrying will not help, so fail at once."""
+    return _caused_by(error, socket.gaierror)
+
+
+def _untrusted_certificate(error: BaseException) -> bool:
+    """TLS verification failed: retrying will not help either."""
+    return _caused_by(error, ssl.SSLCertVerificationError) or (
+        "CERTIFICATE_VERIFY_FAILED" in str(error)
+    )
 
 
 def _is_loopback(host: str) -> bool:
@@ -229,9 +240,10 @@ class RegistryClient(LoggingConfigurable):
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
-            verify: ssl.SSLContext | bool = True
+            # The system's trust store (where sites install their private CAs), plus ca_file.
+            verify = ssl.create_default_context()
             if self.ca_file:
-                verify = ssl.create_default_context(cafile=self.ca_file)
+                verify.load_verify_locations(cafile=self.ca_file)
             self._http = httpx.AsyncClient(
                 timeout=httpx.Timeout(self.read_timeout, connect=self.connect_timeout),
                 follow_redirects=False,  # we follow them, dropping credentials across hosts
@@ -248,8 +260,8 @@ class RegistryClient(LoggingConfigurable):
         scheme = "http" if host in self.insecure_registries or _is_loopback(host) else "https"
         return _Location(host, target.path, f"{scheme}://{host}")
 
-    def _creds(self, host: str, repository: str) -> Credentials | None:
-        return self._credentials.lookup(host, repository)
+    async def _creds(self, host: str, repository: str) -> Credentials | None:
+        return await self._credentials.lookup_async(host, repository)
 
     # -- transport -------------------------------------------------------------------------
 
@@ -298,7 +310,7 @@ class RegistryClient(LoggingConfigurable):
             try:
                 response = await self._send_once(method, url, headers, auth, stream)
             except httpx.TransportError as error:
-                if attempt >= self.retries or _unknown_host(error):
+                if attempt >= self.retries or _unknown_host(error) or _untrusted_certificate(error):
                     raise self._transport_error(loc, error, what) from None
                 attempt += 1
                 await self._sleep(attempt, f"{method} {loc.host}: {type(error).__name__}")
@@ -323,13 +335,14 @@ class RegistryClient(LoggingConfigurable):
 
     def _transport_error(self, loc: _Location, error: Exception, what: str) -> RegistryError:
         detail = str(error) or type(error).__name__
-        hint = ""
-        if isinstance(error, httpx.ConnectError) and "CERTIFICATE" in detail.upper():
-            hint = (
-                "; its TLS certificate is not trusted: set RegistryClient.ca_file, or add it to "
-                "RegistryClient.insecure_registries if it only speaks plain http"
+        if _untrusted_certificate(error):
+            return RegistryUnavailable(
+                f"cannot reach the registry {loc.host} for {what}: its TLS certificate is not "
+                f"trusted ({detail}). Install its CA in the system trust store or set "
+                "RegistryClient.ca_file; if it only speaks plain http, add it to "
+                "RegistryClient.insecure_registries"
             )
-        elif isinstance(error, httpx.TimeoutException):
+        if isinstance(error, httpx.TimeoutException):
             detail = f"no answer within the timeout ({type(error).__name__})"
         if _unknown_host(error):
             return RegistryUnavailable(
@@ -339,7 +352,7 @@ class RegistryClient(LoggingConfigurable):
             )
         return RegistryUnavailable(
             f"cannot reach the registry {loc.host} for {what} after {self.retries + 1} "
-            f"attempts: {detail}{hint}"
+            f"attempts: {detail}"
         )
 
     # -- authentication --------------------------------------------------------------------
@@ -360,7 +373,7 @@ class RegistryClient(LoggingConfigurable):
         return f"repository:{loc.repository}:pull"
 
     async def _authenticate(self, loc: _Location, challenge: Challenge | None, what: str) -> None:
-        creds = self._creds(loc.host, loc.repository)
+        creds = await self._creds(loc.host, loc.repository)
         if challenge is None or challenge.scheme not in ("basic", "bearer"):
             raise AuthRequired(
                 f"{loc.host} refused {what} without a supported authentication method "
@@ -474,7 +487,7 @@ class RegistryClient(LoggingConfigurable):
             except (ValueError, AttributeError, httpx.HTTPError):
                 codes = []
         await response.aclose()
-        creds = self._creds(loc.host, loc.repository)
+        creds = await self._creds(loc.host, loc.repository)
         challenge = self._challenges.get(loc.host)
         if status == 401:
             if creds is None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -17,24 +15,11 @@ import yaml
 from tests.fixtures import images
 from tests.fixtures.proxy import HoldingProxy
 from tests.fixtures.registry import RegistryServer
-from tests.support import RunningServer
+from tests.support import RunningServer, run_cli
 
 from .test_controller import import_resource
 
 pytestmark = pytest.mark.timeout(180)
-JUPYTER = str(Path(sys.executable).parent / "jupyter")
-
-
-def run(env: dict[str, str], *args: str, stdin: str | None = None) -> Any:
-    return subprocess.run(
-        [JUPYTER, "runtime-images", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        input=stdin,
-    )
 
 
 @pytest.fixture
@@ -49,7 +34,7 @@ def env(isolated_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
 
 
 def builds(env: dict[str, str]) -> dict[str, Any]:
-    result = run(env, "builds", "--json")
+    result = run_cli(env, "builds", "--json")
     assert result.returncode == 0, result.stderr
     return {b["metadata"]["name"]: b for b in json.loads(result.stdout)}
 
@@ -62,18 +47,18 @@ def test_build_file_runs_in_process_without_a_server(
     source = tmp_path / "import.yaml"
     source.write_text(yaml.safe_dump(import_resource(f"{registry.host}/{repo_name}:1")))
 
-    result = run(env, "build", "-f", str(source), "--wait")
+    result = run_cli(env, "build", "-f", str(source), "--wait")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "imported: building in this process" in result.stdout
     assert "Ready" in result.stdout.splitlines()[-1]
 
     assert builds(env)["imported"]["status"]["image"].endswith(digest)
-    listed = run(env, "list", "--json")
+    listed = run_cli(env, "list", "--json")
     image = next(i for i in json.loads(listed.stdout) if i["name"] == "imported")
     assert image["metadata"]["image_name"].endswith(digest)
-    table = run(env, "builds").stdout
+    table = run_cli(env, "builds").stdout
     assert "imported" in table and "Ready" in table
-    log = run(env, "build-log", "imported")
+    log = run_cli(env, "build-log", "imported")
     assert log.returncode == 0 and "Ready=True" in log.stdout
 
 
@@ -82,7 +67,7 @@ def test_failed_build_exits_1_and_import_image_shortcut(
 ) -> None:
     with registry.pusher() as pusher:
         pusher.push_image(repo_name, "1", images.elyra_no_python())
-    result = run(
+    result = run_cli(
         env,
         "import-image",
         f"{registry.host}/{repo_name}:1",
@@ -102,12 +87,12 @@ def test_invalid_resources_and_unknown_builds_are_user_errors(
 ) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(import_resource("Bad Image")))
-    result = run(env, "build", "-f", str(bad), "--no-wait")
+    result = run_cli(env, "build", "-f", str(bad), "--no-wait")
     assert result.returncode == 1 and "spec.fromImage" in result.stderr
     assert "Traceback" not in result.stderr
-    result = run(env, "build-log", "missing")
+    result = run_cli(env, "build-log", "missing")
     assert result.returncode == 1 and "No build named" in result.stderr
-    result = run(env, "build", "-f", "-", "--no-wait", stdin="a: [unclosed")
+    result = run_cli(env, "build", "-f", "-", "--no-wait", stdin="a: [unclosed")
     assert result.returncode == 1 and "YAML" in result.stderr
 
 
@@ -118,7 +103,7 @@ def test_no_wait_without_a_server_leaves_it_pending_for_the_next_server(
         pusher.push_image(repo_name, "1", images.elyra_ok())
     source = tmp_path / "import.json"
     source.write_text(json.dumps(import_resource(f"{registry.host}/{repo_name}:1")))
-    result = run(env, "build", "-f", str(source), "--no-wait")
+    result = run_cli(env, "build", "-f", str(source), "--no-wait")
     assert result.returncode == 0 and "starts when one starts" in result.stdout
     assert builds(env)["imported"]["status"]["phase"] == "Pending"
     server = RunningServer(env, tmp_path)
@@ -147,7 +132,7 @@ def test_cli_submits_to_a_running_server(
         pusher.push_image(repo_name, "1", images.elyra_ok())
     server = RunningServer(env, tmp_path)
     try:
-        result = run(
+        result = run_cli(
             env,
             "import-image",
             f"{registry.host}/{repo_name}:1",
@@ -194,5 +179,5 @@ def test_server_killed_mid_import_resumes_and_reaches_ready(
             assert build["status"]["image"] == f"{proxy.host}/{repo_name}:1@{digest}"
         finally:
             restarted.stop()
-    log_text = run(env, "build-log", "survivor").stdout
+    log_text = run_cli(env, "build-log", "survivor").stdout
     assert "Resumed after the server restarted." in log_text

@@ -261,3 +261,38 @@ async def test_without_a_target_registry_the_image_stays_in_the_local_layout(
         check=True,
     )
     assert len(json.loads(copied.stdout)["layers"]) == 4  # the base's three and ours
+
+
+async def test_import_copies_to_the_target_registry_when_configured(
+    tmp_path: Path,
+    isolated_home: Path,
+    registry: RegistryServer,
+    own_registry: RegistryServer,
+    repo_name: str,
+) -> None:
+    """The ImageStream idea: the runtime image points at a copy in the team's registry."""
+    with registry.pusher() as pusher:
+        digest = pusher.push_image(repo_name, "1", images.elyra_ok())
+    harness = BuildHarness(tmp_path, target=f"{own_registry.host}/mirror")
+    harness.controller.engines["embedded"].importer.builder.copy_imports = True
+    await harness.controller.start()
+    try:
+        build = await harness.run(
+            {
+                **resource(
+                    "copied", buildType="ImageImport", fromImage=f"{registry.host}/{repo_name}:1"
+                )
+            }
+        )
+    finally:
+        await harness.controller.stop()
+        await harness.client.aclose()
+    status = build["status"]
+    assert status["phase"] == "Ready", status["conditions"]
+    assert status["image"] == f"{own_registry.host}/mirror/copied:1@{digest}"
+    assert status["sourceImage"] == f"{registry.host}/{repo_name}:1@{digest}"
+    pushing = next(c for c in status["conditions"] if c["type"] == "Pushing")
+    assert pushing["status"] == "True"
+    copied = await inspect(status["image"])  # it is really there, with the same digest
+    assert copied.report.digest == digest
+    assert harness.store.get("copied").to_api()["metadata"]["image_name"] == status["image"]

@@ -60,7 +60,7 @@ async def test_create_get_list(jp_fetch: Fetch, jp_base_url: str) -> None:
     status, headers, created = await call(jp_fetch, "POST", "images", body=image())
     assert status == 201
     assert headers["Location"] == f"{jp_base_url}runtime-images/images/my_image_1"
-    assert created == {"name": "my_image_1", "origin": "user", **image()}
+    assert created == {"name": "my_image_1", "origin": "user", "warnings": [], **image()}
     etag = headers["ETag"]
 
     status, headers, fetched = await call(jp_fetch, "GET", "images", "my_image_1")
@@ -70,6 +70,13 @@ async def test_create_get_list(jp_fetch: Fetch, jp_base_url: str) -> None:
     assert status == 200
     assert created in listed["runtime-images"]
     assert "invalid" not in listed
+
+
+async def test_a_get_response_can_be_sent_back_unchanged(jp_fetch: Fetch) -> None:
+    _, _, created = await call(jp_fetch, "POST", "images", body=image(image_name="ubuntu"))
+    assert created["warnings"] and "no tag" in created["warnings"][0]
+    status, _, replaced = await call(jp_fetch, "PUT", "images", "my_image_1", body=created)
+    assert status == 200 and replaced == created
 
 
 async def test_list_is_sorted_and_includes_factory_images(jp_fetch: Fetch) -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import gzip
 import io
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from runtime_images.inspect import FileSystem
 from tests.fixtures import images, oci
 
@@ -79,3 +82,93 @@ def test_only_small_needed_files_keep_content() -> None:
     assert script is not None and script.startswith(b"#!/bin/bash") and len(script) == 128
     node = fs.lookup("/usr/bin/script")
     assert node is not None and node.size == len("#!/bin/bash\n" + "echo hi\n" * 1000)
+
+
+# -- model-based: random layers against a dictionary model of OCI layer semantics ---------
+
+NAMES = ("a", "b", "c")
+paths = st.lists(st.sampled_from(NAMES), min_size=1, max_size=3).map(tuple)
+ops = st.tuples(st.sampled_from(["dir", "file", "wh", "opq"]), paths)
+
+
+def model_apply(
+    state: dict[tuple[str, ...], str], layer: list[tuple[str, tuple[str, ...]]]
+) -> None:
+    touched: set[tuple[str, ...]] = set()
+
+    def remove_tree(path: tuple[str, ...]) -> None:
+        for key in [k for k in state if k[: len(path)] == path]:
+            del state[key]
+
+    def make_parents(path: tuple[str, ...]) -> None:
+        for n in range(1, len(path)):
+            parent = path[:n]
+            if state.get(parent) != "dir":
+                state[parent] = "dir"  # a file in the way is replaced
+            touched.add(parent)
+
+    for kind, path in layer:
+        if kind == "wh":
+            if all(state.get(path[:n]) == "dir" for n in range(1, len(path))):
+                remove_tree(path)
+            continue
+        make_parents(path)
+        touched.add(path)
+        if kind == "dir":
+            if state.get(path) != "dir":
+                remove_tree(path)
+                state[path] = "dir"
+        elif kind == "file":
+            remove_tree(path)
+            state[path] = "file"
+        else:  # opaque directory: lower content below it disappears
+            if state.get(path) != "dir":
+                remove_tree(path)
+                state[path] = "dir"
+            for key in [k for k in state if k[: len(path)] == path and k != path]:
+                if key not in touched:
+                    del state[key]
+
+
+def well_formed(layer: list[tuple[str, tuple[str, ...]]]) -> bool:
+    """The image spec's constraints within one layer: no path twice, no whiteout of (or
+    under) something the same layer creates, no entries under a file it creates."""
+    seen = [p for _, p in layer]
+    if len(set(seen)) != len(seen):
+        return False
+    removed = [p for k, p in layer if k == "wh"]
+    created = [p for k, p in layer if k != "wh"]
+    files = [p for k, p in layer if k == "file"]
+    for r in removed:
+        if any(c[: len(r)] == r or r[: len(c)] == c for c in created):
+            return False
+    return not any(c[: len(f)] == f and c != f for f in files for c in seen)
+
+
+def build_layer(layer: list[tuple[str, tuple[str, ...]]]) -> oci.Layer:
+    builder = oci.LayerBuilder()
+    for kind, path in layer:
+        name = "/".join(path)
+        if kind == "dir":
+            builder.dir(name)
+        elif kind == "file":
+            builder.file(name, "x")
+        elif kind == "wh":
+            builder.whiteout(name)
+        else:
+            builder.opaque(name)
+    return builder.build()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(ops, max_size=6).filter(well_formed), min_size=1, max_size=4))
+def test_random_layers_match_the_model(layers: list[list[tuple[str, tuple[str, ...]]]]) -> None:
+    state: dict[tuple[str, ...], str] = {}
+    for layer in layers:
+        model_apply(state, layer)
+    fs = merged(*(build_layer(layer) for layer in layers))
+    actual = {
+        tuple(path.strip("/").split("/")): ("dir" if node.is_dir else "file")
+        for path, node in fs.walk("/")
+    }
+    assert actual == state

@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.fixtures import images
 from tests.fixtures.registry import RegistryServer
-from tests.support import store_dir, write_instance
+from tests.support import run_cli, store_dir, write_instance
 
-JUPYTER = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or "jupyter"
 pytestmark = pytest.mark.timeout(120)
-
-
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [JUPYTER, "runtime-images", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def push(srv: RegistryServer, repo: str, image: object, tag: str) -> str:
@@ -40,7 +25,7 @@ def test_pin_image_and_stored_runtime_image(
 ) -> None:
     image = images.elyra_ok()
     ref = push(registry, repo_name, image, "1.0")
-    result = run(isolated_env, "pin", ref)
+    result = run_cli(isolated_env, "pin", ref)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"{ref}@{image.digest}"
     directory = store_dir(Path(isolated_env["JUPYTER_DATA_DIR"]))
@@ -49,11 +34,11 @@ def test_pin_image_and_stored_runtime_image(
         "mine",
         {"display_name": "Mine", "schema_name": "runtime-image", "metadata": {"image_name": ref}},
     )
-    result = run(isolated_env, "pin", "--name", "mine")
+    result = run_cli(isolated_env, "pin", "--name", "mine")
     assert result.returncode == 0, result.stderr
     stored = json.loads((directory / "mine.json").read_text())
     assert stored["metadata"]["image_name"] == f"{ref}@{image.digest}"
-    missing = run(isolated_env, "pin", f"{registry.host}/{repo_name}:2.0")
+    missing = run_cli(isolated_env, "pin", f"{registry.host}/{repo_name}:2.0")
     assert missing.returncode == 1 and "2.0 was not found" in missing.stderr
 
 
@@ -61,14 +46,14 @@ def test_inspect_json_and_text(
     registry: RegistryServer, repo_name: str, isolated_env: dict[str, str]
 ) -> None:
     ref = push(registry, repo_name, images.odh_ok(), "1")
-    result = run(isolated_env, "inspect", ref, "--json")
+    result = run_cli(isolated_env, "inspect", ref, "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["python"]["version"] == "3.11"
     assert {"name": "jupyterlab", "version": "4.2.5"}.items() <= next(
         d for d in report["distributions"] if d["name"] == "jupyterlab"
     ).items()
-    text = run(isolated_env, "inspect", ref)
+    text = run_cli(isolated_env, "inspect", ref)
     assert (
         text.returncode == 0
         and "Debian GNU/Linux 12" in text.stdout
@@ -81,16 +66,18 @@ def test_validate_exit_codes(
 ) -> None:
     good = push(registry, repo_name, images.elyra_ok(), "good")
     bad = push(registry, repo_name, images.elyra_no_curl_old_python(), "bad")
-    ok = run(isolated_env, "validate", good)
+    ok = run_cli(isolated_env, "validate", good)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "No check failed." in ok.stdout
-    failed = run(isolated_env, "validate", bad, "--json")
+    failed = run_cli(isolated_env, "validate", bad, "--json")
     assert failed.returncode == 1
     checks = {c["id"]: c["result"] for c in json.loads(failed.stdout)["checks"]}
     assert checks["curl"] == "fail"
-    kubeflow = run(isolated_env, "validate", good, "--profile", "kubeflow", "--profile", "elyra")
+    kubeflow = run_cli(
+        isolated_env, "validate", good, "--profile", "kubeflow", "--profile", "elyra"
+    )
     assert kubeflow.returncode == 1 and "no user jovyan" in kubeflow.stdout
-    error = run(isolated_env, "validate", f"{registry.host}/{repo_name}:none")
+    error = run_cli(isolated_env, "validate", f"{registry.host}/{repo_name}:none")
     assert error.returncode == 2 and "was not found" in error.stderr
-    unknown = run(isolated_env, "validate", good, "--profile", "nope")
+    unknown = run_cli(isolated_env, "validate", good, "--profile", "nope")
     assert unknown.returncode == 2 and "unknown profile" in unknown.stderr

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import logging
+import os
 import subprocess
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -337,3 +338,34 @@ def test_auth_file_can_change_at_run_time(
         return str((await client.pin(ref)).digest)
 
     assert run(main) == index.digest
+
+
+@pytest.mark.parametrize("kind", ["credHelpers", "credsStore"])
+def test_credential_helpers(
+    kind: str,
+    token_registry: RegistryServer,
+    repo_name: str,
+    isolated_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _arm, _amd, index = push_multiarch(token_registry, repo_name)
+    bin_dir = isolated_home / "bin"
+    bin_dir.mkdir()
+    helper = bin_dir / "docker-credential-fake"
+    helper.write_text(
+        "#!/bin/sh\n"
+        '[ "$1" = get ] || exit 2\n'
+        "read -r server\n"
+        f'[ "$server" = "{token_registry.host}" ] || {{ echo "credentials not found"; exit 1; }}\n'
+        f'echo \'{{"ServerURL": "\'$server\'", "Username": "{USERNAME}", "Secret": "{PASSWORD}"}}\'\n'
+    )
+    helper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    config = (
+        {"credHelpers": {token_registry.host: "fake"}, "auths": {}}
+        if kind == "credHelpers"
+        else {"credsStore": "fake", "auths": {token_registry.host: {}}}
+    )
+    (isolated_home / ".docker").mkdir()
+    (isolated_home / ".docker" / "config.json").write_text(json.dumps(config))
+    assert run(lambda c: c.pin(f"{token_registry.host}/{repo_name}:1.0")).digest == index.digest

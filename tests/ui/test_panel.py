@@ -7,6 +7,7 @@ starts from the state the previous one left (like a person using the panel).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -323,6 +324,33 @@ def test_cli_change_appears_without_reload(page: Any, lab: LabServer) -> None:
     # No click on Refresh: the panel polls (conditional GET) and shows it.
     expect(row(page, "x")).to_be_visible(timeout=15_000)
     expect(row(page, "x").locator(".jp-RuntimeImages-registry")).to_have_text("quay.io")
+    expect(row(page, "x").locator(".jp-RuntimeImages-unpinned")).to_have_count(0)
+
+
+def test_unpinned_reference_is_marked(page: Any, lab: LabServer) -> None:
+    expect = pytest.importorskip("playwright.sync_api").expect
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "jupyter"),
+            "runtime-images",
+            "create",
+            "--name",
+            "floating",
+            "--display_name",
+            "Floating",
+            "--image_name",
+            "ubuntu",
+        ],
+        env=lab.env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    badge = row(page, "floating").locator(".jp-RuntimeImages-unpinned")
+    expect(badge).to_be_visible(timeout=15_000)
+    expect(badge).to_have_attribute("title", re.compile("has no tag and no digest"))
 
 
 def test_export_and_import(page: Any, lab: LabServer, tmp_path: Path) -> None:

@@ -46,6 +46,7 @@ export function IconButton(props: {
 export function ImageReference(props: {
   reference: string;
   trans: TranslationBundle;
+  warnings?: string[];
 }): JSX.Element {
   const { trans } = props;
   const ref = parseImageReference(props.reference);
@@ -74,6 +75,16 @@ export function ImageReference(props: {
           {trans.__('pinned')}
         </span>
       )}
+      {props.warnings?.map(warning => (
+        <span
+          key={warning}
+          className="jp-RuntimeImages-badge jp-RuntimeImages-unpinned"
+          title={warning}
+          aria-label={warning}
+        >
+          {trans.__('unpinned')}
+        </span>
+      ))}
     </div>
   );
 }
@@ -126,7 +137,11 @@ export function ImageRow(props: {
           )}
         </span>
       </div>
-      <ImageReference reference={md.image_name ?? ''} trans={trans} />
+      <ImageReference
+        reference={md.image_name ?? ''}
+        trans={trans}
+        warnings={props.image.warnings}
+      />
       <div className="jp-RuntimeImages-details">
         {origin !== 'user' && (
           <span

@@ -1,0 +1,183 @@
+import type { JupyterFrontEnd } from '@jupyterlab/application';
+import {
+  Dialog,
+  MainAreaWidget,
+  Notification,
+  ReactWidget,
+  showDialog,
+  showErrorMessage
+} from '@jupyterlab/apputils';
+import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
+import React from 'react';
+import { runtimeImagesIcon } from '../icons';
+import type { RuntimeImagesModel } from '../model';
+import { PANEL_ID, TRANSLATION_DOMAIN } from '../tokens';
+import { BuildDetailsView } from '../widgets/BuildDetails';
+import type { IBuildActions } from '../widgets/BuildsSection';
+import { showImportImageDialog } from '../widgets/ImportImageDialog';
+import type { BuildsModel } from './model';
+import { displayNameOf, imageNamePattern } from './resource';
+import type { ICustomNBImage } from './types';
+
+/**
+ * What the builds section, the details and the commands do: dialogs, the details
+ * in the main area, notifications. The model does the requests.
+ */
+export class BuildsActions implements IBuildActions {
+  constructor(options: BuildsActions.IOptions) {
+    this.app = options.app;
+    this.model = options.model;
+    this.images = options.images;
+    this.trans = options.translator.load(TRANSLATION_DOMAIN);
+  }
+
+  readonly model: BuildsModel;
+
+  importImage = async (): Promise<ICustomNBImage | null> => {
+    const identity = (this.app.serviceManager as any).user?.identity;
+    const created = await showImportImageDialog({
+      model: this.model,
+      trans: this.trans,
+      pattern: imageNamePattern(this.images.schema),
+      creator:
+        (identity &&
+          (identity.display_name || identity.name || identity.username)) ||
+        '',
+      imageExists: name => this.images.find(name) !== undefined
+    });
+    if (created) {
+      this.app.shell.activateById(PANEL_ID);
+    }
+    return created;
+  };
+
+  openDetails = (name: string): void => {
+    const existing = this.details.get(name);
+    if (existing && !existing.isDisposed) {
+      this.app.shell.activateById(existing.id);
+      return;
+    }
+    const build = this.model.get(name);
+    const content = ReactWidget.create(
+      <BuildDetailsView
+        model={this.model}
+        name={name}
+        trans={this.trans}
+        actions={this}
+      />
+    );
+    content.addClass('jp-RuntimeImages-buildDetailsContent');
+    const widget = new MainAreaWidget({ content });
+    widget.id = `runtime-images-build-${name}`;
+    widget.addClass('jp-RuntimeImages-buildDetailsPanel');
+    widget.title.label = this.trans.__(
+      'Build: %1',
+      build ? displayNameOf(build) : name
+    );
+    widget.title.caption = this.trans.__('Build %1', name);
+    widget.title.icon = runtimeImagesIcon;
+    widget.title.closable = true;
+    this.details.set(name, widget);
+    widget.disposed.connect(() => {
+      if (this.details.get(name) === widget) {
+        this.details.delete(name);
+      }
+    });
+    this.app.shell.add(widget, 'main');
+    this.app.shell.activateById(widget.id);
+  };
+
+  cancel = async (name: string): Promise<void> => {
+    try {
+      await this.model.cancel(name);
+    } catch (error) {
+      await this.showError(this.trans.__('Cannot cancel "%1"', name), error);
+    }
+  };
+
+  retry = async (name: string): Promise<void> => {
+    try {
+      await this.model.retry(name);
+    } catch (error) {
+      await this.showError(this.trans.__('Cannot retry "%1"', name), error);
+    }
+  };
+
+  remove = async (name: string): Promise<void> => {
+    const build = this.model.get(name);
+    const display = build ? displayNameOf(build) : name;
+    const running =
+      build !== undefined &&
+      ['Pending', 'Building'].includes(this.model.summary(build).phase);
+    const result = await showDialog({
+      title: this.trans.__('Delete build'),
+      body: running
+        ? this.trans.__(
+            'Delete the build "%1" (%2)? It is still running: it will be cancelled. Its log is deleted too.',
+            display,
+            name
+          )
+        : this.trans.__(
+            'Delete the build "%1" (%2)? Its log is deleted too; a runtime image it created stays.',
+            display,
+            name
+          ),
+      buttons: [
+        Dialog.cancelButton({ label: this.trans.__('Cancel') }),
+        Dialog.warnButton({ label: this.trans.__('Delete') })
+      ]
+    });
+    if (!result.button.accept) {
+      return;
+    }
+    try {
+      await this.model.remove(name);
+      this.details.get(name)?.dispose();
+    } catch (error) {
+      await this.showError(this.trans.__('Cannot delete "%1"', name), error);
+    }
+  };
+
+  openRuntimeImage = async (name: string): Promise<void> => {
+    const build = this.model.get(name);
+    const image = build?.status?.runtimeImage;
+    if (!image) {
+      return;
+    }
+    await this.images.refresh().catch(() => undefined);
+    this.app.shell.activateById(PANEL_ID);
+    if (!this.images.find(image)) {
+      Notification.warning(
+        this.trans.__(
+          'The runtime image "%1" does not exist (any more).',
+          image
+        ),
+        { autoClose: 5000 }
+      );
+      return;
+    }
+    this.images.clearFilter();
+    this.images.setFilterText(image);
+  };
+
+  private async showError(title: string, error: unknown): Promise<void> {
+    await showErrorMessage(
+      title,
+      error instanceof Error ? error.message : String(error)
+    );
+  }
+
+  private readonly app: JupyterFrontEnd;
+  private readonly images: RuntimeImagesModel;
+  private readonly trans: TranslationBundle;
+  private readonly details = new Map<string, MainAreaWidget>();
+}
+
+export namespace BuildsActions {
+  export interface IOptions {
+    app: JupyterFrontEnd;
+    model: BuildsModel;
+    images: RuntimeImagesModel;
+    translator: ITranslator;
+  }
+}

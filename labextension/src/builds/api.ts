@@ -1,0 +1,98 @@
+import { ServerConnection } from '@jupyterlab/services';
+import { requestAPI } from '../request';
+import type { ICustomNBImage } from './types';
+
+function buildPath(name: string, ...rest: string[]): string {
+  return ['builds', encodeURIComponent(name), ...rest].join('/');
+}
+
+/**
+ * A typed client of the `runtime-images/builds` routes (CustomNBImage resources).
+ * Errors are `APIError`s (status, message, field errors) from `requestAPI`.
+ */
+export class BuildsAPI {
+  constructor(options: BuildsAPI.IOptions = {}) {
+    this.serverSettings =
+      options.serverSettings ?? ServerConnection.makeSettings();
+  }
+
+  readonly serverSettings: ServerConnection.ISettings;
+
+  /** `GET builds`: every build, oldest first. */
+  async list(): Promise<ICustomNBImage[]> {
+    const { data } = await requestAPI<{ builds?: ICustomNBImage[] }>(
+      'builds',
+      { method: 'GET' },
+      this.serverSettings
+    );
+    return Array.isArray(data?.builds) ? data!.builds! : [];
+  }
+
+  /** `GET builds/{name}`: one build, status included. */
+  async get(name: string): Promise<ICustomNBImage> {
+    const { data } = await requestAPI<ICustomNBImage>(
+      buildPath(name),
+      { method: 'GET' },
+      this.serverSettings
+    );
+    return data as ICustomNBImage;
+  }
+
+  /** `POST builds`: 201 with the resource (`Pending`); 400 field errors; 409 name taken. */
+  async create(resource: ICustomNBImage): Promise<ICustomNBImage> {
+    const { data } = await requestAPI<ICustomNBImage>(
+      'builds',
+      { method: 'POST', body: JSON.stringify(resource) },
+      this.serverSettings
+    );
+    return data as ICustomNBImage;
+  }
+
+  /** `DELETE builds/{name}`: cancel it if it runs, and delete it. */
+  async remove(name: string): Promise<void> {
+    await requestAPI<void>(
+      buildPath(name),
+      { method: 'DELETE' },
+      this.serverSettings
+    );
+  }
+
+  /** `POST builds/{name}/cancel` (409 when it has ended). */
+  async cancel(name: string): Promise<ICustomNBImage> {
+    const { data } = await requestAPI<ICustomNBImage>(
+      buildPath(name, 'cancel'),
+      { method: 'POST' },
+      this.serverSettings
+    );
+    return data as ICustomNBImage;
+  }
+
+  /** `POST builds/{name}/retry` (409 while it runs). */
+  async retry(name: string): Promise<ICustomNBImage> {
+    const { data } = await requestAPI<ICustomNBImage>(
+      buildPath(name, 'retry'),
+      { method: 'POST' },
+      this.serverSettings
+    );
+    return data as ICustomNBImage;
+  }
+
+  /** `GET builds/{name}/log`: the log as text. */
+  async log(name: string): Promise<string> {
+    const { data } = await requestAPI<unknown>(
+      buildPath(name, 'log'),
+      { method: 'GET' },
+      this.serverSettings
+    );
+    if (data === null || data === undefined) {
+      return '';
+    }
+    return typeof data === 'string' ? data : JSON.stringify(data);
+  }
+}
+
+export namespace BuildsAPI {
+  export interface IOptions {
+    serverSettings?: ServerConnection.ISettings;
+  }
+}

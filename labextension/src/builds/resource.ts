@@ -1,0 +1,214 @@
+import { parseImageReference } from '../imageref';
+import type { IFieldError } from '../tokens';
+import {
+  Annotations,
+  API_VERSION,
+  ICondition,
+  ICustomNBImage,
+  IProgress,
+  KIND
+} from './types';
+
+/**
+ * The image reference grammar of the runtime-image schema (`metadata.image_name`'s
+ * pattern). The panel uses the pattern of the schema the server serves; this copy is
+ * the fallback before the schema has loaded.
+ */
+export const IMAGE_REFERENCE_PATTERN =
+  '^((?:(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\\[(?:[a-fA-F0-9:]+)\\])(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*)*)(?::([\\w][\\w.-]{0,127}))?(?:@([A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*[:][0-9a-fA-F]{32,}))?$';
+
+/** The pattern of `metadata.image_name` in a runtime-image JSON Schema, if any. */
+export function imageNamePattern(schema: unknown): string {
+  const pattern = (schema as any)?.properties?.metadata?.properties?.image_name
+    ?.pattern;
+  return typeof pattern === 'string' && pattern
+    ? pattern
+    : IMAGE_REFERENCE_PATTERN;
+}
+
+/** How an image reference typed in the import dialog reads. */
+export interface IReferenceCheck {
+  /** Empty, or matches the grammar. */
+  valid: boolean;
+  /** Neither a digest nor a tag other than `latest`: the image may change under the same name. */
+  unpinned: boolean;
+}
+
+export function checkReference(
+  reference: string,
+  pattern: string = IMAGE_REFERENCE_PATTERN
+): IReferenceCheck {
+  const text = reference.trim();
+  if (!text) {
+    return { valid: false, unpinned: false };
+  }
+  let valid: boolean;
+  try {
+    valid = new RegExp(pattern).test(text);
+  } catch {
+    valid = new RegExp(IMAGE_REFERENCE_PATTERN).test(text);
+  }
+  if (!valid) {
+    return { valid, unpinned: false };
+  }
+  const ref = parseImageReference(text);
+  return {
+    valid,
+    unpinned: !ref.digest && (ref.tag === null || ref.tag === 'latest')
+  };
+}
+
+/** DNS-1123 label rules of `metadata.name` (also the runtime image's name). */
+export const RESOURCE_NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * A DNS-1123 label (lower case letters, digits and `-`, starting with a letter, at
+ * most 63 characters) derived from a display name; empty when nothing is left.
+ */
+export function toResourceName(displayName: string): string {
+  let name = displayName
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  if (!name) {
+    return '';
+  }
+  if (!/^[a-z]/.test(name)) {
+    name = `image-${name}`;
+  }
+  return name.slice(0, 63).replace(/-+$/, '');
+}
+
+/** What the import dialog collects. */
+export interface IImportForm {
+  image: string;
+  displayName: string;
+  description: string;
+  creator: string;
+  profiles: string[];
+}
+
+/** The CustomNBImage (buildType ImageImport) the import dialog submits. */
+export function importResource(form: IImportForm): ICustomNBImage {
+  const resource: ICustomNBImage = {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: {
+      name: toResourceName(form.displayName),
+      annotations: {
+        [Annotations.name]: form.displayName.trim(),
+        [Annotations.description]: form.description.trim(),
+        [Annotations.creator]: form.creator.trim()
+      }
+    },
+    spec: {
+      buildType: 'ImageImport',
+      fromImage: form.image.trim()
+    }
+  };
+  if (form.profiles.length > 0) {
+    resource.spec.profiles = [...form.profiles];
+  }
+  return resource;
+}
+
+export type ImportField =
+  'image' | 'displayName' | 'description' | 'creator' | 'profiles' | 'form';
+
+/** Which dialog field a server error (`path` like `spec.fromImage`) belongs to. */
+export function fieldOfError(path: string): ImportField {
+  const p = (path ?? '').replace(/^[#/]+/, '');
+  if (/^spec[./]fromImage/.test(p)) {
+    return 'image';
+  }
+  if (/^spec[./]profiles/.test(p)) {
+    return 'profiles';
+  }
+  if (p.includes(Annotations.description)) {
+    return 'description';
+  }
+  if (p.includes(Annotations.creator)) {
+    return 'creator';
+  }
+  if (p.includes(Annotations.name) || /^metadata[./]name$/.test(p)) {
+    return 'displayName';
+  }
+  return 'form';
+}
+
+/** Group server field errors by dialog field. */
+export function groupFieldErrors(
+  errors: ReadonlyArray<IFieldError>
+): Partial<Record<ImportField, string[]>> {
+  const grouped: Partial<Record<ImportField, string[]>> = {};
+  for (const error of errors) {
+    const field = fieldOfError(error.path);
+    const message =
+      field === 'form' && error.path
+        ? `${error.path}: ${error.message}`
+        : error.message;
+    (grouped[field] = grouped[field] ?? []).push(message);
+  }
+  return grouped;
+}
+
+/** The latest condition: the last element of `status.conditions`. */
+export function latestCondition(
+  resource: ICustomNBImage | undefined
+): ICondition | undefined {
+  const conditions = resource?.status?.conditions;
+  return Array.isArray(conditions) && conditions.length > 0
+    ? conditions[conditions.length - 1]
+    : undefined;
+}
+
+/** Done / total bytes as a fraction in [0, 1], or `null` when unknown. */
+export function progressFraction(
+  progress: IProgress | undefined
+): number | null {
+  if (!progress) {
+    return null;
+  }
+  const { bytesDone, bytesTotal, stepsDone, stepsTotal } = progress;
+  if (typeof bytesTotal === 'number' && bytesTotal > 0) {
+    return Math.max(0, Math.min(1, (bytesDone ?? 0) / bytesTotal));
+  }
+  if (typeof stepsTotal === 'number' && stepsTotal > 0) {
+    return Math.max(0, Math.min(1, (stepsDone ?? 0) / stepsTotal));
+  }
+  return null;
+}
+
+/** Bytes for a person: `1.5 MB`. */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) {
+    return '';
+  }
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+export function annotation(
+  resource: ICustomNBImage | undefined,
+  key: string
+): string {
+  const value = resource?.metadata?.annotations?.[key];
+  return typeof value === 'string' ? value : '';
+}
+
+/** The display name (annotation), or the resource name. */
+export function displayNameOf(resource: ICustomNBImage): string {
+  return annotation(resource, Annotations.name) || resource.metadata.name;
+}
+
+export function creatorOf(resource: ICustomNBImage): string {
+  return annotation(resource, Annotations.creator);
+}
