@@ -258,8 +258,9 @@ class BuildController(LoggingConfigurable):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+            resource = await asyncio.to_thread(self.builds.get, name)  # as the engine left it
             await self._cancel_in_engine(resource)
-            return await asyncio.to_thread(self.builds.get, name)
+            return resource
         await self._mark_cancelled(resource)
         await self._cancel_in_engine(resource)
         return resource

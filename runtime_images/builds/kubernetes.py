@@ -591,8 +591,8 @@ class KubernetesEngine(LoggingConfigurable):
         attempt = 0
         while True:
             attempt += 1
-            try:
-                created = await self._call(
+            call = asyncio.ensure_future(
+                self._call(
                     api.create_namespaced_custom_object,
                     self.group,
                     self.version,
@@ -600,7 +600,18 @@ class KubernetesEngine(LoggingConfigurable):
                     self.plural,
                     body,
                 )
+            )
+            try:
+                created = await asyncio.shield(call)
                 break
+            except asyncio.CancelledError:
+                # Cancelled while the create is in flight: it may still land. Record it if
+                # it does, so that cancelling deletes it instead of leaving it running.
+                with contextlib.suppress(Exception):
+                    self._record(
+                        build, await asyncio.wait_for(call, self.request_timeout), namespace
+                    )
+                raise
             except ClusterError as error:
                 if error.code == 409:
                     await self._replace_stale(build, api, namespace, step)
@@ -611,6 +622,18 @@ class KubernetesEngine(LoggingConfigurable):
                     backoff = min(backoff * 2, self.max_backoff)
                     continue
                 raise self._failure(error, "create", namespace, step) from None
+        self._record(build, created, namespace)
+        build.status["phase"] = model.PENDING
+        await build.condition(
+            model.READY_CONDITION,
+            "Unknown",
+            "Pending",
+            f"Created {self.kind} {namespace}/{build.name} in the cluster at {self._host}; "
+            "waiting for the operator.",
+        )
+
+    def _record(self, build: BuildContext, created: Mapping[str, Any], namespace: str) -> None:
+        """Remember where the resource lives (its UID guards every later delete)."""
         meta = created.get("metadata") or {}
         build.status["cluster"] = {
             "server": self._host,
@@ -620,14 +643,6 @@ class KubernetesEngine(LoggingConfigurable):
             "apiVersion": self.api_version,
             "kind": self.kind,
         }
-        build.status["phase"] = model.PENDING
-        await build.condition(
-            model.READY_CONDITION,
-            "Unknown",
-            "Pending",
-            f"Created {self.kind} {namespace}/{build.name} in the cluster at {self._host}; "
-            "waiting for the operator.",
-        )
 
     async def _replace_stale(
         self, build: BuildContext, api: Any, namespace: str, step: str

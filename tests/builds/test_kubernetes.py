@@ -27,9 +27,12 @@ from runtime_images.app import make_build_controller
 from runtime_images.builds.controller import BuildController
 from runtime_images.builds.kubernetes import (
     OWNER_LABEL,
+    ClusterError,
     KubernetesEngine,
+    forbidden_message,
     label_value,
     mirror_status,
+    rejection_message,
 )
 from runtime_images.errors import NotFoundError
 from runtime_images.inspect import ImageInspector
@@ -811,6 +814,21 @@ async def test_cancel_deletes_the_resource_in_the_cluster(
     assert any(method == "DELETE" for method, _, _ in fake_kube.requests)
 
 
+async def test_cancel_while_the_create_is_in_flight_leaves_nothing_behind(
+    harness: Harness, fake_kube: FakeKube
+) -> None:
+    fake_kube.create_delay = 0.5
+    await harness.controller.submit(build_resource(IMPORT))
+    for _ in range(500):
+        if any(method == "POST" for method, _, _ in fake_kube.requests):
+            break
+        await asyncio.sleep(0.01)
+    cancelled = await harness.controller.cancel("built")
+    assert ready(cancelled)["reason"] == "Cancelled"
+    assert cancelled["status"]["cluster"]["uid"]  # the create landed, and was recorded
+    assert fake_kube.get("built") is None  # ... and deleted
+
+
 async def test_delete_deletes_the_resource_in_the_cluster(
     harness: Harness, fake_kube: FakeKube
 ) -> None:
@@ -1043,6 +1061,47 @@ async def test_admission_webhook_denial_with_403_is_not_taken_for_rbac(
     assert ready(build)["message"].endswith("builds are paused in this namespace")
 
 
+def test_messages_from_status_bodies_without_the_usual_wording() -> None:
+    """A 403 from an authorizer that words it differently, a 422 from the CRD's schema."""
+    forbidden = ClusterError(
+        403,
+        "access denied by policy",
+        status_body(
+            403,
+            "Forbidden",
+            "access denied by policy",
+            {"group": "meteor.zone", "kind": "customnbimages"},
+        ),
+    )
+    message = forbidden_message(forbidden, "create", "customnbimages.meteor.zone", "team")
+    assert "create customnbimages.meteor.zone in the namespace team" in message
+    assert "'create' verb is missing" in message and "access denied by policy" in message
+    invalid = ClusterError.from_status(
+        status_body(
+            422,
+            "Invalid",
+            'CustomNBImage.meteor.zone "x" is invalid: spec.buildType: Unsupported value: "Foo"',
+            {
+                "name": "x",
+                "group": "meteor.zone",
+                "kind": "CustomNBImage",
+                "causes": [
+                    {
+                        "reason": "FieldValueNotSupported",
+                        "message": 'Unsupported value: "Foo"',
+                        "field": "spec.buildType",
+                    }
+                ],
+            },
+        )
+    )
+    assert invalid.code == 422
+    assert rejection_message(invalid, "CustomNBImage") == (
+        'The cluster rejected the CustomNBImage: CustomNBImage.meteor.zone "x" is invalid: '
+        'spec.buildType: Unsupported value: "Foo"'
+    )
+
+
 # -- through the REST API -------------------------------------------------------------------
 
 
@@ -1140,7 +1199,13 @@ async def test_real_cluster_import(tmp_path: Path, isolated_home: Path) -> None:
     The build must end, Ready or Failed, with a reason, within 15 minutes.
     """
     kubeconfig = Path(os.environ["KUBECONFIG"].split(os.pathsep)[0])
-    engine: dict[str, Any] = {"retry_backoff": 1.0, "max_backoff": 10.0}
+    import getpass
+
+    engine: dict[str, Any] = {
+        "retry_backoff": 1.0,
+        "max_backoff": 10.0,
+        "owner": os.environ.get("JUPYTERHUB_USER") or getpass.getuser(),
+    }
     if os.environ.get("RUNTIME_IMAGES_TEST_NAMESPACE"):
         engine["namespace"] = os.environ["RUNTIME_IMAGES_TEST_NAMESPACE"]
     harness = Harness(tmp_path, kubeconfig, **engine)
