@@ -323,10 +323,35 @@ def _inspect_lines(report: ImageReport) -> list[str]:
     return lines
 
 
+def _draw_bar(done: int, total: int, stream: Any) -> None:
+    width = 30
+    filled = int(width * done / total) if total else width
+    stream.write(
+        f"\r[{'#' * filled}{'.' * (width - filled)}] {done / 1e6:.1f}/{total / 1e6:.1f} MB"
+    )
+    stream.flush()
+
+
+def _layer_progress() -> Callable[[int, int], None] | None:
+    """A progress bar of the layer bytes read, on stderr when it is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        _draw_bar(done, total, sys.stderr)
+        if done >= total:
+            sys.stderr.write("\r\033[K")
+
+    return show
+
+
 def cmd_inspect(args: argparse.Namespace) -> int:
     from .inspect import inspect_image
 
-    view = _run_with_registry(lambda c: inspect_image(c, args.image, platform=args.platform))
+    progress = _layer_progress()
+    view = _run_with_registry(
+        lambda c: inspect_image(c, args.image, platform=args.platform, progress=progress)
+    )
     if args.json:
         _print_json(view.report.to_json())
     else:
@@ -344,7 +369,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         image = _stored_image(args.name)[2] if args.name else args.image
         inspector = ImageInspector(config=load_config())
         result = _run_with_registry(
-            lambda c: inspector.validate(c, image, args.profile, platform=args.platform)
+            lambda c: inspector.validate(
+                c, image, args.profile, platform=args.platform, progress=_layer_progress()
+            )
         )
     except (RegistryError, InvalidReferenceError, UnknownProfile) as error:
         print(f"Error: {error}", file=sys.stderr)
@@ -469,14 +496,7 @@ def _follow(name: str, fetch: Callable[[], dict[str, Any]]) -> int:
             shown = key
         progress = status.get("progress") or {}
         if tty and progress.get("bytesTotal"):
-            done, total = progress["bytesDone"], progress["bytesTotal"]
-            width = 30
-            filled = int(width * done / total)
-            print(
-                f"\r[{'#' * filled}{'.' * (width - filled)}] {done / 1e6:.1f}/{total / 1e6:.1f} MB",
-                end="",
-                flush=True,
-            )
+            _draw_bar(progress["bytesDone"], progress["bytesTotal"], sys.stdout)
         if status.get("phase") in ("Ready", "Failed"):
             if tty:
                 print()

@@ -29,13 +29,14 @@ from traitlets import Bool, Dict, Unicode, default
 from traitlets.config import LoggingConfigurable
 
 from ..inspect.filesystem import FileSystem
-from ..inspect.report import ImageView, build_report, canonical_name
+from ..inspect.report import Distribution, ImageView, build_report, canonical_name
 from ..reference import Reference, parse
 from . import model
 from .controller import BuildContext, BuildFailure
 from .layers import LayerPlan, write_layer
 from .oci import OCI_CONFIG, OCI_MANIFEST, Layout, canonical_json, oci_layer_type
 from .packages import (
+    Installation,
     PackageError,
     PythonTarget,
     build_wheel,
@@ -285,8 +286,10 @@ class LayerBuildEngine:
             )
             layers.append(plan)
         if repository_dir is not None:
-            layers.append(self._repository_layer(view, repository_dir, uid, gid))
-        blobs = [write_layer(plan, layout.temp_file()) for plan in layers]
+            layers.append(
+                await asyncio.to_thread(self._repository_layer, view, repository_dir, uid, gid)
+            )
+        blobs = [await asyncio.to_thread(write_layer, plan, layout.temp_file()) for plan in layers]
         for blob in blobs:
             layout.add_file(blob.path, blob.digest)
         await build.update(lock=lock)
@@ -410,32 +413,9 @@ class LayerBuildEngine:
             )
         except PackageError as error:
             raise BuildFailure(model.BUILD_FAILED, str(error), model.BUILDING_STEP) from None
-        plan = LayerPlan(uid=uid, gid=gid)
-        for name, version in installed.installed.items():
-            old = base_dists.get(name)
-            if old is None:
-                continue
-            if old.version == version:
-                remove_distribution(installed.site, name)  # the base has it already
-                continue
-            # An upgrade: hide the old metadata and the old files of its top-level packages,
-            # so only the new version is importable.
-            for entry in view.fs.listdir(old.location):
-                if entry.endswith(".dist-info") and _dist_name(entry) == name:
-                    plan.whiteouts.add(f"{old.location}/{entry}")
-            for entry in installed.top_level.get(name, []):
-                existing = view.fs.lookup(f"{old.location}/{entry}")
-                if existing is None or entry.endswith(".dist-info"):
-                    continue
-                if old.location != target.site_packages:
-                    plan.whiteouts.add(f"{old.location}/{entry}")
-                elif existing.is_dir:
-                    plan.opaque.add(f"{target.site_packages}/{entry}")
-        rewrite_shebangs(installed.scripts, target.interpreter)
-        if installed.scripts.is_dir():
-            plan.add_tree(installed.scripts, target.bin_dir)
-            shutil.rmtree(installed.scripts)
-        plan.add_tree(installed.site, target.site_packages)
+        plan = await asyncio.to_thread(
+            _plan_package_layer, view, target, installed, base_dists, uid, gid
+        )
         return plan, installed.lock
 
     @staticmethod
@@ -558,6 +538,44 @@ class LayerBuildEngine:
         validation = Validation(view.report, profiles, run_profiles(view, profiles))
         await record_validation(build, validation)
         return validation
+
+
+def _plan_package_layer(
+    view: ImageView,
+    target: PythonTarget,
+    installed: Installation,
+    base_dists: dict[str, Distribution],
+    uid: int,
+    gid: int,
+) -> LayerPlan:
+    """The layer of what pip installed, less what the base has, hiding what it upgrades."""
+    plan = LayerPlan(uid=uid, gid=gid)
+    for name, version in installed.installed.items():
+        old = base_dists.get(name)
+        if old is None:
+            continue
+        if old.version == version:
+            remove_distribution(installed.site, name)  # the base has it already
+            continue
+        # An upgrade: hide the old metadata and the old files of its top-level packages,
+        # so only the new version is importable.
+        for entry in view.fs.listdir(old.location):
+            if entry.endswith(".dist-info") and _dist_name(entry) == name:
+                plan.whiteouts.add(f"{old.location}/{entry}")
+        for entry in installed.top_level.get(name, []):
+            existing = view.fs.lookup(f"{old.location}/{entry}")
+            if existing is None or entry.endswith(".dist-info"):
+                continue
+            if old.location != target.site_packages:
+                plan.whiteouts.add(f"{old.location}/{entry}")
+            elif existing.is_dir:
+                plan.opaque.add(f"{target.site_packages}/{entry}")
+    rewrite_shebangs(installed.scripts, target.interpreter)
+    if installed.scripts.is_dir():
+        plan.add_tree(installed.scripts, target.bin_dir)
+        shutil.rmtree(installed.scripts)
+    plan.add_tree(installed.site, target.site_packages)
+    return plan
 
 
 def _apply(fs: FileSystem, blob: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,40 @@ def test_validate_exit_codes(
     assert error.returncode == 2 and "was not found" in error.stderr
     unknown = run_cli(isolated_env, "validate", good, "--profile", "nope")
     assert unknown.returncode == 2 and "unknown profile" in unknown.stderr
+
+
+def test_validate_shows_a_progress_bar_on_a_terminal(
+    registry: RegistryServer, repo_name: str, isolated_env: dict[str, str]
+) -> None:
+    """Under a real pseudo-terminal the bytes of layers read are drawn; piped, they are not."""
+    import os
+    import pty
+
+    from tests.support import JUPYTER
+
+    ref = push(registry, repo_name, images.elyra_ok(), "1")
+    piped = run_cli(isolated_env, "validate", ref)
+    assert piped.returncode == 0 and "MB" not in piped.stderr
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [JUPYTER, "runtime-images", "validate", ref],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        env=isolated_env,
+    )
+    os.close(terminal)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(controller)
+    text = output.decode(errors="replace")
+    assert process.wait(timeout=60) == 0, text
+    assert "[" in text and "#" in text and "MB" in text  # the bar was drawn
+    assert "No check failed." in text
