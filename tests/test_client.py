@@ -27,7 +27,7 @@ from runtime_images.client import (
     discover,
 )
 from tests.fixtures import images
-from tests.fixtures.plugin import registry, repo_name  # noqa: F401
+from tests.fixtures.plugin import basic_registry, registry, repo_name  # noqa: F401
 from tests.fixtures.registry import RegistryServer
 
 from .support import RunningServer, free_port
@@ -137,6 +137,22 @@ def test_registry_methods(
     assert (not_there.value.status, not_there.value.code) == (422, "ImageNotFound")
     with pytest.raises(NotFoundError):
         client.pin("no_such_image")
+
+
+def test_registry_failures_are_upstream_errors_with_their_code(
+    client: RuntimeImages,
+    basic_registry: RegistryServer,  # noqa: F811
+    repo_name: str,  # noqa: F811
+) -> None:
+    private = f"{basic_registry.host}/{repo_name}:1"
+    with pytest.raises(UpstreamError) as needs_credentials:
+        client.validate(private)
+    assert (needs_credentials.value.status, needs_credentials.value.code) == (424, "AuthRequired")
+    created = client.create("Private", private)
+    with pytest.raises(UpstreamError) as also:
+        client.pin(created["name"])
+    assert also.value.code == "AuthRequired"
+    assert "authentication" in also.value.message
 
 
 def test_build_methods(

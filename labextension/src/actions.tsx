@@ -17,6 +17,7 @@ import {
   IRuntimeImage,
   TRANSLATION_DOMAIN
 } from './tokens';
+import { showKernelspecDialog } from './widgets/KernelspecDialog';
 import type { IToolbarActions } from './widgets/RuntimeImagesPanel';
 import {
   RuntimeImageEditor,
@@ -107,6 +108,18 @@ export class RuntimeImagesActions implements IToolbarActions {
 
   retry = (): void => {
     void this.model.initialize();
+  };
+
+  createKernelspec = async (image: IRuntimeImage): Promise<void> => {
+    const installed = await showKernelspecDialog({
+      image,
+      trans: this.trans,
+      serverSettings: this.model.api.serverSettings
+    });
+    if (installed) {
+      // The launcher and the kernel pickers list the new kernelspec.
+      void this.app.serviceManager.kernelspecs.refreshSpecs?.();
+    }
   };
 
   refresh = async (): Promise<void> => {

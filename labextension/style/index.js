@@ -1,2 +1,3 @@
 import './base.css';
 import './builds.css';
+import './dialogs.css';

@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import itertools
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -164,6 +166,9 @@ class BuildController(LoggingConfigurable):
         self._semaphore: asyncio.Semaphore | None = None
         self._poller: asyncio.Task[None] | None = None
         self._pending_saves: dict[str, asyncio.Task[None]] = {}
+        self._save_order = itertools.count()
+        self._last_written: dict[str, int] = {}
+        self._write_lock = threading.Lock()
         self._known: dict[str, tuple[int, int]] = {}
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -370,6 +375,9 @@ class BuildController(LoggingConfigurable):
             raise
         finally:
             self._cancel_requested.discard(name)
+            pending = self._pending_saves.pop(name, None)
+            if pending is not None and not pending.done():
+                pending.cancel()  # a progress save not started yet must not follow the end
 
     async def _fail(self, build: BuildContext, failure: BuildFailure) -> None:
         build.status["phase"] = model.FAILED
@@ -391,12 +399,28 @@ class BuildController(LoggingConfigurable):
     # -- persistence and events ----------------------------------------------------------
 
     async def save(self, resource: dict[str, Any]) -> None:
+        """Persist a snapshot of ``resource`` and emit it.
+
+        Writes run in threads, and a cancelled build's last write may still be running
+        when its "Cancelled" state is saved; each snapshot therefore carries its place in
+        the order the event loop made them, and an older one never overwrites a newer one.
+        """
         snapshot = copy.deepcopy(resource)
         name = snapshot["metadata"]["name"]
         if not (self.builds.directory / f"{name}.json").exists():
             raise NotFoundError(f"No build named {name!r}.")  # deleted meanwhile: stop
-        await asyncio.to_thread(self.builds.save, snapshot)
-        self._emit(snapshot)
+        written = await asyncio.to_thread(self._write, snapshot, next(self._save_order))
+        if written:
+            self._emit(snapshot)
+
+    def _write(self, snapshot: dict[str, Any], order: int) -> bool:
+        name = snapshot["metadata"]["name"]
+        with self._write_lock:
+            if self._last_written.get(name, -1) > order:
+                return False  # a newer state is already on disk
+            self.builds.save(snapshot)
+            self._last_written[name] = order
+            return True
 
     def schedule_save(self, build: BuildContext) -> None:
         """Save from a synchronous progress callback, coalescing bursts."""

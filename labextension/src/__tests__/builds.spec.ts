@@ -567,6 +567,24 @@ describe('BuildsModel', () => {
     expect(model.summary(model.get('a')!).phase).toBe('Failed');
   });
 
+  it('refreshes slowly as a fallback, not at once after the first listing', async () => {
+    const polling = new BuildsModel({
+      api: api as any,
+      fetchDelay: 0,
+      pollInterval: 60
+    });
+    try {
+      await polling.refresh();
+      expect(api.list).toHaveBeenCalledTimes(1);
+      await new Promise(resolve => setTimeout(resolve, 20));
+      expect(api.list).toHaveBeenCalledTimes(1);
+      await new Promise(resolve => setTimeout(resolve, 90));
+      expect(api.list).toHaveBeenCalledTimes(2);
+    } finally {
+      polling.dispose();
+    }
+  });
+
   it('delete of a build already gone is not an error', async () => {
     api.remove.mockRejectedValue(new APIError(404, 'not found'));
     await expect(model.remove('gone')).resolves.toBeUndefined();

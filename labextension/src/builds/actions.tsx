@@ -14,6 +14,7 @@ import type { RuntimeImagesModel } from '../model';
 import { PANEL_ID, TRANSLATION_DOMAIN } from '../tokens';
 import { BuildDetailsView } from '../widgets/BuildDetails';
 import type { IBuildActions } from '../widgets/BuildsSection';
+import { showBuildImageDialog } from '../widgets/BuildImageDialog';
 import { showImportImageDialog } from '../widgets/ImportImageDialog';
 import type { BuildsModel } from './model';
 import { displayNameOf, imageNamePattern } from './resource';
@@ -44,6 +45,24 @@ export class BuildsActions implements IBuildActions {
           (identity.display_name || identity.name || identity.username)) ||
         '',
       imageExists: name => this.images.find(name) !== undefined
+    });
+    if (created) {
+      this.app.shell.activateById(PANEL_ID);
+    }
+    return created;
+  };
+
+  buildImage = async (): Promise<ICustomNBImage | null> => {
+    const identity = (this.app.serviceManager as any).user?.identity;
+    const created = await showBuildImageDialog({
+      model: this.model,
+      trans: this.trans,
+      pattern: imageNamePattern(this.images.schema),
+      images: this.images.images,
+      creator:
+        (identity &&
+          (identity.display_name || identity.name || identity.username)) ||
+        ''
     });
     if (created) {
       this.app.shell.activateById(PANEL_ID);

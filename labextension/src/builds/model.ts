@@ -418,7 +418,11 @@ export class BuildsModel {
         (typeof document !== 'undefined' && document.hidden) ||
         !this._isActive()
     });
-    void this._poll.start();
+    // The first tick after one interval: the list was just fetched.
+    void this._poll.schedule({
+      interval: this._pollInterval,
+      phase: 'started'
+    });
   }
 
   private _emit(name?: string): void {

@@ -1,7 +1,12 @@
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { ICommandPalette, ReactWidget } from '@jupyterlab/apputils';
 import type { ITranslator } from '@jupyterlab/translation';
-import { LabIcon, SidePanel, ToolbarButton } from '@jupyterlab/ui-components';
+import {
+  buildIcon,
+  LabIcon,
+  SidePanel,
+  ToolbarButton
+} from '@jupyterlab/ui-components';
 import React from 'react';
 import type { RuntimeImagesModel } from '../model';
 import { TRANSLATION_DOMAIN } from '../tokens';
@@ -24,6 +29,7 @@ export const importImageIcon = new LabIcon({
 /** Commands of the builds part of the panel. */
 export namespace BuildCommandIDs {
   export const importImage = 'runtime-images:import-image';
+  export const buildImage = 'runtime-images:build-image';
 }
 
 /**
@@ -91,6 +97,24 @@ export function setupBuilds(options: {
     })
   );
 
+  panel.toolbar.insertItem(
+    2,
+    'build-image',
+    new ToolbarButton({
+      icon: buildIcon,
+      tooltip: trans.__('Build image'),
+      onClick: () => void actions.buildImage()
+    })
+  );
+
+  app.commands.addCommand(BuildCommandIDs.buildImage, {
+    label: trans.__('Build Runtime Image…'),
+    caption: trans.__('Build image'),
+    icon: args => (args['isPalette'] ? undefined : buildIcon),
+    isEnabled: () => images.status === 'ready',
+    execute: () => actions.buildImage()
+  });
+
   app.commands.addCommand(BuildCommandIDs.importImage, {
     label: trans.__('Import Image as Runtime Image…'),
     caption: trans.__('Import image'),
@@ -101,6 +125,11 @@ export function setupBuilds(options: {
   if (palette) {
     palette.addItem({
       command: BuildCommandIDs.importImage,
+      category: trans.__('Runtime Images'),
+      args: { isPalette: true }
+    });
+    palette.addItem({
+      command: BuildCommandIDs.buildImage,
       category: trans.__('Runtime Images'),
       args: { isPalette: true }
     });

@@ -3,6 +3,7 @@ import {
   copyIcon,
   deleteIcon,
   editIcon,
+  kernelIcon,
   LabIcon
 } from '@jupyterlab/ui-components';
 import React from 'react';
@@ -98,6 +99,7 @@ export function ImageRow(props: {
   onEdit: (image: IRuntimeImage) => void;
   onDuplicate: (image: IRuntimeImage) => void;
   onDelete: (image: IRuntimeImage) => void;
+  onCreateKernelspec?: (image: IRuntimeImage) => void;
 }): JSX.Element {
   const { image, trans } = props;
   const md = image.metadata ?? ({} as IRuntimeImage['metadata']);
@@ -128,6 +130,13 @@ export function ImageRow(props: {
             label={trans.__('Duplicate')}
             onClick={() => props.onDuplicate(image)}
           />
+          {props.onCreateKernelspec && (
+            <IconButton
+              icon={kernelIcon}
+              label={trans.__('Create kernelspec')}
+              onClick={() => props.onCreateKernelspec?.(image)}
+            />
+          )}
           {deletable && (
             <IconButton
               icon={deleteIcon}

@@ -19,6 +19,7 @@ export interface IPanelActions {
   remove(image: IRuntimeImage): void;
   removeInvalid(item: IInvalidRuntimeImage): void;
   retry(): void;
+  createKernelspec?(image: IRuntimeImage): void;
 }
 
 function ServerStatusMessage(props: {
@@ -263,6 +264,7 @@ export function RuntimeImagesView(props: {
             onEdit={actions.edit}
             onDuplicate={actions.duplicate}
             onDelete={actions.remove}
+            onCreateKernelspec={actions.createKernelspec}
           />
         )}
       />

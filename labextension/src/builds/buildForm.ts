@@ -1,0 +1,110 @@
+import type { IFieldError } from '../tokens';
+import { fieldOfError, toResourceName } from './resource';
+import { Annotations, API_VERSION, ICustomNBImage, KIND } from './types';
+
+/** How the "Build image" dialog builds: packages on an image, or a git repository. */
+export type BuildMode = 'packages' | 'git';
+
+/** What the "Build image" dialog collects (text as typed). */
+export interface IBuildForm {
+  mode: BuildMode;
+  /** The base image: required with packages, optional with a git repository. */
+  fromImage: string;
+  /** Requirements, one per line (`#` comments and blank lines are ignored). */
+  packages: string;
+  repositoryUrl: string;
+  gitRef: string;
+  displayName: string;
+  description: string;
+  creator: string;
+}
+
+export type BuildField =
+  | 'fromImage'
+  | 'packages'
+  | 'repositoryUrl'
+  | 'gitRef'
+  | 'displayName'
+  | 'description'
+  | 'creator'
+  | 'form';
+
+/** The requirements of the packages field: one per line, without comments. */
+export function packageLines(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map(line => line.replace(/(^|\s)#.*$/, '').trim())
+    .filter(line => line !== '');
+}
+
+/**
+ * The CustomNBImage the "Build image" dialog submits: buildType PackageList
+ * (`builderImage` + `packageVersions`) or GitRepository (`repositoryUrl`, optional
+ * `gitRef` and `builderImage`), with the same name and annotations as an import.
+ */
+export function buildResource(form: IBuildForm): ICustomNBImage {
+  const resource: ICustomNBImage = {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: {
+      name: toResourceName(form.displayName),
+      annotations: {
+        [Annotations.name]: form.displayName.trim(),
+        [Annotations.description]: form.description.trim(),
+        [Annotations.creator]: form.creator.trim()
+      }
+    },
+    spec: { buildType: form.mode === 'git' ? 'GitRepository' : 'PackageList' }
+  };
+  const base = form.fromImage.trim();
+  if (form.mode === 'git') {
+    resource.spec.repositoryUrl = form.repositoryUrl.trim();
+    if (form.gitRef.trim()) {
+      resource.spec.gitRef = form.gitRef.trim();
+    }
+    if (base) {
+      resource.spec.builderImage = base;
+    }
+  } else {
+    resource.spec.builderImage = base;
+    resource.spec.packageVersions = packageLines(form.packages);
+  }
+  return resource;
+}
+
+/** Which dialog field a server error (`spec.packageVersions.0`, …) belongs to. */
+export function buildFieldOf(path: string): BuildField {
+  const p = (path ?? '').replace(/^[#/]+/, '');
+  if (
+    /^spec[./](builderImage|baseImage|fromImage|runtimeEnvironment)/.test(p)
+  ) {
+    return 'fromImage';
+  }
+  if (/^spec[./]packageVersions/.test(p)) {
+    return 'packages';
+  }
+  if (/^spec[./](repositoryUrl|repository)\b/.test(p)) {
+    return 'repositoryUrl';
+  }
+  if (/^spec[./]gitRef/.test(p)) {
+    return 'gitRef';
+  }
+  const field = fieldOfError(p);
+  return field === 'image' || field === 'profiles' ? 'form' : field;
+}
+
+/** Group server field errors by dialog field. */
+export function groupBuildErrors(
+  errors: ReadonlyArray<IFieldError>
+): Partial<Record<BuildField, string[]>> {
+  const grouped: Partial<Record<BuildField, string[]>> = {};
+  for (const error of errors) {
+    const field = buildFieldOf(error.path);
+    const message =
+      field === 'form' && error.path
+        ? `${error.path}: ${error.message}`
+        : error.message;
+    (grouped[field] = grouped[field] ?? []).push(message);
+  }
+  return grouped;
+}
