@@ -35,6 +35,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -431,6 +432,7 @@ class BuildahEngine(LoggingConfigurable):
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             limit=1024 * 1024,
+            start_new_session=True,  # its own process group: a cancel stops RUN's processes too
         )
         tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
         try:
@@ -448,15 +450,20 @@ class BuildahEngine(LoggingConfigurable):
                     build.progress(0, 0, int(step.group(1)) - 1, int(step.group(2)))
             return await process.wait(), list(tail)
         finally:
-            if process.returncode is None:  # cancelled: stop buildah (and its RUN) too
-                with contextlib.suppress(ProcessLookupError):
-                    process.terminate()
+            if process.returncode is None:  # cancelled: stop buildah and what RUN started
+                _signal_group(process.pid, signal.SIGTERM)
                 try:
                     await asyncio.wait_for(process.wait(), 20)
                 except TimeoutError:
-                    with contextlib.suppress(ProcessLookupError):
-                        process.kill()
+                    _signal_group(process.pid, signal.SIGKILL)
                     await process.wait()
+                _signal_group(process.pid, signal.SIGKILL)  # what RUN left behind
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    """Signal the process group buildah leads (it was started in a session of its own)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signum)
 
 
 async def _lines(stream: asyncio.StreamReader) -> Any:

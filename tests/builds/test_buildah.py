@@ -398,3 +398,32 @@ async def test_environment_yml_without_conda_fails_clearly(
     latest = build["status"]["conditions"][-1]
     assert (build["status"]["phase"], latest["reason"]) == ("Failed", "BuildFailed")
     assert "environment.yml needs conda or mamba on the base image PATH" in latest["message"]
+
+
+async def test_cancelling_stops_buildah(
+    local: BuildahHarness, debian_base: str, tmp_path: Path
+) -> None:
+    url = git_repository(
+        tmp_path / "slow", {"postBuild": "#!/bin/sh\necho sleeping-now\nsleep 300\n"}
+    )
+    document = resource(
+        "slow", buildType="GitRepository", repositoryUrl=url, builderImage=debian_base
+    )
+    await local.controller.submit(document, engine="buildah")
+    for _ in range(1200):
+        if "buildah: sleeping-now" in local.controller.read_log("slow"):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(local.controller.read_log("slow"))
+    cancelled = await local.controller.cancel("slow")
+    latest = cancelled["status"]["conditions"][-1]
+    assert (cancelled["status"]["phase"], latest["reason"]) == ("Failed", "Cancelled")
+    running = await asyncio.to_thread(
+        subprocess.run, ["pgrep", "-f", f"{local.storage}.*bud"], capture_output=True
+    )
+    assert running.returncode == 1, running.stdout  # no buildah bud left behind
+    sleeping = await asyncio.to_thread(
+        subprocess.run, ["pgrep", "-f", "^sleep 300$"], capture_output=True
+    )
+    assert sleeping.returncode == 1, sleeping.stdout  # nor what its RUN started
