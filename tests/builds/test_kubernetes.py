@@ -1169,11 +1169,13 @@ async def test_rest_delete_refused_by_the_cluster_is_a_409(
             "runtime-images", "builds", method="POST", body=json.dumps(build_resource(IMPORT))
         )
         await asyncio.to_thread(fake_kube.wait_for, "built")
-        for _ in range(500):
+        for _ in range(3000):  # up to 60 s on a loaded machine
             build = json.loads((await jp_fetch("runtime-images", "builds", "built")).body)
             if (build["status"].get("cluster") or {}).get("uid"):
                 break
             await asyncio.sleep(0.02)
+        else:
+            raise AssertionError(f"the build never recorded its cluster uid: {build['status']}")
         fake_kube.allowed_verbs = {"get", "list", "watch", "create"}
         with pytest.raises(HTTPClientError) as refused:
             await jp_fetch("runtime-images", "builds", "built", method="DELETE")
