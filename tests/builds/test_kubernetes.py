@@ -152,7 +152,7 @@ class Harness:
         """Wait until the resource exists in the cluster and the engine is watching it."""
         obj = await asyncio.to_thread(fake.wait_for, name)
         await self.until(name, lambda b: (b["status"].get("cluster") or {}).get("uid"))
-        for _ in range(500):
+        for _ in range(3000):  # patient on a loaded machine
             if fake.watches():
                 break
             await asyncio.sleep(0.01)
@@ -738,7 +738,7 @@ async def test_a_dropped_watch_resumes_from_the_last_resource_version(
     seen = fake_kube.get("built")
     assert seen is not None
     fake_kube.drop_watches()
-    for _ in range(500):
+    for _ in range(3000):  # patient on a loaded machine
         if len(fake_kube.watches()) >= 2:
             break
         await asyncio.sleep(0.01)
@@ -819,7 +819,7 @@ async def test_cancel_while_the_create_is_in_flight_leaves_nothing_behind(
 ) -> None:
     fake_kube.create_delay = 0.5
     await harness.controller.submit(build_resource(IMPORT))
-    for _ in range(500):
+    for _ in range(3000):  # patient on a loaded machine
         if any(method == "POST" for method, _, _ in fake_kube.requests):
             break
         await asyncio.sleep(0.01)
@@ -1138,7 +1138,7 @@ async def test_rest_submit_follow_and_delete(
         obj = await asyncio.to_thread(fake_kube.wait_for, "built")
         assert obj["metadata"]["labels"][OWNER_LABEL] == "alice"
         fake_kube.set_status("built", ROWS[6][2])  # M1: a GitRepository success
-        for _ in range(500):
+        for _ in range(3000):  # patient on a loaded machine
             build = json.loads((await jp_fetch("runtime-images", "builds", "built")).body)
             if build["status"]["phase"] == "Ready":
                 break
