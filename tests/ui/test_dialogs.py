@@ -22,6 +22,7 @@ from tests.fixtures.plugin import registry  # noqa: F401  (session fixture)
 from tests.fixtures.registry import RegistryServer
 
 from .conftest import OUTPUT, ConsoleLog, LabServer
+from .locators import build_row, image_row, panel
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -54,18 +55,6 @@ def timing(request: pytest.FixtureRequest) -> Iterator[None]:
     start = time.monotonic()
     yield
     TIMINGS[request.node.name] = round(time.monotonic() - start, 2)
-
-
-def panel(page: Any) -> Any:
-    return page.locator("#runtime-images-panel")
-
-
-def image_row(page: Any, name: str) -> Any:
-    return panel(page).locator(f'.jp-RuntimeImages-row[data-name="{name}"]')
-
-
-def build_row(page: Any, name: str) -> Any:
-    return panel(page).locator(f'.jp-RuntimeImages-build[data-name="{name}"]')
 
 
 def kernelspec_dialog(page: Any) -> Any:

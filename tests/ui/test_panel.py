@@ -17,19 +17,12 @@ from typing import Any
 import pytest
 
 from .conftest import OUTPUT, ConsoleLog, LabServer
+from .locators import image_row, panel
 
 pytestmark = pytest.mark.timeout(300)
 
 DISPLAY = "UI Test Image"
 NAME = "ui_test_image"
-
-
-def panel(page: Any) -> Any:
-    return page.locator("#runtime-images-panel")
-
-
-def row(page: Any, name: str) -> Any:
-    return panel(page).locator(f'.jp-RuntimeImages-row[data-name="{name}"]')
 
 
 def editor(page: Any) -> Any:
@@ -113,11 +106,11 @@ def test_create_through_form(page: Any, lab: LabServer) -> None:
     editor(page).locator('button[aria-label="Save"]').click()
     expect(editor(page)).to_have_count(0)
 
-    expect(row(page, NAME)).to_be_visible()
-    expect(row(page, NAME).locator(".jp-RuntimeImages-registry")).to_have_text("quay.io")
-    expect(row(page, NAME).locator(".jp-RuntimeImages-tag")).to_have_text(":1.0")
-    expect(row(page, NAME)).to_contain_text("IfNotPresent")
-    expect(row(page, NAME).locator(".jp-RuntimeImages-tagChip")).to_have_text("ui-test")
+    expect(image_row(page, NAME)).to_be_visible()
+    expect(image_row(page, NAME).locator(".jp-RuntimeImages-registry")).to_have_text("quay.io")
+    expect(image_row(page, NAME).locator(".jp-RuntimeImages-tag")).to_have_text(":1.0")
+    expect(image_row(page, NAME)).to_contain_text("IfNotPresent")
+    expect(image_row(page, NAME).locator(".jp-RuntimeImages-tagChip")).to_have_text("ui-test")
     stored = json.loads((lab.store / f"{NAME}.json").read_text())
     assert stored["display_name"] == DISPLAY
     assert stored["metadata"]["image_name"] == "quay.io/test/ui-image:1.0"
@@ -148,7 +141,7 @@ def test_server_field_errors_show_next_to_fields(page: Any, lab: LabServer) -> N
 
 def test_edit(page: Any, lab: LabServer) -> None:
     expect = pytest.importorskip("playwright.sync_api").expect
-    row(page, NAME).locator('button[aria-label="Edit"]').click()
+    image_row(page, NAME).locator('button[aria-label="Edit"]').click()
     expect(editor(page)).to_be_visible()
     expect(field(page, "display_name")).to_have_value(DISPLAY)
     expect(field(page, "name")).to_have_attribute("readonly", "")
@@ -156,14 +149,18 @@ def test_edit(page: Any, lab: LabServer) -> None:
     field(page, "metadata_image_name").fill("quay.io/test/ui-image:1.0@sha256:" + "ab" * 32)
     editor(page).locator('button[aria-label="Save"]').click()
     expect(editor(page)).to_have_count(0)
-    expect(row(page, NAME).locator(".jp-RuntimeImages-displayName")).to_have_text(DISPLAY + " v2")
-    expect(row(page, NAME).locator(".jp-RuntimeImages-pinned")).to_have_text("pinned")
-    expect(row(page, NAME).locator(".jp-RuntimeImages-digest")).to_contain_text("@sha256:abab")
+    expect(image_row(page, NAME).locator(".jp-RuntimeImages-displayName")).to_have_text(
+        DISPLAY + " v2"
+    )
+    expect(image_row(page, NAME).locator(".jp-RuntimeImages-pinned")).to_have_text("pinned")
+    expect(image_row(page, NAME).locator(".jp-RuntimeImages-digest")).to_contain_text(
+        "@sha256:abab"
+    )
 
 
 def test_edit_factory_image_saves_a_user_copy(page: Any, lab: LabServer) -> None:
     expect = pytest.importorskip("playwright.sync_api").expect
-    factory = row(page, "r")
+    factory = image_row(page, "r")
     expect(factory).to_have_attribute("data-origin", "factory")
     expect(factory.locator('button[aria-label="Delete"]')).to_have_count(0)
     factory.locator('button[aria-label="Edit"]').click()
@@ -171,18 +168,18 @@ def test_edit_factory_image_saves_a_user_copy(page: Any, lab: LabServer) -> None
     field(page, "metadata_description").fill("my own R")
     editor(page).locator('button[aria-label="Save"]').click()
     expect(editor(page)).to_have_count(0)
-    expect(row(page, "r")).to_have_attribute("data-origin", "user")
+    expect(image_row(page, "r")).to_have_attribute("data-origin", "user")
     assert json.loads((lab.store / "r.json").read_text())["metadata"]["description"] == "my own R"
     # Deleting the user copy brings the factory image back.
-    row(page, "r").locator('button[aria-label="Delete"]').click()
+    image_row(page, "r").locator('button[aria-label="Delete"]').click()
     page.locator(".jp-Dialog button.jp-mod-warn").click()
-    expect(row(page, "r")).to_have_attribute("data-origin", "factory")
+    expect(image_row(page, "r")).to_have_attribute("data-origin", "factory")
     assert not (lab.store / "r.json").exists()
 
 
 def test_stale_edit_offers_reload(page: Any, lab: LabServer) -> None:
     expect = pytest.importorskip("playwright.sync_api").expect
-    row(page, NAME).locator('button[aria-label="Edit"]').click()
+    image_row(page, NAME).locator('button[aria-label="Edit"]').click()
     expect(editor(page)).to_be_visible()
     field(page, "metadata_description").fill("my local change")
     # Someone else changes the file meanwhile.
@@ -206,13 +203,13 @@ def test_closing_an_edited_form_asks_first(page: Any) -> None:
         "#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon"
     )
     # Unchanged: closes at once.
-    row(page, NAME).locator('button[aria-label="Edit"]').click()
+    image_row(page, NAME).locator('button[aria-label="Edit"]').click()
     expect(editor(page)).to_be_visible()
     close.click()
     expect(editor(page)).to_have_count(0)
     expect(page.locator(".jp-Dialog")).to_have_count(0)
     # Changed: asks; "Keep editing" keeps it, "Discard changes" closes it.
-    row(page, NAME).locator('button[aria-label="Edit"]').click()
+    image_row(page, NAME).locator('button[aria-label="Edit"]').click()
     field(page, "metadata_description").fill("unsaved")
     close.click()
     dialog = page.locator(".jp-Dialog")
@@ -227,7 +224,7 @@ def test_closing_an_edited_form_asks_first(page: Any) -> None:
 def test_duplicate_and_delete_the_duplicate(page: Any, lab: LabServer) -> None:
     expect = pytest.importorskip("playwright.sync_api").expect
     before = {p.name for p in lab.store.glob("*.json")}
-    row(page, NAME).locator('button[aria-label="Duplicate"]').click()
+    image_row(page, NAME).locator('button[aria-label="Duplicate"]').click()
     copy = panel(page).locator(".jp-RuntimeImages-row", has_text=f"{DISPLAY} v2 (copy)")
     expect(copy).to_be_visible()
     copy_name = copy.get_attribute("data-name")
@@ -238,9 +235,9 @@ def test_duplicate_and_delete_the_duplicate(page: Any, lab: LabServer) -> None:
     dialog = page.locator(".jp-Dialog")
     expect(dialog).to_contain_text(f"{DISPLAY} v2 (copy)")
     dialog.locator("button.jp-mod-warn").click()
-    expect(row(page, copy_name)).to_have_count(0)
+    expect(image_row(page, copy_name)).to_have_count(0)
     assert not (lab.store / f"{copy_name}.json").exists()
-    expect(row(page, NAME)).to_be_visible()
+    expect(image_row(page, NAME)).to_be_visible()
 
 
 def test_filter(page: Any, lab: LabServer) -> None:
@@ -249,9 +246,9 @@ def test_filter(page: Any, lab: LabServer) -> None:
     total = count(page)
     search.fill("ui-image")  # matches the image name only
     expect(panel(page).locator(".jp-RuntimeImages-row")).to_have_count(1)
-    expect(row(page, NAME)).to_be_visible()
+    expect(image_row(page, NAME)).to_be_visible()
     search.fill("pytorch")
-    expect(row(page, NAME)).to_have_count(0)
+    expect(image_row(page, NAME)).to_have_count(0)
     assert count(page) >= 1
     search.fill("no such image at all")
     expect(panel(page)).to_contain_text("No runtime image matches the filter.")
@@ -293,7 +290,7 @@ def test_repair_invalid_file(page: Any, lab: LabServer) -> None:
     editor(page).locator('button[aria-label="Save"]').click()
     expect(editor(page)).to_have_count(0)
     expect(invalid).to_have_count(0)
-    expect(row(page, "broken")).to_be_visible()
+    expect(image_row(page, "broken")).to_be_visible()
     stored = json.loads((lab.store / "broken.json").read_text())
     assert stored["metadata"]["image_name"] == "quay.io/test/fixed:1"
     assert stored["metadata"]["keep_me"] == 1  # unknown keys are preserved
@@ -322,9 +319,9 @@ def test_cli_change_appears_without_reload(page: Any, lab: LabServer) -> None:
     assert result.returncode == 0, result.stderr
     assert (lab.store / "x.json").exists()
     # No click on Refresh: the panel polls (conditional GET) and shows it.
-    expect(row(page, "x")).to_be_visible(timeout=15_000)
-    expect(row(page, "x").locator(".jp-RuntimeImages-registry")).to_have_text("quay.io")
-    expect(row(page, "x").locator(".jp-RuntimeImages-unpinned")).to_have_count(0)
+    expect(image_row(page, "x")).to_be_visible(timeout=15_000)
+    expect(image_row(page, "x").locator(".jp-RuntimeImages-registry")).to_have_text("quay.io")
+    expect(image_row(page, "x").locator(".jp-RuntimeImages-unpinned")).to_have_count(0)
 
 
 def test_unpinned_reference_is_marked(page: Any, lab: LabServer) -> None:
@@ -348,7 +345,7 @@ def test_unpinned_reference_is_marked(page: Any, lab: LabServer) -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    badge = row(page, "floating").locator(".jp-RuntimeImages-unpinned")
+    badge = image_row(page, "floating").locator(".jp-RuntimeImages-unpinned")
     expect(badge).to_be_visible(timeout=15_000)
     expect(badge).to_have_attribute("title", re.compile("has no tag and no digest"))
 
@@ -399,9 +396,11 @@ def test_export_and_import(page: Any, lab: LabServer, tmp_path: Path) -> None:
     expect(report.locator('li[data-status="failed"]')).to_contain_text("imported_bad")
     expect(report.locator('li[data-status="skipped"]')).to_contain_text(NAME)
     page.locator(".jp-Dialog button.jp-mod-accept").click()
-    expect(row(page, "imported_one")).to_be_visible()
-    expect(row(page, "imported_one").locator(".jp-RuntimeImages-registry")).to_have_text("ghcr.io")
-    expect(row(page, "imported_bad")).to_have_count(0)
+    expect(image_row(page, "imported_one")).to_be_visible()
+    expect(image_row(page, "imported_one").locator(".jp-RuntimeImages-registry")).to_have_text(
+        "ghcr.io"
+    )
+    expect(image_row(page, "imported_bad")).to_have_count(0)
     assert json.loads((lab.store / f"{NAME}.json").read_text())["display_name"] != "Would overwrite"
 
 
