@@ -65,18 +65,11 @@ def buildah_config(storage: Path) -> dict[str, Any]:
 
 class BuildahHarness(Harness):
     def __init__(self, tmp_path: Path, storage: Path, target: str = "") -> None:
-        super().__init__(tmp_path)
         self.layout = tmp_path / "layout"
         self.storage = storage
-        self.controller = make_build_controller(
-            None,
-            self.store,
-            self.client,
-            ImageInspector(),
-            emit=self.events.append,
-            builds_dir=str(tmp_path / "builds"),
-            poll_interval=0.1,
-            config=Config(
+        super().__init__(
+            tmp_path,
+            Config(
                 {
                     "ImageBuilder": {
                         "layout_dir": str(self.layout),

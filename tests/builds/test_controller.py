@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from traitlets.config import Config
 
 from runtime_images.app import make_build_controller
 from runtime_images.builds.controller import BuildController
@@ -40,7 +41,9 @@ def import_resource(image: str, name: str = "imported", **spec: Any) -> dict[str
 class Harness:
     """A controller on temporary directories, with the events it emitted."""
 
-    def __init__(self, tmp_path: Path, **registry_config: Any) -> None:
+    def __init__(
+        self, tmp_path: Path, config: Config | None = None, **registry_config: Any
+    ) -> None:
         self.store = RuntimeImageStore(
             data_dir=str(tmp_path / "data"), shared_data_dirs=[], factory_data_dirs=[]
         )
@@ -57,6 +60,7 @@ class Harness:
             emit=self.events.append,
             builds_dir=str(tmp_path / "builds"),
             poll_interval=0.1,
+            config=config or Config(),
         )
 
     async def wait(self, name: str, timeout: float = 60) -> dict[str, Any]:

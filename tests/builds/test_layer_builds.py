@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from traitlets.config import Config
 
-from runtime_images.app import make_build_controller
-from runtime_images.inspect import ImageInspector, inspect_image
+from runtime_images.inspect import inspect_image
 from runtime_images.registry import RegistryClient
 from tests.fixtures import images
 from tests.fixtures.oci import Image, ImageConfig, LayerBuilder, make_image
@@ -48,19 +47,10 @@ def resource(name: str, **spec: Any) -> dict[str, Any]:
 
 class BuildHarness(Harness):
     def __init__(self, tmp_path: Path, target: str = "") -> None:
-        super().__init__(tmp_path)
         self.layout = tmp_path / "layout"
-        self.controller = make_build_controller(
-            None,
-            self.store,
-            self.client,
-            ImageInspector(),
-            emit=self.events.append,
-            builds_dir=str(tmp_path / "builds"),
-            poll_interval=0.1,
-            config=Config(
-                {"ImageBuilder": {"layout_dir": str(self.layout), "target_registry": target}}
-            ),
+        super().__init__(
+            tmp_path,
+            Config({"ImageBuilder": {"layout_dir": str(self.layout), "target_registry": target}}),
         )
 
 
