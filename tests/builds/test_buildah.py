@@ -412,11 +412,18 @@ async def test_cancelling_stops_buildah(
     cancelled = await local.controller.cancel("slow")
     latest = cancelled["status"]["conditions"][-1]
     assert (cancelled["status"]["phase"], latest["reason"]) == ("Failed", "Cancelled")
-    running = await asyncio.to_thread(
-        subprocess.run, ["pgrep", "-f", f"{local.storage}.*bud"], capture_output=True
-    )
-    assert running.returncode == 1, running.stdout  # no buildah bud left behind
-    sleeping = await asyncio.to_thread(
-        subprocess.run, ["pgrep", "-f", "^sleep 300$"], capture_output=True
-    )
-    assert sleeping.returncode == 1, sleeping.stdout  # nor what its RUN started
+    # A killed process disappears shortly after the signal, not at once: wait for it.
+    assert await gone(f"{local.storage}.*bud")  # no buildah bud left behind
+    assert await gone("^sleep 300$")  # nor what its RUN started
+
+
+async def gone(pattern: str, timeout: float = 10) -> bool:
+    """Whether no process matches ``pattern`` (pgrep -f) within ``timeout`` seconds."""
+    for _ in range(int(timeout / 0.1)):
+        found = await asyncio.to_thread(
+            subprocess.run, ["pgrep", "-f", pattern], capture_output=True
+        )
+        if found.returncode == 1:
+            return True
+        await asyncio.sleep(0.1)
+    return False

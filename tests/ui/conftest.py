@@ -276,3 +276,13 @@ def copy_artifact(path: Path, name: str) -> Path:
     target = OUTPUT / name
     shutil.copyfile(path, target)
     return target
+
+
+@pytest.fixture(autouse=True)
+def timing(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Record each test's duration in its module's ``TIMINGS``, when it keeps one."""
+    start = time.monotonic()
+    yield
+    timings = getattr(request.module, "TIMINGS", None)
+    if timings is not None:
+        timings[request.node.name] = round(time.monotonic() - start, 2)

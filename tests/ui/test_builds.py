@@ -10,7 +10,6 @@ Builds are followed live through the server's event stream: the page is never re
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -71,13 +70,6 @@ def proxies(registry: RegistryServer) -> Iterator[list[HoldingProxy]]:
     """Two proxies in front of the registry that hold requests until released."""
     with HoldingProxy(registry.port) as first, HoldingProxy(registry.port) as second:
         yield [first, second]
-
-
-@pytest.fixture(autouse=True)
-def timing(request: pytest.FixtureRequest) -> Iterator[None]:
-    start = time.monotonic()
-    yield
-    TIMINGS[request.node.name] = round(time.monotonic() - start, 2)
 
 
 def dialog(page: Any) -> Any:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -48,13 +47,6 @@ def lab_options(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "ImageBuilder": {"layout_dir": str(tmp / "layout")},
         }
     }
-
-
-@pytest.fixture(autouse=True)
-def timing(request: pytest.FixtureRequest) -> Iterator[None]:
-    start = time.monotonic()
-    yield
-    TIMINGS[request.node.name] = round(time.monotonic() - start, 2)
 
 
 def kernelspec_dialog(page: Any) -> Any:

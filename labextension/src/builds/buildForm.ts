@@ -1,5 +1,5 @@
 import type { IFieldError } from '../tokens';
-import { fieldOfError, toResourceName } from './resource';
+import { fieldOfError, groupErrorsBy, toResourceName } from './resource';
 import { Annotations, API_VERSION, ICustomNBImage, KIND } from './types';
 
 /** How the "Build image" dialog builds: packages on an image, or a git repository. */
@@ -97,14 +97,5 @@ export function buildFieldOf(path: string): BuildField {
 export function groupBuildErrors(
   errors: ReadonlyArray<IFieldError>
 ): Partial<Record<BuildField, string[]>> {
-  const grouped: Partial<Record<BuildField, string[]>> = {};
-  for (const error of errors) {
-    const field = buildFieldOf(error.path);
-    const message =
-      field === 'form' && error.path
-        ? `${error.path}: ${error.message}`
-        : error.message;
-    (grouped[field] = grouped[field] ?? []).push(message);
-  }
-  return grouped;
+  return groupErrorsBy(errors, buildFieldOf);
 }

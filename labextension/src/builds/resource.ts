@@ -138,13 +138,17 @@ export function fieldOfError(path: string): ImportField {
   return 'form';
 }
 
-/** Group server field errors by dialog field. */
-export function groupFieldErrors(
-  errors: ReadonlyArray<IFieldError>
-): Partial<Record<ImportField, string[]>> {
-  const grouped: Partial<Record<ImportField, string[]>> = {};
+/**
+ * Group server field errors by the dialog field `fieldOf` maps their path to; errors
+ * of the whole form keep their path in the message.
+ */
+export function groupErrorsBy<F extends string>(
+  errors: ReadonlyArray<IFieldError>,
+  fieldOf: (path: string) => F | 'form'
+): Partial<Record<F | 'form', string[]>> {
+  const grouped: Partial<Record<F | 'form', string[]>> = {};
   for (const error of errors) {
-    const field = fieldOfError(error.path);
+    const field = fieldOf(error.path);
     const message =
       field === 'form' && error.path
         ? `${error.path}: ${error.message}`
@@ -152,6 +156,13 @@ export function groupFieldErrors(
     (grouped[field] = grouped[field] ?? []).push(message);
   }
   return grouped;
+}
+
+/** Group server field errors by Import image dialog field. */
+export function groupFieldErrors(
+  errors: ReadonlyArray<IFieldError>
+): Partial<Record<ImportField, string[]>> {
+  return groupErrorsBy(errors, fieldOfError);
 }
 
 /** The latest condition: the last element of `status.conditions`. */
