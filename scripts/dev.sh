@@ -16,6 +16,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 VENV="${VENV:-$here/.venv}"
 PY="$VENV/bin/python"
+# The frontend's package scripts call `jlpm` by name; it lives in the venv.
+export PATH="$VENV/bin:$PATH"
 
 # Debian packages the test-suite uses (real registries, image tools, a browser, and a real
 # Debian base image made with debootstrap for the buildah engine's tests).

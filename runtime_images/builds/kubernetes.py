@@ -882,6 +882,8 @@ class KubernetesEngine(LoggingConfigurable):
                     put(("error", ClusterError.from_exception(error)))
             finally:
                 with contextlib.suppress(Exception):
+                    response.close()
+                with contextlib.suppress(Exception):
                     response.release_conn()
 
         thread = threading.Thread(target=pump, name=f"runtime-images-watch-{name}", daemon=True)
@@ -898,10 +900,10 @@ class KubernetesEngine(LoggingConfigurable):
             closed.set()
             response = opened.get("response")
             if response is not None:
+                # Only wake the reading thread (it closes the response itself): close()
+                # here could wait on the lock its blocked read holds, on the event loop.
                 with contextlib.suppress(Exception):
                     response.shutdown()
-                with contextlib.suppress(Exception):
-                    response.close()
 
     async def _apply(
         self,
