@@ -79,7 +79,7 @@ async def inspect_image(
         chunks = client.stream_blob(ref, layer, progress=advance)
 
         def apply(reader: io.RawIOBase) -> None:
-            fs.apply_layer(reader)  # type: ignore[arg-type]
+            fs.apply_layer(reader)
 
         await run_blocking_reader(chunks, apply, f"layer {layer.digest} of {ref.familiar()}")
     return build_report(

@@ -134,6 +134,25 @@ async def test_same_inputs_give_the_same_digest(builder: BuildHarness, base: str
     assert digests[0] == digests[1]
 
 
+async def test_builds_on_one_base_do_not_see_each_others_layers(
+    builder: BuildHarness, base: str
+) -> None:
+    """The engine keeps the parsed base for the next build: the second build's checks must
+    see the base plus its own layer only, not the first build's."""
+    six = await builder.run(
+        resource("six", buildType="PackageList", builderImage=base, packageVersions=["six==1.16.0"])
+    )
+    idna = await builder.run(
+        resource("idna", buildType="PackageList", builderImage=base, packageVersions=["idna==3.7"])
+    )
+    assert six["status"]["phase"] == idna["status"]["phase"] == "Ready"
+    dependencies = {d["name"].lower(): d["version"] for d in idna["status"]["pythonDependencies"]}
+    assert dependencies["six"] == "1.15.0"  # the base's, not the first build's 1.16.0
+    assert dependencies["idna"] == "3.7"
+    view = await inspect(idna["status"]["image"])
+    assert {d.name.lower(): d.version for d in view.report.distributions} == dependencies
+
+
 async def test_a_package_without_a_wheel_fails_with_its_name(
     builder: BuildHarness, base: str
 ) -> None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import gzip
 import io
+from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from runtime_images.inspect import FileSystem
+from runtime_images.inspect.stream import open_layer_file
 from tests.fixtures import images, oci
 
 
@@ -38,6 +41,52 @@ def test_layered_image_semantics() -> None:
     # Absolute symlink chain into a later layer.
     assert fs.realpath("/bin/python3") == "/usr/local/bin/python3.12"
     assert fs.lookup("/bin/python3") is not None
+
+
+def test_a_copy_takes_more_layers_and_leaves_the_original_as_it_was() -> None:
+    image = images.layered_fs_image()
+    original = merged(*image.layers)
+    before = sorted(path for path, _ in original.walk())
+    copy = original.copy()
+    # Hard links stay one node in the copy, and it is not the original's node.
+    alias, tool = copy.lookup("/usr/bin/tool-alias"), copy.lookup("/usr/bin/tool")
+    assert alias is not None and alias is tool
+    assert alias is not original.lookup("/usr/bin/tool")
+    more = oci.LayerBuilder().whiteout("usr/bin/tool").file("etc/added", "new").build()
+    assert more.blob.data is not None
+    copy.apply_layer(io.BytesIO(gzip.decompress(more.blob.data)))
+    assert copy.lookup("/etc/added") is not None and copy.lookup("/usr/bin/tool") is None
+    assert sorted(path for path, _ in original.walk()) == before
+    assert original.lookup("/etc/added") is None and original.lookup("/usr/bin/tool") is not None
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 512, 1 << 20])
+def test_layer_files_read_gzip_members_and_plain_tar_in_any_chunking(
+    tmp_path: Path, chunk: int
+) -> None:
+    """Reads through chunk boundaries, inflate slices and concatenated gzip members."""
+    image = images.layered_fs_image()
+    layer = image.layers[0]
+    assert layer.blob.data is not None
+    tar = gzip.decompress(layer.blob.data)
+    half = len(tar) // 2
+    blobs = {
+        "gzip": layer.blob.data,
+        "members": gzip.compress(tar[:half]) + gzip.compress(tar[half:]),
+        "tar": tar,
+    }
+    for kind, data in blobs.items():
+        path = tmp_path / kind
+        path.write_bytes(data)
+        with open_layer_file(path, chunk) as stream:
+            assert _read_all(stream) == tar, kind
+
+
+def _read_all(stream: io.RawIOBase) -> bytes:
+    out = b""
+    while data := stream.read(1000):
+        out += data
+    return out
 
 
 def test_opaque_marker_before_and_after_entries_of_its_layer() -> None:
