@@ -344,7 +344,8 @@ class BuildahEngine(LoggingConfigurable):
         else:
             shown = f"oci:{layout.root}:{build.name}:latest"
             build.log(f"Writing the image to the local layout as {shown}.")
-            push += [tag, shown]
+            staging = work / "oci-layout"  # adopted below, under the layout's lock
+            push += [tag, f"oci:{staging}:{build.name}:latest"]
         code, tail = await self._buildah(build, push)
         if code != 0:
             text = "\n".join(tail)
@@ -360,6 +361,8 @@ class BuildahEngine(LoggingConfigurable):
                 f"buildah push to {shown} failed (exit {code}):\n{text}",
                 model.PUSHING if target else model.BUILDING_STEP,
             )
+        if not target:
+            await asyncio.to_thread(layout.adopt, Layout(staging), f"{build.name}:latest")
         result = self.builder.result_reference(build.name, digest_file.read_text().strip())
         if target:
             await build.condition(

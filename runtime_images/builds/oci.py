@@ -64,6 +64,7 @@ class Layout:
         if target.exists():
             path.unlink(missing_ok=True)
             return
+        target.parent.mkdir(exist_ok=True)
         os.replace(path, target)
 
     def add_bytes(self, data: bytes, media_type: str) -> Descriptor:
@@ -89,6 +90,24 @@ class Layout:
             manifests.append({**manifest.to_json(), "annotations": {REF_NAME: ref_name}})
             index["manifests"] = manifests
             self._write_index(index)
+
+    def adopt(self, staging: Layout, ref_name: str) -> Descriptor:
+        """Move the blobs of another layout (on the same filesystem) in, and tag its image
+        ``ref_name`` here: tools that write layouts themselves (buildah) write to a private
+        one, so only :meth:`tag`, under the lock, ever changes this index.json."""
+        index = json.loads((staging.root / "index.json").read_text("utf-8"))
+        found = [
+            m
+            for m in index.get("manifests", [])
+            if (m.get("annotations") or {}).get(REF_NAME) == ref_name
+        ]
+        if len(found) != 1:
+            raise ValueError(f"{staging.root} has no single image named {ref_name!r}")
+        for blob in sorted((staging.root / "blobs").glob("*/*")):
+            self.add_file(blob, f"{blob.parent.name}:{blob.name}")
+        manifest = Descriptor(found[0]["mediaType"], found[0]["digest"], int(found[0]["size"]))
+        self.tag(ref_name, manifest)
+        return manifest
 
     def _write_index(self, index: dict[str, Any]) -> None:
         atomic_write_bytes(self.root / "index.json", canonical_json(index), mode=0o644)

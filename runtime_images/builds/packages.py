@@ -98,6 +98,9 @@ async def install(
         "--no-compile",
         "--only-binary=:all:",
         "--no-warn-script-location",
+        # pip's conflict check reads the host's environment, not the image's: it only costs
+        # time (about 0.2 s) and warns about the wrong packages.
+        "--no-warn-conflicts",
         "--disable-pip-version-check",
         "--progress-bar",
         "off",

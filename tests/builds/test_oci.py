@@ -1,0 +1,74 @@
+"""The local OCI image layout: adopting what another tool wrote into a private layout."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from runtime_images.builds.oci import OCI_CONFIG, OCI_MANIFEST, REF_NAME, Layout
+
+
+def image_in(layout: Layout, ref_name: str, payload: bytes) -> str:
+    config = layout.add_bytes(payload, OCI_CONFIG)
+    manifest = layout.add_bytes(
+        json.dumps({"schemaVersion": 2, "config": config.to_json(), "layers": []}).encode(),
+        OCI_MANIFEST,
+    )
+    layout.tag(ref_name, manifest)
+    return manifest.digest
+
+
+def refs(layout: Layout) -> dict[str, str]:
+    index = json.loads((layout.root / "index.json").read_text())
+    return {m["annotations"][REF_NAME]: m["digest"] for m in index["manifests"]}
+
+
+def test_adopt_moves_the_blobs_in_and_tags_the_image(tmp_path: Path) -> None:
+    layout = Layout(tmp_path / "layout")
+    kept = image_in(layout, "kept:latest", b'{"kept": true}')
+    staging = Layout(tmp_path / "layout" / ".work" / "staging")
+    built = image_in(staging, "built:latest", b'{"built": true}')
+
+    descriptor = layout.adopt(staging, "built:latest")
+
+    assert descriptor.digest == built and descriptor.media_type == OCI_MANIFEST
+    assert refs(layout) == {"kept:latest": kept, "built:latest": built}
+    assert layout.has_blob(built)
+    assert not list((staging.root / "blobs" / "sha256").iterdir())  # moved, not copied
+
+
+def test_adopt_refuses_a_layout_without_the_image(tmp_path: Path) -> None:
+    layout = Layout(tmp_path / "layout")
+    staging = Layout(tmp_path / "staging")
+    image_in(staging, "other:latest", b"{}")
+    with pytest.raises(ValueError, match="no single image named 'built:latest'"):
+        layout.adopt(staging, "built:latest")
+    assert refs(layout) == {}
+
+
+def test_concurrent_adopts_and_tags_lose_no_tag(tmp_path: Path) -> None:
+    layout = Layout(tmp_path / "layout")
+    stagings = []
+    for number in range(8):
+        staging = Layout(tmp_path / "layout" / f".staging-{number}")
+        image_in(staging, f"built-{number}:latest", f'{{"n": {number}}}'.encode())
+        stagings.append(staging)
+
+    def adopt(number: int) -> None:
+        layout.adopt(stagings[number], f"built-{number}:latest")
+
+    def tag(number: int) -> None:
+        image_in(layout, f"tagged-{number}:latest", f'{{"t": {number}}}'.encode())
+
+    threads = [threading.Thread(target=adopt, args=(n,)) for n in range(8)]
+    threads += [threading.Thread(target=tag, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(refs(layout)) == sorted(
+        [f"built-{n}:latest" for n in range(8)] + [f"tagged-{n}:latest" for n in range(8)]
+    )
