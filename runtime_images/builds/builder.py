@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from traitlets import Bool, Dict, Integer, Unicode, default
 from traitlets.config import LoggingConfigurable
 
+from ..fileio import atomic_write_bytes
 from ..inspect.filesystem import FileSystem
 from ..inspect.report import Distribution, ImageView, build_report, canonical_name
 from ..inspect.stream import open_layer_file
@@ -440,15 +441,22 @@ class LayerBuildEngine:
         )
 
     async def _parsed_base(self, layout: Layout, resolved: Any) -> FileSystem:
-        """The base's merged filesystem: from the cache, or read from the layout's blobs."""
+        """The base's merged filesystem: from memory, from the layout's record of it (a
+        restarted server), or read from the layout's blobs (and recorded there)."""
         key = (resolved.digest, str(resolved.platform))
         fs = self._bases.get(key)
         if fs is not None:
             self._bases.move_to_end(key)
             return fs
-        fs = FileSystem()
-        for layer in resolved.manifest.layers:
-            await asyncio.to_thread(_apply, fs, layout.blob_path(layer.digest))
+        record = (
+            layout.root / ".parsed" / f"{key[0].replace(':', '-')}-{key[1].replace('/', '-')}.json"
+        )
+        fs = await asyncio.to_thread(_read_parsed, record)
+        if fs is None:
+            fs = FileSystem()
+            for layer in resolved.manifest.layers:
+                await asyncio.to_thread(_apply, fs, layout.blob_path(layer.digest))
+            await asyncio.to_thread(_write_parsed, record, fs)
         if self.config.base_cache_size > 0:
             self._bases[key] = fs
             while len(self._bases) > self.config.base_cache_size:
@@ -674,6 +682,20 @@ def _plan_package_layer(
         shutil.rmtree(installed.scripts)
     plan.add_tree(installed.site, target.site_packages)
     return plan
+
+
+def _read_parsed(record: Path) -> FileSystem | None:
+    """A base filesystem recorded by an earlier build, or None (none, or unreadable)."""
+    try:
+        return FileSystem.from_json(json.loads(record.read_bytes()))
+    except (OSError, ValueError):
+        return None
+
+
+def _write_parsed(record: Path, fs: FileSystem) -> None:
+    record.parent.mkdir(exist_ok=True)
+    data = json.dumps(fs.to_json(), separators=(",", ":")).encode()
+    atomic_write_bytes(record, data, mode=0o644)
 
 
 def _apply(fs: FileSystem, blob: Path) -> None:

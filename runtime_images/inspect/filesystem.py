@@ -10,19 +10,21 @@ with the number of files, never with their size.
 
 from __future__ import annotations
 
+import base64
 import io
 import posixpath
 import re
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, cast
+from typing import IO, Any, cast
 
 __all__ = ["FileSystem", "Node", "wanted_bytes"]
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
 MAX_SYMLINK_HOPS = 40
+SERIAL_VERSION = 1
 
 _SMALL_FILES = {
     "etc/passwd": 1 << 20,
@@ -199,6 +201,61 @@ class FileSystem:
         other.root = clone(self.root)
         other.layers, other.entries = self.layers, self.entries
         return other
+
+    # -- serialisation ------------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON form that :meth:`from_json` reads back, hard links included: a node met
+        again is written as the number of its first appearance."""
+        numbers: dict[int, int] = {}
+
+        def encode(node: Node) -> Any:
+            number = numbers.get(id(node))
+            if number is not None:
+                return number
+            numbers[id(node)] = len(numbers)
+            content = None if node.content is None else base64.b64encode(node.content).decode()
+            children = (
+                None
+                if node.children is None
+                else {name: encode(child) for name, child in node.children.items()}
+            )
+            fields = [node.kind, node.mode, node.uid, node.gid, node.size, node.target]
+            return [*fields, content, node.layer, children]
+
+        return {
+            "version": SERIAL_VERSION,
+            "layers": self.layers,
+            "entries": self.entries,
+            "root": encode(self.root),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FileSystem:
+        """Read :meth:`to_json`'s form back (ValueError if it is not that form)."""
+        if not isinstance(data, dict) or data.get("version") != SERIAL_VERSION:
+            raise ValueError("not a serialised filesystem of this version")
+        nodes: list[Node] = []
+
+        def decode(item: Any) -> Node:
+            if isinstance(item, int):
+                return nodes[item]
+            kind, mode, uid, gid, size, target, content, layer, children = item
+            node = Node(kind, mode, uid, gid, size, target, None, None, layer)
+            if content is not None:
+                node.content = base64.b64decode(content)
+            nodes.append(node)
+            if children is not None:
+                node.children = {name: decode(child) for name, child in children.items()}
+            return node
+
+        fs = cls()
+        try:
+            fs.root = decode(data["root"])
+            fs.layers, fs.entries = int(data["layers"]), int(data["entries"])
+        except (KeyError, IndexError, TypeError, ValueError) as error:
+            raise ValueError(f"not a serialised filesystem: {error}") from None
+        return fs
 
     # -- layer application --------------------------------------------------------------------
 

@@ -153,6 +153,40 @@ async def test_builds_on_one_base_do_not_see_each_others_layers(
     assert {d.name.lower(): d.version for d in view.report.distributions} == dependencies
 
 
+async def test_a_restarted_server_reads_the_base_from_its_record(
+    builder: BuildHarness, base: str
+) -> None:
+    """The parsed base is recorded in the layout; after a restart (memory cleared) it is
+    read from there, and an unreadable record is replaced by reading the layers again."""
+    engine = builder.controller.engines["embedded"].builder
+
+    def build(name: str) -> dict[str, Any]:
+        return resource(
+            name, buildType="PackageList", builderImage=base, packageVersions=["idna==3.7"]
+        )
+
+    def dependencies(done: dict[str, Any]) -> dict[str, str]:
+        assert done["status"]["phase"] == "Ready", done["status"]["conditions"]
+        return {d["name"].lower(): d["version"] for d in done["status"]["pythonDependencies"]}
+
+    assert dependencies(await builder.run(build("first")))["six"] == "1.15.0"
+    (record,) = (builder.layout / ".parsed").iterdir()
+    # Mark the record (the distro's six taken out of it) to see that it is what is read.
+    recorded = json.loads(record.read_text())
+    site = recorded["root"]  # [kind, mode, uid, gid, size, target, content, layer, children]
+    for part in SITE.split("/"):
+        site = site[8][part]
+    del site[8]["six-1.15.0.dist-info"]
+    record.write_text(json.dumps(recorded))
+    engine._bases.clear()  # a restarted server
+    assert "six" not in dependencies(await builder.run(build("second")))
+
+    record.write_bytes(b"{not json")
+    engine._bases.clear()
+    assert dependencies(await builder.run(build("third")))["six"] == "1.15.0"
+    assert json.loads(record.read_text())["version"] == 1  # recorded again
+
+
 async def test_a_package_without_a_wheel_fails_with_its_name(
     builder: BuildHarness, base: str
 ) -> None:

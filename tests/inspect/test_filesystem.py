@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -58,6 +60,28 @@ def test_a_copy_takes_more_layers_and_leaves_the_original_as_it_was() -> None:
     assert copy.lookup("/etc/added") is not None and copy.lookup("/usr/bin/tool") is None
     assert sorted(path for path, _ in original.walk()) == before
     assert original.lookup("/etc/added") is None and original.lookup("/usr/bin/tool") is not None
+
+
+def test_the_json_form_reads_back_the_same_tree() -> None:
+    original = merged(*images.layered_fs_image().layers)
+    back = FileSystem.from_json(json.loads(json.dumps(original.to_json())))
+
+    def entries(fs: FileSystem) -> list[tuple[Any, ...]]:
+        return [
+            (path, n.kind, n.mode, n.uid, n.gid, n.size, n.target, n.content, n.layer)
+            for path, n in fs.walk()
+        ]
+
+    assert entries(back) == entries(original)
+    assert (back.layers, back.entries) == (original.layers, original.entries)
+    assert back.lookup("/usr/bin/tool-alias") is back.lookup("/usr/bin/tool")  # a hard link
+    assert back.read("/bin/tool") == b"#!/usr/bin/env python3\nprint('tool')\n"
+
+
+@pytest.mark.parametrize("data", [{}, {"version": 0}, {"version": 1, "root": [1, 2]}, []])
+def test_other_json_is_refused(data: Any) -> None:
+    with pytest.raises(ValueError):
+        FileSystem.from_json(data)
 
 
 @pytest.mark.parametrize("chunk", [1, 7, 512, 1 << 20])
