@@ -5,12 +5,15 @@ import type { BuildsModel } from '../builds/model';
 import { creatorOf, displayNameOf, annotation } from '../builds/resource';
 import { Annotations, ICheck, IPackage } from '../builds/types';
 import {
+  BuildMessage,
   BuildProgress,
   IBuildActions,
   isRunning,
+  OpenRuntimeImageButton,
   PhaseBadge,
   useSignal
 } from './BuildsSection';
+import { TextButton } from './TextButton';
 
 function formatTime(value: string | undefined): string {
   if (!value) {
@@ -198,68 +201,47 @@ export function BuildDetailsView(props: {
         <h2 className="jp-RuntimeImages-buildDetailsTitle">{display}</h2>
         <PhaseBadge phase={summary.phase} trans={trans} />
       </header>
-      {summary.message && (
-        <div
-          className={`jp-RuntimeImages-buildMessage${
-            summary.phase === 'Failed' ? ' jp-mod-error' : ''
-          }`}
-          role={summary.phase === 'Failed' ? 'alert' : 'status'}
-        >
-          {summary.reason && (
-            <span className="jp-RuntimeImages-buildReason">
-              {summary.reason}
-            </span>
-          )}
-          <span className="jp-RuntimeImages-buildMessageText">
-            {summary.message}
-          </span>
-        </div>
-      )}
+      <BuildMessage
+        summary={summary}
+        role={summary.phase === 'Failed' ? 'alert' : 'status'}
+        showReason={true}
+      />
       {summary.phase === 'Building' && (
         <BuildProgress progress={summary.progress} trans={trans} />
       )}
       <div className="jp-RuntimeImages-buildDetailsActions">
         {running ? (
-          <button
-            type="button"
+          <TextButton
             className="jp-mod-styled jp-mod-warn"
-            aria-label={trans.__('Cancel build')}
-            title={trans.__('Cancel build')}
+            label={trans.__('Cancel build')}
             onClick={() => actions.cancel(name)}
           >
             {trans.__('Cancel')}
-          </button>
+          </TextButton>
         ) : (
-          <button
-            type="button"
+          <TextButton
             className="jp-mod-styled"
-            aria-label={trans.__('Retry build')}
-            title={trans.__('Retry build')}
+            label={trans.__('Retry build')}
             onClick={() => actions.retry(name)}
           >
             {trans.__('Retry')}
-          </button>
+          </TextButton>
         )}
         {summary.phase === 'Ready' && status.runtimeImage && (
-          <button
-            type="button"
+          <OpenRuntimeImageButton
             className="jp-mod-styled jp-mod-accept"
-            aria-label={trans.__('Open runtime image %1', status.runtimeImage)}
-            title={trans.__('Open runtime image %1', status.runtimeImage)}
+            image={status.runtimeImage}
             onClick={() => actions.openRuntimeImage(name)}
-          >
-            {trans.__('Open runtime image')}
-          </button>
+            trans={trans}
+          />
         )}
-        <button
-          type="button"
+        <TextButton
           className="jp-mod-styled jp-mod-reject"
-          aria-label={trans.__('Delete build')}
-          title={trans.__('Delete build')}
+          label={trans.__('Delete build')}
           onClick={() => actions.remove(name)}
         >
           {trans.__('Delete')}
-        </button>
+        </TextButton>
       </div>
       <dl className="jp-RuntimeImages-facts">
         {facts
@@ -353,15 +335,13 @@ export function BuildDetailsView(props: {
       <section className="jp-RuntimeImages-detailsSection jp-RuntimeImages-log">
         <h3>
           {trans.__('Log')}{' '}
-          <button
-            type="button"
+          <TextButton
             className="jp-RuntimeImages-linkButton"
-            aria-label={trans.__('Reload the log')}
-            title={trans.__('Reload the log')}
+            label={trans.__('Reload the log')}
             onClick={() => void loadLog()}
           >
             {trans.__('Reload')}
-          </button>
+          </TextButton>
         </h3>
         {logError && (
           <div className="jp-RuntimeImages-refreshError" role="alert">
