@@ -10,6 +10,7 @@ import {
   kernelspecBody,
   KernelspecField,
   kernelspecFieldOf,
+  newKernelspecForm,
   PROVISIONERS
 } from '../kernelspec';
 import { APIError } from '../request';
@@ -55,18 +56,7 @@ export function KernelspecForm(
   }
 ): JSX.Element {
   const { image, trans } = props;
-  const [form, setForm] = useState<IKernelspecForm>({
-    provisioner: 'kubernetes',
-    kernelName: '',
-    displayName: '',
-    language: 'python',
-    location: 'user',
-    replace: false,
-    launchTimeout: '',
-    portRange: '',
-    authorizedUsers: '',
-    unauthorizedUsers: ''
-  });
+  const [form, setForm] = useState<IKernelspecForm>(newKernelspecForm);
   const [errors, setErrors] = useState<Errors>({});
   const [conflict, setConflict] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
