@@ -12,9 +12,8 @@ import { checkReference } from '../builds/resource';
 import type { ICustomNBImage } from '../builds/types';
 import type { IRuntimeImage } from '../tokens';
 import {
-  DialogButtons,
+  DialogForm,
   FormErrors,
-  FormMessages,
   showModalForm,
   TextField,
   useInitialFocus
@@ -148,11 +147,16 @@ export function BuildImageForm(
   );
 
   return (
-    <form
-      className="jp-RuntimeImages-importForm jp-RuntimeImages-buildForm"
+    <DialogForm
+      label={trans.__('Build image')}
+      className="jp-RuntimeImages-buildForm"
       onSubmit={event => submit(clientErrors, event)}
-      noValidate
-      aria-label={trans.__('Build image')}
+      messages={shown('form')}
+      trans={trans}
+      submitLabel={trans.__('Build')}
+      busyLabel={trans.__('Submitting…')}
+      busy={busy}
+      onCancel={() => props.onDone(null)}
     >
       <fieldset className="jp-RuntimeImages-importField" data-field="mode">
         <legend>{trans.__('Build from')}</legend>
@@ -236,15 +240,7 @@ export function BuildImageForm(
         { multiline: true }
       )}
       {field('creator', trans.__('Creator'), trans.__('Who builds the image'))}
-      <FormMessages messages={shown('form')} />
-      <DialogButtons
-        trans={trans}
-        submitLabel={trans.__('Build')}
-        busyLabel={trans.__('Submitting…')}
-        busy={busy}
-        onCancel={() => props.onDone(null)}
-      />
-    </form>
+    </DialogForm>
   );
 }
 

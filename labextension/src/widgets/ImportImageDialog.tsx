@@ -11,10 +11,9 @@ import {
 } from '../builds/resource';
 import { DEFAULT_PROFILES, ICustomNBImage, PROFILES } from '../builds/types';
 import {
-  DialogButtons,
+  DialogForm,
   FieldMessages,
   FormErrors,
-  FormMessages,
   showModalForm,
   TextField,
   useInitialFocus
@@ -121,11 +120,15 @@ export function ImportImageForm(
     props.imageExists?.(resourceName);
 
   return (
-    <form
-      className="jp-RuntimeImages-importForm"
+    <DialogForm
+      label={trans.__('Import image')}
       onSubmit={event => submit(clientErrors, event)}
-      noValidate
-      aria-label={trans.__('Import image')}
+      messages={serverErrors.form}
+      trans={trans}
+      submitLabel={trans.__('Import')}
+      busyLabel={trans.__('Importing…')}
+      busy={busy}
+      onCancel={() => props.onDone(null)}
     >
       {textField(
         'image',
@@ -194,15 +197,7 @@ export function ImportImageForm(
           messages={shown('profiles')}
         />
       </fieldset>
-      <FormMessages messages={serverErrors.form} />
-      <DialogButtons
-        trans={trans}
-        submitLabel={trans.__('Import')}
-        busyLabel={trans.__('Importing…')}
-        busy={busy}
-        onCancel={() => props.onDone(null)}
-      />
-    </form>
+    </DialogForm>
   );
 }
 

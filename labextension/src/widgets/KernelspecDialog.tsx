@@ -17,11 +17,10 @@ import { APIError } from '../request';
 import type { IRuntimeImage } from '../tokens';
 import {
   DialogButton,
-  DialogButtons,
+  DialogForm,
   FieldMessages,
   FieldRow,
   FormErrors,
-  FormMessages,
   showModalForm,
   TextField,
   useInitialFocus,
@@ -234,11 +233,17 @@ export function KernelspecForm(
         : trans.__('Scala');
 
   return (
-    <form
-      className="jp-RuntimeImages-importForm jp-RuntimeImages-kernelspecForm"
+    <DialogForm
+      label={trans.__('Create kernelspec')}
+      className="jp-RuntimeImages-kernelspecForm"
       onSubmit={submit}
-      noValidate
-      aria-label={trans.__('Create kernelspec')}
+      messages={errors.form}
+      messagesRef={formMessage}
+      trans={trans}
+      submitLabel={trans.__('Create')}
+      busyLabel={trans.__('Creating…')}
+      busy={busy}
+      onCancel={() => props.onDone(null)}
     >
       <div className="jp-RuntimeImages-fieldHint">
         {trans.__('Runtime image:')}{' '}
@@ -372,15 +377,7 @@ export function KernelspecForm(
           />
         </div>
       )}
-      <FormMessages ref={formMessage} messages={errors.form} />
-      <DialogButtons
-        trans={trans}
-        submitLabel={trans.__('Create')}
-        busyLabel={trans.__('Creating…')}
-        busy={busy}
-        onCancel={() => props.onDone(null)}
-      />
-    </form>
+    </DialogForm>
   );
 }
 

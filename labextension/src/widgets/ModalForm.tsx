@@ -192,13 +192,7 @@ export const TextField = forwardRef<
     onBlur: props.onBlur
   };
   return (
-    <FieldRow
-      id={props.id}
-      field={props.field}
-      label={props.label}
-      messages={props.messages}
-      extra={props.extra}
-    >
+    <FieldRow {...props}>
       {props.rows ? (
         <textarea
           {...common}
@@ -282,15 +276,19 @@ export const DialogButton = forwardRef<
   );
 });
 
-/** Cancel and submit buttons of a form dialog. */
-export function DialogButtons(props: {
+/** What the Cancel and submit buttons of a form dialog say and do. */
+export interface IDialogButtonsProps {
   trans: TranslationBundle;
   submitLabel: string;
+  /** The submit button's text while busy (it is disabled then). */
   busyLabel: string;
   busy: boolean;
   onCancel: () => void;
   cancelLabel?: string;
-}): JSX.Element {
+}
+
+/** Cancel and submit buttons of a form dialog. */
+export function DialogButtons(props: IDialogButtonsProps): JSX.Element {
   const { trans } = props;
   return (
     <div className="jp-RuntimeImages-dialogButtons">
@@ -307,5 +305,39 @@ export function DialogButtons(props: {
         disabled={props.busy}
       />
     </div>
+  );
+}
+
+/**
+ * The form of a form dialog: its fields (`children`), then the messages of the
+ * whole form and the Cancel and submit buttons. The browser's own validation is
+ * off: the dialogs show their messages next to the fields.
+ */
+export function DialogForm(
+  props: IDialogButtonsProps & {
+    /** The form's accessible name. */
+    label: string;
+    /** A class besides `jp-RuntimeImages-importForm`. */
+    className?: string;
+    onSubmit: (event: React.FormEvent) => void;
+    messages: string[] | undefined;
+    /** Given, the messages take the focus through it. */
+    messagesRef?: React.Ref<HTMLDivElement>;
+    children: React.ReactNode;
+  }
+): JSX.Element {
+  return (
+    <form
+      className={['jp-RuntimeImages-importForm', props.className]
+        .filter(Boolean)
+        .join(' ')}
+      onSubmit={props.onSubmit}
+      noValidate
+      aria-label={props.label}
+    >
+      {props.children}
+      <FormMessages ref={props.messagesRef} messages={props.messages} />
+      <DialogButtons {...props} />
+    </form>
   );
 }
