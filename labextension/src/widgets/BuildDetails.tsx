@@ -10,10 +10,10 @@ import {
   IBuildActions,
   isRunning,
   OpenRuntimeImageButton,
-  PhaseBadge,
-  useSignal
+  PhaseBadge
 } from './BuildsSection';
 import { TextButton } from './TextButton';
+import { useSignal } from './useModel';
 
 function formatTime(value: string | undefined): string {
   if (!value) {
@@ -49,6 +49,27 @@ function CheckResult(props: {
   );
 }
 
+/** A table of the details: a header row of `columns`, then `children` (the rows). */
+function DetailsTable(props: {
+  columns: string[];
+  children: React.ReactNode;
+}): JSX.Element {
+  return (
+    <table className="jp-RuntimeImages-table">
+      <thead>
+        <tr>
+          {props.columns.map(column => (
+            <th key={column} scope="col">
+              {column}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{props.children}</tbody>
+    </table>
+  );
+}
+
 function PackageTable(props: {
   title: string;
   packages: IPackage[] | undefined;
@@ -67,22 +88,14 @@ function PackageTable(props: {
           ({packages.length})
         </span>
       </h3>
-      <table className="jp-RuntimeImages-table">
-        <thead>
-          <tr>
-            <th scope="col">{trans.__('Name')}</th>
-            <th scope="col">{trans.__('Version')}</th>
+      <DetailsTable columns={[trans.__('Name'), trans.__('Version')]}>
+        {packages.map((pkg, index) => (
+          <tr key={`${pkg.name}-${index}`}>
+            <td>{pkg.name}</td>
+            <td>{pkg.version ?? ''}</td>
           </tr>
-        </thead>
-        <tbody>
-          {packages.map((pkg, index) => (
-            <tr key={`${pkg.name}-${index}`}>
-              <td>{pkg.name}</td>
-              <td>{pkg.version ?? ''}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </DetailsTable>
     </section>
   );
 }
@@ -258,66 +271,60 @@ export function BuildDetailsView(props: {
         {conditions.length === 0 ? (
           <p>{trans.__('No condition yet.')}</p>
         ) : (
-          <table className="jp-RuntimeImages-table">
-            <thead>
-              <tr>
-                <th scope="col">{trans.__('Type')}</th>
-                <th scope="col">{trans.__('Status')}</th>
-                <th scope="col">{trans.__('Reason')}</th>
-                <th scope="col">{trans.__('Message')}</th>
-                <th scope="col">{trans.__('Time')}</th>
+          <DetailsTable
+            columns={[
+              trans.__('Type'),
+              trans.__('Status'),
+              trans.__('Reason'),
+              trans.__('Message'),
+              trans.__('Time')
+            ]}
+          >
+            {conditions.map((condition, index) => (
+              <tr
+                key={index}
+                data-type={condition.type}
+                data-status={condition.status}
+                className={
+                  condition.status === 'False' ? 'jp-mod-error' : undefined
+                }
+              >
+                <td>{condition.type}</td>
+                <td>{condition.status}</td>
+                <td>{condition.reason ?? ''}</td>
+                <td className="jp-RuntimeImages-conditionMessage">
+                  {condition.message ?? ''}
+                </td>
+                <td title={condition.lastTransitionTime}>
+                  {formatTime(condition.lastTransitionTime)}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {conditions.map((condition, index) => (
-                <tr
-                  key={index}
-                  data-type={condition.type}
-                  data-status={condition.status}
-                  className={
-                    condition.status === 'False' ? 'jp-mod-error' : undefined
-                  }
-                >
-                  <td>{condition.type}</td>
-                  <td>{condition.status}</td>
-                  <td>{condition.reason ?? ''}</td>
-                  <td className="jp-RuntimeImages-conditionMessage">
-                    {condition.message ?? ''}
-                  </td>
-                  <td title={condition.lastTransitionTime}>
-                    {formatTime(condition.lastTransitionTime)}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </DetailsTable>
         )}
       </section>
       {checks.length > 0 && (
         <section className="jp-RuntimeImages-detailsSection jp-RuntimeImages-checks">
           <h3>{trans.__('Checks')}</h3>
-          <table className="jp-RuntimeImages-table">
-            <thead>
-              <tr>
-                <th scope="col">{trans.__('Profile')}</th>
-                <th scope="col">{trans.__('Check')}</th>
-                <th scope="col">{trans.__('Result')}</th>
-                <th scope="col">{trans.__('Message')}</th>
+          <DetailsTable
+            columns={[
+              trans.__('Profile'),
+              trans.__('Check'),
+              trans.__('Result'),
+              trans.__('Message')
+            ]}
+          >
+            {checks.map((check, index) => (
+              <tr key={index} data-result={check.result} data-id={check.id}>
+                <td>{check.profile ?? ''}</td>
+                <td>{check.id ?? ''}</td>
+                <td>
+                  <CheckResult result={check.result} trans={trans} />
+                </td>
+                <td>{check.message ?? ''}</td>
               </tr>
-            </thead>
-            <tbody>
-              {checks.map((check, index) => (
-                <tr key={index} data-result={check.result} data-id={check.id}>
-                  <td>{check.profile ?? ''}</td>
-                  <td>{check.id ?? ''}</td>
-                  <td>
-                    <CheckResult result={check.result} trans={trans} />
-                  </td>
-                  <td>{check.message ?? ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </DetailsTable>
         </section>
       )}
       <PackageTable

@@ -8,7 +8,6 @@ import {
   refreshIcon,
   stopIcon
 } from '@jupyterlab/ui-components';
-import type { ISignal } from '@lumino/signaling';
 import React, { useEffect, useReducer, useState } from 'react';
 import type { BuildsModel, IBuildSummary } from '../builds/model';
 import {
@@ -20,6 +19,7 @@ import {
 import type { ICustomNBImage, IProgress } from '../builds/types';
 import { IconButton } from './ImageRow';
 import { TextButton } from './TextButton';
+import { useSignal } from './useModel';
 
 /** What the builds section's buttons do (implemented by the plugin). */
 export interface IBuildActions {
@@ -29,18 +29,6 @@ export interface IBuildActions {
   retry(name: string): void;
   remove(name: string): void;
   openRuntimeImage(name: string): void;
-}
-
-/** Re-render on a signal. */
-export function useSignal(signal: ISignal<any, any>): void {
-  const [, forceUpdate] = useReducer((x: number) => x + 1, 0);
-  useEffect(() => {
-    const onChange = () => forceUpdate();
-    signal.connect(onChange);
-    return () => {
-      signal.disconnect(onChange);
-    };
-  }, [signal]);
 }
 
 /** Re-render every `ms` (for ages like "3 minutes ago"). */
