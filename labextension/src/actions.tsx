@@ -248,15 +248,11 @@ export class RuntimeImagesActions
   }
 
   private async confirmAndDelete(name: string, label: string): Promise<void> {
-    const result = await showDialog({
-      title: this.trans.__('Delete runtime image'),
-      body: this.trans.__('Delete runtime image "%1"?', label),
-      buttons: [
-        Dialog.cancelButton({ label: this.trans.__('Cancel') }),
-        Dialog.warnButton({ label: this.trans.__('Delete') })
-      ]
-    });
-    if (!result.button.accept) {
+    const confirmed = await this.confirmDelete(
+      this.trans.__('Delete runtime image'),
+      this.trans.__('Delete runtime image "%1"?', label)
+    );
+    if (!confirmed) {
       return;
     }
     try {

@@ -1,5 +1,10 @@
 import type { JupyterFrontEnd } from '@jupyterlab/application';
-import { MainAreaWidget, showErrorMessage } from '@jupyterlab/apputils';
+import {
+  Dialog,
+  MainAreaWidget,
+  showDialog,
+  showErrorMessage
+} from '@jupyterlab/apputils';
 import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
 import { errorMessage } from './model';
 import { TRANSLATION_DOMAIN } from './tokens';
@@ -60,6 +65,19 @@ export abstract class MainAreaActions {
     this.app = options.app;
     this.trans = options.translator.load(TRANSLATION_DOMAIN);
     this.tabs = new MainAreaTabs(options.app);
+  }
+
+  /** Ask before deleting: whether the user chose Delete (not Cancel). */
+  protected async confirmDelete(title: string, body: string): Promise<boolean> {
+    const result = await showDialog({
+      title,
+      body,
+      buttons: [
+        Dialog.cancelButton({ label: this.trans.__('Cancel') }),
+        Dialog.warnButton({ label: this.trans.__('Delete') })
+      ]
+    });
+    return result.button.accept;
   }
 
   /** Report a failed action: `title`, and the error's message. */

@@ -1,10 +1,8 @@
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import {
-  Dialog,
   MainAreaWidget,
   Notification,
-  ReactWidget,
-  showDialog
+  ReactWidget
 } from '@jupyterlab/apputils';
 import type { ITranslator } from '@jupyterlab/translation';
 import React from 'react';
@@ -13,7 +11,7 @@ import { MainAreaActions, userName } from '../mainArea';
 import type { RuntimeImagesModel } from '../model';
 import { PANEL_ID } from '../tokens';
 import { BuildDetailsView } from '../widgets/BuildDetails';
-import type { IBuildActions } from '../widgets/BuildsSection';
+import { IBuildActions, isRunning } from '../widgets/BuildsSection';
 import { showBuildImageDialog } from '../widgets/BuildImageDialog';
 import { showImportImageDialog } from '../widgets/ImportImageDialog';
 import type { BuildsModel } from './model';
@@ -96,11 +94,10 @@ export class BuildsActions extends MainAreaActions implements IBuildActions {
     const build = this.model.get(name);
     const display = build ? displayNameOf(build) : name;
     const running =
-      build !== undefined &&
-      ['Pending', 'Building'].includes(this.model.summary(build).phase);
-    const result = await showDialog({
-      title: this.trans.__('Delete build'),
-      body: running
+      build !== undefined && isRunning(this.model.summary(build).phase);
+    const confirmed = await this.confirmDelete(
+      this.trans.__('Delete build'),
+      running
         ? this.trans.__(
             'Delete the build "%1" (%2)? It is still running: it will be cancelled. Its log is deleted too.',
             display,
@@ -110,13 +107,9 @@ export class BuildsActions extends MainAreaActions implements IBuildActions {
             'Delete the build "%1" (%2)? Its log is deleted too; a runtime image it created stays.',
             display,
             name
-          ),
-      buttons: [
-        Dialog.cancelButton({ label: this.trans.__('Cancel') }),
-        Dialog.warnButton({ label: this.trans.__('Delete') })
-      ]
-    });
-    if (!result.button.accept) {
+          )
+    );
+    if (!confirmed) {
       return;
     }
     try {
