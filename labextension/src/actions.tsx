@@ -1,22 +1,17 @@
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import {
   Dialog,
-  MainAreaWidget,
   Notification,
   showDialog,
   showErrorMessage
 } from '@jupyterlab/apputils';
-import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
+import type { ITranslator } from '@jupyterlab/translation';
 import React from 'react';
 import { imageToFormData, invalidToFormData } from './forms';
 import { runtimeImagesIcon } from './icons';
+import { MainAreaActions } from './mainArea';
 import { errorMessage, RuntimeImagesModel } from './model';
-import {
-  IImportResult,
-  IInvalidRuntimeImage,
-  IRuntimeImage,
-  TRANSLATION_DOMAIN
-} from './tokens';
+import { IImportResult, IInvalidRuntimeImage, IRuntimeImage } from './tokens';
 import { showKernelspecDialog } from './widgets/KernelspecDialog';
 import type { IToolbarActions } from './widgets/RuntimeImagesPanel';
 import {
@@ -28,12 +23,14 @@ import {
  * What the panel's buttons and the commands do: dialogs, editors in the main area,
  * notifications. The model does the requests.
  */
-export class RuntimeImagesActions implements IToolbarActions {
+export class RuntimeImagesActions
+  extends MainAreaActions
+  implements IToolbarActions
+{
   constructor(options: RuntimeImagesActions.IOptions) {
-    this.app = options.app;
+    super(options);
     this.model = options.model;
     this.translator = options.translator;
-    this.trans = options.translator.load(TRANSLATION_DOMAIN);
   }
 
   readonly model: RuntimeImagesModel;
@@ -47,7 +44,7 @@ export class RuntimeImagesActions implements IToolbarActions {
 
   edit = async (image: IRuntimeImage): Promise<void> => {
     const key = 'edit:' + image.name;
-    if (this.activate(key)) {
+    if (this.tabs.activate(key)) {
       return;
     }
     try {
@@ -210,16 +207,6 @@ export class RuntimeImagesActions implements IToolbarActions {
     await this.showImportReport(results);
   };
 
-  /** Activate an open editor; returns whether one was open. */
-  private activate(key: string): boolean {
-    const open = this.editors.get(key);
-    if (open && !open.isDisposed) {
-      this.app.shell.activateById(open.id);
-      return true;
-    }
-    return false;
-  }
-
   private openEditor(
     key: string,
     options: Omit<
@@ -227,7 +214,7 @@ export class RuntimeImagesActions implements IToolbarActions {
       'model' | 'translator' | 'onDone'
     >
   ): void {
-    if (this.activate(key)) {
+    if (this.tabs.activate(key)) {
       return;
     }
     let main: RuntimeImageEditorPanel | null = null;
@@ -257,26 +244,15 @@ export class RuntimeImagesActions implements IToolbarActions {
             'Runtime Image: %1',
             options.formData.display_name ?? options.name ?? ''
           );
-    this.editors.set(key, main);
-    main.disposed.connect(() => {
-      if (this.editors.get(key) === main) {
-        this.editors.delete(key);
-      }
-    });
-    this.app.shell.add(main, 'main');
-    this.app.shell.activateById(main.id);
+    this.tabs.open(key, main);
   }
 
   private async confirmAndDelete(name: string, label: string): Promise<void> {
-    const result = await showDialog({
-      title: this.trans.__('Delete runtime image'),
-      body: this.trans.__('Delete runtime image "%1"?', label),
-      buttons: [
-        Dialog.cancelButton({ label: this.trans.__('Cancel') }),
-        Dialog.warnButton({ label: this.trans.__('Delete') })
-      ]
-    });
-    if (!result.button.accept) {
+    const confirmed = await this.confirmDelete(
+      this.trans.__('Delete runtime image'),
+      this.trans.__('Delete runtime image "%1"?', label)
+    );
+    if (!confirmed) {
       return;
     }
     try {
@@ -373,14 +349,7 @@ export class RuntimeImagesActions implements IToolbarActions {
     }
   }
 
-  private async showError(title: string, error: unknown): Promise<void> {
-    await showErrorMessage(title, errorMessage(error));
-  }
-
-  private app: JupyterFrontEnd;
   private translator: ITranslator;
-  private trans: TranslationBundle;
-  private editors = new Map<string, MainAreaWidget>();
   private createCount = 0;
   private editorCount = 0;
 }

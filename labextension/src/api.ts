@@ -1,6 +1,5 @@
-import { ServerConnection } from '@jupyterlab/services';
 import type { JSONSchema7 } from 'json-schema';
-import { requestAPI } from './request';
+import { RESTClient } from './restClient';
 import type {
   IExportBundle,
   IImportResult,
@@ -26,24 +25,23 @@ function imagePath(name: string, ...rest: string[]): string {
   return ['images', encodeURIComponent(name), ...rest].join('/');
 }
 
+/** `headers`, with `If-Match: etag` when there is an ETag (a conditional write). */
+function withIfMatch(
+  etag: string | null | undefined,
+  headers: Record<string, string> = {}
+): Record<string, string> {
+  return etag ? { ...headers, 'If-Match': etag } : headers;
+}
+
 /**
  * A typed client of the runtime-images REST API.
  */
-export class RuntimeImagesAPI {
-  constructor(options: RuntimeImagesAPI.IOptions = {}) {
-    this.serverSettings =
-      options.serverSettings ?? ServerConnection.makeSettings();
-  }
-
-  readonly serverSettings: ServerConnection.ISettings;
-
+export class RuntimeImagesAPI extends RESTClient {
   /** `GET schema`: the runtime-image JSON Schema. */
   async getSchema(): Promise<JSONSchema7> {
-    const { data } = await requestAPI<JSONSchema7>(
-      'schema',
-      { method: 'GET' },
-      this.serverSettings
-    );
+    const { data } = await this.request<JSONSchema7>('schema', {
+      method: 'GET'
+    });
     return data ?? {};
   }
 
@@ -57,14 +55,10 @@ export class RuntimeImagesAPI {
     if (etag) {
       headers['If-None-Match'] = etag;
     }
-    const response = await requestAPI<{
+    const response = await this.request<{
       'runtime-images'?: IRuntimeImage[];
       invalid?: IInvalidRuntimeImage[];
-    }>(
-      'images?include_invalid=true',
-      { method: 'GET', headers },
-      this.serverSettings
-    );
+    }>('images?include_invalid=true', { method: 'GET', headers });
     if (response.status === 304) {
       return null;
     }
@@ -76,23 +70,16 @@ export class RuntimeImagesAPI {
   }
 
   /** `GET images/{name}`. */
-  async getImage(name: string): Promise<IVersioned> {
-    const { data, etag } = await requestAPI<IRuntimeImage>(
-      imagePath(name),
-      { method: 'GET' },
-      this.serverSettings
-    );
-    return { image: data as IRuntimeImage, etag };
+  getImage(name: string): Promise<IVersioned> {
+    return this.versioned(imagePath(name), { method: 'GET' });
   }
 
   /** `POST images`: create; 400 with field errors, 409 when the name is taken. */
-  async createImage(body: IRuntimeImageBody): Promise<IVersioned> {
-    const { data, etag } = await requestAPI<IRuntimeImage>(
-      'images',
-      { method: 'POST', body: JSON.stringify(body) },
-      this.serverSettings
-    );
-    return { image: data as IRuntimeImage, etag };
+  createImage(body: IRuntimeImageBody): Promise<IVersioned> {
+    return this.versioned('images', {
+      method: 'POST',
+      body: JSON.stringify(body)
+    });
   }
 
   /**
@@ -100,69 +87,52 @@ export class RuntimeImagesAPI {
    *
    * @param etag when given, sent as `If-Match` (the server answers 412 when stale)
    */
-  async replaceImage(
+  replaceImage(
     name: string,
     body: IRuntimeImageBody,
     etag?: string | null
   ): Promise<IVersioned> {
-    const headers: Record<string, string> = {};
-    if (etag) {
-      headers['If-Match'] = etag;
-    }
-    const { data, etag: newEtag } = await requestAPI<IRuntimeImage>(
-      imagePath(name),
-      { method: 'PUT', headers, body: JSON.stringify(body) },
-      this.serverSettings
-    );
-    return { image: data as IRuntimeImage, etag: newEtag };
+    return this.versioned(imagePath(name), {
+      method: 'PUT',
+      headers: withIfMatch(etag),
+      body: JSON.stringify(body)
+    });
   }
 
   /** `PATCH images/{name}` with a JSON merge patch. */
-  async patchImage(
+  patchImage(
     name: string,
     patch: Record<string, unknown>,
     etag?: string | null
   ): Promise<IVersioned> {
-    const headers: Record<string, string> = {
-      'Content-Type': 'application/merge-patch+json'
-    };
-    if (etag) {
-      headers['If-Match'] = etag;
-    }
-    const { data, etag: newEtag } = await requestAPI<IRuntimeImage>(
-      imagePath(name),
-      { method: 'PATCH', headers, body: JSON.stringify(patch) },
-      this.serverSettings
-    );
-    return { image: data as IRuntimeImage, etag: newEtag };
+    return this.versioned(imagePath(name), {
+      method: 'PATCH',
+      headers: withIfMatch(etag, {
+        'Content-Type': 'application/merge-patch+json'
+      }),
+      body: JSON.stringify(patch)
+    });
   }
 
   /** `DELETE images/{name}` (403 for factory and shared images). */
   async deleteImage(name: string): Promise<void> {
-    await requestAPI<void>(
-      imagePath(name),
-      { method: 'DELETE' },
-      this.serverSettings
-    );
+    await this.request<void>(imagePath(name), { method: 'DELETE' });
   }
 
   /** `POST images/{name}/duplicate`. */
   async duplicateImage(name: string): Promise<IRuntimeImage> {
-    const { data } = await requestAPI<IRuntimeImage>(
+    const { data } = await this.request<IRuntimeImage>(
       imagePath(name, 'duplicate'),
-      { method: 'POST' },
-      this.serverSettings
+      { method: 'POST' }
     );
     return data as IRuntimeImage;
   }
 
   /** `GET export`. */
   async exportImages(): Promise<IExportBundle> {
-    const { data } = await requestAPI<IExportBundle>(
-      'export',
-      { method: 'GET' },
-      this.serverSettings
-    );
+    const { data } = await this.request<IExportBundle>('export', {
+      method: 'GET'
+    });
     return data ?? { 'runtime-images': [] };
   }
 
@@ -171,17 +141,23 @@ export class RuntimeImagesAPI {
     bundle: unknown,
     overwrite = false
   ): Promise<IImportResult[]> {
-    const { data } = await requestAPI<{ results?: IImportResult[] }>(
+    const { data } = await this.request<{ results?: IImportResult[] }>(
       overwrite ? 'import?overwrite=true' : 'import',
-      { method: 'POST', body: JSON.stringify(bundle) },
-      this.serverSettings
+      { method: 'POST', body: JSON.stringify(bundle) }
     );
     return data?.results ?? [];
+  }
+
+  /** A request that answers one instance, with its ETag. */
+  private async versioned(
+    endPoint: string,
+    init: RequestInit
+  ): Promise<IVersioned> {
+    const { data, etag } = await this.request<IRuntimeImage>(endPoint, init);
+    return { image: data as IRuntimeImage, etag };
   }
 }
 
 export namespace RuntimeImagesAPI {
-  export interface IOptions {
-    serverSettings?: ServerConnection.ISettings;
-  }
+  export type IOptions = RESTClient.IOptions;
 }

@@ -59,6 +59,22 @@ export type KernelspecField =
   | 'unauthorizedUsers'
   | 'form';
 
+/** The form as the dialog opens: every optional field empty (server defaults). */
+export function newKernelspecForm(): IKernelspecForm {
+  return {
+    provisioner: 'kubernetes',
+    kernelName: '',
+    displayName: '',
+    language: 'python',
+    location: 'user',
+    replace: false,
+    launchTimeout: '',
+    portRange: '',
+    authorizedUsers: '',
+    unauthorizedUsers: ''
+  };
+}
+
 /** User names from a text field: separated by commas, spaces or new lines. */
 export function splitUsers(text: string): string[] {
   return text

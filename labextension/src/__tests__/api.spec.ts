@@ -1,25 +1,11 @@
 /**
  * RuntimeImagesAPI: each method calls the right endpoint, verb, headers and body.
  */
-jest.mock('../request', () => {
-  const actual = jest.requireActual('../request');
-  return { ...actual, requestAPI: jest.fn() };
-});
-jest.mock('@jupyterlab/coreutils', () => ({
-  URLExt: { join: (...p: string[]) => p.join('/') }
-}));
-jest.mock('@jupyterlab/services', () => ({
-  ServerConnection: {
-    makeSettings: () => ({ baseUrl: '/' }),
-    NetworkError: class extends Error {}
-  }
-}));
+// First: replaces the REST boundary for the imports below.
+import { mockedRequestAPI as mocked, SETTINGS } from './support';
 
 import { RuntimeImagesAPI } from '../api';
-import { requestAPI } from '../request';
 
-const mocked = requestAPI as jest.MockedFunction<typeof requestAPI>;
-const settings: any = { baseUrl: '/lab/' };
 const image = {
   name: 'x',
   display_name: 'X',
@@ -32,7 +18,7 @@ describe('RuntimeImagesAPI', () => {
   let api: RuntimeImagesAPI;
   beforeEach(() => {
     mocked.mockReset();
-    api = new RuntimeImagesAPI({ serverSettings: settings });
+    api = new RuntimeImagesAPI({ serverSettings: SETTINGS });
   });
 
   it('gets the schema', async () => {
@@ -42,7 +28,7 @@ describe('RuntimeImagesAPI', () => {
       etag: null
     });
     expect(await api.getSchema()).toEqual({ type: 'object' });
-    expect(mocked).toHaveBeenCalledWith('schema', { method: 'GET' }, settings);
+    expect(mocked).toHaveBeenCalledWith('schema', { method: 'GET' }, SETTINGS);
   });
 
   it('lists with include_invalid and a conditional ETag', async () => {
@@ -58,7 +44,7 @@ describe('RuntimeImagesAPI', () => {
     expect(mocked).toHaveBeenCalledWith(
       'images?include_invalid=true',
       { method: 'GET', headers: { 'If-None-Match': '"v1"' } },
-      settings
+      SETTINGS
     );
     expect(listing).toEqual({
       images: [image],
@@ -99,7 +85,7 @@ describe('RuntimeImagesAPI', () => {
     expect(mocked).toHaveBeenCalledWith(
       'images',
       { method: 'POST', body: JSON.stringify(body) },
-      settings
+      SETTINGS
     );
   });
 
@@ -121,7 +107,7 @@ describe('RuntimeImagesAPI', () => {
         headers: { 'If-Match': '"e"' },
         body: JSON.stringify(body)
       },
-      settings
+      SETTINGS
     );
   });
 
@@ -150,7 +136,7 @@ describe('RuntimeImagesAPI', () => {
     expect(mocked).toHaveBeenLastCalledWith(
       'images/x',
       { method: 'DELETE' },
-      settings
+      SETTINGS
     );
 
     mocked.mockResolvedValue({
@@ -162,7 +148,7 @@ describe('RuntimeImagesAPI', () => {
     expect(mocked).toHaveBeenLastCalledWith(
       'images/x/duplicate',
       { method: 'POST' },
-      settings
+      SETTINGS
     );
 
     mocked.mockResolvedValue({
@@ -174,7 +160,7 @@ describe('RuntimeImagesAPI', () => {
     expect(mocked).toHaveBeenLastCalledWith(
       'export',
       { method: 'GET' },
-      settings
+      SETTINGS
     );
 
     const results = [{ name: 'x', status: 'created' }];

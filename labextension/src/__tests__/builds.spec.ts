@@ -3,19 +3,8 @@
  * references, field errors, latest condition, progress) and the live model
  * (events patch builds, fetches are coalesced, Deleted removes, no stale overwrite).
  */
-jest.mock('../request', () => {
-  const actual = jest.requireActual('../request');
-  return { ...actual, requestAPI: jest.fn() };
-});
-jest.mock('@jupyterlab/coreutils', () => ({
-  URLExt: { join: (...p: string[]) => p.join('/') }
-}));
-jest.mock('@jupyterlab/services', () => ({
-  ServerConnection: {
-    makeSettings: () => ({ baseUrl: '/' }),
-    NetworkError: class extends Error {}
-  }
-}));
+// First: replaces the REST boundary for the imports below.
+import { mockedRequestAPI as mocked, SETTINGS } from './support';
 
 import { BuildsAPI } from '../builds/api';
 import { BuildsModel, sortBuilds } from '../builds/model';
@@ -33,10 +22,7 @@ import {
   toResourceName
 } from '../builds/resource';
 import { BUILD_EVENT_SCHEMA_ID, ICustomNBImage } from '../builds/types';
-import { APIError, requestAPI } from '../request';
-
-const mocked = requestAPI as jest.MockedFunction<typeof requestAPI>;
-const settings: any = { baseUrl: '/lab/' };
+import { APIError } from '../request';
 
 function resource(
   name: string,
@@ -70,7 +56,7 @@ describe('BuildsAPI', () => {
   let api: BuildsAPI;
   beforeEach(() => {
     mocked.mockReset();
-    api = new BuildsAPI({ serverSettings: settings });
+    api = new BuildsAPI({ serverSettings: SETTINGS });
   });
 
   it('lists the builds', async () => {
@@ -80,7 +66,7 @@ describe('BuildsAPI', () => {
       etag: null
     });
     expect((await api.list()).map(b => b.metadata.name)).toEqual(['a']);
-    expect(mocked).toHaveBeenCalledWith('builds', { method: 'GET' }, settings);
+    expect(mocked).toHaveBeenCalledWith('builds', { method: 'GET' }, SETTINGS);
   });
 
   it('lists nothing when the answer has no builds', async () => {
@@ -95,7 +81,7 @@ describe('BuildsAPI', () => {
     expect(mocked).toHaveBeenCalledWith(
       'builds',
       { method: 'POST', body: JSON.stringify(body) },
-      settings
+      SETTINGS
     );
   });
 
@@ -123,7 +109,7 @@ describe('BuildsAPI', () => {
     expect(mocked).toHaveBeenCalledWith(
       'builds/a/log',
       { method: 'GET' },
-      settings
+      SETTINGS
     );
     mocked.mockResolvedValueOnce({ status: 200, data: null, etag: null });
     expect(await api.log('a')).toBe('');

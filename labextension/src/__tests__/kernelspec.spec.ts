@@ -1,43 +1,19 @@
 /**
  * The "Create kernelspec" request: endpoint, verb, body; errors pass through.
  */
-jest.mock('../request', () => {
-  const actual = jest.requireActual('../request');
-  return { ...actual, requestAPI: jest.fn() };
-});
-jest.mock('@jupyterlab/coreutils', () => ({
-  URLExt: { join: (...p: string[]) => p.join('/') }
-}));
-jest.mock('@jupyterlab/services', () => ({
-  ServerConnection: {
-    makeSettings: () => ({ baseUrl: '/' }),
-    NetworkError: class extends Error {}
-  }
-}));
+// First: replaces the REST boundary for the imports below.
+import { mockedRequestAPI as mocked, SETTINGS } from './support';
 
 import {
   createKernelspec,
   IKernelspecForm,
   kernelspecBody,
-  kernelspecFieldOf
+  kernelspecFieldOf,
+  newKernelspecForm
 } from '../kernelspec';
-import { APIError, requestAPI } from '../request';
+import { APIError } from '../request';
 
-const mocked = requestAPI as jest.MockedFunction<typeof requestAPI>;
-const settings: any = { baseUrl: '/lab/' };
-
-const form: IKernelspecForm = {
-  provisioner: 'kubernetes',
-  kernelName: '',
-  displayName: '',
-  language: 'python',
-  location: 'user',
-  replace: false,
-  launchTimeout: '',
-  portRange: '',
-  authorizedUsers: '',
-  unauthorizedUsers: ''
-};
+const form: IKernelspecForm = newKernelspecForm();
 
 describe('createKernelspec', () => {
   beforeEach(() => mocked.mockReset());
@@ -53,7 +29,7 @@ describe('createKernelspec', () => {
     const result = await createKernelspec(
       'a b',
       { provisioner: 'docker', launch_timeout: 60 },
-      settings
+      SETTINGS
     );
     expect(result).toEqual(installed);
     expect(mocked).toHaveBeenCalledWith(
@@ -62,14 +38,14 @@ describe('createKernelspec', () => {
         method: 'POST',
         body: JSON.stringify({ provisioner: 'docker', launch_timeout: 60 })
       },
-      settings
+      SETTINGS
     );
   });
 
   it('passes a 409 and a 424 through as APIErrors', async () => {
     mocked.mockRejectedValueOnce(new APIError(409, 'exists'));
     await expect(
-      createKernelspec('x', { provisioner: 'docker' }, settings)
+      createKernelspec('x', { provisioner: 'docker' }, SETTINGS)
     ).rejects.toMatchObject({ status: 409 });
     mocked.mockRejectedValueOnce(
       new APIError(424, 'pip install gateway-provisioners', '', [], {
@@ -77,7 +53,7 @@ describe('createKernelspec', () => {
       })
     );
     await expect(
-      createKernelspec('x', { provisioner: 'docker' }, settings)
+      createKernelspec('x', { provisioner: 'docker' }, SETTINGS)
     ).rejects.toMatchObject({ status: 424 });
   });
 });

@@ -1,15 +1,8 @@
 /**
  * RuntimeImagesModel against a fake API object (the REST boundary).
  */
-jest.mock('@jupyterlab/coreutils', () => ({
-  URLExt: { join: (...p: string[]) => p.join('/') }
-}));
-jest.mock('@jupyterlab/services', () => ({
-  ServerConnection: {
-    makeSettings: () => ({}),
-    NetworkError: class extends Error {}
-  }
-}));
+// First: replaces the REST boundary for the imports below.
+import './support';
 
 import { RuntimeImagesModel } from '../model';
 import { APIError } from '../request';
@@ -32,9 +25,7 @@ function img(
 function fakeApi(overrides: Record<string, jest.Mock> = {}) {
   return {
     getSchema: jest.fn().mockResolvedValue({ type: 'object' }),
-    listImages: jest
-      .fn()
-      .mockResolvedValue({ images: [], invalid: [], etag: '"0"' }),
+    listImages: jest.fn().mockResolvedValue(listed([], '"0"')),
     getImage: jest.fn(),
     createImage: jest.fn(),
     replaceImage: jest.fn(),
@@ -44,6 +35,23 @@ function fakeApi(overrides: Record<string, jest.Mock> = {}) {
     importImages: jest.fn(),
     ...overrides
   } as any;
+}
+
+/** A model over `fakeApi(overrides)`, without polling. */
+function modelOf(
+  overrides: Record<string, jest.Mock> = {}
+): RuntimeImagesModel {
+  return new RuntimeImagesModel({ api: fakeApi(overrides), pollInterval: 0 });
+}
+
+/** What `listImages` answers: `images`, no invalid ones, with `etag`. */
+function listed(images: IRuntimeImage[], etag: string | null = null) {
+  return { images, invalid: [], etag };
+}
+
+/** A `listImages` that always lists `images`. */
+function listing(images: IRuntimeImage[]): jest.Mock {
+  return jest.fn().mockResolvedValue(listed(images));
 }
 
 describe('RuntimeImagesModel', () => {
@@ -69,30 +77,21 @@ describe('RuntimeImagesModel', () => {
   });
 
   it('reports a missing server extension (404) apart from other errors', async () => {
-    const missing = new RuntimeImagesModel({
-      api: fakeApi({
-        getSchema: jest.fn().mockRejectedValue(new APIError(404, 'Not Found'))
-      }),
-      pollInterval: 0
+    const missing = modelOf({
+      getSchema: jest.fn().mockRejectedValue(new APIError(404, 'Not Found'))
     });
     await missing.initialize();
     expect(missing.status).toBe('missing');
 
-    const broken = new RuntimeImagesModel({
-      api: fakeApi({
-        getSchema: jest.fn().mockRejectedValue(new APIError(500, 'boom'))
-      }),
-      pollInterval: 0
+    const broken = modelOf({
+      getSchema: jest.fn().mockRejectedValue(new APIError(500, 'boom'))
     });
     await broken.initialize();
     expect(broken.status).toBe('error');
     expect(broken.statusMessage).toBe('boom');
 
-    const offline = new RuntimeImagesModel({
-      api: fakeApi({
-        getSchema: jest.fn().mockRejectedValue(new TypeError('Failed to fetch'))
-      }),
-      pollInterval: 0
+    const offline = modelOf({
+      getSchema: jest.fn().mockRejectedValue(new TypeError('Failed to fetch'))
     });
     await offline.initialize();
     expect(offline.status).toBe('error');
@@ -102,22 +101,11 @@ describe('RuntimeImagesModel', () => {
   it('polls with the ETag and keeps the list on 304', async () => {
     const listImages = jest
       .fn()
-      .mockResolvedValueOnce({
-        images: [img('a', 'A')],
-        invalid: [],
-        etag: '"1"'
-      })
+      .mockResolvedValueOnce(listed([img('a', 'A')], '"1"'))
       .mockResolvedValueOnce(null)
-      .mockResolvedValueOnce({
-        images: [img('a', 'A'), img('b', 'B')],
-        invalid: [],
-        etag: '"2"'
-      })
+      .mockResolvedValueOnce(listed([img('a', 'A'), img('b', 'B')], '"2"'))
       .mockResolvedValueOnce(null);
-    const model = new RuntimeImagesModel({
-      api: fakeApi({ listImages }),
-      pollInterval: 0
-    });
+    const model = modelOf({ listImages });
     let changes = 0;
     model.changed.connect(() => changes++);
     await model.initialize();
@@ -135,17 +123,10 @@ describe('RuntimeImagesModel', () => {
   it('keeps the list and reports a failed refresh, then recovers', async () => {
     const listImages = jest
       .fn()
-      .mockResolvedValueOnce({
-        images: [img('a', 'A')],
-        invalid: [],
-        etag: '"1"'
-      })
+      .mockResolvedValueOnce(listed([img('a', 'A')], '"1"'))
       .mockRejectedValueOnce(new APIError(500, 'disk on fire'))
       .mockResolvedValueOnce(null);
-    const model = new RuntimeImagesModel({
-      api: fakeApi({ listImages }),
-      pollInterval: 0
-    });
+    const model = modelOf({ listImages });
     await model.initialize();
     await expect(model.refresh()).rejects.toThrow('disk on fire');
     expect(model.refreshError).toBe('disk on fire');
@@ -166,14 +147,7 @@ describe('RuntimeImagesModel', () => {
       }),
       img('pandas', 'Pandas', { description: 'dataframes' })
     ];
-    const model = new RuntimeImagesModel({
-      api: fakeApi({
-        listImages: jest
-          .fn()
-          .mockResolvedValue({ images, invalid: [], etag: null })
-      }),
-      pollInterval: 0
-    });
+    const model = modelOf({ listImages: listing(images) });
     await model.initialize();
     expect(model.allTags).toEqual(['gpu', 'ml']);
     const names = () => model.filtered.map(i => i.name).sort();
@@ -208,14 +182,7 @@ describe('RuntimeImagesModel', () => {
         description: `number ${i}`
       })
     );
-    const model = new RuntimeImagesModel({
-      api: fakeApi({
-        listImages: jest
-          .fn()
-          .mockResolvedValue({ images, invalid: [], etag: null })
-      }),
-      pollInterval: 0
-    });
+    const model = modelOf({ listImages: listing(images) });
     await model.initialize();
     const start = Date.now();
     for (const text of ['i', 'im', 'ima', 'imag', 'image 99', 'number 5']) {
@@ -242,7 +209,7 @@ describe('RuntimeImagesModel', () => {
       ),
       listImages: jest.fn(async () => {
         order.push('listed');
-        return { images: [], invalid: [], etag: null };
+        return listed([]);
       })
     });
     const model = new RuntimeImagesModel({ api, pollInterval: 0 });
@@ -290,7 +257,7 @@ describe('RuntimeImagesModel', () => {
   it('does not fail a write when only the refresh after it fails', async () => {
     const listImages = jest
       .fn()
-      .mockResolvedValueOnce({ images: [], invalid: [], etag: '"1"' })
+      .mockResolvedValueOnce(listed([], '"1"'))
       .mockRejectedValueOnce(new TypeError('Failed to fetch'));
     const api = fakeApi({
       listImages,
@@ -311,20 +278,9 @@ describe('RuntimeImagesModel', () => {
   it('drops selected tags that disappeared', async () => {
     const listImages = jest
       .fn()
-      .mockResolvedValueOnce({
-        images: [img('a', 'A', { tags: ['x'] })],
-        invalid: [],
-        etag: '"1"'
-      })
-      .mockResolvedValueOnce({
-        images: [img('a', 'A')],
-        invalid: [],
-        etag: '"2"'
-      });
-    const model = new RuntimeImagesModel({
-      api: fakeApi({ listImages }),
-      pollInterval: 0
-    });
+      .mockResolvedValueOnce(listed([img('a', 'A', { tags: ['x'] })], '"1"'))
+      .mockResolvedValueOnce(listed([img('a', 'A')], '"2"'));
+    const model = modelOf({ listImages });
     await model.initialize();
     model.toggleTag('x');
     expect(model.filtered).toHaveLength(1);

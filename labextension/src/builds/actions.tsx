@@ -1,19 +1,17 @@
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import {
-  Dialog,
   MainAreaWidget,
   Notification,
-  ReactWidget,
-  showDialog,
-  showErrorMessage
+  ReactWidget
 } from '@jupyterlab/apputils';
-import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
+import type { ITranslator } from '@jupyterlab/translation';
 import React from 'react';
 import { runtimeImagesIcon } from '../icons';
+import { MainAreaActions, userName } from '../mainArea';
 import type { RuntimeImagesModel } from '../model';
-import { PANEL_ID, TRANSLATION_DOMAIN } from '../tokens';
+import { PANEL_ID } from '../tokens';
 import { BuildDetailsView } from '../widgets/BuildDetails';
-import type { IBuildActions } from '../widgets/BuildsSection';
+import { IBuildActions, isRunning } from '../widgets/BuildsSection';
 import { showBuildImageDialog } from '../widgets/BuildImageDialog';
 import { showImportImageDialog } from '../widgets/ImportImageDialog';
 import type { BuildsModel } from './model';
@@ -24,56 +22,33 @@ import type { ICustomNBImage } from './types';
  * What the builds section, the details and the commands do: dialogs, the details
  * in the main area, notifications. The model does the requests.
  */
-export class BuildsActions implements IBuildActions {
+export class BuildsActions extends MainAreaActions implements IBuildActions {
   constructor(options: BuildsActions.IOptions) {
-    this.app = options.app;
+    super(options);
     this.model = options.model;
     this.images = options.images;
-    this.trans = options.translator.load(TRANSLATION_DOMAIN);
   }
 
   readonly model: BuildsModel;
 
-  importImage = async (): Promise<ICustomNBImage | null> => {
-    const identity = (this.app.serviceManager as any).user?.identity;
-    const created = await showImportImageDialog({
-      model: this.model,
-      trans: this.trans,
-      pattern: imageNamePattern(this.images.schema),
-      creator:
-        (identity &&
-          (identity.display_name || identity.name || identity.username)) ||
-        '',
-      imageExists: name => this.images.find(name) !== undefined
-    });
-    if (created) {
-      this.app.shell.activateById(PANEL_ID);
-    }
-    return created;
-  };
+  importImage = (): Promise<ICustomNBImage | null> =>
+    this.showNewBuildDialog(
+      showImportImageDialog({
+        ...this.newBuildOptions(),
+        imageExists: name => this.images.find(name) !== undefined
+      })
+    );
 
-  buildImage = async (): Promise<ICustomNBImage | null> => {
-    const identity = (this.app.serviceManager as any).user?.identity;
-    const created = await showBuildImageDialog({
-      model: this.model,
-      trans: this.trans,
-      pattern: imageNamePattern(this.images.schema),
-      images: this.images.images,
-      creator:
-        (identity &&
-          (identity.display_name || identity.name || identity.username)) ||
-        ''
-    });
-    if (created) {
-      this.app.shell.activateById(PANEL_ID);
-    }
-    return created;
-  };
+  buildImage = (): Promise<ICustomNBImage | null> =>
+    this.showNewBuildDialog(
+      showBuildImageDialog({
+        ...this.newBuildOptions(),
+        images: this.images.images
+      })
+    );
 
   openDetails = (name: string): void => {
-    const existing = this.details.get(name);
-    if (existing && !existing.isDisposed) {
-      this.app.shell.activateById(existing.id);
+    if (this.tabs.activate(name)) {
       return;
     }
     const build = this.model.get(name);
@@ -96,14 +71,7 @@ export class BuildsActions implements IBuildActions {
     widget.title.caption = this.trans.__('Build %1', name);
     widget.title.icon = runtimeImagesIcon;
     widget.title.closable = true;
-    this.details.set(name, widget);
-    widget.disposed.connect(() => {
-      if (this.details.get(name) === widget) {
-        this.details.delete(name);
-      }
-    });
-    this.app.shell.add(widget, 'main');
-    this.app.shell.activateById(widget.id);
+    this.tabs.open(name, widget);
   };
 
   cancel = async (name: string): Promise<void> => {
@@ -126,11 +94,10 @@ export class BuildsActions implements IBuildActions {
     const build = this.model.get(name);
     const display = build ? displayNameOf(build) : name;
     const running =
-      build !== undefined &&
-      ['Pending', 'Building'].includes(this.model.summary(build).phase);
-    const result = await showDialog({
-      title: this.trans.__('Delete build'),
-      body: running
+      build !== undefined && isRunning(this.model.summary(build).phase);
+    const confirmed = await this.confirmDelete(
+      this.trans.__('Delete build'),
+      running
         ? this.trans.__(
             'Delete the build "%1" (%2)? It is still running: it will be cancelled. Its log is deleted too.',
             display,
@@ -140,18 +107,14 @@ export class BuildsActions implements IBuildActions {
             'Delete the build "%1" (%2)? Its log is deleted too; a runtime image it created stays.',
             display,
             name
-          ),
-      buttons: [
-        Dialog.cancelButton({ label: this.trans.__('Cancel') }),
-        Dialog.warnButton({ label: this.trans.__('Delete') })
-      ]
-    });
-    if (!result.button.accept) {
+          )
+    );
+    if (!confirmed) {
       return;
     }
     try {
       await this.model.remove(name);
-      this.details.get(name)?.dispose();
+      this.tabs.get(name)?.dispose();
     } catch (error) {
       await this.showError(this.trans.__('Cannot delete "%1"', name), error);
     }
@@ -179,17 +142,28 @@ export class BuildsActions implements IBuildActions {
     this.images.setFilterText(image);
   };
 
-  private async showError(title: string, error: unknown): Promise<void> {
-    await showErrorMessage(
-      title,
-      error instanceof Error ? error.message : String(error)
-    );
+  /** What both new-build dialogs get: the model, the image grammar, the user. */
+  private newBuildOptions() {
+    return {
+      model: this.model,
+      trans: this.trans,
+      pattern: imageNamePattern(this.images.schema),
+      creator: userName(this.app)
+    };
   }
 
-  private readonly app: JupyterFrontEnd;
+  /** Wait for a new-build dialog; show the panel (and the build) when submitted. */
+  private async showNewBuildDialog(
+    dialog: Promise<ICustomNBImage | null>
+  ): Promise<ICustomNBImage | null> {
+    const created = await dialog;
+    if (created) {
+      this.app.shell.activateById(PANEL_ID);
+    }
+    return created;
+  }
+
   private readonly images: RuntimeImagesModel;
-  private readonly trans: TranslationBundle;
-  private readonly details = new Map<string, MainAreaWidget>();
 }
 
 export namespace BuildsActions {

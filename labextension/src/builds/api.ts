@@ -1,5 +1,4 @@
-import { ServerConnection } from '@jupyterlab/services';
-import { requestAPI } from '../request';
+import { RESTClient } from '../restClient';
 import type { ICustomNBImage } from './types';
 
 function buildPath(name: string, ...rest: string[]): string {
@@ -10,80 +9,61 @@ function buildPath(name: string, ...rest: string[]): string {
  * A typed client of the `runtime-images/builds` routes (CustomNBImage resources).
  * Errors are `APIError`s (status, message, field errors) from `requestAPI`.
  */
-export class BuildsAPI {
-  constructor(options: BuildsAPI.IOptions = {}) {
-    this.serverSettings =
-      options.serverSettings ?? ServerConnection.makeSettings();
-  }
-
-  readonly serverSettings: ServerConnection.ISettings;
-
+export class BuildsAPI extends RESTClient {
   /** `GET builds`: every build, oldest first. */
   async list(): Promise<ICustomNBImage[]> {
-    const { data } = await requestAPI<{ builds?: ICustomNBImage[] }>(
+    const { data } = await this.request<{ builds?: ICustomNBImage[] }>(
       'builds',
-      { method: 'GET' },
-      this.serverSettings
+      { method: 'GET' }
     );
     return Array.isArray(data?.builds) ? data!.builds! : [];
   }
 
   /** `GET builds/{name}`: one build, status included. */
   async get(name: string): Promise<ICustomNBImage> {
-    const { data } = await requestAPI<ICustomNBImage>(
-      buildPath(name),
-      { method: 'GET' },
-      this.serverSettings
-    );
+    const { data } = await this.request<ICustomNBImage>(buildPath(name), {
+      method: 'GET'
+    });
     return data as ICustomNBImage;
   }
 
   /** `POST builds`: 201 with the resource (`Pending`); 400 field errors; 409 name taken. */
   async create(resource: ICustomNBImage): Promise<ICustomNBImage> {
-    const { data } = await requestAPI<ICustomNBImage>(
-      'builds',
-      { method: 'POST', body: JSON.stringify(resource) },
-      this.serverSettings
-    );
+    const { data } = await this.request<ICustomNBImage>('builds', {
+      method: 'POST',
+      body: JSON.stringify(resource)
+    });
     return data as ICustomNBImage;
   }
 
   /** `DELETE builds/{name}`: cancel it if it runs, and delete it. */
   async remove(name: string): Promise<void> {
-    await requestAPI<void>(
-      buildPath(name),
-      { method: 'DELETE' },
-      this.serverSettings
-    );
+    await this.request<void>(buildPath(name), { method: 'DELETE' });
   }
 
   /** `POST builds/{name}/cancel` (409 when it has ended). */
   async cancel(name: string): Promise<ICustomNBImage> {
-    const { data } = await requestAPI<ICustomNBImage>(
+    const { data } = await this.request<ICustomNBImage>(
       buildPath(name, 'cancel'),
-      { method: 'POST' },
-      this.serverSettings
+      { method: 'POST' }
     );
     return data as ICustomNBImage;
   }
 
   /** `POST builds/{name}/retry` (409 while it runs). */
   async retry(name: string): Promise<ICustomNBImage> {
-    const { data } = await requestAPI<ICustomNBImage>(
+    const { data } = await this.request<ICustomNBImage>(
       buildPath(name, 'retry'),
-      { method: 'POST' },
-      this.serverSettings
+      { method: 'POST' }
     );
     return data as ICustomNBImage;
   }
 
   /** `GET builds/{name}/log`: the log as text. */
   async log(name: string): Promise<string> {
-    const { data } = await requestAPI<unknown>(
-      buildPath(name, 'log'),
-      { method: 'GET' },
-      this.serverSettings
-    );
+    const { data } = await this.request<unknown>(buildPath(name, 'log'), {
+      method: 'GET'
+    });
     if (data === null || data === undefined) {
       return '';
     }
@@ -92,7 +72,5 @@ export class BuildsAPI {
 }
 
 export namespace BuildsAPI {
-  export interface IOptions {
-    serverSettings?: ServerConnection.ISettings;
-  }
+  export type IOptions = RESTClient.IOptions;
 }

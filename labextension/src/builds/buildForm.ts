@@ -1,6 +1,6 @@
 import type { IFieldError } from '../tokens';
-import { fieldOfError, groupErrorsBy, toResourceName } from './resource';
-import { Annotations, API_VERSION, ICustomNBImage, KIND } from './types';
+import { fieldOfError, groupErrorsBy, newResource } from './resource';
+import type { ICustomNBImage } from './types';
 
 /** How the "Build image" dialog builds: packages on an image, or a git repository. */
 export type BuildMode = 'packages' | 'git';
@@ -43,19 +43,9 @@ export function packageLines(text: string): string[] {
  * `gitRef` and `builderImage`), with the same name and annotations as an import.
  */
 export function buildResource(form: IBuildForm): ICustomNBImage {
-  const resource: ICustomNBImage = {
-    apiVersion: API_VERSION,
-    kind: KIND,
-    metadata: {
-      name: toResourceName(form.displayName),
-      annotations: {
-        [Annotations.name]: form.displayName.trim(),
-        [Annotations.description]: form.description.trim(),
-        [Annotations.creator]: form.creator.trim()
-      }
-    },
-    spec: { buildType: form.mode === 'git' ? 'GitRepository' : 'PackageList' }
-  };
+  const resource = newResource(form, {
+    buildType: form.mode === 'git' ? 'GitRepository' : 'PackageList'
+  });
   const base = form.fromImage.trim();
   if (form.mode === 'git') {
     resource.spec.repositoryUrl = form.repositoryUrl.trim();

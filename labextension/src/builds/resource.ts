@@ -90,9 +90,15 @@ export interface IImportForm {
   profiles: string[];
 }
 
-/** The CustomNBImage (buildType ImageImport) the import dialog submits. */
-export function importResource(form: IImportForm): ICustomNBImage {
-  const resource: ICustomNBImage = {
+/**
+ * A new CustomNBImage as the dialogs submit it: named after its display name,
+ * which goes with the description and the creator into its annotations.
+ */
+export function newResource(
+  form: { displayName: string; description: string; creator: string },
+  spec: ICustomNBImage['spec']
+): ICustomNBImage {
+  return {
     apiVersion: API_VERSION,
     kind: KIND,
     metadata: {
@@ -103,11 +109,16 @@ export function importResource(form: IImportForm): ICustomNBImage {
         [Annotations.creator]: form.creator.trim()
       }
     },
-    spec: {
-      buildType: 'ImageImport',
-      fromImage: form.image.trim()
-    }
+    spec
   };
+}
+
+/** The CustomNBImage (buildType ImageImport) the import dialog submits. */
+export function importResource(form: IImportForm): ICustomNBImage {
+  const resource = newResource(form, {
+    buildType: 'ImageImport',
+    fromImage: form.image.trim()
+  });
   if (form.profiles.length > 0) {
     resource.spec.profiles = [...form.profiles];
   }

@@ -5,12 +5,15 @@ import type { BuildsModel } from '../builds/model';
 import { creatorOf, displayNameOf, annotation } from '../builds/resource';
 import { Annotations, ICheck, IPackage } from '../builds/types';
 import {
+  BuildMessage,
   BuildProgress,
   IBuildActions,
   isRunning,
-  PhaseBadge,
-  useSignal
+  OpenRuntimeImageButton,
+  PhaseBadge
 } from './BuildsSection';
+import { TextButton } from './TextButton';
+import { useSignal } from './useModel';
 
 function formatTime(value: string | undefined): string {
   if (!value) {
@@ -46,6 +49,27 @@ function CheckResult(props: {
   );
 }
 
+/** A table of the details: a header row of `columns`, then `children` (the rows). */
+function DetailsTable(props: {
+  columns: string[];
+  children: React.ReactNode;
+}): JSX.Element {
+  return (
+    <table className="jp-RuntimeImages-table">
+      <thead>
+        <tr>
+          {props.columns.map(column => (
+            <th key={column} scope="col">
+              {column}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{props.children}</tbody>
+    </table>
+  );
+}
+
 function PackageTable(props: {
   title: string;
   packages: IPackage[] | undefined;
@@ -64,22 +88,14 @@ function PackageTable(props: {
           ({packages.length})
         </span>
       </h3>
-      <table className="jp-RuntimeImages-table">
-        <thead>
-          <tr>
-            <th scope="col">{trans.__('Name')}</th>
-            <th scope="col">{trans.__('Version')}</th>
+      <DetailsTable columns={[trans.__('Name'), trans.__('Version')]}>
+        {packages.map((pkg, index) => (
+          <tr key={`${pkg.name}-${index}`}>
+            <td>{pkg.name}</td>
+            <td>{pkg.version ?? ''}</td>
           </tr>
-        </thead>
-        <tbody>
-          {packages.map((pkg, index) => (
-            <tr key={`${pkg.name}-${index}`}>
-              <td>{pkg.name}</td>
-              <td>{pkg.version ?? ''}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </DetailsTable>
     </section>
   );
 }
@@ -198,68 +214,47 @@ export function BuildDetailsView(props: {
         <h2 className="jp-RuntimeImages-buildDetailsTitle">{display}</h2>
         <PhaseBadge phase={summary.phase} trans={trans} />
       </header>
-      {summary.message && (
-        <div
-          className={`jp-RuntimeImages-buildMessage${
-            summary.phase === 'Failed' ? ' jp-mod-error' : ''
-          }`}
-          role={summary.phase === 'Failed' ? 'alert' : 'status'}
-        >
-          {summary.reason && (
-            <span className="jp-RuntimeImages-buildReason">
-              {summary.reason}
-            </span>
-          )}
-          <span className="jp-RuntimeImages-buildMessageText">
-            {summary.message}
-          </span>
-        </div>
-      )}
+      <BuildMessage
+        summary={summary}
+        role={summary.phase === 'Failed' ? 'alert' : 'status'}
+        showReason={true}
+      />
       {summary.phase === 'Building' && (
         <BuildProgress progress={summary.progress} trans={trans} />
       )}
       <div className="jp-RuntimeImages-buildDetailsActions">
         {running ? (
-          <button
-            type="button"
+          <TextButton
             className="jp-mod-styled jp-mod-warn"
-            aria-label={trans.__('Cancel build')}
-            title={trans.__('Cancel build')}
+            label={trans.__('Cancel build')}
             onClick={() => actions.cancel(name)}
           >
             {trans.__('Cancel')}
-          </button>
+          </TextButton>
         ) : (
-          <button
-            type="button"
+          <TextButton
             className="jp-mod-styled"
-            aria-label={trans.__('Retry build')}
-            title={trans.__('Retry build')}
+            label={trans.__('Retry build')}
             onClick={() => actions.retry(name)}
           >
             {trans.__('Retry')}
-          </button>
+          </TextButton>
         )}
         {summary.phase === 'Ready' && status.runtimeImage && (
-          <button
-            type="button"
+          <OpenRuntimeImageButton
             className="jp-mod-styled jp-mod-accept"
-            aria-label={trans.__('Open runtime image %1', status.runtimeImage)}
-            title={trans.__('Open runtime image %1', status.runtimeImage)}
+            image={status.runtimeImage}
             onClick={() => actions.openRuntimeImage(name)}
-          >
-            {trans.__('Open runtime image')}
-          </button>
+            trans={trans}
+          />
         )}
-        <button
-          type="button"
+        <TextButton
           className="jp-mod-styled jp-mod-reject"
-          aria-label={trans.__('Delete build')}
-          title={trans.__('Delete build')}
+          label={trans.__('Delete build')}
           onClick={() => actions.remove(name)}
         >
           {trans.__('Delete')}
-        </button>
+        </TextButton>
       </div>
       <dl className="jp-RuntimeImages-facts">
         {facts
@@ -276,66 +271,60 @@ export function BuildDetailsView(props: {
         {conditions.length === 0 ? (
           <p>{trans.__('No condition yet.')}</p>
         ) : (
-          <table className="jp-RuntimeImages-table">
-            <thead>
-              <tr>
-                <th scope="col">{trans.__('Type')}</th>
-                <th scope="col">{trans.__('Status')}</th>
-                <th scope="col">{trans.__('Reason')}</th>
-                <th scope="col">{trans.__('Message')}</th>
-                <th scope="col">{trans.__('Time')}</th>
+          <DetailsTable
+            columns={[
+              trans.__('Type'),
+              trans.__('Status'),
+              trans.__('Reason'),
+              trans.__('Message'),
+              trans.__('Time')
+            ]}
+          >
+            {conditions.map((condition, index) => (
+              <tr
+                key={index}
+                data-type={condition.type}
+                data-status={condition.status}
+                className={
+                  condition.status === 'False' ? 'jp-mod-error' : undefined
+                }
+              >
+                <td>{condition.type}</td>
+                <td>{condition.status}</td>
+                <td>{condition.reason ?? ''}</td>
+                <td className="jp-RuntimeImages-conditionMessage">
+                  {condition.message ?? ''}
+                </td>
+                <td title={condition.lastTransitionTime}>
+                  {formatTime(condition.lastTransitionTime)}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {conditions.map((condition, index) => (
-                <tr
-                  key={index}
-                  data-type={condition.type}
-                  data-status={condition.status}
-                  className={
-                    condition.status === 'False' ? 'jp-mod-error' : undefined
-                  }
-                >
-                  <td>{condition.type}</td>
-                  <td>{condition.status}</td>
-                  <td>{condition.reason ?? ''}</td>
-                  <td className="jp-RuntimeImages-conditionMessage">
-                    {condition.message ?? ''}
-                  </td>
-                  <td title={condition.lastTransitionTime}>
-                    {formatTime(condition.lastTransitionTime)}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </DetailsTable>
         )}
       </section>
       {checks.length > 0 && (
         <section className="jp-RuntimeImages-detailsSection jp-RuntimeImages-checks">
           <h3>{trans.__('Checks')}</h3>
-          <table className="jp-RuntimeImages-table">
-            <thead>
-              <tr>
-                <th scope="col">{trans.__('Profile')}</th>
-                <th scope="col">{trans.__('Check')}</th>
-                <th scope="col">{trans.__('Result')}</th>
-                <th scope="col">{trans.__('Message')}</th>
+          <DetailsTable
+            columns={[
+              trans.__('Profile'),
+              trans.__('Check'),
+              trans.__('Result'),
+              trans.__('Message')
+            ]}
+          >
+            {checks.map((check, index) => (
+              <tr key={index} data-result={check.result} data-id={check.id}>
+                <td>{check.profile ?? ''}</td>
+                <td>{check.id ?? ''}</td>
+                <td>
+                  <CheckResult result={check.result} trans={trans} />
+                </td>
+                <td>{check.message ?? ''}</td>
               </tr>
-            </thead>
-            <tbody>
-              {checks.map((check, index) => (
-                <tr key={index} data-result={check.result} data-id={check.id}>
-                  <td>{check.profile ?? ''}</td>
-                  <td>{check.id ?? ''}</td>
-                  <td>
-                    <CheckResult result={check.result} trans={trans} />
-                  </td>
-                  <td>{check.message ?? ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </DetailsTable>
         </section>
       )}
       <PackageTable
@@ -353,15 +342,13 @@ export function BuildDetailsView(props: {
       <section className="jp-RuntimeImages-detailsSection jp-RuntimeImages-log">
         <h3>
           {trans.__('Log')}{' '}
-          <button
-            type="button"
+          <TextButton
             className="jp-RuntimeImages-linkButton"
-            aria-label={trans.__('Reload the log')}
-            title={trans.__('Reload the log')}
+            label={trans.__('Reload the log')}
             onClick={() => void loadLog()}
           >
             {trans.__('Reload')}
-          </button>
+          </TextButton>
         </h3>
         {logError && (
           <div className="jp-RuntimeImages-refreshError" role="alert">

@@ -1,5 +1,5 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
-import React, { useEffect, useMemo, useRef, useState } from 'react';
+import React, { useMemo } from 'react';
 import {
   BuildField,
   buildResource,
@@ -8,15 +8,17 @@ import {
   packageLines
 } from '../builds/buildForm';
 import type { BuildsModel } from '../builds/model';
-import {
-  checkReference,
-  RESOURCE_NAME_PATTERN,
-  toResourceName
-} from '../builds/resource';
+import { checkReference } from '../builds/resource';
 import type { ICustomNBImage } from '../builds/types';
-import { APIError } from '../request';
 import type { IRuntimeImage } from '../tokens';
-import { DialogButtons, FieldMessages, showModalForm } from './ModalForm';
+import {
+  DialogForm,
+  FormErrors,
+  showModalForm,
+  TextField,
+  useInitialFocus
+} from './ModalForm';
+import { identityErrors, useNewBuildForm } from './useNewBuildForm';
 
 export interface IBuildImageOptions {
   model: BuildsModel;
@@ -29,7 +31,7 @@ export interface IBuildImageOptions {
   creator?: string;
 }
 
-type Errors = Partial<Record<BuildField, string[]>>;
+type Errors = FormErrors<BuildField>;
 
 const ID = 'jp-RuntimeImages-build';
 
@@ -42,25 +44,21 @@ export function BuildImageForm(
     onDone: (created: ICustomNBImage | null) => void;
   }
 ): JSX.Element {
-  const { model, trans, pattern } = props;
-  const [form, setForm] = useState<IBuildForm>({
-    mode: 'packages',
-    fromImage: '',
-    packages: '',
-    repositoryUrl: '',
-    gitRef: '',
-    displayName: '',
-    description: '',
-    creator: props.creator ?? ''
-  });
-  const [submitted, setSubmitted] = useState(false);
-  const [serverErrors, setServerErrors] = useState<Errors>({});
-  const [busy, setBusy] = useState(false);
-  const first = useRef<HTMLInputElement>(null);
-
-  useEffect(() => {
-    first.current?.focus();
-  }, []);
+  const { trans, pattern } = props;
+  const first = useInitialFocus<HTMLInputElement>();
+  const { form, update, resourceName, submitted, serverErrors, busy, submit } =
+    useNewBuildForm<IBuildForm, BuildField>(props, {
+      initial: {
+        mode: 'packages',
+        fromImage: '',
+        packages: '',
+        repositoryUrl: '',
+        gitRef: ''
+      },
+      idPrefix: ID,
+      toResource: buildResource,
+      groupErrors: groupBuildErrors
+    });
 
   const bases = useMemo(() => {
     const seen = new Map<string, string>();
@@ -74,7 +72,6 @@ export function BuildImageForm(
   }, [props.images]);
 
   const git = form.mode === 'git';
-  const resourceName = toResourceName(form.displayName);
   const clientErrors: Errors = {};
   const base = form.fromImage.trim();
   if (!git && !base) {
@@ -92,71 +89,12 @@ export function BuildImageForm(
   if (git && !form.repositoryUrl.trim()) {
     clientErrors.repositoryUrl = [trans.__('A repository URL is required.')];
   }
-  if (!form.displayName.trim()) {
-    clientErrors.displayName = [trans.__('A name is required.')];
-  } else if (!RESOURCE_NAME_PATTERN.test(resourceName)) {
-    clientErrors.displayName = [
-      trans.__('The name needs at least one letter or digit.')
-    ];
-  }
-  if (!form.description.trim()) {
-    clientErrors.description = [trans.__('A description is required.')];
-  }
-  if (!form.creator.trim()) {
-    clientErrors.creator = [trans.__('A creator is required.')];
-  }
+  Object.assign(clientErrors, identityErrors(form, trans));
 
   const shown = (field: BuildField): string[] => [
     ...(submitted ? (clientErrors[field] ?? []) : []),
     ...(serverErrors[field] ?? [])
   ];
-
-  const update = (field: keyof IBuildForm, value: string): void => {
-    setForm({ ...form, [field]: value });
-    if (serverErrors[field as BuildField] || serverErrors.form) {
-      const next = { ...serverErrors };
-      delete next[field as BuildField];
-      delete next.form;
-      setServerErrors(next);
-    }
-  };
-
-  const submit = async (event?: React.FormEvent): Promise<void> => {
-    event?.preventDefault();
-    setSubmitted(true);
-    if (busy) {
-      return;
-    }
-    const invalid = Object.keys(clientErrors);
-    if (invalid.length > 0) {
-      document.getElementById(`${ID}-${invalid[0]}`)?.focus();
-      return;
-    }
-    setBusy(true);
-    try {
-      props.onDone(await model.submit(buildResource(form)));
-    } catch (error) {
-      setBusy(false);
-      if (error instanceof APIError && error.status === 409) {
-        setServerErrors({
-          displayName: [
-            trans.__(
-              'The name "%1" is taken: a build with this name exists. Choose another name, or delete that build first.',
-              resourceName
-            )
-          ],
-          form: error.message ? [error.message] : []
-        });
-        document.getElementById(`${ID}-displayName`)?.focus();
-      } else if (error instanceof APIError && error.errors.length > 0) {
-        setServerErrors(groupBuildErrors(error.errors));
-      } else {
-        setServerErrors({
-          form: [error instanceof Error ? error.message : String(error)]
-        });
-      }
-    }
-  };
 
   const field = (
     name: Exclude<BuildField, 'form'>,
@@ -168,45 +106,22 @@ export function BuildImageForm(
       list?: string;
       extra?: React.ReactNode;
     } = {}
-  ): JSX.Element => {
-    const id = `${ID}-${name}`;
-    const messages = shown(name);
-    const invalid = messages.length > 0;
-    const common = {
-      id,
-      className: 'jp-mod-styled',
-      value: form[name],
-      placeholder: options.placeholder,
-      'aria-label': label,
-      title: help,
-      'aria-invalid': invalid,
-      'aria-describedby': invalid ? `${id}-error` : undefined,
-      spellCheck: false,
-      autoComplete: 'off'
-    };
-    return (
-      <div className="jp-RuntimeImages-importField" data-field={name}>
-        <label htmlFor={id}>{label}</label>
-        {options.multiline ? (
-          <textarea
-            {...common}
-            rows={name === 'packages' ? 4 : 2}
-            onChange={e => update(name, e.currentTarget.value)}
-          />
-        ) : (
-          <input
-            {...common}
-            ref={name === 'fromImage' && !git ? first : undefined}
-            type="text"
-            list={options.list}
-            onChange={e => update(name, e.currentTarget.value)}
-          />
-        )}
-        <FieldMessages id={`${id}-error`} messages={messages} />
-        {options.extra}
-      </div>
-    );
-  };
+  ): JSX.Element => (
+    <TextField
+      id={`${ID}-${name}`}
+      ref={name === 'fromImage' && !git ? first : undefined}
+      field={name}
+      label={label}
+      help={help}
+      rows={options.multiline ? (name === 'packages' ? 4 : 2) : undefined}
+      placeholder={options.placeholder}
+      list={options.list}
+      value={form[name]}
+      messages={shown(name)}
+      onChange={value => update(name, value)}
+      extra={options.extra}
+    />
+  );
 
   const baseField = field(
     'fromImage',
@@ -232,11 +147,16 @@ export function BuildImageForm(
   );
 
   return (
-    <form
-      className="jp-RuntimeImages-importForm jp-RuntimeImages-buildForm"
-      onSubmit={submit}
-      noValidate
-      aria-label={trans.__('Build image')}
+    <DialogForm
+      label={trans.__('Build image')}
+      className="jp-RuntimeImages-buildForm"
+      onSubmit={event => submit(clientErrors, event)}
+      messages={shown('form')}
+      trans={trans}
+      submitLabel={trans.__('Build')}
+      busyLabel={trans.__('Submitting…')}
+      busy={busy}
+      onCancel={() => props.onDone(null)}
     >
       <fieldset className="jp-RuntimeImages-importField" data-field="mode">
         <legend>{trans.__('Build from')}</legend>
@@ -320,24 +240,7 @@ export function BuildImageForm(
         { multiline: true }
       )}
       {field('creator', trans.__('Creator'), trans.__('Who builds the image'))}
-      {shown('form').length > 0 && (
-        <div
-          className="jp-RuntimeImages-formMessage jp-RuntimeImages-importError"
-          role="alert"
-        >
-          {shown('form').map((message, index) => (
-            <div key={index}>{message}</div>
-          ))}
-        </div>
-      )}
-      <DialogButtons
-        trans={trans}
-        submitLabel={trans.__('Build')}
-        busyLabel={trans.__('Submitting…')}
-        busy={busy}
-        onCancel={() => props.onDone(null)}
-      />
-    </form>
+    </DialogForm>
   );
 }
 

@@ -8,7 +8,6 @@ import {
   refreshIcon,
   stopIcon
 } from '@jupyterlab/ui-components';
-import type { ISignal } from '@lumino/signaling';
 import React, { useEffect, useReducer, useState } from 'react';
 import type { BuildsModel, IBuildSummary } from '../builds/model';
 import {
@@ -19,6 +18,8 @@ import {
 } from '../builds/resource';
 import type { ICustomNBImage, IProgress } from '../builds/types';
 import { IconButton } from './ImageRow';
+import { TextButton } from './TextButton';
+import { useSignal } from './useModel';
 
 /** What the builds section's buttons do (implemented by the plugin). */
 export interface IBuildActions {
@@ -28,18 +29,6 @@ export interface IBuildActions {
   retry(name: string): void;
   remove(name: string): void;
   openRuntimeImage(name: string): void;
-}
-
-/** Re-render on a signal. */
-export function useSignal(signal: ISignal<any, any>): void {
-  const [, forceUpdate] = useReducer((x: number) => x + 1, 0);
-  useEffect(() => {
-    const onChange = () => forceUpdate();
-    signal.connect(onChange);
-    return () => {
-      signal.disconnect(onChange);
-    };
-  }, [signal]);
 }
 
 /** Re-render every `ms` (for ages like "3 minutes ago"). */
@@ -152,6 +141,57 @@ export function BuildProgress(props: {
   );
 }
 
+/**
+ * A build's status message, with its reason in front: the row and the details
+ * show it alike (the row only gives the reason of a failure).
+ */
+export function BuildMessage(props: {
+  summary: IBuildSummary;
+  showReason: boolean;
+  role?: string;
+  title?: string;
+}): JSX.Element | null {
+  const { summary } = props;
+  if (!summary.message) {
+    return null;
+  }
+  return (
+    <div
+      className={`jp-RuntimeImages-buildMessage${
+        summary.phase === 'Failed' ? ' jp-mod-error' : ''
+      }`}
+      role={props.role}
+      title={props.title}
+    >
+      {props.showReason && summary.reason && (
+        <span className="jp-RuntimeImages-buildReason">{summary.reason}</span>
+      )}
+      <span className="jp-RuntimeImages-buildMessageText">
+        {summary.message}
+      </span>
+    </div>
+  );
+}
+
+/** The button that shows the runtime image a Ready build made, in the panel. */
+export function OpenRuntimeImageButton(props: {
+  image: string;
+  className: string;
+  onClick: () => void;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { trans } = props;
+  return (
+    <TextButton
+      className={props.className}
+      label={trans.__('Open runtime image %1', props.image)}
+      onClick={props.onClick}
+    >
+      {trans.__('Open runtime image')}
+    </TextButton>
+  );
+}
+
 export function isRunning(phase: string): boolean {
   return phase === 'Pending' || phase === 'Building';
 }
@@ -218,27 +258,15 @@ export function BuildRow(props: {
           />
         </span>
       </div>
-      {summary.message && (
-        <div
-          className={`jp-RuntimeImages-buildMessage${
-            summary.phase === 'Failed' ? ' jp-mod-error' : ''
-          }`}
-          title={
-            summary.reason
-              ? `${summary.reason}: ${summary.message}`
-              : summary.message
-          }
-        >
-          {summary.phase === 'Failed' && summary.reason && (
-            <span className="jp-RuntimeImages-buildReason">
-              {summary.reason}
-            </span>
-          )}
-          <span className="jp-RuntimeImages-buildMessageText">
-            {summary.message}
-          </span>
-        </div>
-      )}
+      <BuildMessage
+        summary={summary}
+        title={
+          summary.reason
+            ? `${summary.reason}: ${summary.message}`
+            : summary.message
+        }
+        showReason={summary.phase === 'Failed'}
+      />
       {summary.phase === 'Building' && (
         <BuildProgress progress={summary.progress} trans={trans} />
       )}
@@ -268,15 +296,12 @@ export function BuildRow(props: {
           </span>
         )}
         {summary.phase === 'Ready' && runtimeImage && (
-          <button
-            type="button"
+          <OpenRuntimeImageButton
             className="jp-RuntimeImages-linkButton jp-RuntimeImages-openImage"
-            aria-label={trans.__('Open runtime image %1', runtimeImage)}
-            title={trans.__('Open runtime image %1', runtimeImage)}
+            image={runtimeImage}
             onClick={() => actions.openRuntimeImage(name)}
-          >
-            {trans.__('Open runtime image')}
-          </button>
+            trans={trans}
+          />
         )}
       </div>
     </li>
@@ -339,15 +364,11 @@ export function BuildsSection(props: {
       {expanded && model.loaded && builds.length === 0 && (
         <div className="jp-RuntimeImages-message jp-RuntimeImages-buildsEmpty">
           {trans.__('No builds yet.')}{' '}
-          <button
-            type="button"
+          <TextButton
             className="jp-RuntimeImages-linkButton"
-            aria-label={trans.__('Import an image')}
-            title={trans.__('Import an image')}
+            label={trans.__('Import an image')}
             onClick={() => actions.importImage()}
-          >
-            {trans.__('Import an image')}
-          </button>
+          />
         </div>
       )}
       {expanded && builds.length > 0 && (

@@ -1,7 +1,5 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { ReactWidget } from '@jupyterlab/apputils';
-import { Widget } from '@lumino/widgets';
-import React, { useEffect, useMemo, useRef, useState } from 'react';
+import React, { useMemo, useState } from 'react';
 import type { BuildsModel } from '../builds/model';
 import {
   checkReference,
@@ -9,11 +7,18 @@ import {
   IImportForm,
   ImportField,
   importResource,
-  RESOURCE_NAME_PATTERN,
-  toResourceName
+  RESOURCE_NAME_PATTERN
 } from '../builds/resource';
 import { DEFAULT_PROFILES, ICustomNBImage, PROFILES } from '../builds/types';
-import { APIError } from '../request';
+import {
+  DialogForm,
+  FieldMessages,
+  FormErrors,
+  showModalForm,
+  TextField,
+  useInitialFocus
+} from './ModalForm';
+import { identityErrors, useNewBuildForm } from './useNewBuildForm';
 
 export interface IImportImageOptions {
   model: BuildsModel;
@@ -26,7 +31,9 @@ export interface IImportImageOptions {
   imageExists?: (name: string) => boolean;
 }
 
-type Errors = Partial<Record<ImportField, string[]>>;
+type Errors = FormErrors<ImportField>;
+
+const ID = 'jp-RuntimeImages-import';
 
 /**
  * The "Import image" form: image reference (checked as you type), name,
@@ -38,31 +45,23 @@ export function ImportImageForm(
     onDone: (created: ICustomNBImage | null) => void;
   }
 ): JSX.Element {
-  const { model, trans, pattern } = props;
-  const [form, setForm] = useState<IImportForm>({
-    image: '',
-    displayName: '',
-    description: '',
-    creator: props.creator ?? '',
-    profiles: [...DEFAULT_PROFILES]
-  });
+  const { trans, pattern } = props;
   const [touched, setTouched] = useState<Partial<Record<ImportField, boolean>>>(
     {}
   );
-  const [submitted, setSubmitted] = useState(false);
-  const [serverErrors, setServerErrors] = useState<Errors>({});
-  const [busy, setBusy] = useState(false);
-  const first = useRef<HTMLInputElement>(null);
-
-  useEffect(() => {
-    first.current?.focus();
-  }, []);
+  const first = useInitialFocus<HTMLInputElement>();
+  const { form, update, resourceName, submitted, busy, serverErrors, submit } =
+    useNewBuildForm<IImportForm, ImportField>(props, {
+      initial: { image: '', profiles: [...DEFAULT_PROFILES] },
+      idPrefix: ID,
+      toResource: importResource,
+      groupErrors: groupFieldErrors
+    });
 
   const reference = useMemo(
     () => checkReference(form.image, pattern),
     [form.image, pattern]
   );
-  const resourceName = toResourceName(form.displayName);
 
   const clientErrors: Errors = {};
   if (!form.image.trim()) {
@@ -74,19 +73,7 @@ export function ImportImageForm(
       )
     ];
   }
-  if (!form.displayName.trim()) {
-    clientErrors.displayName = [trans.__('A name is required.')];
-  } else if (!RESOURCE_NAME_PATTERN.test(resourceName)) {
-    clientErrors.displayName = [
-      trans.__('The name needs at least one letter or digit.')
-    ];
-  }
-  if (!form.description.trim()) {
-    clientErrors.description = [trans.__('A description is required.')];
-  }
-  if (!form.creator.trim()) {
-    clientErrors.creator = [trans.__('A creator is required.')];
-  }
+  Object.assign(clientErrors, identityErrors(form, trans));
 
   const shown = (field: ImportField): string[] => {
     const own =
@@ -94,16 +81,6 @@ export function ImportImageForm(
         ? (clientErrors[field] ?? [])
         : [];
     return [...own, ...(serverErrors[field] ?? [])];
-  };
-
-  const update = (field: keyof IImportForm, value: any): void => {
-    setForm({ ...form, [field]: value });
-    if (serverErrors[field as ImportField] || serverErrors.form) {
-      const next = { ...serverErrors };
-      delete next[field as ImportField];
-      delete next.form;
-      setServerErrors(next);
-    }
   };
 
   const toggleProfile = (profile: string): void => {
@@ -116,98 +93,26 @@ export function ImportImageForm(
     );
   };
 
-  const submit = async (event?: React.FormEvent): Promise<void> => {
-    event?.preventDefault();
-    setSubmitted(true);
-    if (busy) {
-      return;
-    }
-    if (Object.keys(clientErrors).length > 0) {
-      const field = Object.keys(clientErrors)[0];
-      document.getElementById(`jp-RuntimeImages-import-${field}`)?.focus();
-      return;
-    }
-    setBusy(true);
-    try {
-      const created = await model.submit(importResource(form));
-      props.onDone(created);
-    } catch (error) {
-      setBusy(false);
-      if (error instanceof APIError && error.status === 409) {
-        setServerErrors({
-          displayName: [
-            trans.__(
-              'The name "%1" is taken: a build with this name exists. Choose another name, or delete that build first.',
-              resourceName
-            )
-          ],
-          form: error.message ? [error.message] : []
-        });
-        document.getElementById('jp-RuntimeImages-import-displayName')?.focus();
-      } else if (error instanceof APIError && error.errors.length > 0) {
-        const grouped = groupFieldErrors(error.errors);
-        setServerErrors(grouped);
-      } else {
-        setServerErrors({
-          form: [error instanceof Error ? error.message : String(error)]
-        });
-      }
-    }
-  };
-
-  const fieldErrors = (field: ImportField): JSX.Element | null => {
-    const messages = shown(field);
-    if (messages.length === 0) {
-      return null;
-    }
-    return (
-      <div
-        className="jp-RuntimeImages-fieldError"
-        id={`jp-RuntimeImages-import-${field}-error`}
-        role="alert"
-      >
-        {messages.map((message, index) => (
-          <div key={index}>{message}</div>
-        ))}
-      </div>
-    );
-  };
-
   const textField = (
     field: 'image' | 'displayName' | 'description' | 'creator',
     label: string,
     help: string,
     extra?: React.ReactNode
-  ): JSX.Element => {
-    const id = `jp-RuntimeImages-import-${field}`;
-    const invalid = shown(field).length > 0;
-    const Tag: any = field === 'description' ? 'textarea' : 'input';
-    return (
-      <div className="jp-RuntimeImages-importField" data-field={field}>
-        <label htmlFor={id}>{label}</label>
-        <Tag
-          id={id}
-          ref={field === 'image' ? first : undefined}
-          className="jp-mod-styled"
-          type={Tag === 'input' ? 'text' : undefined}
-          rows={Tag === 'textarea' ? 2 : undefined}
-          value={form[field]}
-          aria-label={label}
-          title={help}
-          aria-invalid={invalid}
-          aria-describedby={invalid ? `${id}-error` : undefined}
-          spellCheck={false}
-          autoComplete="off"
-          onChange={(e: React.ChangeEvent<HTMLInputElement>) =>
-            update(field, e.currentTarget.value)
-          }
-          onBlur={() => setTouched({ ...touched, [field]: true })}
-        />
-        {fieldErrors(field)}
-        {extra}
-      </div>
-    );
-  };
+  ): JSX.Element => (
+    <TextField
+      id={`${ID}-${field}`}
+      ref={field === 'image' ? first : undefined}
+      field={field}
+      label={label}
+      help={help}
+      rows={field === 'description' ? 2 : undefined}
+      value={form[field]}
+      messages={shown(field)}
+      onChange={value => update(field, value)}
+      onBlur={() => setTouched({ ...touched, [field]: true })}
+      extra={extra}
+    />
+  );
 
   const existing =
     resourceName &&
@@ -215,11 +120,15 @@ export function ImportImageForm(
     props.imageExists?.(resourceName);
 
   return (
-    <form
-      className="jp-RuntimeImages-importForm"
-      onSubmit={submit}
-      noValidate
-      aria-label={trans.__('Import image')}
+    <DialogForm
+      label={trans.__('Import image')}
+      onSubmit={event => submit(clientErrors, event)}
+      messages={serverErrors.form}
+      trans={trans}
+      submitLabel={trans.__('Import')}
+      busyLabel={trans.__('Importing…')}
+      busy={busy}
+      onCancel={() => props.onDone(null)}
     >
       {textField(
         'image',
@@ -283,41 +192,12 @@ export function ImportImageForm(
             {profile}
           </label>
         ))}
-        {fieldErrors('profiles')}
+        <FieldMessages
+          id={`${ID}-profiles-error`}
+          messages={shown('profiles')}
+        />
       </fieldset>
-      {(serverErrors.form ?? []).length > 0 && (
-        <div
-          className="jp-RuntimeImages-formMessage jp-RuntimeImages-importError"
-          role="alert"
-        >
-          {(serverErrors.form ?? []).map((message, index) => (
-            <div key={index}>{message}</div>
-          ))}
-        </div>
-      )}
-      <div className="jp-RuntimeImages-dialogButtons">
-        <button
-          type="button"
-          className="jp-Dialog-button jp-mod-reject jp-mod-styled"
-          aria-label={trans.__('Cancel')}
-          title={trans.__('Cancel')}
-          onClick={() => props.onDone(null)}
-        >
-          <div className="jp-Dialog-buttonLabel">{trans.__('Cancel')}</div>
-        </button>
-        <button
-          type="submit"
-          className="jp-Dialog-button jp-mod-accept jp-mod-styled"
-          aria-label={trans.__('Import')}
-          title={trans.__('Import')}
-          disabled={busy}
-        >
-          <div className="jp-Dialog-buttonLabel">
-            {busy ? trans.__('Importing…') : trans.__('Import')}
-          </div>
-        </button>
-      </div>
-    </form>
+    </DialogForm>
   );
 }
 
@@ -329,73 +209,10 @@ export function ImportImageForm(
 export function showImportImageDialog(
   options: IImportImageOptions
 ): Promise<ICustomNBImage | null> {
-  const { trans } = options;
-  const previous = document.activeElement as HTMLElement | null;
-  return new Promise(resolve => {
-    let done = false;
-    const finish = (created: ICustomNBImage | null): void => {
-      if (done) {
-        return;
-      }
-      done = true;
-      Widget.detach(host);
-      host.dispose();
-      previous?.focus?.();
-      resolve(created);
-    };
-    const host = ReactWidget.create(
-      <div
-        className="jp-Dialog-content jp-RuntimeImages-importDialog"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="jp-RuntimeImages-import-title"
-        onKeyDown={event => {
-          if (event.key === 'Escape') {
-            event.preventDefault();
-            event.stopPropagation();
-            finish(null);
-          } else if (event.key === 'Tab') {
-            // Keep the focus inside the dialog.
-            const nodes = Array.from(
-              event.currentTarget.querySelectorAll<HTMLElement>(
-                'input, textarea, button:not([disabled])'
-              )
-            );
-            if (nodes.length === 0) {
-              return;
-            }
-            const firstNode = nodes[0];
-            const lastNode = nodes[nodes.length - 1];
-            if (event.shiftKey && document.activeElement === firstNode) {
-              event.preventDefault();
-              lastNode.focus();
-            } else if (!event.shiftKey && document.activeElement === lastNode) {
-              event.preventDefault();
-              firstNode.focus();
-            }
-          }
-        }}
-      >
-        <div className="jp-Dialog-header">
-          <h2
-            id="jp-RuntimeImages-import-title"
-            className="jp-RuntimeImages-importTitle"
-          >
-            {trans.__('Import image')}
-          </h2>
-        </div>
-        <div className="jp-Dialog-body">
-          <ImportImageForm {...options} onDone={finish} />
-        </div>
-      </div>
-    );
-    host.addClass('jp-Dialog');
-    host.addClass('jp-RuntimeImages-importDialogHost');
-    host.node.addEventListener('mousedown', event => {
-      if (event.target === host.node) {
-        event.preventDefault(); // a click outside does not close a half-filled form
-      }
-    });
-    Widget.attach(host, document.body);
+  return showModalForm<ICustomNBImage>({
+    id: ID,
+    title: options.trans.__('Import image'),
+    className: 'jp-RuntimeImages-importDialog',
+    render: done => <ImportImageForm {...options} onDone={done} />
   });
 }

@@ -1,6 +1,7 @@
 import type { ServerConnection } from '@jupyterlab/services';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import React, { useEffect, useRef, useState } from 'react';
+import { groupErrorsBy } from '../builds/resource';
 import {
   createKernelspec,
   IInstalledKernelspec,
@@ -9,11 +10,23 @@ import {
   kernelspecBody,
   KernelspecField,
   kernelspecFieldOf,
+  newKernelspecForm,
   PROVISIONERS
 } from '../kernelspec';
 import { APIError } from '../request';
 import type { IRuntimeImage } from '../tokens';
-import { DialogButtons, FieldMessages, showModalForm } from './ModalForm';
+import {
+  DialogButton,
+  DialogForm,
+  FieldMessages,
+  FieldRow,
+  FormErrors,
+  showModalForm,
+  TextField,
+  useInitialFocus,
+  withoutErrorsOf
+} from './ModalForm';
+import { TextButton } from './TextButton';
 
 export interface IKernelspecDialogOptions {
   image: IRuntimeImage;
@@ -21,7 +34,7 @@ export interface IKernelspecDialogOptions {
   serverSettings?: ServerConnection.ISettings;
 }
 
-type Errors = Partial<Record<KernelspecField, string[]>>;
+type Errors = FormErrors<KernelspecField>;
 
 const ID = 'jp-RuntimeImages-kernelspec';
 
@@ -42,30 +55,16 @@ export function KernelspecForm(
   }
 ): JSX.Element {
   const { image, trans } = props;
-  const [form, setForm] = useState<IKernelspecForm>({
-    provisioner: 'kubernetes',
-    kernelName: '',
-    displayName: '',
-    language: 'python',
-    location: 'user',
-    replace: false,
-    launchTimeout: '',
-    portRange: '',
-    authorizedUsers: '',
-    unauthorizedUsers: ''
-  });
+  const [form, setForm] = useState<IKernelspecForm>(newKernelspecForm);
   const [errors, setErrors] = useState<Errors>({});
   const [conflict, setConflict] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [installed, setInstalled] = useState<IInstalledKernelspec | null>(null);
-  const first = useRef<HTMLSelectElement>(null);
+  const first = useInitialFocus<HTMLSelectElement>();
   const closeButton = useRef<HTMLButtonElement>(null);
   const replaceButton = useRef<HTMLButtonElement>(null);
   const formMessage = useRef<HTMLDivElement>(null);
 
-  useEffect(() => {
-    first.current?.focus();
-  }, []);
   useEffect(() => {
     if (installed) {
       closeButton.current?.focus();
@@ -84,12 +83,7 @@ export function KernelspecForm(
 
   const update = (field: keyof IKernelspecForm, value: any): void => {
     setForm({ ...form, [field]: value });
-    if (errors[field as KernelspecField] || errors.form) {
-      const next = { ...errors };
-      delete next[field as KernelspecField];
-      delete next.form;
-      setErrors(next);
-    }
+    setErrors(withoutErrorsOf(errors, field));
     if (field === 'kernelName' || field === 'provisioner') {
       setConflict(null);
     }
@@ -120,13 +114,7 @@ export function KernelspecForm(
         setErrors({});
         setConflict(error.message);
       } else if (error instanceof APIError && error.errors.length > 0) {
-        const grouped: Errors = {};
-        for (const e of error.errors) {
-          const field = kernelspecFieldOf(e.path);
-          const message =
-            field === 'form' && e.path ? `${e.path}: ${e.message}` : e.message;
-          (grouped[field] = grouped[field] ?? []).push(message);
-        }
+        const grouped = groupErrorsBy(error.errors, kernelspecFieldOf);
         setErrors(grouped);
         const firstField = Object.keys(grouped).find(f => f !== 'form');
         if (firstField) {
@@ -160,125 +148,114 @@ export function KernelspecForm(
           </dd>
         </dl>
         <div className="jp-RuntimeImages-dialogButtons">
-          <button
+          <DialogButton
             ref={closeButton}
-            type="button"
-            className="jp-Dialog-button jp-mod-accept jp-mod-styled"
-            aria-label={trans.__('Close')}
-            title={trans.__('Close')}
+            kind="accept"
+            label={trans.__('Close')}
             onClick={() => props.onDone(installed)}
-          >
-            <div className="jp-Dialog-buttonLabel">{trans.__('Close')}</div>
-          </button>
+          />
         </div>
       </div>
     );
   }
 
   const messages = (field: KernelspecField): string[] => errors[field] ?? [];
-  const described = (field: KernelspecField) =>
-    messages(field).length > 0
-      ? {
-          'aria-invalid': true,
-          'aria-describedby': `${ID}-${field}-error`
-        }
-      : {};
 
-  const row = (
-    field: KernelspecField,
+  /** A text box, or a text area with `rows`. */
+  const text = (
+    field:
+      | 'kernelName'
+      | 'displayName'
+      | 'launchTimeout'
+      | 'portRange'
+      | 'authorizedUsers'
+      | 'unauthorizedUsers',
     label: string,
-    control: JSX.Element,
-    hint?: string
+    placeholder: string,
+    help: string,
+    rows?: number
   ): JSX.Element => (
-    <div className="jp-RuntimeImages-importField" data-field={field}>
-      <label htmlFor={`${ID}-${field}`}>{label}</label>
-      {control}
-      {hint ? <div className="jp-RuntimeImages-fieldHint">{hint}</div> : null}
-      <FieldMessages id={`${ID}-${field}-error`} messages={messages(field)} />
-    </div>
+    <TextField
+      id={`${ID}-${field}`}
+      field={field}
+      label={label}
+      help={help}
+      placeholder={placeholder}
+      rows={rows}
+      inputMode={field === 'launchTimeout' ? 'numeric' : undefined}
+      value={form[field]}
+      messages={messages(field)}
+      onChange={value => update(field, value)}
+    />
   );
 
-  const text = (
-    field: 'kernelName' | 'displayName' | 'launchTimeout' | 'portRange',
+  /** A drop-down of `choices`, shown with their `labels`. */
+  const select = (
+    field: 'provisioner' | 'language',
     label: string,
-    placeholder: string,
-    help: string
-  ): JSX.Element =>
-    row(
-      field,
-      label,
-      <input
-        id={`${ID}-${field}`}
-        type="text"
-        className="jp-mod-styled"
-        value={form[field]}
-        placeholder={placeholder}
-        aria-label={label}
-        title={help}
-        spellCheck={false}
-        autoComplete="off"
-        inputMode={field === 'launchTimeout' ? 'numeric' : undefined}
-        onChange={e => update(field, e.currentTarget.value)}
-        {...described(field)}
-      />
+    help: string,
+    choices: string[],
+    labelOf: (choice: string) => string,
+    ref?: React.Ref<HTMLSelectElement>
+  ): JSX.Element => {
+    const id = `${ID}-${field}`;
+    const invalid = messages(field).length > 0;
+    return (
+      <FieldRow id={id} field={field} label={label} messages={messages(field)}>
+        <select
+          id={id}
+          ref={ref}
+          className="jp-mod-styled"
+          value={form[field]}
+          aria-label={label}
+          title={help}
+          aria-invalid={invalid || undefined}
+          aria-describedby={invalid ? `${id}-error` : undefined}
+          onChange={e => update(field, e.currentTarget.value)}
+        >
+          {choices.map(choice => (
+            <option key={choice} value={choice}>
+              {labelOf(choice)}
+            </option>
+          ))}
+        </select>
+      </FieldRow>
     );
-
-  const users = (
-    field: 'authorizedUsers' | 'unauthorizedUsers',
-    label: string,
-    placeholder: string,
-    help: string
-  ): JSX.Element =>
-    row(
-      field,
-      label,
-      <textarea
-        id={`${ID}-${field}`}
-        className="jp-mod-styled"
-        rows={2}
-        value={form[field]}
-        placeholder={placeholder}
-        aria-label={label}
-        title={help}
-        spellCheck={false}
-        onChange={e => update(field, e.currentTarget.value)}
-        {...described(field)}
-      />
-    );
+  };
 
   const providerLabel = (p: string): string =>
     p === 'docker' ? trans.__('Docker') : trans.__('Kubernetes');
+  const languageLabel = (l: string): string =>
+    l === 'python'
+      ? trans.__('Python')
+      : l === 'r'
+        ? trans.__('R')
+        : trans.__('Scala');
 
   return (
-    <form
-      className="jp-RuntimeImages-importForm jp-RuntimeImages-kernelspecForm"
+    <DialogForm
+      label={trans.__('Create kernelspec')}
+      className="jp-RuntimeImages-kernelspecForm"
       onSubmit={submit}
-      noValidate
-      aria-label={trans.__('Create kernelspec')}
+      messages={errors.form}
+      messagesRef={formMessage}
+      trans={trans}
+      submitLabel={trans.__('Create')}
+      busyLabel={trans.__('Creating…')}
+      busy={busy}
+      onCancel={() => props.onDone(null)}
     >
       <div className="jp-RuntimeImages-fieldHint">
         {trans.__('Runtime image:')}{' '}
         <code title={image.metadata?.image_name}>{image.display_name}</code>
       </div>
-      {row(
+      {select(
         'provisioner',
         trans.__('Provisioner'),
-        <select
-          id={`${ID}-provisioner`}
-          ref={first}
-          className="jp-mod-styled"
-          value={form.provisioner}
-          aria-label={trans.__('Provisioner')}
-          title={trans.__('Where the kernels run')}
-          onChange={e => update('provisioner', e.currentTarget.value)}
-          {...described('provisioner')}
-        >
-          {PROVISIONERS.map(p => (
-            <option key={p} value={p}>
-              {providerLabel(p)}
-            </option>
-          ))}
-        </select>
+        trans.__('Where the kernels run'),
+        PROVISIONERS,
+        providerLabel,
+        first
       )}
       {text(
         'kernelName',
@@ -296,28 +273,12 @@ export function KernelspecForm(
           : trans.__('%1 on Kubernetes', image.display_name),
         trans.__('The name shown in the launcher and the kernel picker')
       )}
-      {row(
+      {select(
         'language',
         trans.__('Language'),
-        <select
-          id={`${ID}-language`}
-          className="jp-mod-styled"
-          value={form.language}
-          aria-label={trans.__('Language')}
-          title={trans.__('The kernel language')}
-          onChange={e => update('language', e.currentTarget.value)}
-          {...described('language')}
-        >
-          {KERNEL_LANGUAGES.map(l => (
-            <option key={l} value={l}>
-              {l === 'python'
-                ? trans.__('Python')
-                : l === 'r'
-                  ? trans.__('R')
-                  : trans.__('Scala')}
-            </option>
-          ))}
-        </select>
+        trans.__('The kernel language'),
+        KERNEL_LANGUAGES,
+        languageLabel
       )}
       <fieldset
         className="jp-RuntimeImages-importField"
@@ -386,17 +347,19 @@ export function KernelspecForm(
         '0..0',
         trans.__('LOWER..UPPER, e.g. 40000..41000; 0..0 for any port')
       )}
-      {users(
+      {text(
         'authorizedUsers',
         trans.__('Authorized users'),
         trans.__('anyone'),
-        trans.__('User names, separated by commas or new lines')
+        trans.__('User names, separated by commas or new lines'),
+        2
       )}
-      {users(
+      {text(
         'unauthorizedUsers',
         trans.__('Unauthorized users'),
         'root',
-        trans.__('User names, separated by commas or new lines')
+        trans.__('User names, separated by commas or new lines'),
+        2
       )}
       {conflict !== null && (
         <div
@@ -404,39 +367,17 @@ export function KernelspecForm(
           role="alert"
         >
           <div>{conflict}</div>
-          <button
+          <TextButton
             ref={replaceButton}
-            type="button"
             className="jp-mod-styled jp-mod-warn"
-            aria-label={trans.__('Replace')}
+            label={trans.__('Replace')}
             title={trans.__('Replace the existing kernelspec')}
             disabled={busy}
             onClick={() => void submit(undefined, true)}
-          >
-            {trans.__('Replace')}
-          </button>
+          />
         </div>
       )}
-      {messages('form').length > 0 && (
-        <div
-          ref={formMessage}
-          tabIndex={-1}
-          className="jp-RuntimeImages-formMessage jp-RuntimeImages-importError"
-          role="alert"
-        >
-          {messages('form').map((message, index) => (
-            <div key={index}>{message}</div>
-          ))}
-        </div>
-      )}
-      <DialogButtons
-        trans={trans}
-        submitLabel={trans.__('Create')}
-        busyLabel={trans.__('Creating…')}
-        busy={busy}
-        onCancel={() => props.onDone(null)}
-      />
-    </form>
+    </DialogForm>
   );
 }
 

@@ -23,6 +23,7 @@ import { errorMessage, RuntimeImagesModel } from '../model';
 import { APIError } from '../request';
 import { IRuntimeImage, TRANSLATION_DOMAIN } from '../tokens';
 import { createTagsField } from './TagsField';
+import { TextButton } from './TextButton';
 
 /** The form validator (the server's schema uses the `image-reference` format;
  * its `pattern` does the actual check). */
@@ -241,25 +242,19 @@ function EditorComponent(props: {
         }}
       />
       <div className="jp-RuntimeImages-editorButtons">
-        <button
-          type="button"
+        <TextButton
           className="jp-mod-styled jp-mod-reject"
-          aria-label={trans.__('Cancel')}
-          title={trans.__('Cancel')}
+          label={trans.__('Cancel')}
           onClick={props.onCancel}
-        >
-          {trans.__('Cancel')}
-        </button>
-        <button
-          type="button"
+        />
+        <TextButton
           className="jp-mod-styled jp-mod-accept"
-          aria-label={trans.__('Save')}
-          title={trans.__('Save')}
+          label={trans.__('Save')}
           disabled={saving}
           onClick={() => void save()}
         >
           {saving ? trans.__('Saving…') : trans.__('Save')}
-        </button>
+        </TextButton>
       </div>
     </div>
   );

@@ -4,6 +4,7 @@ import React from 'react';
 import type { RuntimeImagesModel } from '../model';
 import type { IInvalidRuntimeImage, IRuntimeImage } from '../tokens';
 import { IconButton, ImageRow, ROW_HEIGHT } from './ImageRow';
+import { TextButton } from './TextButton';
 import { useModelState } from './useModel';
 import { VirtualList } from './VirtualList';
 
@@ -66,15 +67,11 @@ function ServerStatusMessage(props: {
           <p>{model.statusMessage}</p>
         </>
       )}
-      <button
-        type="button"
+      <TextButton
         className="jp-mod-styled jp-mod-accept"
-        aria-label={trans.__('Retry')}
-        title={trans.__('Retry')}
+        label={trans.__('Retry')}
         onClick={() => props.actions.retry()}
-      >
-        {trans.__('Retry')}
-      </button>
+      />
     </div>
   );
 }
@@ -229,15 +226,11 @@ export function RuntimeImagesView(props: {
           ? trans.__('%1 of %2 images', filtered.length, total)
           : trans._n('%1 image', '%1 images', total)}
         {model.isFiltered && (
-          <button
-            type="button"
+          <TextButton
             className="jp-RuntimeImages-linkButton"
-            aria-label={trans.__('Clear filter')}
-            title={trans.__('Clear filter')}
+            label={trans.__('Clear filter')}
             onClick={() => model.clearFilter()}
-          >
-            {trans.__('Clear filter')}
-          </button>
+          />
         )}
       </div>
       <InvalidItems items={invalid} trans={trans} actions={actions} />

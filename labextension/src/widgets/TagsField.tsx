@@ -2,6 +2,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { closeIcon } from '@jupyterlab/ui-components';
 import type { FieldProps } from '@rjsf/utils';
 import React, { useState } from 'react';
+import { TextButton } from './TextButton';
 
 /**
  * An rjsf field for `metadata.tags`: the tags as chips (each removable) and a text
@@ -84,16 +85,14 @@ export function createTagsField(
             }}
             onBlur={() => props.onBlur?.(id, tags)}
           />
-          <button
-            type="button"
+          <TextButton
             className="jp-mod-styled jp-mod-accept"
-            aria-label={trans.__('Add tag')}
-            title={trans.__('Add tag')}
+            label={trans.__('Add tag')}
             disabled={props.disabled || props.readonly || !draft.trim()}
             onClick={add}
           >
             {trans.__('Add')}
-          </button>
+          </TextButton>
         </div>
       </div>
     );

@@ -1,16 +1,22 @@
+import type { ISignal } from '@lumino/signaling';
 import { useEffect, useReducer } from 'react';
 import type { RuntimeImagesModel } from '../model';
+
+/** Re-render a component whenever `signal` is emitted. */
+export function useSignal(signal: ISignal<any, any>): void {
+  const [, forceUpdate] = useReducer((x: number) => x + 1, 0);
+  useEffect(() => {
+    const onChange = () => forceUpdate();
+    signal.connect(onChange);
+    return () => {
+      signal.disconnect(onChange);
+    };
+  }, [signal]);
+}
 
 /**
  * Re-render a component whenever the model's state changes.
  */
 export function useModelState(model: RuntimeImagesModel): void {
-  const [, forceUpdate] = useReducer((x: number) => x + 1, 0);
-  useEffect(() => {
-    const onChange = () => forceUpdate();
-    model.stateChanged.connect(onChange);
-    return () => {
-      model.stateChanged.disconnect(onChange);
-    };
-  }, [model]);
+  useSignal(model.stateChanged);
 }

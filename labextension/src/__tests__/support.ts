@@ -1,0 +1,35 @@
+/**
+ * The set-up the jest specs of the REST clients and models share: importing this
+ * module first (before the modules under test) replaces the REST boundary.
+ *
+ * - `../request`: as it is, but `requestAPI` is a `jest.fn()` the spec answers
+ *   (`mockedRequestAPI`);
+ * - `@jupyterlab/coreutils`: only `URLExt.join`, joining with `/`;
+ * - `@jupyterlab/services`: `ServerConnection` with fixed settings and its
+ *   `NetworkError`, so no request reaches a server.
+ *
+ * Not a spec itself: jest's `testRegex` runs `*.spec.ts` only.
+ */
+jest.mock('../request', () => {
+  const actual = jest.requireActual('../request');
+  return { ...actual, requestAPI: jest.fn() };
+});
+jest.mock('@jupyterlab/coreutils', () => ({
+  URLExt: { join: (...p: string[]) => p.join('/') }
+}));
+jest.mock('@jupyterlab/services', () => ({
+  ServerConnection: {
+    makeSettings: () => ({ baseUrl: '/' }),
+    NetworkError: class extends Error {}
+  }
+}));
+
+import { requestAPI } from '../request';
+
+/** `requestAPI`, answered by the spec (`mockResolvedValue`, …). */
+export const mockedRequestAPI = requestAPI as jest.MockedFunction<
+  typeof requestAPI
+>;
+
+/** The server settings the API clients under test get. */
+export const SETTINGS: any = { baseUrl: '/lab/' };
