@@ -185,11 +185,10 @@ class BuildController(LoggingConfigurable):
     async def stop(self) -> None:
         """Stop watching and stop running builds; they stay Building and resume later."""
         tasks = [t for t in [self._poller, *self._tasks.values()] if t is not None]
+        self._poller = None
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await _ended(*tasks)
         self._tasks.clear()
 
     async def _poll(self) -> None:
@@ -202,6 +201,7 @@ class BuildController(LoggingConfigurable):
 
     async def sync(self) -> None:
         """Pick up resources written by another process; forget deleted ones."""
+        running = set(self._tasks)
         stamps = await asyncio.to_thread(self.builds.stamps)
         for name, stamp in stamps.items():
             if self._known.get(name) != stamp and name not in self._tasks:
@@ -209,9 +209,12 @@ class BuildController(LoggingConfigurable):
                     resource = await asyncio.to_thread(self.builds.get, name)
                     if model.phase_of(resource) in model.ACTIVE_PHASES:
                         self._schedule(name)
-        for name in set(self._tasks) - set(stamps):
-            self._cancel_requested.add(name)
-            self._tasks[name].cancel()
+        # Only builds that ran before the scan began, and whose file is still gone: one
+        # submitted while the scan ran is not in it, and must not be taken for deleted.
+        for name in (running & set(self._tasks)) - set(stamps):
+            if not (self.builds.directory / f"{name}.json").exists():
+                self._cancel_requested.add(name)
+                self._tasks[name].cancel()
         self._known = stamps
 
     # -- operations ----------------------------------------------------------------------
@@ -261,9 +264,11 @@ class BuildController(LoggingConfigurable):
         if task is not None:
             self._cancel_requested.add(name)
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await _ended(task)
+            self._cancel_requested.discard(name)  # if it was cancelled before it started
             resource = await asyncio.to_thread(self.builds.get, name)  # as the engine left it
+            if model.phase_of(resource) in model.ACTIVE_PHASES:  # it never started
+                await self._mark_cancelled(resource)
             await self._cancel_in_engine(resource)
             return resource
         await self._mark_cancelled(resource)
@@ -276,8 +281,8 @@ class BuildController(LoggingConfigurable):
         if task is not None:
             self._cancel_requested.add(name)
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await _ended(task)
+            self._cancel_requested.discard(name)  # if it was cancelled before it started
         with contextlib.suppress(NotFoundError):
             await self._cancel_in_engine(await asyncio.to_thread(self.builds.get, name))
         await asyncio.to_thread(self.builds.delete, name)
@@ -448,6 +453,21 @@ class BuildController(LoggingConfigurable):
             self.emit(event)
         except Exception:
             self.log.exception("runtime-images: emitting the build event failed")
+
+
+async def _ended(*tasks: asyncio.Task[None]) -> None:
+    """Wait until every task has ended, however it ended.
+
+    Not ``suppress(CancelledError)`` around ``await task``: that would also swallow the
+    cancellation of the waiting coroutine itself (a request or a shutdown being cancelled),
+    which then goes on as if nothing had happened.
+    """
+    if not tasks:
+        return
+    await asyncio.wait(tasks)
+    for task in tasks:
+        if not task.cancelled():
+            task.exception()  # retrieved: the build recorded (or logged) its own failure
 
 
 async def configure_runtime_image(

@@ -36,7 +36,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -792,20 +792,25 @@ class KubernetesEngine(LoggingConfigurable):
                     if await self._apply(build, api, namespace, items[0], step, applied):
                         return
                 opened, events = time.monotonic(), 0
-                async for event in self._watch(api, namespace, build.name, version):
-                    events += 1
-                    kind, obj = event.get("type"), event.get("object") or {}
-                    if kind == "ERROR":
-                        raise ClusterError.from_status(obj)
-                    meta = obj.get("metadata") or {}
-                    version = str(meta.get("resourceVersion") or version)
-                    backoff = self.retry_backoff
-                    if kind == "BOOKMARK" or meta.get("uid") not in (uid, None):
-                        continue
-                    if kind == "DELETED":
-                        raise self._deleted(build, namespace, step)
-                    if await self._apply(build, api, namespace, obj, step, applied):
-                        return
+                # aclosing: leaving the loop early (an end, an ERROR event, a cancellation
+                # while applying) stops the reading thread now, not when the generator is
+                # garbage collected (never, once the event loop has closed).
+                watch = self._watch(api, namespace, build.name, version)
+                async with contextlib.aclosing(watch):
+                    async for event in watch:
+                        events += 1
+                        kind, obj = event.get("type"), event.get("object") or {}
+                        if kind == "ERROR":
+                            raise ClusterError.from_status(obj)
+                        meta = obj.get("metadata") or {}
+                        version = str(meta.get("resourceVersion") or version)
+                        backoff = self.retry_backoff
+                        if kind == "BOOKMARK" or meta.get("uid") not in (uid, None):
+                            continue
+                        if kind == "DELETED":
+                            raise self._deleted(build, namespace, step)
+                        if await self._apply(build, api, namespace, obj, step, applied):
+                            return
                 if not events and time.monotonic() - opened < 1:
                     await asyncio.sleep(backoff)  # a stream closed at once: do not hammer
                     backoff = min(backoff * 2, self.max_backoff)
@@ -838,7 +843,7 @@ class KubernetesEngine(LoggingConfigurable):
 
     async def _watch(
         self, api: Any, namespace: str, name: str, version: str
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Watch events of one resource from ``version``, read by a daemon thread."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -1120,72 +1120,88 @@ def jp_server_config(
     }
 
 
+@pytest.fixture
+def rest_builds(
+    jp_serverapp: Any, fake_kube: FakeKube, jp_asyncio_loop: asyncio.AbstractEventLoop
+) -> Iterator[BuildController]:
+    """The server's build controller, started, and stopped before the fake cluster is.
+
+    Stopped here rather than in the test's ``finally``: a test that ends abruptly (its
+    timeout) does not run its ``finally``, and the builds would go on calling a stopped
+    cluster while the rest of the teardown runs.
+    """
+    controller: BuildController = jp_serverapp.web_app.settings["runtime_images_builds"]
+    jp_asyncio_loop.run_until_complete(controller.start())
+    try:
+        yield controller
+    finally:
+        jp_asyncio_loop.run_until_complete(controller.stop())
+
+
+async def rest_build_until(
+    jp_fetch: Any,
+    predicate: Callable[[dict[str, Any]], object],
+    name: str = "built",
+    timeout: float = 30,
+) -> dict[str, Any]:
+    """GET the build until ``predicate`` holds; fails well within the test's timeout."""
+    import json
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        build: dict[str, Any] = json.loads((await jp_fetch("runtime-images", "builds", name)).body)
+        if predicate(build):
+            return build
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{name} did not get there in {timeout:g} s: {build['status']}")
+        await asyncio.sleep(0.02)
+
+
 async def test_rest_submit_follow_and_delete(
-    jp_fetch: Any, jp_serverapp: Any, fake_kube: FakeKube
+    jp_fetch: Any, rest_builds: BuildController, fake_kube: FakeKube
 ) -> None:
     import json
 
     from tornado.httpclient import HTTPClientError
 
-    controller = jp_serverapp.web_app.settings["runtime_images_builds"]
-    await controller.start()
-    try:
-        response = await jp_fetch(
-            "runtime-images", "builds", method="POST", body=json.dumps(build_resource(GIT))
-        )
-        assert response.code == 201
-        assert json.loads(response.body)["status"]["engine"] == "kubernetes"
-        obj = await asyncio.to_thread(fake_kube.wait_for, "built")
-        assert obj["metadata"]["labels"][OWNER_LABEL] == "alice"
-        fake_kube.set_status("built", ROWS[6][2])  # M1: a GitRepository success
-        for _ in range(3000):  # patient on a loaded machine
-            build = json.loads((await jp_fetch("runtime-images", "builds", "built")).body)
-            if build["status"]["phase"] == "Ready":
-                break
-            await asyncio.sleep(0.02)
-        assert build["status"]["phase"] == "Ready"
-        assert build["status"]["engine"] == "kubernetes"
-        response = await jp_fetch("runtime-images", "builds", "built", method="DELETE")
-        assert response.code == 204
-        assert fake_kube.get("built") is None
-        with pytest.raises(HTTPClientError) as missing:
-            await jp_fetch("runtime-images", "builds", "built")
-        assert missing.value.code == 404
-    finally:
-        await controller.stop()
+    response = await jp_fetch(
+        "runtime-images", "builds", method="POST", body=json.dumps(build_resource(GIT))
+    )
+    assert response.code == 201
+    assert json.loads(response.body)["status"]["engine"] == "kubernetes"
+    obj = await asyncio.to_thread(fake_kube.wait_for, "built")
+    assert obj["metadata"]["labels"][OWNER_LABEL] == "alice"
+    fake_kube.set_status("built", ROWS[6][2])  # M1: a GitRepository success
+    build = await rest_build_until(jp_fetch, lambda b: b["status"]["phase"] == "Ready")
+    assert build["status"]["engine"] == "kubernetes"
+    response = await jp_fetch("runtime-images", "builds", "built", method="DELETE")
+    assert response.code == 204
+    assert fake_kube.get("built") is None
+    with pytest.raises(HTTPClientError) as missing:
+        await jp_fetch("runtime-images", "builds", "built")
+    assert missing.value.code == 404
 
 
 async def test_rest_delete_refused_by_the_cluster_is_a_409(
-    jp_fetch: Any, jp_serverapp: Any, fake_kube: FakeKube
+    jp_fetch: Any, rest_builds: BuildController, fake_kube: FakeKube
 ) -> None:
     import json
 
     from tornado.httpclient import HTTPClientError
 
-    controller = jp_serverapp.web_app.settings["runtime_images_builds"]
-    await controller.start()
-    try:
-        await jp_fetch(
-            "runtime-images", "builds", method="POST", body=json.dumps(build_resource(IMPORT))
-        )
-        await asyncio.to_thread(fake_kube.wait_for, "built")
-        for _ in range(3000):  # up to 60 s on a loaded machine
-            build = json.loads((await jp_fetch("runtime-images", "builds", "built")).body)
-            if (build["status"].get("cluster") or {}).get("uid"):
-                break
-            await asyncio.sleep(0.02)
-        else:
-            raise AssertionError(f"the build never recorded its cluster uid: {build['status']}")
-        fake_kube.allowed_verbs = {"get", "list", "watch", "create"}
-        with pytest.raises(HTTPClientError) as refused:
-            await jp_fetch("runtime-images", "builds", "built", method="DELETE")
-        assert refused.value.code == 409
-        body = json.loads(refused.value.response.body)
-        assert "'delete' verb is missing" in body["message"]
-        assert fake_kube.get("built") is not None
-        await jp_fetch("runtime-images", "builds", "built")  # kept here too
-    finally:
-        await controller.stop()
+    await jp_fetch(
+        "runtime-images", "builds", method="POST", body=json.dumps(build_resource(IMPORT))
+    )
+    await asyncio.to_thread(fake_kube.wait_for, "built")
+    await rest_build_until(jp_fetch, lambda b: (b["status"].get("cluster") or {}).get("uid"))
+    fake_kube.allowed_verbs = {"get", "list", "watch", "create"}
+    with pytest.raises(HTTPClientError) as refused:
+        await jp_fetch("runtime-images", "builds", "built", method="DELETE")
+    assert refused.value.code == 409
+    body = json.loads(refused.value.response.body)
+    assert "'delete' verb is missing" in body["message"]
+    assert fake_kube.get("built") is not None
+    await jp_fetch("runtime-images", "builds", "built")  # kept here too
 
 
 # -- a real cluster --------------------------------------------------------------------------
