@@ -174,7 +174,10 @@ class BuildController(LoggingConfigurable):
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Resume every build left Pending or Building, then watch for new ones."""
+        """Resume every build left Pending or Building, then watch for new ones (once: a
+        second call while started does nothing)."""
+        if self._poller is not None and not self._poller.done():
+            return
         self._semaphore = asyncio.Semaphore(self.concurrency)
         for resource in await asyncio.to_thread(self.builds.list):
             if model.phase_of(resource) in model.ACTIVE_PHASES:

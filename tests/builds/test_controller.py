@@ -95,6 +95,22 @@ def ready_condition(build: dict[str, Any]) -> dict[str, Any]:
     return next(c for c in build["status"]["conditions"] if c["type"] == "Ready")
 
 
+async def test_starting_again_while_started_changes_nothing(
+    harness: Harness, registry: RegistryServer, repo_name: str
+) -> None:
+    """The server extension starts the controller; a second start (a test, a reload) must
+    not add a second scanner that would run or cancel builds twice."""
+    poller = harness.controller._poller
+    await harness.controller.start()
+    assert harness.controller._poller is poller
+    with registry.pusher() as pusher:
+        pusher.push_image(repo_name, "1", images.elyra_ok())
+    build = await harness.run(import_resource(f"{registry.host}/{repo_name}:1", name="once"))
+    assert build["status"]["phase"] == "Ready", build["status"]["conditions"]
+    ready = [e for e in harness.events if e.get("name") == "once" and e.get("phase") == "Ready"]
+    assert len(ready) == 1
+
+
 async def test_import_of_a_passing_image_becomes_ready_and_pinned(
     harness: Harness, registry: RegistryServer, repo_name: str
 ) -> None:
