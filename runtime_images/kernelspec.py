@@ -177,7 +177,7 @@ def _users(value: object, key: str, errors: list[FieldError]) -> tuple[str, ...]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         errors.append(FieldError(key, "must be a list of user names"))
         return None
-    bad = [v for v in value if not USER_NAME_PATTERN.match(v)]
+    bad = [v for v in value if not USER_NAME_PATTERN.fullmatch(v)]
     if bad:
         errors.append(FieldError(key, f"user names must not be empty or hold spaces: {bad!r}"))
         return None
@@ -208,7 +208,7 @@ def parse_options(body: object) -> KernelspecOptions:
         values[key] = value
     if "kernel_name" in values:
         name = values["kernel_name"].replace(" ", "_").lower()
-        if len(name) > KERNEL_NAME_MAX_LENGTH or not KERNEL_NAME_PATTERN.match(name):
+        if len(name) > KERNEL_NAME_MAX_LENGTH or not KERNEL_NAME_PATTERN.fullmatch(name):
             errors.append(
                 FieldError(
                     "kernel_name",
@@ -245,7 +245,7 @@ def parse_options(body: object) -> KernelspecOptions:
         values["launch_timeout"] = timeout
 
     port_range = body.get("port_range", DEFAULT_PORT_RANGE)
-    match = PORT_RANGE_PATTERN.match(port_range) if isinstance(port_range, str) else None
+    match = PORT_RANGE_PATTERN.fullmatch(port_range) if isinstance(port_range, str) else None
     if match is None:
         errors.append(FieldError("port_range", "must be LOWER..UPPER, e.g. 40000..41000"))
     else:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import unicodedata
 
 NAME_MAX_LENGTH = 200
+NAME_MAX_BYTES = 255 - len(".json")  # a file name, <name>.json, on Linux and macOS
 NAME_PATTERN = re.compile(r"^[a-z]([a-z0-9_-]*[a-z0-9])?$")
 """Elyra's rule without its stray comma (Elyra bug B1 accepted ``ab,``)."""
 
@@ -14,7 +16,7 @@ _FALLBACK_PREFIX = "runtime_image"
 
 
 def is_valid_name(name: str) -> bool:
-    return len(name) <= NAME_MAX_LENGTH and NAME_PATTERN.match(name) is not None
+    return len(name) <= NAME_MAX_LENGTH and NAME_PATTERN.fullmatch(name) is not None
 
 
 def is_safe_file_name(name: str) -> bool:
@@ -30,6 +32,7 @@ def is_safe_file_name(name: str) -> bool:
         and "\\" not in name
         and "\x00" not in name
         and name.isprintable()
+        and len(os.fsencode(name)) <= NAME_MAX_BYTES  # the file system's limit is in bytes
     )
 
 

@@ -130,7 +130,7 @@ class Reference:
 def _check_tag(tag: str) -> None:
     if len(tag) > TAG_LENGTH_MAX:
         raise InvalidReferenceError(f"tag must not be more than {TAG_LENGTH_MAX} characters")
-    if not _TAG_RE.match(tag):
+    if not _TAG_RE.fullmatch(tag):
         raise InvalidReferenceError(f"invalid tag {tag!r}")
 
 
@@ -177,16 +177,16 @@ def parse(value: str) -> Reference:
         raise InvalidReferenceError("an image reference must not be empty")
     if value != value.strip():
         raise InvalidReferenceError("an image reference must not have spaces around it")
-    if _IDENTIFIER_RE.match(value):
+    if _IDENTIFIER_RE.fullmatch(value):
         raise InvalidReferenceError(
             "a 64-character hexadecimal string is an image ID, not a repository name"
         )
-    match = _REFERENCE_RE.match(value)
+    match = _REFERENCE_RE.fullmatch(value)
     if match is None:
         raise InvalidReferenceError(_explain_mismatch(value))
     name, tag, digest = match.group(1), match.group(2), match.group(3)
     domain, path = _split_domain(name)
-    if not _ANCHORED_NAME_RE.match(f"{domain}/{path}"):
+    if not _ANCHORED_NAME_RE.fullmatch(f"{domain}/{path}"):
         raise InvalidReferenceError(f"invalid repository name {name!r}")
     if len(path) > NAME_TOTAL_LENGTH_MAX:
         raise InvalidReferenceError(
@@ -207,7 +207,7 @@ def _explain_mismatch(value: str) -> str:
     repo = name_part[:colon] if colon > last_slash else name_part
     if any(c.isspace() for c in value):
         return "an image reference must not contain spaces"
-    if repo != repo.lower() and _REFERENCE_RE.match(_lower_repository(value, len(repo))):
+    if repo != repo.lower() and _REFERENCE_RE.fullmatch(_lower_repository(value, len(repo))):
         return "repository name must be lowercase"
     if "@" in value and not re.search(
         r"@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:", value
@@ -217,7 +217,7 @@ def _explain_mismatch(value: str) -> str:
         tag = name_part[colon + 1 :]
         if len(tag) > TAG_LENGTH_MAX:
             return f"tag must not be more than {TAG_LENGTH_MAX} characters"
-        if not _TAG_RE.match(tag):
+        if not _TAG_RE.fullmatch(tag):
             return (
                 f"invalid tag {tag!r}: use letters, digits, '_', '.' and '-', "
                 "not starting with '.' or '-'"
@@ -248,7 +248,7 @@ def _split_prefix(value: str, what: str) -> tuple[str, str]:
             "quay.io or mirror.local:5000"
         )
     check = f"{first}/{rest}" if rest else f"{first}/x"
-    if not _ANCHORED_NAME_RE.match(check):
+    if not _ANCHORED_NAME_RE.fullmatch(check):
         raise InvalidReferenceError(f"{what} {value!r} is not a valid registry[/path] prefix")
     return first, rest
 
@@ -289,7 +289,7 @@ def rewrite_for_mirror(ref: Reference, mirrors: Mapping[str, str]) -> Reference:
         return ref
     rewritten = mirrors[best] + repository[len(best) :]
     domain, _, path = rewritten.partition("/")
-    if not path or not _ANCHORED_NAME_RE.match(rewritten):
+    if not path or not _ANCHORED_NAME_RE.fullmatch(rewritten):
         raise InvalidReferenceError(
             f"mirror rule {best!r} -> {mirrors[best]!r} turns {repository!r} into "
             f"the invalid repository {rewritten!r}"

@@ -36,7 +36,7 @@ def test_derived_names_are_bounded_and_valid() -> None:
     assert is_valid_name(numbered(name, 12345))
 
 
-@pytest.mark.parametrize("name", ["ab,", "Ab", "a b", "1a", "a-", "", "a" * 201])
+@pytest.mark.parametrize("name", ["ab,", "Ab", "a b", "1a", "a-", "", "a" * 201, "ab\n"])
 def test_invalid_names(name: str) -> None:
     assert not is_valid_name(name)
 
@@ -46,7 +46,9 @@ def test_valid_names(name: str) -> None:
     assert is_valid_name(name)
 
 
-@pytest.mark.parametrize("name", ["..", "../x", "a/b", ".hidden", "a\x00b", "", "a\nb"])
+@pytest.mark.parametrize(
+    "name", ["..", "../x", "a/b", ".hidden", "a\x00b", "", "a\nb", "ab\n", "é" * 126, "日" * 84]
+)
 def test_unsafe_file_names(name: str) -> None:
     assert not is_safe_file_name(name)
 

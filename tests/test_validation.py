@@ -71,6 +71,27 @@ def test_all_errors_are_reported_with_their_paths() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("metadata", "path"),
+    [
+        ({"image_name": "quay.io/a/b:1\n"}, "metadata.image_name"),
+        ({"pull_secret": "abc\n"}, "metadata.pull_secret"),
+        ({"tags": ["gpu\n"]}, "metadata.tags.0"),
+        ({"tags": ["\n"]}, "metadata.tags.0"),
+        ({"tags": ["\u3000"]}, "metadata.tags.0"),
+        ({"tags": ["a\x00b"]}, "metadata.tags.0"),
+    ],
+)
+def test_a_trailing_newline_or_blank_text_is_refused(metadata: dict[str, Any], path: str) -> None:
+    """Python's ``$`` matches before a final newline: every anchored rule must still refuse
+    it, as JSON Schema's (ECMAScript) patterns do in the browser."""
+    assert paths(validate_for_write(doc(**metadata))) == [path]
+
+
+def test_tags_may_hold_inner_spaces() -> None:
+    assert validate_for_write(doc(tags=["needs gpu", "日本語"])) == []
+
+
 def test_one_character_pull_secret_is_valid() -> None:
     # Elyra rejects the valid Kubernetes name "a" (B8).
     assert validate_for_write(doc(pull_secret="a")) == []

@@ -377,6 +377,10 @@ async def test_huge_bodies_get_413(jp_fetch: Fetch) -> None:
         "runtime-images/images/.runtime-images.lock",
         "runtime-images/images/%E6%97%A5%E6%9C%AC",
         "runtime-images/images/" + "a" * 5000,
+        # Under the length limit in characters, over the file system's 255 bytes.
+        "runtime-images/images/" + "%C3%A9" * 150,
+        "runtime-images/images/" + "%E6%97%A5" * 100,
+        "runtime-images/images/ab%0A",
     ],
 )
 async def test_hostile_names_are_not_found(raw_fetch: Fetch, path: str) -> None:
@@ -385,6 +389,16 @@ async def test_hostile_names_are_not_found(raw_fetch: Fetch, path: str) -> None:
         assert response.code == 404, (method, path, response.body)
     response = await raw_fetch(path, method="PUT", body=json.dumps(image()).encode())
     assert response.code == 404
+    response = await raw_fetch(path, method="PATCH", body=b'{"display_name": "x"}')
+    assert response.code == 404
+    response = await raw_fetch(path + "/duplicate", method="POST", body=b"{}")
+    assert response.code == 404
+
+
+async def test_a_name_with_a_trailing_newline_is_refused(jp_fetch: Fetch, user_dir: Path) -> None:
+    status, _, error = await call(jp_fetch, "POST", "images", body={**image(), "name": "ab\n"})
+    assert status == 400 and [e["path"] for e in error["errors"]] == ["name"]
+    assert list(user_dir.glob("ab*")) == []
 
 
 async def test_unicode_names_from_disk_are_served(jp_fetch: Fetch, user_dir: Path) -> None:
