@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
 LABEL_PREFIX = "io.jupyter.runtime-images"
 _DOWNLOAD_CHUNK = 1 << 20
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"  # as runtimes set
 STEPS = 4
 
 
@@ -379,7 +380,7 @@ class LayerBuildEngine:
         await build.update(lock=lock)
 
         manifest, config = self._assemble(
-            layout, resolved, blobs, build, pinned_base, lock, detected
+            layout, resolved, blobs, build, pinned_base, lock, detected, target.bin_dir
         )
         ref_name = f"{build.name}:latest"
         layout.tag(ref_name, manifest)
@@ -476,6 +477,17 @@ class LayerBuildEngine:
                 model.BUILDING_STEP,
             )
         version = ".".join(python.version.split(".")[:2])
+        venv = posixpath.dirname(posixpath.dirname(python.path))
+        if view.fs.lookup(f"{venv}/pyvenv.cfg") is not None:
+            # A virtual environment on PATH (UBI's /opt/app-root, many notebook images): its
+            # interpreter does not see the system site-packages its symlink points into.
+            return PythonTarget(
+                version,
+                python.path,
+                f"{venv}/lib/python{version}/site-packages",
+                f"{venv}/bin",
+                platform_tags(architecture, bool(view.report.os and view.report.os.id == "alpine")),
+            )
         real = python.real_path or python.path
         prefix = posixpath.dirname(posixpath.dirname(real))
         candidates = [
@@ -549,6 +561,7 @@ class LayerBuildEngine:
         base: Reference,
         lock: list[str],
         detected: DetectedEnvironment | None,
+        bin_dir: str,
     ) -> tuple[Any, dict[str, Any]]:
         config = copy.deepcopy(resolved.config)
         config.setdefault("rootfs", {"type": "layers", "diff_ids": []})
@@ -568,6 +581,7 @@ class LayerBuildEngine:
             )
         config["history"] = history
         inner = config.setdefault("config", {})
+        inner["Env"] = with_on_path(list(inner.get("Env") or []), bin_dir)
         labels = dict(inner.get("Labels") or {})
         labels[f"{LABEL_PREFIX}.inputs"] = json.dumps(inputs, sort_keys=True)
         labels[f"{LABEL_PREFIX}.lock"] = "\n".join(lock)
@@ -682,6 +696,18 @@ def _plan_package_layer(
         shutil.rmtree(installed.scripts)
     plan.add_tree(installed.site, target.site_packages)
     return plan
+
+
+def with_on_path(env: list[str], directory: str) -> list[str]:
+    """``env`` (``KEY=value`` entries) with ``directory`` on PATH: console scripts installed
+    there must be found (it is appended, so the base's own commands keep precedence)."""
+    for index, entry in enumerate(env):
+        if entry.startswith("PATH="):
+            if directory in entry[len("PATH=") :].split(":"):
+                return env
+            env[index] = f"{entry}:{directory}"
+            return env
+    return [*env, f"PATH={DEFAULT_PATH}:{directory}"]
 
 
 def _read_parsed(record: Path) -> FileSystem | None:

@@ -137,8 +137,8 @@ def detect(repository: Path, allow: tuple[str, ...] = ()) -> DetectedEnvironment
     elif (root / "Pipfile").exists():
         found.files.append(f"{prefix}Pipfile")
         found.requirements += _pipfile(root / "Pipfile")
-    project = next((n for n in ("pyproject.toml", "setup.py") if (repository / n).exists()), None)
-    if project and not binders and _installable(repository, project):
+    project = next((n for n in ("pyproject.toml", "setup.py") if _installable(repository, n)), None)
+    if project and not binders:
         found.files.append(project)
         found.install_project = True
     return found
@@ -158,8 +158,16 @@ def _requirements_lines(path: Path) -> list[str]:
     return lines
 
 
+def _read(path: Path, parse: Callable[[str], Any], shown: str) -> Any:
+    """A JSON or TOML file of the repository, or a RepositoryError naming it."""
+    try:
+        return parse(path.read_text("utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:  # JSON and TOML errors are ValueErrors
+        raise RepositoryError(f"{shown} cannot be read: {error}") from None
+
+
 def _pipfile_lock(path: Path) -> list[str]:
-    data = json.loads(path.read_text("utf-8"))
+    data = _read(path, json.loads, "Pipfile.lock")
     lines = []
     for name, entry in sorted((data.get("default") or {}).items()):
         version = entry.get("version", "") if isinstance(entry, dict) else ""
@@ -168,7 +176,7 @@ def _pipfile_lock(path: Path) -> list[str]:
 
 
 def _pipfile(path: Path) -> list[str]:
-    data = tomllib.loads(path.read_text("utf-8"))
+    data = _read(path, tomllib.loads, "Pipfile")
     lines = []
     for name, spec in sorted((data.get("packages") or {}).items()):
         if isinstance(spec, str):
@@ -181,7 +189,12 @@ def _pipfile(path: Path) -> list[str]:
 
 
 def _installable(repository: Path, project: str) -> bool:
+    """Whether the file makes the repository an installable project (a pyproject.toml
+    with only tool settings does not; a setup.py next to it still does)."""
+    path = repository / project
+    if not path.exists():
+        return False
     if project == "setup.py":
         return True
-    data = tomllib.loads((repository / project).read_text("utf-8"))
+    data = _read(path, tomllib.loads, project)
     return "project" in data and "build-system" in data

@@ -122,6 +122,11 @@ def _untrusted_certificate(error: BaseException) -> bool:
     )
 
 
+def _plain_http_answer(error: BaseException) -> bool:
+    """A TLS handshake answered in plain http: the registry has no TLS; retrying won't help."""
+    return "WRONG_VERSION_NUMBER" in str(error) or "record layer failure" in str(error)
+
+
 def _is_loopback(host: str) -> bool:
     name = urlsplit(f"//{host}").hostname or host
     if name == "localhost":
@@ -310,8 +315,13 @@ class RegistryClient(LoggingConfigurable):
             try:
                 response = await self._send_once(method, url, headers, auth, stream)
             except httpx.TransportError as error:
-                if attempt >= self.retries or _unknown_host(error) or _untrusted_certificate(error):
-                    raise self._transport_error(loc, error, what) from None
+                if (
+                    attempt >= self.retries
+                    or _unknown_host(error)
+                    or _untrusted_certificate(error)
+                    or _plain_http_answer(error)
+                ):
+                    raise self._transport_error(loc, error, what, attempt + 1) from None
                 attempt += 1
                 await self._sleep(attempt, f"{method} {loc.host}: {type(error).__name__}")
                 continue
@@ -333,8 +343,16 @@ class RegistryClient(LoggingConfigurable):
         self.log.debug("Retrying in %.2fs after %s", delay, why)
         await asyncio.sleep(delay)
 
-    def _transport_error(self, loc: _Location, error: Exception, what: str) -> RegistryError:
+    def _transport_error(
+        self, loc: _Location, error: Exception, what: str, attempts: int = 1
+    ) -> RegistryError:
         detail = str(error) or type(error).__name__
+        if _plain_http_answer(error):
+            return RegistryUnavailable(
+                f"cannot reach the registry {loc.host} for {what}: it answered in plain http "
+                f"over https ({detail}); if it only speaks plain http, add {loc.host!r} to "
+                "RegistryClient.insecure_registries"
+            )
         if _untrusted_certificate(error):
             return RegistryUnavailable(
                 f"cannot reach the registry {loc.host} for {what}: its TLS certificate is not "
@@ -351,8 +369,8 @@ class RegistryClient(LoggingConfigurable):
                 "air-gapped site"
             )
         return RegistryUnavailable(
-            f"cannot reach the registry {loc.host} for {what} after {self.retries + 1} "
-            f"attempts: {detail}"
+            f"cannot reach the registry {loc.host} for {what} after {attempts} "
+            f"attempt{'s' if attempts > 1 else ''}: {detail}"
         )
 
     # -- authentication --------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from traitlets.config import Config
 
+from runtime_images.builds.builder import with_on_path
 from runtime_images.inspect import inspect_image
 from runtime_images.registry import RegistryClient
 from tests.fixtures import images
@@ -185,6 +186,46 @@ async def test_a_restarted_server_reads_the_base_from_its_record(
     engine._bases.clear()
     assert dependencies(await builder.run(build("third")))["six"] == "1.15.0"
     assert json.loads(record.read_text())["version"] == 1  # recorded again
+
+
+async def test_a_virtual_environment_on_path_gets_the_packages(
+    builder: BuildHarness, registry: RegistryServer, repo_name: str
+) -> None:
+    """UBI-style base: python3 on PATH is a venv's (/opt/app-root), whose interpreter does
+    not see the system site-packages its symlink resolves into."""
+    venv = LayerBuilder()
+    venv.dir("opt").dir("opt/app-root").dir("opt/app-root/bin")
+    venv.file("opt/app-root/pyvenv.cfg", "home = /usr/bin\ninclude-system-site-packages = false\n")
+    venv.symlink("opt/app-root/bin/python3", "/usr/bin/python3.11")
+    venv.dir("opt/app-root/lib").dir("opt/app-root/lib/python3.11")
+    venv.dir("opt/app-root/lib/python3.11/site-packages")
+    path = "PATH=/opt/app-root/bin:/usr/local/bin:/usr/bin:/bin"
+    config = ImageConfig(user="1001", env=[path])
+    with registry.pusher() as pusher:
+        pusher.push_image(
+            repo_name, "venv", make_image([images.base_layer(), venv.build()], config)
+        )
+    build = await builder.run(
+        resource(
+            "in-venv",
+            buildType="PackageList",
+            builderImage=f"{registry.host}/{repo_name}:venv",
+            packageVersions=["idna==3.7"],
+        )
+    )
+    assert build["status"]["phase"] == "Ready", build["status"]["conditions"]
+    view = await inspect(build["status"]["image"])
+    site = "/opt/app-root/lib/python3.11/site-packages"
+    assert view.fs.lookup(f"{site}/idna/__init__.py") is not None
+    assert view.fs.lookup("/usr/local/lib/python3.11/dist-packages/idna") is None
+    assert view.report.config.path[0] == "/opt/app-root/bin"  # PATH already had the venv
+
+
+def test_console_scripts_directory_is_put_on_path() -> None:
+    default = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    assert with_on_path(["A=1", "PATH=/usr/bin:/bin"], "/usr/bin") == ["A=1", "PATH=/usr/bin:/bin"]
+    assert with_on_path(["PATH=/usr/bin"], "/opt/venv/bin") == ["PATH=/usr/bin:/opt/venv/bin"]
+    assert with_on_path(["A=1"], "/opt/venv/bin") == ["A=1", f"{default}:/opt/venv/bin"]
 
 
 async def test_a_package_without_a_wheel_fails_with_its_name(
