@@ -209,6 +209,32 @@ async def test_a_package_without_a_wheel_is_handed_to_buildah(
     assert view.report.config.labels["io.jupyter.runtime-images.engine"] == "buildah"
 
 
+async def test_a_layer_append_build_runs_in_a_real_python(
+    local: BuildahHarness, debian_base: str
+) -> None:
+    """The default engine's image (no buildah in the build): its packages import in the
+    base's real python3, at the versions asked for, from the layer appended."""
+    build = await local.run_with(
+        resource(
+            "appended",
+            buildType="PackageList",
+            builderImage=debian_base,
+            packageVersions=["six==1.16.0", "idna==3.7"],
+        ),
+        engine=None,
+    )
+    status = build["status"]
+    assert status["phase"] == "Ready", status["conditions"]
+    assert status["engine"] == "embedded" and "handedOverTo" not in status
+    out = await local.run_in(
+        f"oci:{local.layout}:appended:latest",
+        "python3",
+        "-c",
+        "import six, idna; print(six.__version__, idna.__version__, six.__file__)",
+    )
+    assert out.split() == ["1.16.0", "3.7", "/usr/local/lib/python3.11/dist-packages/six.py"]
+
+
 async def test_git_repository_with_apt_txt_and_post_build(
     local: BuildahHarness, debian_base: str, tmp_path: Path
 ) -> None:
