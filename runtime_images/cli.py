@@ -210,21 +210,44 @@ def cmd_duplicate(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from .fileio import atomic_write_bytes
 
-    listing = open_store().listing()
+    store = open_store()
+    listing = store.listing()
     target = Path(args.directory) / "runtime-images"
     target.mkdir(parents=True, exist_ok=True)
     if args.clean:
         for old in target.glob("*.json"):
             old.unlink()
     entries = listing.instances + (listing.invalid if args.include_invalid else [])
+    exported = 0
     for entry in entries:
-        if entry.document is not None:
-            data = json.dumps(entry.to_file(), indent=2, ensure_ascii=False) + "\n"
+        if entry.valid:
+            data = (json.dumps(entry.to_file(), indent=2, ensure_ascii=False) + "\n").encode()
         else:
-            data = entry.raw or ""
-        atomic_write_bytes(target / f"{entry.name}.json", data.encode("utf-8"), mode=0o644)
-    print(f"Exported {len(entries)} runtime images to {target}")
+            original = _original_bytes(entry, store.max_file_bytes)
+            if isinstance(original, str):
+                print(f"Warning: {entry.name} not exported: {original}", file=sys.stderr)
+                continue
+            data = original
+        atomic_write_bytes(target / f"{entry.name}.json", data, mode=0o644)
+        exported += 1
+    print(f"Exported {exported} runtime images to {target}")
     return EXIT_OK
+
+
+def _original_bytes(entry: Entry, max_bytes: int) -> bytes | str:
+    """An invalid file's bytes as they are on disk, or why they cannot be exported.
+
+    The store keeps no text of oversized or unreadable files (and re-serializes, or cuts
+    short, what it keeps of the others), so the file itself is read, up to ``max_bytes``.
+    """
+    try:
+        with entry.path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as error:
+        return f"the file cannot be read: {error.strerror}"
+    if len(data) > max_bytes:
+        return f"the file is larger than {max_bytes} bytes"
+    return data
 
 
 def cmd_import(args: argparse.Namespace) -> int:

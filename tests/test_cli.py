@@ -202,6 +202,92 @@ def test_export_then_import_round_trips(
     assert result.returncode == 0
 
 
+def test_export_clean_removes_old_files_that_are_not_exported(
+    isolated_env: dict[str, str], tmp_path: Path
+) -> None:
+    run_cli(isolated_env, "create", "--display_name", "Mine", "--image_name", "quay.io/me/x:1")
+    target = tmp_path / "export" / "runtime-images"
+    target.mkdir(parents=True)
+    (target / "gone_image.json").write_text('{"display_name": "Gone"}')
+    (target / "mine.json").write_text("stale content")
+    (target / "notes.txt").write_text("not an export")
+
+    result = run_cli(isolated_env, "export", "--directory", str(tmp_path / "export"), "--clean")
+    assert result.returncode == 0, result.stderr
+    assert not (target / "gone_image.json").exists()
+    assert json.loads((target / "mine.json").read_text())["display_name"] == "Mine"
+    assert (target / "pandas.json").exists()  # factory images are exported too
+    assert (target / "notes.txt").read_text() == "not an export"  # only *.json is cleaned
+
+
+def test_export_without_clean_keeps_old_files(isolated_env: dict[str, str], tmp_path: Path) -> None:
+    target = tmp_path / "export" / "runtime-images"
+    target.mkdir(parents=True)
+    (target / "gone_image.json").write_text('{"display_name": "Gone"}')
+    result = run_cli(isolated_env, "export", "--directory", str(tmp_path / "export"))
+    assert result.returncode == 0, result.stderr
+    assert (target / "gone_image.json").read_text() == '{"display_name": "Gone"}'
+    assert (target / "pandas.json").exists()
+
+
+MALFORMED = b'{"display_name": "Broken", \xff  oops'
+# Schema-invalid: an unknown top-level key and a bad pull policy, formatted unusually.
+SCHEMA_INVALID = (
+    b'{"color": "red",\n "schema_name": "runtime-image", "display_name": "Bad",'
+    b' "metadata": {"image_name": "a/b:1", "pull_policy": "Sometimes"}}'
+)
+
+
+def test_export_include_invalid_writes_invalid_files_as_they_are(
+    isolated_env: dict[str, str], tmp_path: Path, user_store: Path
+) -> None:
+    user_store.mkdir(parents=True)
+    (user_store / "broken.json").write_bytes(MALFORMED)
+    (user_store / "bad_policy.json").write_bytes(SCHEMA_INVALID)
+    big_broken = b"{" + b"x" * 100_000  # malformed and larger than the text the store keeps
+    (user_store / "big_broken.json").write_bytes(big_broken)
+
+    plain = tmp_path / "plain"
+    result = run_cli(isolated_env, "export", "--directory", str(plain))
+    assert result.returncode == 0, result.stderr
+    exported = {p.name for p in (plain / "runtime-images").iterdir()}
+    assert "pandas.json" in exported
+    assert {"broken.json", "bad_policy.json", "big_broken.json"}.isdisjoint(exported)
+
+    full = tmp_path / "full"
+    result = run_cli(isolated_env, "export", "--directory", str(full), "--include-invalid")
+    assert result.returncode == 0, result.stderr
+    target = full / "runtime-images"
+    assert (target / "broken.json").read_bytes() == MALFORMED
+    assert (target / "bad_policy.json").read_bytes() == SCHEMA_INVALID
+    assert (target / "big_broken.json").read_bytes() == big_broken
+    assert (target / "pandas.json").exists()
+    assert "Warning" not in result.stderr
+
+
+def test_export_include_invalid_skips_oversized_files_with_a_warning(
+    isolated_env: dict[str, str], tmp_path: Path, user_store: Path
+) -> None:
+    user_store.mkdir(parents=True)
+    # Over the store's 1 MiB max_file_bytes: listed invalid with no text kept.
+    (user_store / "huge.json").write_bytes(b"[" + b" " * (1024 * 1024) + b"]")
+    (user_store / "broken.json").write_bytes(MALFORMED)
+    items = {i["name"]: i for i in listed(isolated_env, "--include-invalid")}
+    assert "larger than" in items["huge"]["reason"]
+
+    result = run_cli(
+        isolated_env, "export", "--directory", str(tmp_path / "out"), "--include-invalid"
+    )
+    assert result.returncode == 0, result.stderr
+    target = tmp_path / "out" / "runtime-images"
+    assert not (target / "huge.json").exists()  # not an empty file
+    assert "huge" in result.stderr and "not exported" in result.stderr
+    assert "larger than" in result.stderr
+    assert (target / "broken.json").read_bytes() == MALFORMED
+    count = len(list(target.glob("*.json")))
+    assert f"Exported {count} runtime images" in result.stdout
+
+
 def test_import_overwrite(isolated_env: dict[str, str], tmp_path: Path) -> None:
     run_cli(isolated_env, "create", "--name", "x", "--display_name", "Old", "--image_name", "a/b:1")
     directory = tmp_path / "in"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -10,9 +13,29 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError, HTTPResponse
 
+from runtime_images.handlers.images import MAX_IMPORT_ITEMS
+from runtime_images.store import LOCK_FILE_NAME
+
 from ..support import VALID_IMAGE, write_instance
 
 Fetch = Callable[..., Awaitable[HTTPResponse]]
+
+
+# Server configuration for the tests whose name starts with a key.
+CONFIG_BY_TEST = {
+    "test_a_held_lock": {"RuntimeImageStore": {"lock_timeout": 0.3}},
+    "test_an_import_body_over_the_cap": {"RuntimeImages": {"max_import_bytes": 4096}},
+}
+
+
+@pytest.fixture
+def jp_server_config(
+    jp_server_config: dict[str, Any], request: pytest.FixtureRequest
+) -> dict[str, Any]:
+    for prefix, config in CONFIG_BY_TEST.items():
+        if request.node.name.startswith(prefix):
+            return {**jp_server_config, **config}
+    return jp_server_config
 
 
 async def call(fetch: Fetch, method: str, *parts: str, body: Any = None, **kwargs: Any) -> Any:
@@ -227,6 +250,67 @@ async def test_patch_merges(jp_fetch: Fetch) -> None:
     assert status == 400
 
 
+async def test_patch_with_a_stale_if_match_is_412_and_changes_nothing(
+    jp_fetch: Fetch, user_dir: Path
+) -> None:
+    _, headers, _ = await call(jp_fetch, "POST", "images", body=image(description="v1"))
+    stale = headers["ETag"]
+    status, _, _ = await call(
+        jp_fetch, "PATCH", "images", "my_image_1", body={"metadata": {"description": "v2"}}
+    )
+    assert status == 200
+    before = (user_dir / "my_image_1.json").read_bytes()
+    status, _, error = await call(
+        jp_fetch,
+        "PATCH",
+        "images",
+        "my_image_1",
+        body={"metadata": {"description": "v3"}},
+        headers={"If-Match": stale},
+    )
+    assert status == 412 and "changed since you read it" in error["message"]
+    assert (user_dir / "my_image_1.json").read_bytes() == before
+    _, headers, fetched = await call(jp_fetch, "GET", "images", "my_image_1")
+    assert fetched["metadata"]["description"] == "v2"
+    status, _, patched = await call(
+        jp_fetch,
+        "PATCH",
+        "images",
+        "my_image_1",
+        body={"metadata": {"description": "v3"}},
+        headers={"If-Match": headers["ETag"]},
+    )
+    assert status == 200 and patched["metadata"]["description"] == "v3"
+
+
+async def test_patch_of_an_unknown_name_is_404(jp_fetch: Fetch, user_dir: Path) -> None:
+    status, _, error = await call(
+        jp_fetch, "PATCH", "images", "no_such_image", body={"display_name": "X"}
+    )
+    assert status == 404 and "no_such_image" in error["message"]
+    assert not (user_dir / "no_such_image.json").exists()
+
+
+async def test_a_held_lock_makes_writes_503(jp_fetch: Fetch, user_dir: Path) -> None:
+    """Another writer (here a second open file description) holds the store's lock."""
+    user_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(user_dir / LOCK_FILE_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        status, _, error = await call(jp_fetch, "POST", "images", body=image())
+        assert status == 503
+        assert error["reason"] == "Service Unavailable"
+        assert "another writer holds" in error["message"]
+        assert LOCK_FILE_NAME in error["message"] and "0.3 s" in error["message"]
+        assert not (user_dir / "my_image_1.json").exists()
+        status, _, _ = await call(jp_fetch, "DELETE", "images", "pandas")
+        assert status == 503
+    finally:
+        os.close(fd)
+    status, _, _ = await call(jp_fetch, "POST", "images", body=image())
+    assert status == 201
+
+
 async def test_patching_a_malformed_file_is_a_conflict(jp_fetch: Fetch, user_dir: Path) -> None:
     write_instance(user_dir, "broken", "{oops")
     status, _, error = await call(jp_fetch, "PATCH", "images", "broken", body={"a": 1})
@@ -319,6 +403,44 @@ async def test_import_reports_bad_items_and_rejects_bad_bundles(jp_fetch: Fetch)
     for bad in [{"images": []}, "x", 3]:
         status, _, error = await call(jp_fetch, "POST", "import", body=json.dumps(bad))
         assert status == 400 and "export" in error["message"]
+
+
+async def test_a_full_disk_makes_writes_507(
+    jp_fetch: Fetch, user_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(path: Path, data: bytes, mode: int = 0o600) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr("runtime_images.store.atomic_write_bytes", disk_full)
+    status, _, error = await call(jp_fetch, "POST", "images", body=image())
+    assert status == 507 and "disk" in error["message"] and "full" in error["message"]
+    assert not (user_dir / "my_image_1.json").exists()
+
+
+async def test_an_import_body_over_the_cap_is_413(jp_fetch: Fetch, user_dir: Path) -> None:
+    small = {"runtime-images": [{**image("Small"), "name": "small"}]}
+    assert len(json.dumps(small)) < 4096
+    status, _, report = await call(jp_fetch, "POST", "import", body=small)
+    assert status == 200 and report["results"][0]["status"] == "created"
+
+    padded = {"runtime-images": [{**image("Big", description="x" * 5000), "name": "big"}]}
+    status, _, error = await call(jp_fetch, "POST", "import", body=padded)
+    assert status == 413 and "larger than 4096 bytes" in error["message"]
+    assert not (user_dir / "big.json").exists()
+
+
+async def test_an_import_of_too_many_items_is_413(jp_fetch: Fetch, user_dir: Path) -> None:
+    items: list[Any] = [7] * MAX_IMPORT_ITEMS
+    items.append({**image("Last"), "name": "last"})
+    status, _, error = await call(jp_fetch, "POST", "import", body={"runtime-images": items})
+    assert status == 413 and f"at most {MAX_IMPORT_ITEMS} images" in error["message"]
+    assert not (user_dir / "last.json").exists()  # nothing was imported
+
+    status, _, report = await call(
+        jp_fetch, "POST", "import", body={"runtime-images": items[-MAX_IMPORT_ITEMS:]}
+    )
+    assert status == 200 and len(report["results"]) == MAX_IMPORT_ITEMS
+    assert report["results"][-1] == {"name": "last", "status": "created", "message": "created"}
 
 
 async def test_schema_and_openapi(jp_fetch: Fetch) -> None:
