@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 
 from runtime_images.builds import model
 from runtime_images.errors import ValidationFailedError
+from runtime_images.validation import FieldError
 
 SEED_IMPORT = """
 apiVersion: meteor.zone/v1alpha1
@@ -104,6 +108,7 @@ def test_operator_field_names_are_aliases() -> None:
             {"buildType": "PackageList", "builderImage": "a/b:1", "packageVersions": []},
             ["spec.packageVersions"],
         ),
+        # The schema has these per-buildType rules too; each is reported once.
         ({"buildType": "PackageList", "packageVersions": ["x"]}, ["spec"]),
         (
             {
@@ -141,6 +146,219 @@ def test_operator_field_names_are_aliases() -> None:
 )
 def test_bad_specs_name_the_field(spec: dict[str, Any], paths: list[str]) -> None:
     assert error_paths(resource(**spec)) == paths
+
+
+# -- the schema file and model.py agree on the per-buildType rules -------------------------
+
+SCHEMA_FILE = Path(model.__file__).parent.parent / "schemas" / "custom-nb-image.json"
+ENVIRONMENT = {"osName": "ubi", "osVersion": "8", "pythonVersion": "3.8"}
+MUTUALLY_EXCLUSIVE = (
+    "spec.builderImage",
+    "builderImage and runtimeEnvironment are mutually exclusive",
+)
+BASE_REQUIRED = ("spec", "builderImage or runtimeEnvironment is required")
+INCOMPLETE = ("spec.runtimeEnvironment", "needs osName, osVersion and pythonVersion")
+URL_REQUIRED = ("spec.repositoryUrl", "'repositoryUrl' is required")
+
+
+def plain_schema_validator() -> Any:
+    """The schema file as any JSON Schema tool reads it: its own draft, no format checker."""
+    schema = json.loads(SCHEMA_FILE.read_text("utf-8"))
+    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+    jsonschema.Draft7Validator.check_schema(schema)
+    return jsonschema.Draft7Validator(schema)
+
+
+def without(mapping: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in mapping.items() if k != key}
+
+
+# Each bad spec (as submitted: aliases not resolved) with the error model.py gives for it.
+BAD_BUILD_TYPE_SPECS = [
+    pytest.param(
+        {"buildType": "PackageList", "packageVersions": ["x"]}, BASE_REQUIRED, id="neither"
+    ),
+    pytest.param(
+        {"buildType": "PackageList", "packageVersions": ["x"], "runtimeEnvironment": {}},
+        BASE_REQUIRED,
+        id="neither-empty-environment",
+    ),
+    pytest.param(
+        {
+            "buildType": "PackageList",
+            "packageVersions": ["x"],
+            "builderImage": "a/b:1",
+            "runtimeEnvironment": ENVIRONMENT,
+        },
+        MUTUALLY_EXCLUSIVE,
+        id="both",
+    ),
+    pytest.param(
+        {
+            "buildType": "PackageList",
+            "packageVersions": ["x"],
+            "baseImage": "a/b:1",
+            "runtimeEnvironment": ENVIRONMENT,
+        },
+        MUTUALLY_EXCLUSIVE,
+        id="both-alias-baseImage",
+    ),
+    pytest.param(
+        {
+            "buildType": "PackageList",
+            "packageVersions": ["x"],
+            "builderImage": "a/b:1",
+            "baseImage": "a/b:1",
+            "runtimeEnvironment": ENVIRONMENT,
+        },
+        MUTUALLY_EXCLUSIVE,
+        id="both-builderImage-and-alias",
+    ),
+    *(
+        pytest.param(
+            {
+                "buildType": "PackageList",
+                "packageVersions": ["x"],
+                "runtimeEnvironment": without(ENVIRONMENT, key),
+            },
+            INCOMPLETE,
+            id=f"environment-without-{key}",
+        )
+        for key in ENVIRONMENT
+    ),
+    *(
+        pytest.param(
+            {
+                "buildType": "PackageList",
+                "packageVersions": ["x"],
+                "runtimeEnvironment": {**ENVIRONMENT, key: ""},
+            },
+            INCOMPLETE,
+            id=f"environment-empty-{key}",
+        )
+        for key in ENVIRONMENT
+    ),
+    pytest.param({"buildType": "GitRepository"}, URL_REQUIRED, id="git-without-url"),
+    pytest.param(
+        {"buildType": "GitRepository", "gitRef": "main", "builderImage": "a/b:1"},
+        URL_REQUIRED,
+        id="git-without-url-with-ref-and-builder",
+    ),
+    pytest.param(
+        {"buildType": "GitRepository", "repository": ""},
+        URL_REQUIRED,
+        id="git-empty-alias-repository",
+    ),
+    pytest.param(
+        {"buildType": "GitRepository", "repositoryUrl": ""},
+        URL_REQUIRED,
+        id="git-empty-repositoryUrl",
+    ),
+]
+
+GOOD_BUILD_TYPE_SPECS = [
+    pytest.param({"buildType": "ImageImport", "fromImage": "a/b:1"}, id="import"),
+    pytest.param(
+        {"buildType": "PackageList", "packageVersions": ["x"], "builderImage": "a/b:1"},
+        id="packages-builderImage",
+    ),
+    pytest.param(
+        {"buildType": "PackageList", "packageVersions": ["x"], "baseImage": "a/b:1"},
+        id="packages-alias-baseImage",
+    ),
+    pytest.param(
+        {
+            "buildType": "PackageList",
+            "packageVersions": ["x"],
+            "builderImage": "a/b:1",
+            "baseImage": "a/b:1",
+        },
+        id="packages-builderImage-and-same-alias",
+    ),
+    pytest.param(
+        {"buildType": "PackageList", "packageVersions": ["x"], "runtimeEnvironment": ENVIRONMENT},
+        id="packages-runtimeEnvironment",
+    ),
+    pytest.param(
+        # model.py counts an empty runtimeEnvironment as not given; so does the schema.
+        {
+            "buildType": "PackageList",
+            "packageVersions": ["x"],
+            "builderImage": "a/b:1",
+            "runtimeEnvironment": {},
+        },
+        id="packages-builderImage-empty-environment",
+    ),
+    pytest.param(
+        {"buildType": "GitRepository", "repositoryUrl": "https://example.com/a/b.git"},
+        id="git-repositoryUrl",
+    ),
+    pytest.param(
+        {"buildType": "GitRepository", "repository": "https://example.com/a/b.git"},
+        id="git-alias-repository",
+    ),
+    pytest.param(
+        {
+            "buildType": "GitRepository",
+            "repository": "git@example.com:a/b.git",
+            "gitRef": "main",
+            "baseImage": "a/b:1",
+        },
+        id="git-alias-repository-ref-and-alias-baseImage",
+    ),
+]
+
+
+@pytest.mark.parametrize(("spec", "python_error"), BAD_BUILD_TYPE_SPECS)
+def test_the_schema_and_model_reject_the_same_bad_specs(
+    spec: dict[str, Any], python_error: tuple[str, str]
+) -> None:
+    document = resource(**copy.deepcopy(spec))
+    schema_errors = list(plain_schema_validator().iter_errors(copy.deepcopy(document)))
+    assert schema_errors, "the schema accepts it"
+    # Every schema error names a field of the spec (not just "spec").
+    for error in schema_errors:
+        path = list(error.absolute_path)
+        if error.validator == "required":
+            path.append(error.message.split("'")[1])
+        assert path[:1] == ["spec"] and len(path) >= 2, error
+    with pytest.raises(ValidationFailedError) as caught:
+        model.normalize(document)
+    # model.py's own error, naming the field, is unchanged.
+    assert FieldError(*python_error) in caught.value.errors
+
+
+@pytest.mark.parametrize("spec", GOOD_BUILD_TYPE_SPECS)
+def test_the_schema_and_model_accept_the_same_good_specs(spec: dict[str, Any]) -> None:
+    document = resource(**copy.deepcopy(spec))
+    assert [e.message for e in plain_schema_validator().iter_errors(document)] == []
+    normalized = model.normalize(copy.deepcopy(document))
+    assert "baseImage" not in normalized["spec"]
+    assert "repository" not in normalized["spec"]
+
+
+def test_the_schema_names_the_field_for_each_rule() -> None:
+    """The schema's errors, as normalize reports them, point at the field to fix."""
+
+    def schema_paths(**spec: Any) -> set[str]:
+        return {e.path for e in model._errors(resource(**spec))}
+
+    assert schema_paths(buildType="PackageList", packageVersions=["x"]) == {"spec.builderImage"}
+    assert schema_paths(
+        buildType="PackageList",
+        packageVersions=["x"],
+        baseImage="a/b:1",
+        runtimeEnvironment=ENVIRONMENT,
+    ) == {"spec.baseImage"}
+    assert schema_paths(
+        buildType="PackageList",
+        packageVersions=["x"],
+        runtimeEnvironment=without(ENVIRONMENT, "pythonVersion"),
+    ) == {"spec.runtimeEnvironment.pythonVersion"}
+    assert schema_paths(buildType="GitRepository") == {"spec.repositoryUrl"}
+    # The rules do not apply without a buildType (that error is enough).
+    assert "spec.builderImage" not in schema_paths(packageVersions=["x"])
+    assert "spec.repositoryUrl" not in schema_paths(gitRef="main")
 
 
 def test_annotations_are_required_and_names_checked() -> None:
