@@ -20,8 +20,10 @@ import os
 import posixpath
 import re
 import shutil
+import tarfile
 import tempfile
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +40,7 @@ from .controller import BuildContext, BuildFailure, Engine
 from .layers import LayerPlan, write_layer
 from .oci import OCI_CONFIG, OCI_MANIFEST, Layout, canonical_json, oci_layer_type
 from .packages import (
+    EarlyInstall,
     Installation,
     PackageError,
     PythonTarget,
@@ -56,6 +59,7 @@ if TYPE_CHECKING:
 
 LABEL_PREFIX = "io.jupyter.runtime-images"
 _DOWNLOAD_CHUNK = 1 << 20
+FileObserver = Callable[[str, tarfile.TarInfo], None]
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"  # as runtimes set
 STEPS = 4
 
@@ -340,73 +344,95 @@ class LayerBuildEngine:
             base = spec.get("builderImage") or self.config.base_for(spec["runtimeEnvironment"])
             requirements = list(spec["packageVersions"])
 
-        await build.step(model.BUILDING_STEP, f"Reading the base image {base}.")
+        early: EarlyInstall | None = None
         try:
-            base_ref = parse(base)
-            resolved = await self.client.resolve(base_ref)
-            view = await self._fetch_base(build, layout, base_ref, resolved)
-        except registry.RegistryError as error:
-            from .importer import failure_of
+            await build.step(model.BUILDING_STEP, f"Reading the base image {base}.")
+            try:
+                base_ref = parse(base)
+                resolved = await self.client.resolve(base_ref)
+                if requirements:
+                    early = EarlyInstall(
+                        requirements,
+                        resolved.platform.architecture,
+                        _path_dirs(resolved.config),
+                        work / "pip-early",
+                        build.log,
+                    )
+                view = await self._fetch_base(
+                    build, layout, base_ref, resolved, early.on_file if early else None
+                )
+            except registry.RegistryError as error:
+                from .importer import failure_of
 
-            failure = failure_of(error, base)
-            failure.condition = model.BUILDING_STEP
-            raise failure from None
-        pinned_base = base_ref.with_tag(base_ref.tag or "latest").with_digest(resolved.digest)
-        await build.update(baseImage=str(pinned_base))
+                failure = failure_of(error, base)
+                failure.condition = model.BUILDING_STEP
+                raise failure from None
+            pinned_base = base_ref.with_tag(base_ref.tag or "latest").with_digest(resolved.digest)
+            await build.update(baseImage=str(pinned_base))
 
-        target = self._python_target(view, resolved.platform.architecture)
-        uid, gid = self._owner(view)
-        await build.step(
-            model.BUILDING_STEP,
-            (
-                f"Installing {len(requirements)} requirement(s) for Python {target.version} "
-                f"into {target.site_packages}."
-            ),
-        )
-        layers = []
-        lock: list[str] = []
-        if requirements:
-            plan, lock = await self._package_layer(
-                build, view, target, requirements, work, uid, gid
+            target = self._python_target(view, resolved.platform.architecture)
+            uid, gid = self._owner(view)
+            await build.step(
+                model.BUILDING_STEP,
+                (
+                    f"Installing {len(requirements)} requirement(s) for Python {target.version} "
+                    f"into {target.site_packages}."
+                ),
             )
-            layers.append(plan)
-        if repository_dir is not None:
-            layers.append(
-                await asyncio.to_thread(self._repository_layer, view, repository_dir, uid, gid)
+            layers = []
+            lock: list[str] = []
+            if requirements:
+                plan, lock = await self._package_layer(
+                    build, view, target, requirements, work, uid, gid, early
+                )
+                layers.append(plan)
+            if repository_dir is not None:
+                layers.append(
+                    await asyncio.to_thread(self._repository_layer, view, repository_dir, uid, gid)
+                )
+            blobs = [
+                await asyncio.to_thread(write_layer, plan, layout.temp_file()) for plan in layers
+            ]
+            for blob in blobs:
+                layout.add_file(blob.path, blob.digest)
+            await build.update(lock=lock)
+
+            manifest, config = self._assemble(
+                layout, resolved, blobs, build, pinned_base, lock, detected, target.bin_dir
             )
-        blobs = [await asyncio.to_thread(write_layer, plan, layout.temp_file()) for plan in layers]
-        for blob in blobs:
-            layout.add_file(blob.path, blob.digest)
-        await build.update(lock=lock)
+            ref_name = f"{build.name}:latest"
+            layout.tag(ref_name, manifest)
+            result = self._result_reference(build.name, manifest.digest)
+            await build.condition(
+                model.BUILDING_STEP,
+                "True",
+                "Built",
+                (
+                    f"Built {manifest.digest} from {pinned_base.familiar()} "
+                    f"({len(lock)} locked distribution(s))."
+                ),
+            )
+            if self.config.target_registry:
+                await self._push(build, layout, ref_name, result)
+            await build.update(image=result.familiar())
 
-        manifest, config = self._assemble(
-            layout, resolved, blobs, build, pinned_base, lock, detected, target.bin_dir
-        )
-        ref_name = f"{build.name}:latest"
-        layout.tag(ref_name, manifest)
-        result = self._result_reference(build.name, manifest.digest)
-        await build.condition(
-            model.BUILDING_STEP,
-            "True",
-            "Built",
-            (
-                f"Built {manifest.digest} from {pinned_base.familiar()} "
-                f"({len(lock)} locked distribution(s))."
-            ),
-        )
-        if self.config.target_registry:
-            await self._push(build, layout, ref_name, result)
-        await build.update(image=result.familiar())
-
-        validation = await self._validate(
-            build, view, layout, blobs, config, result, manifest.digest
-        )
-        await self.importer._configure(build, result, validation)
+            validation = await self._validate(
+                build, view, layout, blobs, config, result, manifest.digest
+            )
+            await self.importer._configure(build, result, validation)
+        finally:
+            if early is not None:
+                await early.close()
 
     # -- steps -----------------------------------------------------------------------------
 
     async def _fetch_base(
-        self, build: BuildContext, layout: Layout, ref: Reference, resolved: Any
+        self,
+        build: BuildContext,
+        layout: Layout,
+        ref: Reference,
+        resolved: Any,
+        on_file: FileObserver | None = None,
     ) -> ImageView:
         """Download the base layers the layout lacks (verified), then read them locally.
 
@@ -431,7 +457,7 @@ class LayerBuildEngine:
             else:
                 done += layer.size
             build.progress(done, total, 0, STEPS)
-        fs = await self._parsed_base(layout, resolved)
+        fs = await self._parsed_base(layout, resolved, on_file)
         return build_report(
             fs,
             resolved.config,
@@ -441,7 +467,9 @@ class LayerBuildEngine:
             compressed_size=total,
         )
 
-    async def _parsed_base(self, layout: Layout, resolved: Any) -> FileSystem:
+    async def _parsed_base(
+        self, layout: Layout, resolved: Any, on_file: FileObserver | None = None
+    ) -> FileSystem:
         """The base's merged filesystem: from memory, from the layout's record of it (a
         restarted server), or read from the layout's blobs (and recorded there)."""
         key = (resolved.digest, str(resolved.platform))
@@ -456,7 +484,7 @@ class LayerBuildEngine:
         if fs is None:
             fs = FileSystem()
             for layer in resolved.manifest.layers:
-                await asyncio.to_thread(_apply, fs, layout.blob_path(layer.digest))
+                await asyncio.to_thread(_apply, fs, layout.blob_path(layer.digest), on_file)
             await asyncio.to_thread(_write_parsed, record, fs)
         if self.config.base_cache_size > 0:
             self._bases[key] = fs
@@ -525,18 +553,18 @@ class LayerBuildEngine:
         work: Path,
         uid: int,
         gid: int,
+        early: EarlyInstall | None = None,
     ) -> tuple[LayerPlan, list[str]]:
         base_dists = {canonical_name(d.name): d for d in view.report.distributions}
-        try:
-            installed = await install(
-                requirements,
-                target,
-                {n: d.version for n, d in base_dists.items()},
-                work / "pip",
-                build.log,
-            )
-        except PackageError as error:
-            raise self._cannot(error) from None
+        base_versions = {n: d.version for n, d in base_dists.items()}
+        installed = await early.result(target, base_versions) if early else None
+        if installed is None:
+            try:
+                installed = await install(
+                    requirements, target, base_versions, work / "pip", build.log
+                )
+            except PackageError as error:
+                raise self._cannot(error) from None
         plan = await asyncio.to_thread(
             _plan_package_layer, view, target, installed, base_dists, uid, gid
         )
@@ -724,9 +752,17 @@ def _write_parsed(record: Path, fs: FileSystem) -> None:
     atomic_write_bytes(record, data, mode=0o644)
 
 
-def _apply(fs: FileSystem, blob: Path) -> None:
+def _apply(fs: FileSystem, blob: Path, on_file: FileObserver | None = None) -> None:
     with open_layer_file(blob) as stream:
-        fs.apply_layer(stream)
+        fs.apply_layer(stream, on_file=on_file)
+
+
+def _path_dirs(config: dict[str, Any]) -> list[str]:
+    """The PATH of an image config (Docker's default when it sets none)."""
+    for entry in (config.get("config") or {}).get("Env") or []:
+        if isinstance(entry, str) and entry.startswith("PATH="):
+            return entry[len("PATH=") :].split(":")
+    return DEFAULT_PATH.split(":")
 
 
 def _dist_name(directory: str) -> str:

@@ -11,15 +11,18 @@ file with its hash: the lock that makes the build reproducible.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import sys
+import tarfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..inspect.report import canonical_name
 
+_PYTHON_BINARY = re.compile(r"python(\d+\.\d+)")
 PYTHON_SHEBANG = re.compile(rb"^#!.*python[0-9.]*\S*[^\n]*\n")
 
 
@@ -120,16 +123,103 @@ async def install(
         command += ["--platform", platform]
     command += ["--", *requested]
     log("pip " + " ".join(command[3:]))
+    returncode, text = await _run_pip(command, log)
+    if returncode != 0:
+        raise PackageError(_explain_pip_failure(text, target))
+    return _read_report(report, site)
+
+
+class EarlyInstall:
+    """pip started as soon as the base's interpreter streams past, while the rest of the
+    base is still being read: pip is another process, so it runs on another core.
+
+    It runs without the base's constraints (they are not known yet). Its result is used
+    only when it is what :func:`install` would give: the same Python and platform, and no
+    distribution of the base moved to another version unless it was requested.
+    """
+
+    def __init__(
+        self,
+        requirements: list[str],
+        architecture: str,
+        path_dirs: list[str],
+        staging: Path,
+        log: Callable[[str], None],
+    ) -> None:
+        self.requirements = requirements
+        self.platforms = platform_tags(architecture)
+        self._path_dirs = {d.strip("/") for d in path_dirs}
+        self._staging, self._log = staging, log
+        self._loop = asyncio.get_running_loop()
+        self._seen = False
+        self.version: str | None = None
+        self.task: asyncio.Task[Installation] | None = None
+
+    def on_file(self, path: str, info: tarfile.TarInfo) -> None:
+        """Called from the parsing thread for each regular file of the base."""
+        if self._seen or not info.mode & 0o111:
+            return
+        directory, _, name = path.rpartition("/")
+        match = _PYTHON_BINARY.fullmatch(name)
+        if match is None or directory not in self._path_dirs:
+            return
+        self._seen = True
+        self._loop.call_soon_threadsafe(self._start, match.group(1))
+
+    def _start(self, version: str) -> None:
+        self.version = version
+        self._log(f"Installing the requirements for Python {version} while the base is read.")
+        target = PythonTarget(version, "", "", "", self.platforms)
+        self.task = asyncio.create_task(
+            install(self.requirements, target, {}, self._staging, self._log)
+        )
+
+    async def result(
+        self, target: PythonTarget, base_versions: dict[str, str]
+    ) -> Installation | None:
+        """The early installation if it fits ``target`` and the base, else None."""
+        if self.task is None:
+            return None
+        try:
+            installed = await self.task
+        except PackageError:
+            return None  # the constrained run may still succeed, or says why it fails
+        requested = {canonical_name(_requirement_name(r)) for r in self.requirements}
+        moved = [
+            name
+            for name, version in installed.installed.items()
+            if name in base_versions and base_versions[name] != version and name not in requested
+        ]
+        if (target.version, target.platforms) != (self.version, self.platforms) or moved:
+            self._log("The early installation does not fit the base; installing again.")
+            return None
+        return installed
+
+    async def close(self) -> None:
+        """Stop pip if it still runs (the build failed or was cancelled meanwhile)."""
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, PackageError):
+                await self.task
+
+
+async def _run_pip(command: list[str], log: Callable[[str], None]) -> tuple[int, str]:
+    """Run pip, log its output; killed (not orphaned) when the build is cancelled."""
     process = await asyncio.create_subprocess_exec(
         *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
-    output, _ = await process.communicate()
+    try:
+        output, _ = await process.communicate()
+    except asyncio.CancelledError:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()
+        raise
     text = output.decode("utf-8", errors="replace")
     for line in text.splitlines():
         log(f"pip: {line}")
-    if process.returncode != 0:
-        raise PackageError(_explain_pip_failure(text, target))
-    return _read_report(report, site)
+    assert process.returncode is not None
+    return process.returncode, text
 
 
 async def build_wheel(project: Path, out: Path, log: Callable[[str], None]) -> Path:
@@ -148,17 +238,11 @@ async def build_wheel(project: Path, out: Path, log: Callable[[str], None]) -> P
         str(out),
         str(project),
     ]
-    process = await asyncio.create_subprocess_exec(
-        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
-    )
-    output, _ = await process.communicate()
-    for line in output.decode("utf-8", errors="replace").splitlines():
-        log(f"pip: {line}")
+    returncode, text = await _run_pip(command, log)
     wheels = sorted(out.glob("*.whl"))
-    if process.returncode != 0 or not wheels:
+    if returncode != 0 or not wheels:
         raise PackageError(
-            f"The repository's project could not be built into a wheel: "
-            f"{_last_lines(output.decode('utf-8', errors='replace'))}"
+            f"The repository's project could not be built into a wheel: {_last_lines(text)}"
         )
     if not wheels[0].name.endswith("-none-any.whl"):
         raise PackageError(

@@ -122,6 +122,44 @@ async def test_package_list_appends_a_layer_and_pushes_it(
     assert runtime_image["metadata"]["image_name"] == status["image"]
 
 
+async def test_pip_starts_while_the_base_is_read_and_its_result_is_kept_when_it_fits(
+    builder: BuildHarness, base: str
+) -> None:
+    build = await builder.run(
+        resource("early", buildType="PackageList", builderImage=base, packageVersions=["idna==3.7"])
+    )
+    assert build["status"]["phase"] == "Ready", build["status"]["conditions"]
+    log = builder.controller.read_log("early")
+    assert "Installing the requirements for Python 3.11 while the base is read." in log
+    assert "does not fit" not in log
+    assert log.count("pip: Successfully installed") == 1
+
+
+async def test_an_early_install_that_moves_a_base_package_is_redone_with_constraints(
+    builder: BuildHarness, base: str
+) -> None:
+    """python-dateutil needs six (any version >= 1.5): unconstrained, pip takes the newest
+    six; the base has 1.15.0, which must stay."""
+    build = await builder.run(
+        resource(
+            "dateutil",
+            buildType="PackageList",
+            builderImage=base,
+            packageVersions=["python-dateutil==2.9.0.post0"],
+        )
+    )
+    status = build["status"]
+    assert status["phase"] == "Ready", status["conditions"]
+    log = builder.controller.read_log("dateutil")
+    assert "The early installation does not fit the base; installing again." in log
+    assert [line.split(" ")[0] for line in status["lock"]] == [
+        "python-dateutil==2.9.0.post0",
+        "six==1.15.0",
+    ]
+    dependencies = {d["name"].lower(): d["version"] for d in status["pythonDependencies"]}
+    assert dependencies["six"] == "1.15.0"
+
+
 async def test_same_inputs_give_the_same_digest(builder: BuildHarness, base: str) -> None:
     digests = []
     for name in ("first", "second"):
