@@ -46,6 +46,12 @@ def resource(name: str, **spec: Any) -> dict[str, Any]:
     }
 
 
+def package_list(name: str, base: str, *packages: str) -> dict[str, Any]:
+    return resource(
+        name, buildType="PackageList", builderImage=base, packageVersions=list(packages)
+    )
+
+
 class BuildHarness(Harness):
     def __init__(self, tmp_path: Path, target: str = "") -> None:
         self.layout = tmp_path / "layout"
@@ -86,14 +92,7 @@ async def inspect(reference: str) -> Any:
 async def test_package_list_appends_a_layer_and_pushes_it(
     builder: BuildHarness, base: str, registry: RegistryServer
 ) -> None:
-    build = await builder.run(
-        resource(
-            "with-packages",
-            buildType="PackageList",
-            builderImage=base,
-            packageVersions=["six==1.16.0", "idna==3.7"],
-        )
-    )
+    build = await builder.run(package_list("with-packages", base, "six==1.16.0", "idna==3.7"))
     status = build["status"]
     assert status["phase"] == "Ready", status["conditions"]
     assert [c["type"] for c in status["conditions"] if c["status"] == "True"] == [
@@ -125,9 +124,7 @@ async def test_package_list_appends_a_layer_and_pushes_it(
 async def test_pip_starts_while_the_base_is_read_and_its_result_is_kept_when_it_fits(
     builder: BuildHarness, base: str
 ) -> None:
-    build = await builder.run(
-        resource("early", buildType="PackageList", builderImage=base, packageVersions=["idna==3.7"])
-    )
+    build = await builder.run(package_list("early", base, "idna==3.7"))
     assert build["status"]["phase"] == "Ready", build["status"]["conditions"]
     log = builder.controller.read_log("early")
     assert "Installing the requirements for Python 3.11 while the base is read." in log
@@ -140,14 +137,7 @@ async def test_an_early_install_that_moves_a_base_package_is_redone_with_constra
 ) -> None:
     """python-dateutil needs six (any version >= 1.5): unconstrained, pip takes the newest
     six; the base has 1.15.0, which must stay."""
-    build = await builder.run(
-        resource(
-            "dateutil",
-            buildType="PackageList",
-            builderImage=base,
-            packageVersions=["python-dateutil==2.9.0.post0"],
-        )
-    )
+    build = await builder.run(package_list("dateutil", base, "python-dateutil==2.9.0.post0"))
     status = build["status"]
     assert status["phase"] == "Ready", status["conditions"]
     log = builder.controller.read_log("dateutil")
@@ -163,11 +153,7 @@ async def test_an_early_install_that_moves_a_base_package_is_redone_with_constra
 async def test_same_inputs_give_the_same_digest(builder: BuildHarness, base: str) -> None:
     digests = []
     for name in ("first", "second"):
-        build = await builder.run(
-            resource(
-                name, buildType="PackageList", builderImage=base, packageVersions=["six==1.16.0"]
-            )
-        )
+        build = await builder.run(package_list(name, base, "six==1.16.0"))
         assert build["status"]["phase"] == "Ready", build["status"]["conditions"]
         digests.append(build["status"]["image"].split("@")[1])
     assert digests[0] == digests[1]
@@ -178,12 +164,8 @@ async def test_builds_on_one_base_do_not_see_each_others_layers(
 ) -> None:
     """The engine keeps the parsed base for the next build: the second build's checks must
     see the base plus its own layer only, not the first build's."""
-    six = await builder.run(
-        resource("six", buildType="PackageList", builderImage=base, packageVersions=["six==1.16.0"])
-    )
-    idna = await builder.run(
-        resource("idna", buildType="PackageList", builderImage=base, packageVersions=["idna==3.7"])
-    )
+    six = await builder.run(package_list("six", base, "six==1.16.0"))
+    idna = await builder.run(package_list("idna", base, "idna==3.7"))
     assert six["status"]["phase"] == idna["status"]["phase"] == "Ready"
     dependencies = {d["name"].lower(): d["version"] for d in idna["status"]["pythonDependencies"]}
     assert dependencies["six"] == "1.15.0"  # the base's, not the first build's 1.16.0
@@ -200,9 +182,7 @@ async def test_a_restarted_server_reads_the_base_from_its_record(
     engine = builder.controller.engines["embedded"].builder
 
     def build(name: str) -> dict[str, Any]:
-        return resource(
-            name, buildType="PackageList", builderImage=base, packageVersions=["idna==3.7"]
-        )
+        return package_list(name, base, "idna==3.7")
 
     def dependencies(done: dict[str, Any]) -> dict[str, str]:
         assert done["status"]["phase"] == "Ready", done["status"]["conditions"]
@@ -244,12 +224,7 @@ async def test_a_virtual_environment_on_path_gets_the_packages(
             repo_name, "venv", make_image([images.base_layer(), venv.build()], config)
         )
     build = await builder.run(
-        resource(
-            "in-venv",
-            buildType="PackageList",
-            builderImage=f"{registry.host}/{repo_name}:venv",
-            packageVersions=["idna==3.7"],
-        )
+        package_list("in-venv", f"{registry.host}/{repo_name}:venv", "idna==3.7")
     )
     assert build["status"]["phase"] == "Ready", build["status"]["conditions"]
     view = await inspect(build["status"]["image"])
@@ -269,14 +244,7 @@ def test_console_scripts_directory_is_put_on_path() -> None:
 async def test_a_package_without_a_wheel_fails_with_its_name(
     builder: BuildHarness, base: str
 ) -> None:
-    build = await builder.run(
-        resource(
-            "sdist-only",
-            buildType="PackageList",
-            builderImage=base,
-            packageVersions=["pycrypto==2.6.1"],
-        )
-    )
+    build = await builder.run(package_list("sdist-only", base, "pycrypto==2.6.1"))
     latest = build["status"]["conditions"][-1]
     assert (latest["reason"], build["status"]["phase"]) == ("BuildFailed", "Failed")
     assert "pycrypto" in latest["message"] and "wheel" in latest["message"]
@@ -358,11 +326,7 @@ async def test_without_a_target_registry_the_image_stays_in_the_local_layout(
     harness = BuildHarness(tmp_path)
     await harness.controller.start()
     try:
-        build = await harness.run(
-            resource(
-                "local", buildType="PackageList", builderImage=base, packageVersions=["six==1.16.0"]
-            )
-        )
+        build = await harness.run(package_list("local", base, "six==1.16.0"))
     finally:
         await harness.controller.stop()
         await harness.client.aclose()
