@@ -505,6 +505,8 @@ class LayerBuildEngine:
                 model.BUILDING_STEP,
             )
         version = ".".join(python.version.split(".")[:2])
+        musl = bool(view.report.os and view.report.os.id == "alpine")
+        platforms = platform_tags(architecture, musl)
         venv = posixpath.dirname(posixpath.dirname(python.path))
         if view.fs.lookup(f"{venv}/pyvenv.cfg") is not None:
             # A virtual environment on PATH (UBI's /opt/app-root, many notebook images): its
@@ -514,7 +516,7 @@ class LayerBuildEngine:
                 python.path,
                 f"{venv}/lib/python{version}/site-packages",
                 f"{venv}/bin",
-                platform_tags(architecture, bool(view.report.os and view.report.os.id == "alpine")),
+                platforms,
             )
         real = python.real_path or python.path
         prefix = posixpath.dirname(posixpath.dirname(real))
@@ -531,8 +533,7 @@ class LayerBuildEngine:
             site, bin_dir = f"/usr/local/lib/python{version}/dist-packages", "/usr/local/bin"
         if site is None:
             site = candidates[0]
-        musl = bool(view.report.os and view.report.os.id == "alpine")
-        return PythonTarget(version, python.path, site, bin_dir, platform_tags(architecture, musl))
+        return PythonTarget(version, python.path, site, bin_dir, platforms)
 
     @staticmethod
     def _owner(view: ImageView) -> tuple[int, int]:

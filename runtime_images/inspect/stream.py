@@ -5,9 +5,9 @@ a bounded output size (a highly compressible layer cannot blow up memory) and ha
 tar bytes to :mod:`tarfile`. Memory is a few chunks plus tarfile's buffer, whatever the
 layer's size.
 
-Gunzip is most of the time spent reading a layer, so it uses python-isal (Intel's ISA-L,
-about 3.5x faster than zlib on image layers: see benchmarks/bench_build.py) when it is
-installed, and the standard library's zlib otherwise.
+Gunzip is most of the time spent reading a layer, so it uses python-isal (Intel's ISA-L:
+0.36 s against zlib's 1.27 s for the 139 MB Debian layer of benchmarks/bench_build.py)
+when it is installed, and the standard library's zlib otherwise.
 """
 
 from __future__ import annotations

@@ -177,6 +177,9 @@ def test_runtime_txt_picks_python_version(tmp_path: Path, content: str, version:
     assert found.files == ["runtime.txt"]
 
 
+UNSUPPORTED = ["environment.yml", "environment.yaml", "apt.txt", "Dockerfile", "postBuild"]
+
+
 @pytest.mark.parametrize("content", ["r-4.0", "r-2023-01-01", "python-3", "python3.11"])
 def test_invalid_runtime_txt_is_an_error_naming_the_file(tmp_path: Path, content: str) -> None:
     """A runtime.txt that is not python-X.Y fails with a reason naming runtime.txt."""
@@ -192,9 +195,7 @@ def test_invalid_binder_runtime_txt_names_the_binder_path(tmp_path: Path) -> Non
         detect(tmp_path)
 
 
-@pytest.mark.parametrize(
-    "name", ["environment.yml", "environment.yaml", "apt.txt", "Dockerfile", "postBuild"]
-)
+@pytest.mark.parametrize("name", UNSUPPORTED)
 def test_unsupported_file_is_an_error_naming_it(tmp_path: Path, name: str) -> None:
     """Files needing more than wheels fail with a reason starting with the file's name."""
     write(tmp_path, {name: "x\n", "requirements.txt": "six\n"})
@@ -209,9 +210,7 @@ def test_unsupported_file_in_binder_names_the_binder_path(tmp_path: Path) -> Non
         detect(tmp_path)
 
 
-@pytest.mark.parametrize(
-    "name", ["environment.yml", "environment.yaml", "apt.txt", "Dockerfile", "postBuild"]
-)
+@pytest.mark.parametrize("name", UNSUPPORTED)
 def test_allowed_unsupported_file_is_listed(tmp_path: Path, name: str) -> None:
     """With ``allow``, an unsupported file is listed in ``files`` instead of failing."""
     write(tmp_path, {name: "x\n", "requirements.txt": "six\n"})

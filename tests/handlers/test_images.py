@@ -260,26 +260,23 @@ async def test_patch_with_a_stale_if_match_is_412_and_changes_nothing(
     )
     assert status == 200
     before = (user_dir / "my_image_1.json").read_bytes()
-    status, _, error = await call(
-        jp_fetch,
-        "PATCH",
-        "images",
-        "my_image_1",
-        body={"metadata": {"description": "v3"}},
-        headers={"If-Match": stale},
-    )
+
+    async def patch_v3(etag: str) -> tuple[int, Any, Any]:
+        return await call(
+            jp_fetch,
+            "PATCH",
+            "images",
+            "my_image_1",
+            body={"metadata": {"description": "v3"}},
+            headers={"If-Match": etag},
+        )
+
+    status, _, error = await patch_v3(stale)
     assert status == 412 and "changed since you read it" in error["message"]
     assert (user_dir / "my_image_1.json").read_bytes() == before
     _, headers, fetched = await call(jp_fetch, "GET", "images", "my_image_1")
     assert fetched["metadata"]["description"] == "v2"
-    status, _, patched = await call(
-        jp_fetch,
-        "PATCH",
-        "images",
-        "my_image_1",
-        body={"metadata": {"description": "v3"}},
-        headers={"If-Match": headers["ETag"]},
-    )
+    status, _, patched = await patch_v3(headers["ETag"])
     assert status == 200 and patched["metadata"]["description"] == "v3"
 
 
