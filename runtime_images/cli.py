@@ -94,21 +94,19 @@ def _table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
 
 def _read_json_source(args: argparse.Namespace) -> dict[str, Any]:
     """The instance given by ``--json`` or ``--file``; a bare metadata stanza is accepted."""
-    text: str | None = None
+    text: str | bytes | None = None
     if args.json is not None:
         text = args.json
     elif args.file is not None:
         try:
-            text = Path(args.file).read_text("utf-8")
+            text = Path(args.file).read_bytes()
         except OSError as error:
             raise CommandError(f"Cannot read {args.file}: {error.strerror}") from None
     if text is None:
         return {}
-    try:
-        value = json.loads(text)
-    except ValueError as error:
-        source = "--json" if args.json is not None else args.file
-        raise CommandError(f"{source} is not valid JSON: {error}") from None
+    from .documents import loads_json
+
+    value = loads_json(text, "--json" if args.json is not None else str(args.file))
     if not isinstance(value, dict):
         raise CommandError("The JSON must be an object.")
     if "metadata" not in value and "image_name" in value:
@@ -257,14 +255,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     files = sorted((directory / "runtime-images").glob("*.json")) + sorted(directory.glob("*.json"))
     if not files:
         raise CommandError(f"No runtime image files (*.json) found in {directory}.")
+    from .documents import loads_json
+    from .errors import ValidationFailedError
+
     store = open_store()
     rows: list[list[str]] = []
     failed = 0
     for path in files:
         try:
-            item = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError) as error:
-            rows.append([path.stem, "failed", f"not valid JSON: {error}", str(path)])
+            item = loads_json(path.read_bytes(), "the file")
+        except (OSError, ValidationFailedError) as error:
+            rows.append([path.stem, "failed", str(error), str(path)])
             failed += 1
             continue
         if isinstance(item, dict):
@@ -535,7 +536,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .builds.model import parse_text
 
     try:
-        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
+        text = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     except OSError as error:
         raise CommandError(f"Cannot read {args.file}: {error.strerror}") from None
     return _submit(parse_text(text), _wait_flag(args), args.engine)

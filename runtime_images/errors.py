@@ -40,3 +40,7 @@ class ValidationFailedError(RuntimeImagesError):
         if len(self.errors) > 5:
             summary += f"; and {len(self.errors) - 5} more"
         super().__init__(message or f"Invalid runtime image: {summary}")
+
+
+class PayloadTooLargeError(RuntimeImagesError):
+    """What would be written is over a configured size limit."""

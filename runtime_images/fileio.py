@@ -17,7 +17,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["LockTimeoutError", "atomic_write_bytes", "file_lock"]
+__all__ = ["LockTimeoutError", "atomic_write_bytes", "file_lock", "remove_abandoned"]
+
+ABANDONED_AFTER = 60.0
+"""Seconds after its last change a temporary file with no live writer counts as abandoned."""
 
 
 class LockTimeoutError(TimeoutError):
@@ -32,6 +35,7 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:
     """
     directory = path.parent
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # tells remove_abandoned() that its writer lives
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), mode)
@@ -82,3 +86,38 @@ def file_lock(lock_path: Path, timeout: float = 30.0) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+def remove_abandoned(paths: list[Path], older_than: float = ABANDONED_AFTER) -> int:
+    """Delete temporary files or directories left by writers that died (a crash, SIGKILL).
+
+    Live writers hold an ``flock`` on their temporary file (a directory's lock is its
+    ``.lock`` file), and one that has not changed for ``older_than`` seconds is not being
+    written; both must hold before anything is removed, so a cleaner in one process never
+    takes a file from under a writer in another. Returns how many were removed.
+    """
+    import shutil
+
+    removed = 0
+    now = time.time()
+    for path in paths:
+        try:
+            if now - path.lstat().st_mtime < older_than:
+                continue
+            lock = path / ".lock" if path.is_dir() and not path.is_symlink() else path
+            fd = os.open(lock, os.O_RDONLY | os.O_CREAT if lock != path else os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # its writer is alive
+            if lock != path:
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed += 1
+        finally:
+            os.close(fd)
+    return removed

@@ -14,7 +14,6 @@ served from an in-memory index that re-reads only files whose stat data changed.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import threading
 import uuid
@@ -26,7 +25,7 @@ from typing import Any
 from traitlets import Float, Integer, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
-from . import naming
+from . import documents, naming
 from .errors import (
     AlreadyExistsError,
     ConflictError,
@@ -151,7 +150,7 @@ def _etag(data: bytes) -> str:
 
 
 def _serialize(document: Mapping[str, Any]) -> bytes:
-    return (json.dumps(_stored(document), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return (documents.dumps(_stored(document), indent=2) + "\n").encode("utf-8")
 
 
 def _etag_matches(if_match: str, etag: str) -> bool:
@@ -262,11 +261,10 @@ class RuntimeImageStore(LoggingConfigurable):
             return Entry(name, layer, stamp, '"unreadable"', None, (problem,))
         etag = _etag(data)
         try:
-            document = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as error:
+            document = documents.loads_json(data, "the file")
+        except ValidationFailedError as error:
             text = data.decode("utf-8", errors="replace")
-            problem = FieldError("", f"the file is not valid JSON: {error}")
-            return Entry(name, layer, stamp, etag, None, (problem,), raw=text[:65536])
+            return Entry(name, layer, stamp, etag, None, tuple(error.errors), raw=text[:65536])
         errors = validate_stored(document)
         if not isinstance(document, dict):
             return Entry(name, layer, stamp, etag, None, tuple(errors), raw=data.decode()[:65536])
@@ -366,6 +364,13 @@ class RuntimeImageStore(LoggingConfigurable):
         layer.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = layer.directory / f"{name}.json"
         data = _serialize(document)
+        # Checked before writing: a file over the limit would be listed as invalid.
+        documents.check_size(
+            data,
+            self.max_file_bytes,
+            f"The runtime image {name!r}",
+            "RuntimeImageStore.max_file_bytes",
+        )
         atomic_write_bytes(path, data)
         st = os.stat(path)
         entry = Entry(

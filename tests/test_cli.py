@@ -336,3 +336,44 @@ def test_cli_and_server_share_configuration_and_store(
     )
     status, _, served = running_server.request("GET", "/runtime-images/images")
     assert "cli_made" in [i["name"] for i in served["runtime-images"]]  # no restart needed
+
+
+@pytest.mark.parametrize(
+    ("option", "content", "problem"),
+    [
+        ("--json", '{"display_name": "X", "metadata": {"image_name": "a/b:1", "x": NaN}}', "NaN"),
+        ("--json", '{"display_name": "\\ud800", "metadata": {"image_name": "a/b:1"}}', "surrogate"),
+        ("--file", b"\xff\xfe not text", "not UTF-8"),
+        ("--file", "[" * 5000 + "]" * 5000, "nested deeper than 64 levels"),
+    ],
+)
+def test_a_hostile_document_is_one_line_of_error_not_a_traceback(
+    isolated_env: dict[str, str],
+    user_store: Path,
+    tmp_path: Path,
+    option: str,
+    content: str | bytes,
+    problem: str,
+) -> None:
+    if option == "--file":
+        path = tmp_path / "image.json"
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+        content = str(path)
+    result = run_cli(isolated_env, "create", "--name", "x", option, str(content))
+    assert result.returncode == 1
+    assert problem in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (user_store / "x.json").exists()
+
+
+def test_an_alias_bomb_build_file_is_refused_at_once(
+    isolated_env: dict[str, str], tmp_path: Path
+) -> None:
+    from .test_documents import BILLION_LAUGHS
+
+    path = tmp_path / "bomb.yaml"
+    path.write_text(BILLION_LAUGHS)
+    result = run_cli(isolated_env, "build", "-f", str(path), "--no-wait")
+    assert result.returncode == 1, result.stdout
+    assert "aliases expanded" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -150,6 +150,12 @@ class BuildController(LoggingConfigurable):
         none; when unset, those of ImageInspector.default_profiles.""",
     ).tag(config=True)
 
+    max_resource_bytes = Integer(
+        4 * 1024 * 1024,
+        help="""Largest CustomNBImage resource file (bytes, as written, status included); a
+        submitted resource that would be larger is refused with a 413.""",
+    ).tag(config=True)
+
     @default("builds_dir")
     def _default_builds_dir(self) -> str:
         from jupyter_core.paths import jupyter_data_dir
@@ -158,7 +164,7 @@ class BuildController(LoggingConfigurable):
 
     def __init__(self, engines: Mapping[str, Engine], emit: Emit | None = None, **kwargs: Any):
         super().__init__(**kwargs)
-        self.builds = BuildStore(Path(self.builds_dir))
+        self.builds = BuildStore(Path(self.builds_dir), max_resource_bytes=self.max_resource_bytes)
         self.engines = dict(engines)
         self.emit = emit
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -179,6 +185,9 @@ class BuildController(LoggingConfigurable):
         if self._poller is not None and not self._poller.done():
             return
         self._semaphore = asyncio.Semaphore(self.concurrency)
+        removed = await asyncio.to_thread(self.builds.remove_abandoned_files)
+        if removed:
+            self.log.info("runtime-images: removed %d files left by interrupted writes", removed)
         for resource in await asyncio.to_thread(self.builds.list):
             if model.phase_of(resource) in model.ACTIVE_PHASES:
                 self._schedule(resource["metadata"]["name"], resumed=True)

@@ -9,11 +9,11 @@ errors naming the field (the operator never validated ``fromImage`` or ``reposit
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from .. import documents
 from ..errors import ValidationFailedError
 from ..validation import FieldError, compiled_validator, json_schema_errors
 
@@ -158,21 +158,20 @@ def _looks_like_git_url(url: str) -> bool:
     return url.startswith(("https://", "http://", "ssh://", "git://", "file://", "git@"))
 
 
-def parse_text(text: str) -> Any:
-    """A resource from JSON or YAML text (as ``kubectl`` accepts either)."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    import yaml
+RESOURCE_LIMITS = documents.Limits(max_nodes=100_000)
+"""A resource is a few dozen values: room for long package lists, none for alias bombs."""
 
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ValidationFailedError(
-            [FieldError("", f"not valid JSON or YAML: {error}")],
-            f"The resource is not valid JSON or YAML: {error}",
-        ) from None
+
+def parse_text(text: str | bytes) -> Any:
+    """A resource from JSON or YAML text (as ``kubectl`` accepts either), parsed strictly."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise documents.InvalidDocument(
+                "The resource", f"it is not UTF-8 text ({error.reason})"
+            ) from None
+    return documents.loads_json_or_yaml(text, "The resource", RESOURCE_LIMITS)
 
 
 # -- status --------------------------------------------------------------------------------

@@ -8,25 +8,32 @@ server restart and the CLI can submit one while no server runs.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
+from .. import documents
 from ..errors import AlreadyExistsError, NotFoundError
-from ..fileio import atomic_write_bytes, file_lock
+from ..fileio import atomic_write_bytes, file_lock, remove_abandoned
 from ..naming import is_safe_file_name
 
 LOCK_FILE_NAME = ".builds.lock"
 MAX_LOG_BYTES = 4 * 1024 * 1024
+MAX_RESOURCE_BYTES = 4 * 1024 * 1024
 
 
 class BuildStore:
     """CustomNBImage resources in ``directory``/<name>.json, logs in <name>.log."""
 
-    def __init__(self, directory: Path, lock_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        lock_timeout: float = 30.0,
+        max_resource_bytes: int = MAX_RESOURCE_BYTES,
+    ) -> None:
         self.directory = directory
         self.lock_timeout = lock_timeout
+        self.max_resource_bytes = max_resource_bytes
 
     def _path(self, name: str, suffix: str = ".json") -> Path:
         if not is_safe_file_name(name):
@@ -45,11 +52,11 @@ class BuildStore:
             return []
         for path in paths:
             try:
-                resources.append(json.loads(path.read_text("utf-8")))
+                resources.append(self._read(path))
             except (OSError, ValueError):
                 continue  # removed meanwhile, or not ours
         resources.sort(
-            key=lambda r: (r["metadata"].get("creationTimestamp", ""), r["metadata"]["name"])
+            key=lambda r: (str(r["metadata"].get("creationTimestamp", "")), r["metadata"]["name"])
         )
         return resources
 
@@ -68,10 +75,18 @@ class BuildStore:
 
     def get(self, name: str) -> dict[str, Any]:
         try:
-            resource: dict[str, Any] = json.loads(self._path(name).read_text("utf-8"))
+            return self._read(self._path(name))
         except (FileNotFoundError, ValueError):
             raise NotFoundError(f"No build named {name!r}.") from None
-        return resource
+
+    def _read(self, path: Path) -> dict[str, Any]:
+        """A resource file, strictly (ValueError when it is not one of ours)."""
+        if path.stat().st_size > self.max_resource_bytes:
+            raise ValueError(f"{path} is larger than {self.max_resource_bytes} bytes")
+        resource = documents.loads_json(path.read_bytes(), str(path))
+        if not _named_resource(resource):
+            raise ValueError(f"{path} is not a CustomNBImage resource")
+        return dict(resource)
 
     def create(self, resource: dict[str, Any]) -> None:
         name = resource["metadata"]["name"]
@@ -85,9 +100,25 @@ class BuildStore:
             self._path(name, ".log").unlink(missing_ok=True)
 
     def save(self, resource: dict[str, Any]) -> None:
+        """Write a resource atomically; too large a one is refused before anything is written
+        (PayloadTooLargeError)."""
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        data = json.dumps(resource, indent=2, ensure_ascii=False) + "\n"
-        atomic_write_bytes(self._path(resource["metadata"]["name"]), data.encode("utf-8"))
+        data = (documents.dumps(resource, indent=2) + "\n").encode("utf-8")
+        documents.check_size(
+            data,
+            self.max_resource_bytes,
+            "The CustomNBImage resource",
+            "BuildController.max_resource_bytes",
+        )
+        atomic_write_bytes(self._path(resource["metadata"]["name"]), data)
+
+    def remove_abandoned_files(self) -> int:
+        """Temporary files of writes that a crash interrupted."""
+        try:
+            leftovers = list(self.directory.glob(".*.json.*.tmp"))
+        except OSError:
+            return 0
+        return remove_abandoned(leftovers)
 
     def delete(self, name: str) -> None:
         with self.lock():
@@ -113,3 +144,8 @@ class BuildStore:
             return self._path(name, ".log").read_text("utf-8", errors="replace")
         except FileNotFoundError:
             return ""
+
+
+def _named_resource(value: Any) -> bool:
+    metadata = value.get("metadata") if isinstance(value, dict) else None
+    return isinstance(metadata, dict) and isinstance(metadata.get("name"), str)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import json
 from collections.abc import Callable, Iterator
 from http.client import responses
 from typing import Any, TypeVar
@@ -18,10 +17,12 @@ from typing import Any, TypeVar
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
+from .. import documents
 from ..errors import (
     AlreadyExistsError,
     ConflictError,
     NotFoundError,
+    PayloadTooLargeError,
     PreconditionFailedError,
     ReadOnlyError,
     RuntimeImagesError,
@@ -41,6 +42,7 @@ _STATUS_OF_ERROR: list[tuple[type[Exception], int]] = [
     (ConflictError, 409),
     (ReadOnlyError, 403),
     (PreconditionFailedError, 412),
+    (PayloadTooLargeError, 413),
     (LockTimeoutError, 503),
 ]
 
@@ -92,19 +94,21 @@ class RuntimeImagesHandler(APIHandler):
         with domain_errors():
             return await asyncio.to_thread(function, *args, **kwargs)
 
-    def json_body(self, limit: int | None = None) -> Any:
-        """The request body as JSON; 400 when it is not, 413 when it is too large."""
+    def body_text(self, limit: int | None = None, needs: str = "a JSON body") -> bytes:
+        """The raw request body; 413 when it is over ``limit``, 400 when it is empty."""
         limit = self.max_body_bytes if limit is None else limit
         body = self.request.body
         if len(body) > limit:
             raise web.HTTPError(413, f"The request body is larger than {limit} bytes.")
         if not body.strip():
-            raise web.HTTPError(400, "The request needs a JSON body.")
-        try:
-            return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
-        except (UnicodeDecodeError, ValueError, RecursionError) as error:
-            message = f"The body is not valid JSON: {error}"
-            raise web.HTTPError(400, message.replace("%", "%%")) from None
+            raise web.HTTPError(400, f"The request needs {needs}.")
+        return body
+
+    async def json_body(self, limit: int | None = None) -> Any:
+        """The request body as strict JSON (:mod:`runtime_images.documents`), parsed off the
+        event loop; 400 naming the problem when it is not, 413 when it is too large."""
+        body = self.body_text(limit)
+        return await self.call(documents.loads_json, body, "The request body")
 
     def bool_argument(self, name: str, default: bool = False) -> bool:
         """A ``true``/``false`` query argument (anything else is a 400 naming it)."""
@@ -122,7 +126,7 @@ class RuntimeImagesHandler(APIHandler):
     def write_json(self, payload: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(payload, ensure_ascii=False))
+        self.finish(documents.dumps(payload))
 
     @classmethod
     def allowed_methods(cls) -> list[str]:
@@ -151,8 +155,4 @@ class RuntimeImagesHandler(APIHandler):
         code = getattr(error, "code", None)
         if isinstance(code, str):
             reply["code"] = code
-        self.finish(json.dumps(reply, ensure_ascii=False))
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not allowed in JSON")
+        self.finish(documents.dumps(reply))

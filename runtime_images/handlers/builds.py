@@ -19,21 +19,11 @@ class BuildsMixin(RuntimeImagesHandler):
         controller: BuildController = self.settings["runtime_images_builds"]
         return controller
 
-    def resource_body(self) -> Any:
-        """The body as JSON or YAML (``kubectl`` accepts both for a resource)."""
-        body = self.request.body
-        if len(body) > self.max_body_bytes:
-            raise web.HTTPError(
-                413, f"The request body is larger than {self.max_body_bytes} bytes."
-            )
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise web.HTTPError(400, "The body is not UTF-8 text.") from None
-        if not text.strip():
-            raise web.HTTPError(400, "The request needs a CustomNBImage as JSON or YAML.")
-        with domain_errors():
-            return parse_text(text)
+    async def resource_body(self) -> Any:
+        """The body as JSON or YAML (``kubectl`` accepts both for a resource), parsed
+        strictly and off the event loop (YAML is parsed in pure Python)."""
+        body = self.body_text(needs="a CustomNBImage as JSON or YAML")
+        return await self.call(parse_text, body)
 
 
 class BuildCollectionHandler(BuildsMixin):
@@ -52,7 +42,7 @@ class BuildCollectionHandler(BuildsMixin):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        document = self.resource_body()
+        document = await self.resource_body()
         engine = self.get_query_argument("engine", None) or None
         with domain_errors():
             resource = await self.controller.submit(document, engine=engine)

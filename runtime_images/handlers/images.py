@@ -55,7 +55,7 @@ class ImageCollectionHandler(ImagesMixin):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        body = self.json_body()
+        body = await self.json_body()
         entry = await self.call(self.store.create, body)
         self.write_entry(entry, 201)
 
@@ -77,7 +77,7 @@ class ImageHandler(ImagesMixin):
     @web.authenticated
     @authorized
     async def put(self, name: str) -> None:
-        body = self.json_body()
+        body = await self.json_body()
         if_match = self.request.headers.get("If-Match")
         entry = await self.call(self.store.replace, name, body, if_match)
         self.write_entry(entry)
@@ -85,7 +85,7 @@ class ImageHandler(ImagesMixin):
     @web.authenticated
     @authorized
     async def patch(self, name: str) -> None:
-        body = self.json_body()
+        body = await self.json_body()
         if_match = self.request.headers.get("If-Match")
         entry = await self.call(self.store.patch, name, body, if_match)
         self.write_entry(entry)
@@ -127,7 +127,9 @@ class ImportHandler(RuntimeImagesHandler):
     @authorized
     async def post(self) -> None:
         overwrite = self.bool_argument("overwrite")
-        body = self.json_body(limit=int(self.settings.get("runtime_images_max_import_bytes", 0)))
+        body = await self.json_body(
+            limit=int(self.settings.get("runtime_images_max_import_bytes", 0))
+        )
         items = body.get("runtime-images") if isinstance(body, dict) else None
         if not isinstance(items, list):
             raise web.HTTPError(

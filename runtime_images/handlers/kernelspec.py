@@ -35,7 +35,7 @@ class KernelspecHandler(RuntimeImagesHandler):
     @web.authenticated
     @authorized
     async def post(self, name: str) -> None:
-        body = self.json_body()
+        body = await self.json_body()
         with domain_errors():
             options = parse_options(body)
         errors = KernelspecInstaller(config=self.config).location_errors(options)

@@ -54,7 +54,7 @@ class ValidateHandler(RegistryMixin):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        body: Any = self.json_body()
+        body: Any = await self.json_body()
         errors = _field_errors(body)
         if errors:
             summary = "; ".join(str(e) for e in errors)
