@@ -16,8 +16,16 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-__all__ = ["LockTimeoutError", "atomic_write_bytes", "file_lock", "remove_abandoned"]
+__all__ = [
+    "LockTimeoutError",
+    "atomic_write_bytes",
+    "file_lock",
+    "held_temp_dir",
+    "hold",
+    "remove_abandoned",
+]
 
 ABANDONED_AFTER = 60.0
 """Seconds after its last change a temporary file with no live writer counts as abandoned."""
@@ -86,6 +94,27 @@ def file_lock(lock_path: Path, timeout: float = 30.0) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+@contextlib.contextmanager
+def held_temp_dir(parent: Path, prefix: str) -> Iterator[Path]:
+    """A temporary directory under ``parent``, removed at the end, that
+    :func:`remove_abandoned` in any process leaves alone while this one holds it."""
+    import shutil
+
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    fd = os.open(path / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        os.close(fd)
+
+
+def hold(handle: Any) -> None:
+    """Mark an open temporary file as being written (see :func:`remove_abandoned`)."""
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
 
 
 def remove_abandoned(paths: list[Path], older_than: float = ABANDONED_AFTER) -> int:

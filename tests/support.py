@@ -124,3 +124,34 @@ def run_cli(
         check=False,
         input=stdin,
     )
+
+
+# A process forked from pytest inherits its peak RSS (hundreds of MB) in ru_maxrss, even
+# across exec; a fresh interpreter forking the command gives the command's own peak.
+_MEASURE = """
+import json, os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    json.dump({"code": os.waitstatus_to_exitcode(status), "kb": usage.ru_maxrss}, out)
+"""
+
+
+def peak_rss(
+    command: list[str], env: dict[str, str], workdir: Path, timeout: float = 300
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Run ``command``; return how it ended and its peak resident memory in MB."""
+    result_file = workdir / f"rss-{os.getpid()}-{time.monotonic_ns()}.json"
+    completed = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(result_file), *command],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    measured = json.loads(result_file.read_text())
+    completed.returncode = measured["code"]
+    return completed, measured["kb"] / 1024

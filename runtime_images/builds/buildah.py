@@ -36,7 +36,6 @@ import re
 import shlex
 import shutil
 import signal
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 from traitlets import List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
+from ..fileio import held_temp_dir
 from ..reference import Reference, parse
 from . import model
 from .builder import LABEL_PREFIX, ImageBuilder, build_inputs, read_layout_image
@@ -149,8 +149,8 @@ class BuildahEngine(LoggingConfigurable):
             await self.importer.run(build)  # nothing to build: the embedded import
             return
         layout = Layout(Path(self.builder.layout_dir))
-        with tempfile.TemporaryDirectory(prefix=f".buildah-{build.name}-", dir=layout.root) as work:
-            await self._run(build, layout, Path(work))
+        with held_temp_dir(layout.root, f".build-{build.name}-") as work:
+            await self._run(build, layout, work)
 
     # -- the build -----------------------------------------------------------------------
 
@@ -389,8 +389,13 @@ class BuildahEngine(LoggingConfigurable):
             model.VALIDATING, f"Checking the built image against {', '.join(profiles)}."
         )
         assert result.digest is not None
-        view = await asyncio.to_thread(read_layout_image, layout, result.digest, result)
-        validation = Validation(view.report, profiles, run_profiles(view, profiles))
+        limits, digest = self.inspector.limits, result.digest
+
+        def check() -> Validation:
+            view = read_layout_image(layout, digest, result, limits)
+            return Validation(view.report, profiles, run_profiles(view, profiles))
+
+        validation = await asyncio.to_thread(check)
         await record_validation(build, validation)
         return validation
 

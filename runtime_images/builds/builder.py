@@ -21,7 +21,6 @@ import posixpath
 import re
 import shutil
 import tarfile
-import tempfile
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -30,8 +29,9 @@ from typing import TYPE_CHECKING, Any
 from traitlets import Bool, Dict, Integer, Unicode, default
 from traitlets.config import LoggingConfigurable
 
-from ..fileio import atomic_write_bytes
-from ..inspect.filesystem import FileSystem
+from .. import documents
+from ..fileio import atomic_write_bytes, held_temp_dir, hold, remove_abandoned
+from ..inspect.filesystem import DEFAULT_LIMITS, FileSystem, Limits
 from ..inspect.report import Distribution, ImageView, build_report, canonical_name
 from ..inspect.stream import open_layer_file
 from ..reference import Reference, parse
@@ -120,6 +120,13 @@ class ImageBuilder(LoggingConfigurable):
         build on the same base skips reading its layers (a few MB each; 0 turns it off).""",
     ).tag(config=True)
 
+    base_cache_bytes = Integer(
+        256 * 1024 * 1024,
+        help="""Most memory (estimated) the parsed base images kept between builds may use
+        together. A base larger than this on its own is neither kept in memory nor recorded
+        in the layout (.parsed/): it is read again for each build.""",
+    ).tag(config=True)
+
     copy_imports = Bool(
         False,
         help="""Copy imported images (ImageImport) into target_registry, as OpenShift's
@@ -180,11 +187,16 @@ def build_inputs(build: BuildContext, base: str | None) -> dict[str, Any]:
     return inputs
 
 
-def read_layout_image(layout: Layout, digest: str, reference: Reference) -> ImageView:
-    """Read an image of the local layout (its manifest ``digest``) like one in a registry."""
-    manifest = json.loads(layout.read_blob(digest))
-    config = json.loads(layout.read_blob(manifest["config"]["digest"]))
-    fs = FileSystem()
+def read_layout_image(
+    layout: Layout, digest: str, reference: Reference, limits: Limits = DEFAULT_LIMITS
+) -> ImageView:
+    """Read an image of the local layout (its manifest ``digest``) like one in a registry
+    (blocking: run it in a thread)."""
+    manifest = documents.loads_json(layout.read_blob(digest), f"the manifest {digest}")
+    config = documents.loads_json(
+        layout.read_blob(manifest["config"]["digest"]), f"the config of {digest}"
+    )
+    fs = FileSystem(limits)
     for layer in manifest["layers"]:
         _apply(fs, layout.blob_path(layer["digest"]))
     platform = f"{config.get('os', 'linux')}/{config.get('architecture', 'amd64')}"
@@ -279,14 +291,16 @@ class LayerBuildEngine:
         # Parsed base filesystems by (digest, platform), most recently used last; shared
         # read-only by the builds that use them.
         self._bases: OrderedDict[tuple[str, str], FileSystem] = OrderedDict()
+        self._cleaned = False
 
     async def run(self, build: BuildContext) -> None:
         layout = Layout(Path(self.config.layout_dir))
+        if not self._cleaned:  # what builds of a crashed process left in the layout
+            self._cleaned = True
+            await asyncio.to_thread(remove_abandoned, _temporaries(layout))
         try:
-            with tempfile.TemporaryDirectory(
-                prefix=f".build-{build.name}-", dir=layout.root
-            ) as work:
-                await self._run(build, layout, Path(work))
+            with held_temp_dir(layout.root, f".build-{build.name}-") as work:
+                await self._run(build, layout, work)
         except _HandOver as error:
             if self.fallback is None:
                 raise BuildFailure(model.BUILD_FAILED, str(error), model.BUILDING_STEP) from None
@@ -447,6 +461,7 @@ class LayerBuildEngine:
                 incoming = layout.temp_file()
                 try:
                     with open(incoming, "wb") as handle:  # noqa: ASYNC230 (writes off the loop)
+                        hold(handle)
                         async for chunk in self.client.stream_blob(ref, layer, _DOWNLOAD_CHUNK):
                             await asyncio.to_thread(handle.write, chunk)
                             done += len(chunk)
@@ -458,7 +473,8 @@ class LayerBuildEngine:
                 done += layer.size
             build.progress(done, total, 0, STEPS)
         fs = await self._parsed_base(layout, resolved, on_file)
-        return build_report(
+        return await asyncio.to_thread(
+            build_report,
             fs,
             resolved.config,
             reference=str(ref),
@@ -480,15 +496,20 @@ class LayerBuildEngine:
         record = (
             layout.root / ".parsed" / f"{key[0].replace(':', '-')}-{key[1].replace('/', '-')}.json"
         )
-        fs = await asyncio.to_thread(_read_parsed, record)
+        limits = self.inspector.limits
+        budget = self.config.base_cache_bytes
+        fs = await asyncio.to_thread(_read_parsed, record, limits, budget)
         if fs is None:
-            fs = FileSystem()
+            fs = FileSystem(limits)
             for layer in resolved.manifest.layers:
                 await asyncio.to_thread(_apply, fs, layout.blob_path(layer.digest), on_file)
-            await asyncio.to_thread(_write_parsed, record, fs)
-        if self.config.base_cache_size > 0:
+            if _footprint(fs) <= budget:
+                await asyncio.to_thread(_write_parsed, record, fs)
+        if self.config.base_cache_size > 0 and _footprint(fs) <= budget:
             self._bases[key] = fs
-            while len(self._bases) > self.config.base_cache_size:
+            while len(self._bases) > self.config.base_cache_size or (
+                sum(_footprint(kept) for kept in self._bases.values()) > budget
+            ):
                 self._bases.popitem(last=False)
         return fs
 
@@ -673,18 +694,22 @@ class LayerBuildEngine:
         await build.step(
             model.VALIDATING, f"Checking the built image against {', '.join(profiles)}."
         )
-        fs = base_view.fs.copy()  # the base's may be cached for other builds
-        for blob in blobs:
-            await asyncio.to_thread(_apply, fs, layout.blob_path(blob.digest))
-        view = build_report(
-            fs,
-            config,
-            reference=str(result),
-            digest=digest,
-            platform=base_view.report.platform,
-            compressed_size=base_view.report.compressed_size + sum(b.size for b in blobs),
-        )
-        validation = Validation(view.report, profiles, run_profiles(view, profiles))
+
+        def check() -> Validation:
+            fs = base_view.fs.copy()  # the base's may be cached for other builds
+            for blob in blobs:
+                _apply(fs, layout.blob_path(blob.digest))
+            view = build_report(
+                fs,
+                config,
+                reference=str(result),
+                digest=digest,
+                platform=base_view.report.platform,
+                compressed_size=base_view.report.compressed_size + sum(b.size for b in blobs),
+            )
+            return Validation(view.report, profiles, run_profiles(view, profiles))
+
+        validation = await asyncio.to_thread(check)
         await record_validation(build, validation)
         return validation
 
@@ -739,12 +764,27 @@ def with_on_path(env: list[str], directory: str) -> list[str]:
     return [*env, f"PATH={DEFAULT_PATH}:{directory}"]
 
 
-def _read_parsed(record: Path) -> FileSystem | None:
-    """A base filesystem recorded by an earlier build, or None (none, or unreadable)."""
+def _read_parsed(record: Path, limits: Limits, max_bytes: int) -> FileSystem | None:
+    """A base filesystem recorded by an earlier build, or None (none, unreadable, or over
+    the budget: the record is this product's own file, but in a directory users write)."""
     try:
-        return FileSystem.from_json(json.loads(record.read_bytes()))
+        if record.stat().st_size > max_bytes:
+            return None
+        return FileSystem.from_json(documents.loads_json(record.read_bytes()), limits)
     except (OSError, ValueError):
         return None
+
+
+_BYTES_PER_ENTRY = 230  # measured: a Node, its name and its slot in the parent's dict
+
+
+def _footprint(fs: FileSystem) -> int:
+    """Estimated memory of a parsed filesystem, for the base cache's budget."""
+    return fs.entries * _BYTES_PER_ENTRY + fs.kept_bytes
+
+
+def _temporaries(layout: Layout) -> list[Path]:
+    return [*layout.root.glob(".incoming-*"), *layout.root.glob(".build-*")]
 
 
 def _write_parsed(record: Path, fs: FileSystem) -> None:
@@ -754,6 +794,7 @@ def _write_parsed(record: Path, fs: FileSystem) -> None:
 
 
 def _apply(fs: FileSystem, blob: Path, on_file: FileObserver | None = None) -> None:
+    """Apply a layer blob of the layout (blocking: run it in a thread)."""
     with open_layer_file(blob) as stream:
         fs.apply_layer(stream, on_file=on_file)
 

@@ -176,6 +176,8 @@ class BuildController(LoggingConfigurable):
         self._last_written: dict[str, int] = {}
         self._write_lock = threading.Lock()
         self._known: dict[str, tuple[int, int]] = {}
+        self._last_events: dict[str, dict[str, Any]] = {}
+        self._last_emitted: dict[str, int] = {}
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -299,6 +301,7 @@ class BuildController(LoggingConfigurable):
             await self._cancel_in_engine(await asyncio.to_thread(self.builds.get, name))
         await asyncio.to_thread(self.builds.delete, name)
         self._known.pop(name, None)
+        self._last_events.pop(name, None)
         if self.emit is not None:
             self.emit({"name": name, "phase": "Deleted"})
 
@@ -420,14 +423,17 @@ class BuildController(LoggingConfigurable):
 
         Writes run in threads, and a cancelled build's last write may still be running
         when its "Cancelled" state is saved; each snapshot therefore carries its place in
-        the order the event loop made them, and an older one never overwrites a newer one.
+        the order the event loop made them, and an older one never overwrites a newer one —
+        on disk, nor in the events (threads may finish in another order than they wrote).
         """
         snapshot = copy.deepcopy(resource)
         name = snapshot["metadata"]["name"]
         if not (self.builds.directory / f"{name}.json").exists():
             raise NotFoundError(f"No build named {name!r}.")  # deleted meanwhile: stop
-        written = await asyncio.to_thread(self._write, snapshot, next(self._save_order))
-        if written:
+        order = next(self._save_order)
+        written = await asyncio.to_thread(self._write, snapshot, order)
+        if written and order > self._last_emitted.get(name, -1):
+            self._last_emitted[name] = order
             self._emit(snapshot)
 
     def _write(self, snapshot: dict[str, Any], order: int) -> bool:
@@ -461,6 +467,9 @@ class BuildController(LoggingConfigurable):
         }
         if "progress" in status:
             event["progress"] = status["progress"]
+        if self._last_events.get(event["name"]) == event:
+            return  # a progress save and a step's save can carry the same state
+        self._last_events[event["name"]] = event
         try:
             self.emit(event)
         except Exception:

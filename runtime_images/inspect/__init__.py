@@ -5,7 +5,8 @@ gateway-kernel) — no container runtime, nothing extracted to disk.
 
 from __future__ import annotations
 
-from .filesystem import FileSystem, Node
+from .errors import InvalidLayer, LimitExceeded, UnsupportedLayer
+from .filesystem import FileSystem, Limits, Node
 from .inspector import ImageInspector, Progress, Validation, inspect_image
 from .profiles import PROFILES, CheckResult, UnknownProfile, check_profile_names, run_profiles
 from .report import (
@@ -17,7 +18,6 @@ from .report import (
     PythonInstall,
     User,
 )
-from .stream import InvalidLayer, UnsupportedLayer
 
 __all__ = [
     "PROFILES",
@@ -29,6 +29,8 @@ __all__ = [
     "ImageReport",
     "ImageView",
     "InvalidLayer",
+    "LimitExceeded",
+    "Limits",
     "Node",
     "OsInfo",
     "Progress",

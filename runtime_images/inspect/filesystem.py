@@ -6,6 +6,11 @@ target's node, and entries written "through" a symlinked directory (``bin/x`` wi
 ``bin -> usr/bin``) land where a runtime would put them. Only metadata is kept, plus the
 first bytes of the few files the checks read (see :func:`wanted_bytes`), so memory grows
 with the number of files, never with their size.
+
+Layers are hostile input, so the tree is finite by construction and every cost has a
+budget (:class:`Limits`): a hard link to a directory (which tar cannot express, and which
+would make the tree a graph with cycles) is refused, paths have a depth limit, symlinks a
+hop limit, and the number of entries and of kept bytes are capped. Every walk is iterative.
 """
 
 from __future__ import annotations
@@ -19,12 +24,35 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, cast
 
-__all__ = ["FileSystem", "Node", "wanted_bytes"]
+from .errors import InvalidLayer, LimitExceeded
+
+__all__ = ["FileSystem", "Limits", "Node", "wanted_bytes"]
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
-MAX_SYMLINK_HOPS = 40
-SERIAL_VERSION = 1
+SERIAL_VERSION = 2
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Budgets of one merged filesystem (configured as ``ImageInspector.*`` traits).
+
+    ``max_files``: entries applied over all layers (about 230 bytes of memory each, so the
+    default keeps a hostile layer of empty files under ~250 MB; real images have up to a
+    few hundred thousand). ``max_depth``: path components. ``max_symlink_hops``: links
+    followed resolving one path (Linux's own limit is 40). ``max_kept_files`` and
+    ``max_kept_bytes``: files whose leading bytes are kept for the checks, and their bytes
+    over all layers.
+    """
+
+    max_files: int = 1_000_000
+    max_depth: int = 256
+    max_symlink_hops: int = 40
+    max_kept_files: int = 100_000
+    max_kept_bytes: int = 64 << 20
+
+
+DEFAULT_LIMITS = Limits()
 
 _SMALL_FILES = {
     "etc/passwd": 1 << 20,
@@ -35,6 +63,22 @@ _SMALL_FILES = {
 _METADATA_RE = re.compile(r"(?:^|/)[^/]+\.(?:dist-info/METADATA|egg-info/PKG-INFO)$")
 METADATA_BYTES = 16 << 10
 SHEBANG_BYTES = 128
+_KEPT_HEADERS = re.compile(
+    rb"^(?:name|version|license|license-expression|classifier: license ::)", re.IGNORECASE
+)
+_HEADER_VALUE_BYTES = 256
+
+
+def kept_metadata(data: bytes) -> bytes:
+    """What is kept of a distribution's METADATA: the header lines the reports use (name,
+    version, licence), each cut short — not the 16 KiB read, thousands of times over."""
+    kept = []
+    for line in data.split(b"\n"):
+        if not line.strip():
+            break  # the body (the long description) follows the first blank line
+        if _KEPT_HEADERS.match(line):
+            kept.append(line.rstrip(b"\r")[:_HEADER_VALUE_BYTES])
+    return b"\n".join(kept) + b"\n" if kept else b""
 
 
 def wanted_bytes(path: str, info: tarfile.TarInfo) -> int:
@@ -89,17 +133,24 @@ def _split(path: str) -> list[str]:
 class FileSystem:
     """A merged view of an image's layers; paths are absolute or relative to ``/``."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
+        self.limits = limits
         self.root = Node("dir", 0o755, children={})
         self.layers = 0
         self.entries = 0
+        self.kept_files = 0
+        self.kept_bytes = 0
 
     # -- lookups ----------------------------------------------------------------------------
 
     def _resolve(
         self, parts: list[str], follow_last: bool, create: bool = False, layer: int = -1
     ) -> tuple[list[str], Node | None]:
-        """Walk ``parts`` from the root following symlinks; returns (canonical path, node)."""
+        """Walk ``parts`` from the root following symlinks; returns (canonical path, node).
+
+        A lookup that needs more than ``max_symlink_hops`` links finds nothing (ELOOP);
+        creating a path deeper than ``max_depth`` raises :class:`LimitExceeded`.
+        """
         pending = list(reversed(parts))
         resolved: list[str] = []
         stack: list[Node] = [self.root]
@@ -123,7 +174,7 @@ class FileSystem:
                 current.children[name] = child
             if child.kind == "symlink" and (pending or follow_last):
                 hops += 1
-                if hops > MAX_SYMLINK_HOPS:
+                if hops > self.limits.max_symlink_hops:
                     return [*resolved, name], None
                 target = child.target
                 if target.startswith("/"):
@@ -138,9 +189,18 @@ class FileSystem:
                 current.children[name] = child
             if create:
                 child.layer = layer
+                if len(resolved) >= self.limits.max_depth:
+                    raise self._too_deep(resolved)
             stack.append(child)
             resolved.append(name)
         return resolved, stack[-1]
+
+    def _too_deep(self, parts: list[str]) -> LimitExceeded:
+        shown = "/".join(parts[:8])
+        return LimitExceeded(
+            f"a path ({shown}/…) is deeper than {self.limits.max_depth} directories "
+            "(ImageInspector.max_path_depth)"
+        )
 
     def lookup(self, path: str, follow: bool = True) -> Node | None:
         return self._resolve(_split(path), follow)[1]
@@ -193,66 +253,111 @@ class FileSystem:
                     None,
                     node.layer,
                 )
-                if node.children is not None:
-                    found.children = {name: clone(child) for name, child in node.children.items()}
             return found
 
-        other = FileSystem()
+        other = FileSystem(self.limits)
         other.root = clone(self.root)
+        todo = [(self.root, other.root)]
+        while todo:
+            original, copied = todo.pop()
+            if original.children is None:
+                continue
+            copied.children = {}
+            for name, child in original.children.items():
+                copied.children[name] = clone(child)
+                if child.children is not None:
+                    todo.append((child, copied.children[name]))
         other.layers, other.entries = self.layers, self.entries
+        other.kept_files, other.kept_bytes = self.kept_files, self.kept_bytes
         return other
 
     # -- serialisation ------------------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON form that :meth:`from_json` reads back, hard links included: a node met
-        again is written as the number of its first appearance."""
-        numbers: dict[int, int] = {}
-
-        def encode(node: Node) -> Any:
-            number = numbers.get(id(node))
-            if number is not None:
-                return number
-            numbers[id(node)] = len(numbers)
-            content = None if node.content is None else base64.b64encode(node.content).decode()
-            children = (
-                None
-                if node.children is None
-                else {name: encode(child) for name, child in node.children.items()}
-            )
-            fields = [node.kind, node.mode, node.uid, node.gid, node.size, node.target]
-            return [*fields, content, node.layer, children]
-
+        """A JSON form that :meth:`from_json` reads back: nodes in depth-first order, each
+        ``[kind, mode, uid, gid, size, target, content, layer, parent, name]``; a hard link
+        is ``[number of its first appearance, parent, name]``."""
+        numbers: dict[int, int] = {id(self.root): 0}
+        nodes: list[list[Any]] = [self._fields(self.root, -1, "")]
+        todo = [self.root]
+        while todo:
+            directory = todo.pop()
+            parent = numbers[id(directory)]
+            for name, child in (directory.children or {}).items():
+                number = numbers.get(id(child))
+                if number is not None:  # a hard link to a file met before
+                    nodes.append([number, parent, name])
+                    continue
+                numbers[id(child)] = len(nodes)
+                nodes.append(self._fields(child, parent, name))
+                if child.children is not None:
+                    todo.append(child)
         return {
             "version": SERIAL_VERSION,
             "layers": self.layers,
             "entries": self.entries,
-            "root": encode(self.root),
+            "kept": [self.kept_files, self.kept_bytes],
+            "nodes": nodes,
         }
 
+    @staticmethod
+    def _fields(node: Node, parent: int, name: str) -> list[Any]:
+        content = None if node.content is None else base64.b64encode(node.content).decode()
+        return [
+            node.kind,
+            node.mode,
+            node.uid,
+            node.gid,
+            node.size,
+            node.target,
+            content,
+            node.layer,
+            parent,
+            name,
+        ]
+
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> FileSystem:
-        """Read :meth:`to_json`'s form back (ValueError if it is not that form)."""
+    def from_json(cls, data: dict[str, Any], limits: Limits = DEFAULT_LIMITS) -> FileSystem:
+        """Read :meth:`to_json`'s form back (ValueError if it is not that form, or if it
+        would not be a tree: a node is only ever a child of a directory met before it, and
+        only files are shared)."""
         if not isinstance(data, dict) or data.get("version") != SERIAL_VERSION:
             raise ValueError("not a serialised filesystem of this version")
-        nodes: list[Node] = []
-
-        def decode(item: Any) -> Node:
-            if isinstance(item, int):
-                return nodes[item]
-            kind, mode, uid, gid, size, target, content, layer, children = item
-            node = Node(kind, mode, uid, gid, size, target, None, None, layer)
-            if content is not None:
-                node.content = base64.b64decode(content)
-            nodes.append(node)
-            if children is not None:
-                node.children = {name: decode(child) for name, child in children.items()}
-            return node
-
-        fs = cls()
+        fs = cls(limits)
         try:
-            fs.root = decode(data["root"])
+            items = data["nodes"]
+            if len(items) > limits.max_files + 1:
+                raise ValueError("more entries than ImageInspector.max_files")
+            nodes: list[Node] = []
+            for number, item in enumerate(items):
+                if len(item) == 3:  # a hard link
+                    target, parent, name = item
+                    node = nodes[target]
+                    if node.is_dir:
+                        raise ValueError("a directory appears twice")
+                    nodes.append(node)
+                else:
+                    kind, mode, uid, gid, size, link, content, layer, parent, name = item
+                    node = Node(kind, int(mode), int(uid), int(gid), int(size), str(link))
+                    node.layer = int(layer)
+                    if content is not None:
+                        node.content = base64.b64decode(content)
+                    if kind == "dir":
+                        node.children = {}
+                    nodes.append(node)
+                if number == 0:
+                    continue
+                if not 0 <= parent < number:
+                    raise ValueError("a node's parent comes after it")
+                children = nodes[parent].children
+                if children is None:
+                    raise ValueError("a node's parent is not a directory")
+                children[str(name)] = node
+            fs.root = nodes[0]
+            if not fs.root.is_dir:
+                raise ValueError("the root is not a directory")
             fs.layers, fs.entries = int(data["layers"]), int(data["entries"])
+            fs.kept_files, fs.kept_bytes = (int(n) for n in data["kept"])
         except (KeyError, IndexError, TypeError, ValueError) as error:
             raise ValueError(f"not a serialised filesystem: {error}") from None
         return fs
@@ -292,6 +397,13 @@ class FileSystem:
                 self.root.mode = info.mode
             return
         self.entries += 1
+        if self.entries > self.limits.max_files:
+            raise LimitExceeded(
+                f"the image has more than {self.limits.max_files} files and directories "
+                "(ImageInspector.max_files)"
+            )
+        if len(parts) > self.limits.max_depth:
+            raise self._too_deep(parts)
         name = parts[-1]
         if name.startswith(WHITEOUT_PREFIX) and name != OPAQUE_MARKER:
             # Deleting from a directory that does not exist must not create it.
@@ -317,6 +429,12 @@ class FileSystem:
             return
         if info.islnk():
             _target_parts, target = self._resolve(_split(info.linkname), False)
+            if target is not None and target.is_dir:
+                # tar cannot express this; in the tree it would be a cycle (x -> .).
+                raise InvalidLayer(
+                    f"{info.name!r} is a hard link to the directory {info.linkname!r}; tar "
+                    "archives cannot contain hard links to directories"
+                )
             if target is None:
                 target = Node("file", info.mode, info.uid, info.gid, layer=layer)
             target.layer = layer
@@ -331,23 +449,51 @@ class FileSystem:
             path = "/".join([*parent_parts, name])
             if on_file is not None:
                 on_file(path, info)
-            want = wanted_bytes(path, info)
-            content = None
-            if want:
-                extracted = archive.extractfile(info)
-                content = extracted.read(want) if extracted is not None else b""
             parent.children[name] = Node(
-                "file", info.mode, info.uid, info.gid, info.size, content=content, layer=layer
+                "file",
+                info.mode,
+                info.uid,
+                info.gid,
+                info.size,
+                content=self._kept_content(path, info, archive),
+                layer=layer,
             )
             return
         parent.children[name] = Node("other", info.mode, info.uid, info.gid, layer=layer)
 
+    def _kept_content(
+        self, path: str, info: tarfile.TarInfo, archive: tarfile.TarFile
+    ) -> bytes | None:
+        """The leading bytes of a file the checks read, within the kept-bytes budget."""
+        want = wanted_bytes(path, info)
+        if not want:
+            return None
+        extracted = archive.extractfile(info)
+        content = extracted.read(want) if extracted is not None else b""
+        if _METADATA_RE.search(path):
+            content = kept_metadata(content)
+        self.kept_files += 1
+        self.kept_bytes += len(content)
+        if (
+            self.kept_files > self.limits.max_kept_files
+            or self.kept_bytes > self.limits.max_kept_bytes
+        ):
+            raise LimitExceeded(
+                f"the image has more metadata to read than the budget of "
+                f"{self.limits.max_kept_files} files / {self.limits.max_kept_bytes} bytes "
+                "(ImageInspector.max_metadata_files, ImageInspector.max_metadata_bytes)"
+            )
+        return content
+
 
 def _hide_lower(directory: Node, layer: int) -> None:
     """Opaque directory: drop what lower layers put below it, keep this layer's entries."""
-    assert directory.children is not None
-    for name, child in list(directory.children.items()):
-        if child.layer != layer:
-            del directory.children[name]
-        elif child.children is not None:
-            _hide_lower(child, layer)
+    todo = [directory]
+    while todo:
+        current = todo.pop()
+        assert current.children is not None
+        for name, child in list(current.children.items()):
+            if child.layer != layer:
+                del current.children[name]
+            elif child.children is not None:
+                todo.append(child)

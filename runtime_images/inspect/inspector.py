@@ -1,18 +1,23 @@
-"""Inspect and validate images straight from a registry, streaming their layers."""
+"""Inspect and validate images straight from a registry, streaming their layers.
+
+Nothing here parses on the event loop: layers are read in a worker thread as they stream
+in, and the report and the checks, which walk the whole tree, run in a thread too.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from traitlets import List, Unicode, validate
+from traitlets import Integer, List, Unicode, validate
 from traitlets.config import LoggingConfigurable
 
 from ..reference import Reference, parse
 from ..registry import RegistryClient
-from .filesystem import FileSystem
+from .filesystem import DEFAULT_LIMITS, FileSystem, Limits
 from .profiles import PROFILES, CheckResult, check_profile_names, run_profiles
 from .report import ImageReport, ImageView, build_report
 from .stream import run_blocking_reader
@@ -54,6 +59,7 @@ async def inspect_image(
     *,
     platform: str | None = None,
     progress: Progress | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ImageView:
     """Build the merged filesystem and report of one platform's image.
 
@@ -74,7 +80,7 @@ async def inspect_image(
 
     if progress is not None:
         progress(0, total)
-    fs = FileSystem()
+    fs = FileSystem(limits)
     for layer in layers:
         chunks = client.stream_blob(ref, layer, progress=advance)
 
@@ -82,7 +88,8 @@ async def inspect_image(
             fs.apply_layer(reader)
 
         await run_blocking_reader(chunks, apply, f"layer {layer.digest} of {ref.familiar()}")
-    return build_report(
+    return await asyncio.to_thread(
+        build_report,
         fs,
         resolved.config,
         reference=str(ref),
@@ -103,6 +110,43 @@ class ImageInspector(LoggingConfigurable):
         {", ".join(PROFILES)}.""",
     )
 
+    max_files = Integer(
+        DEFAULT_LIMITS.max_files,
+        config=True,
+        help="""Most files and directories an image may have (over all layers) to be
+        inspected; each costs about 230 bytes of memory while the image is read.""",
+    )
+    max_path_depth = Integer(
+        DEFAULT_LIMITS.max_depth, config=True, help="Deepest path (in directories) in an image."
+    )
+    max_symlink_hops = Integer(
+        DEFAULT_LIMITS.max_symlink_hops,
+        config=True,
+        help="Symbolic links followed to resolve one path (beyond: not found, as ELOOP).",
+    )
+    max_metadata_files = Integer(
+        DEFAULT_LIMITS.max_kept_files,
+        config=True,
+        help="""Most files whose leading bytes are read for the report (package metadata,
+        /etc/passwd, os-release, script headers).""",
+    )
+    max_metadata_bytes = Integer(
+        DEFAULT_LIMITS.max_kept_bytes,
+        config=True,
+        help="Most bytes kept of those files, over all layers.",
+    )
+
+    @property
+    def limits(self) -> Limits:
+        """The inspection budgets, for every reader of image layers (builds included)."""
+        return Limits(
+            max_files=self.max_files,
+            max_depth=self.max_path_depth,
+            max_symlink_hops=self.max_symlink_hops,
+            max_kept_files=self.max_metadata_files,
+            max_kept_bytes=self.max_metadata_bytes,
+        )
+
     @validate("default_profiles")
     def _check_profiles(self, proposal: Any) -> list[str]:
         from traitlets import TraitError
@@ -120,7 +164,9 @@ class ImageInspector(LoggingConfigurable):
         platform: str | None = None,
         progress: Progress | None = None,
     ) -> ImageView:
-        return await inspect_image(client, reference, platform=platform, progress=progress)
+        return await inspect_image(
+            client, reference, platform=platform, progress=progress, limits=self.limits
+        )
 
     async def validate(
         self,
@@ -134,4 +180,5 @@ class ImageInspector(LoggingConfigurable):
         """Inspect the image and run ``profiles`` (default: ``default_profiles``)."""
         names = check_profile_names(profiles if profiles else self.default_profiles)
         view = await self.inspect(client, reference, platform=platform, progress=progress)
-        return Validation(view.report, names, run_profiles(view, names))
+        checks = await asyncio.to_thread(run_profiles, view, names)
+        return Validation(view.report, names, checks)

@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..registry.errors import RegistryError
+from .errors import InvalidLayer, UnsupportedLayer
 
 _inflate_module: types.ModuleType
 try:
@@ -51,16 +51,6 @@ LAYER_ERRORS: tuple[type[BaseException], ...] = (
 
 def _inflater() -> Any:
     return _inflate_module.decompressobj(47)  # gzip or zlib header, auto-detected
-
-
-class InvalidLayer(RegistryError):
-    """A layer that is not a (gzip-compressed) tar archive although its digest is right."""
-
-    reason = "InvalidImage"
-
-
-class UnsupportedLayer(InvalidLayer):
-    """A layer compression we cannot read (zstd)."""
 
 
 class _Source:

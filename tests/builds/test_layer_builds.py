@@ -192,10 +192,14 @@ async def test_a_restarted_server_reads_the_base_from_its_record(
     (record,) = (builder.layout / ".parsed").iterdir()
     # Mark the record (the distro's six taken out of it) to see that it is what is read.
     recorded = json.loads(record.read_text())
-    site = recorded["root"]  # [kind, mode, uid, gid, size, target, content, layer, children]
-    for part in SITE.split("/"):
-        site = site[8][part]
-    del site[8]["six-1.15.0.dist-info"]
+    # Nodes: [kind, mode, uid, gid, size, target, content, layer, parent, name].
+    names = {number: node[-1] for number, node in enumerate(recorded["nodes"])}
+    (six,) = [
+        node
+        for node in recorded["nodes"]
+        if node[-1] == "six-1.15.0.dist-info" and names[node[-2]] == SITE.rsplit("/", 1)[1]
+    ]
+    six[-1] = "renamed-by-the-test"
     record.write_text(json.dumps(recorded))
     engine._bases.clear()  # a restarted server
     assert "six" not in dependencies(await builder.run(build("second")))
@@ -203,7 +207,7 @@ async def test_a_restarted_server_reads_the_base_from_its_record(
     record.write_bytes(b"{not json")
     engine._bases.clear()
     assert dependencies(await builder.run(build("third")))["six"] == "1.15.0"
-    assert json.loads(record.read_text())["version"] == 1  # recorded again
+    assert json.loads(record.read_text())["version"] == 2  # recorded again
 
 
 async def test_a_virtual_environment_on_path_gets_the_packages(
