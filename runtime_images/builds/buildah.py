@@ -49,7 +49,15 @@ from . import model
 from .builder import LABEL_PREFIX, ImageBuilder, build_inputs, read_layout_image
 from .controller import BuildContext, BuildFailure
 from .oci import Layout
-from .repository import DetectedEnvironment, RepositoryError, clone, detect, environment_root
+from .repository import (
+    DetectedEnvironment,
+    RepositoryError,
+    clone,
+    detect,
+    environment_root,
+    inside,
+    read_environment_file,
+)
 
 if TYPE_CHECKING:
     from ..inspect import ImageInspector, Validation
@@ -182,7 +190,10 @@ class BuildahEngine(LoggingConfigurable):
         pinned_base: Reference | None = None
         if base is not None:
             pinned_base, config = await self._resolve_base(build, base)
-            text = self._containerfile(build, pinned_base, config, context, detected)
+            try:
+                text = self._containerfile(build, pinned_base, config, context, detected)
+            except RepositoryError as error:
+                raise BuildFailure(model.BUILD_FAILED, str(error), model.BUILDING_STEP) from None
             containerfile.write_text(text, "utf-8")
             build.log("Containerfile:\n" + text)
 
@@ -236,10 +247,17 @@ class BuildahEngine(LoggingConfigurable):
         await build.step(model.BUILDING_STEP, f"Cloning {spec['repositoryUrl']}.")
         repository = work / "context"
         try:
-            commit = await clone(spec["repositoryUrl"], spec.get("gitRef"), repository, build.log)
+            commit = await clone(
+                spec["repositoryUrl"],
+                spec.get("gitRef"),
+                repository,
+                build.log,
+                self.builder.clone_limits,
+            )
             shutil.rmtree(repository / ".git", ignore_errors=True)
             root, prefix = environment_root(repository)
             if (root / "Dockerfile").is_file():
+                inside(repository, root / "Dockerfile", f"{prefix}Dockerfile")
                 await build.update(commit=commit, detected={"files": [f"{prefix}Dockerfile"]})
                 return repository, f"{prefix}Dockerfile", None
             detected = detect(repository, allow=RUN_FILES)
@@ -290,7 +308,8 @@ class BuildahEngine(LoggingConfigurable):
 
         files = {name.rsplit("/", 1)[-1]: name for name in detected.files}
         if "apt.txt" in files:
-            packages = _apt_packages(context / files["apt.txt"], files["apt.txt"])
+            text = read_environment_file(context, context / files["apt.txt"], files["apt.txt"])
+            packages = _apt_packages(text, files["apt.txt"])
             if packages:
                 if not root_user:
                     lines.append("USER root")
@@ -504,9 +523,9 @@ def _pip_install(requirements: Iterable[str]) -> str:
     return f"RUN python3 -m pip install --no-cache-dir {PEP_668_FLAG} {quoted}"
 
 
-def _apt_packages(path: Path, shown: str) -> list[str]:
+def _apt_packages(text: str, shown: str) -> list[str]:
     packages = []
-    for raw in path.read_text("utf-8").splitlines():
+    for raw in text.splitlines():
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue

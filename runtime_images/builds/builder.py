@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from traitlets import Bool, Dict, Integer, Unicode, default
+from traitlets import Bool, Dict, Float, Integer, Unicode, default
 from traitlets.config import LoggingConfigurable
 
 from .. import documents
@@ -44,13 +44,14 @@ from .packages import (
     Installation,
     PackageError,
     PythonTarget,
-    build_wheel,
+    RequiresBuild,
+    check_requirements,
     install,
     platform_tags,
     remove_distribution,
     rewrite_shebangs,
 )
-from .repository import DetectedEnvironment, RepositoryError, clone, detect
+from .repository import CloneLimits, DetectedEnvironment, RepositoryError, clone, detect
 
 if TYPE_CHECKING:
     from ..inspect import ImageInspector, Validation
@@ -126,6 +127,22 @@ class ImageBuilder(LoggingConfigurable):
         together. A base larger than this on its own is neither kept in memory nor recorded
         in the layout (.parsed/): it is read again for each build.""",
     ).tag(config=True)
+
+    clone_timeout = Float(
+        300.0,
+        help="""Seconds a GitRepository build may spend cloning its repository (a server
+        that trickles or never ends is cut off).""",
+    ).tag(config=True)
+
+    max_repository_bytes = Integer(
+        1 << 30,
+        help="""Largest clone of a GitRepository build, on disk (bytes); a larger one is
+        stopped while it downloads.""",
+    ).tag(config=True)
+
+    @property
+    def clone_limits(self) -> CloneLimits:
+        return CloneLimits(self.clone_timeout, self.max_repository_bytes)
 
     copy_imports = Bool(
         False,
@@ -313,9 +330,11 @@ class LayerBuildEngine:
             await self.fallback.run(build)
 
     def _cannot(self, error: Exception) -> Exception:
-        """What layer append cannot do: fail, or hand the build over (fallback_engine)."""
+        """What layer append cannot do: fail (``RequiresBuild`` when building would run the
+        input's code, else ``BuildFailed``), or hand the build over (fallback_engine)."""
         if self.fallback is None:
-            return BuildFailure(model.BUILD_FAILED, str(error), model.BUILDING_STEP)
+            reason = getattr(error, "reason", model.BUILD_FAILED)
+            return BuildFailure(reason, str(error), model.BUILDING_STEP)
         return _HandOver(str(error))
 
     async def _run(self, build: BuildContext, layout: Layout, work: Path) -> None:
@@ -329,7 +348,11 @@ class LayerBuildEngine:
             repository_dir = work / "repository"
             try:
                 commit = await clone(
-                    spec["repositoryUrl"], spec.get("gitRef"), repository_dir, build.log
+                    spec["repositoryUrl"],
+                    spec.get("gitRef"),
+                    repository_dir,
+                    build.log,
+                    self.config.clone_limits,
                 )
             except RepositoryError as error:
                 raise BuildFailure(model.BUILD_FAILED, str(error), model.BUILDING_STEP) from None
@@ -349,14 +372,22 @@ class LayerBuildEngine:
             )
             requirements = list(detected.requirements)
             if detected.install_project:
-                try:
-                    wheel = await build_wheel(repository_dir, work / "wheels", build.log)
-                except PackageError as error:
-                    raise self._cannot(error) from None
-                requirements.append(str(wheel))
+                # Building a project runs its code (setup.py, an in-tree build backend).
+                raise self._cannot(
+                    RequiresBuild(
+                        f"The repository is a Python project ({detected.files[-1]}) "
+                        "that must be built to be installed, which runs its code; layer "
+                        "append never runs a build's code on this machine: use the buildah "
+                        "engine."
+                    )
+                )
         else:
             base = spec.get("builderImage") or self.config.base_for(spec["runtimeEnvironment"])
             requirements = list(spec["packageVersions"])
+        try:
+            check_requirements(requirements)
+        except PackageError as error:
+            raise self._cannot(error) from None
 
         early: EarlyInstall | None = None
         try:

@@ -41,6 +41,7 @@ REGISTRY_UNAVAILABLE = "RegistryUnavailable"
 REQUIREMENTS_NOT_MET = "RequirementsNotMet"
 BUILD_FAILED = "BuildFailed"
 DIGEST_MISMATCH = "DigestMismatch"
+REQUIRES_BUILD = "RequiresBuild"
 CANCELLED = "Cancelled"
 
 _ALIASES = {"baseImage": "builderImage", "repository": "repositoryUrl"}

@@ -1,11 +1,16 @@
 """Resolve and install Python packages for an image's interpreter, from the host's pip.
 
 pip runs on the host with ``--target`` and the image's Python version, implementation,
-ABI and platform tags, ``--only-binary=:all:`` (nothing is compiled: a package with no
-wheel for the image fails with a reason naming it) and ``--no-compile`` (no bytecode from
-the host's interpreter). Constraints pin the base image's distributions, so existing
-versions stay unless a requested package names them. ``--report`` gives every resolved
-file with its hash: the lock that makes the build reproducible.
+ABI and platform tags, ``--only-binary=:all:`` and ``--no-compile`` (no bytecode from the
+host's interpreter). Constraints pin the base image's distributions, so existing versions
+stay unless a requested package names them. ``--report`` gives every resolved file with
+its hash: the lock that makes the build reproducible.
+
+No code from a build's inputs ever runs on the host: requirements are parsed first (a
+direct reference, a URL or a local path is refused), and pip runs under
+:mod:`.pip_wheels_only`, which refuses to build anything it meets on the way (a dependency
+that is a source tree). What needs a build fails with :class:`RequiresBuild`, for the
+buildah engine, which builds inside the image's root filesystem.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..inspect.report import canonical_name
+from .pip_wheels_only import MARKER
 
 _PYTHON_BINARY = re.compile(r"python(\d+\.\d+)")
 PYTHON_SHEBANG = re.compile(rb"^#!.*python[0-9.]*\S*[^\n]*\n")
@@ -28,6 +34,47 @@ PYTHON_SHEBANG = re.compile(rb"^#!.*python[0-9.]*\S*[^\n]*\n")
 
 class PackageError(Exception):
     """pip could not resolve or install the packages; the message says why."""
+
+    reason = "BuildFailed"
+
+
+class RequiresBuild(PackageError):
+    """A requirement can only be installed by building it, which runs its code."""
+
+    reason = "RequiresBuild"
+
+
+def requirement_problem(text: str) -> str | None:
+    """Why ``text`` cannot be installed from wheels alone, or None (a name and a version
+    specifier, which pip resolves on the configured indexes)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    stripped = text.strip()
+    if stripped.startswith("-"):
+        return f"{stripped!r} is a pip option, not a requirement"
+    try:
+        requirement = Requirement(stripped)
+    except InvalidRequirement:
+        return (
+            f"{stripped!r} is not a package name with a version specifier (a local path or "
+            "a URL must be built, which runs its code)"
+        )
+    if requirement.url:
+        return (
+            f"{stripped!r} is a direct reference: it is fetched from {requirement.url} and "
+            "may need building, which runs its code"
+        )
+    return None
+
+
+def check_requirements(requirements: Iterable[str]) -> None:
+    """Refuse every requirement wheels alone cannot satisfy (RequiresBuild, naming them)."""
+    problems = [problem for text in requirements if (problem := requirement_problem(text))]
+    if problems:
+        raise RequiresBuild(
+            "; ".join(problems) + ". Layer append installs wheels from the package index "
+            "only; such requirements need the buildah engine (ImageBuilder.fallback_engine)."
+        )
 
 
 @dataclass(frozen=True)
@@ -79,6 +126,7 @@ async def install(
 ) -> Installation:
     """Install ``requirements`` (and their dependencies) for ``target`` into ``staging``."""
     requested = list(requirements)
+    check_requirements(requested)
     requested_names = {canonical_name(_requirement_name(r)) for r in requested}
     constraints = staging / "constraints.txt"
     staging.mkdir(parents=True, exist_ok=True)
@@ -94,7 +142,7 @@ async def install(
     command = [
         sys.executable,
         "-m",
-        "pip",
+        "runtime_images.builds.pip_wheels_only",
         "install",
         "--target",
         str(site),
@@ -125,7 +173,7 @@ async def install(
     log("pip " + " ".join(command[3:]))
     returncode, text = await _run_pip(command, log)
     if returncode != 0:
-        raise PackageError(_explain_pip_failure(text, target))
+        raise _pip_failure(text, target)
     return _read_report(report, site)
 
 
@@ -222,50 +270,30 @@ async def _run_pip(command: list[str], log: Callable[[str], None]) -> tuple[int,
     return process.returncode, text
 
 
-async def build_wheel(project: Path, out: Path, log: Callable[[str], None]) -> Path:
-    """Build a repository's own project (pyproject.toml / setup.py) into a wheel."""
-    out.mkdir(parents=True, exist_ok=True)
-    command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "wheel",
-        "--no-deps",
-        "--disable-pip-version-check",
-        "--progress-bar",
-        "off",
-        "--wheel-dir",
-        str(out),
-        str(project),
-    ]
-    returncode, text = await _run_pip(command, log)
-    wheels = sorted(out.glob("*.whl"))
-    if returncode != 0 or not wheels:
-        raise PackageError(
-            f"The repository's project could not be built into a wheel: {_last_lines(text)}"
-        )
-    if not wheels[0].name.endswith("-none-any.whl"):
-        raise PackageError(
-            f"The repository's project builds a platform-specific wheel ({wheels[0].name}); "
-            "only pure-Python projects can be added by layer append."
-        )
-    return wheels[0]
-
-
 def _requirement_name(requirement: str) -> str:
     match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
     return match.group(1) if match else requirement
 
 
-def _explain_pip_failure(output: str, target: PythonTarget) -> str:
+def _pip_failure(output: str, target: PythonTarget) -> PackageError:
+    refused = re.search(re.escape(MARKER) + r" ([^\n]*)", output)
+    if refused:
+        return RequiresBuild(
+            f"{refused.group(1).strip()} can only be installed by building it, which runs its "
+            "code: layer append installs wheels only; use the buildah engine."
+        )
     missing = re.search(r"No matching distribution found for (\S+)", output)
     if missing:
-        return (
+        return RequiresBuild(
             f"No wheel of {missing.group(1)} fits Python {target.version} on "
             f"{target.platforms[0].split('_', 2)[-1]}: packages that must be compiled from "
             "source (or OS packages) cannot be added by layer append; use a base image that "
             "has them, or the buildah engine."
         )
+    return PackageError(_explain_pip_failure(output))
+
+
+def _explain_pip_failure(output: str) -> str:
     conflict = re.search(r"(ResolutionImpossible|conflict[^\n]*)", output)
     if conflict:
         return (

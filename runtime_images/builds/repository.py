@@ -6,20 +6,29 @@ present, is the only place looked at; then ``requirements.txt``, ``Pipfile.lock`
 ``runtime.txt`` with ``python-x.y`` picks the base image. Files that need more than
 appending wheels (``environment.yml``, ``apt.txt``, ``Dockerfile``, ``postBuild``) fail
 with a reason naming the file.
+
+A repository is hostile input: the clone has a deadline and a size limit, and the
+environment files are read only when they are regular files inside the repository (a
+symbolic link to a host file is never followed) and small.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
+import os
 import re
+import signal
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..documents import loads_json
+
 UNSUPPORTED = ("Dockerfile", "environment.yml", "environment.yaml", "apt.txt", "postBuild")
+MAX_ENVIRONMENT_FILE_BYTES = 1 << 20
 
 
 class RepositoryError(Exception):
@@ -51,7 +60,15 @@ class DetectedEnvironment:
         return "; ".join(parts)
 
 
-async def _git(*args: str, cwd: Path | None = None) -> str:
+@dataclass(frozen=True)
+class CloneLimits:
+    """A clone's budget: ``timeout`` seconds for all of it, ``max_bytes`` on disk."""
+
+    timeout: float = 300.0
+    max_bytes: int = 1 << 30
+
+
+async def _git(*args: str, cwd: Path | None = None, watch: _Watch | None = None) -> str:
     process = await asyncio.create_subprocess_exec(
         "git",
         *args,
@@ -59,29 +76,102 @@ async def _git(*args: str, cwd: Path | None = None) -> str:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         env={"GIT_TERMINAL_PROMPT": "0", "PATH": "/usr/local/bin:/usr/bin:/bin"},
+        # Its own process group: git's remote helpers (git-remote-http) are ended with it.
+        start_new_session=True,
     )
-    output, _ = await process.communicate()
+    try:
+        if watch is None:
+            output, _ = await process.communicate()
+        else:
+            output = await watch.run(process)
+    finally:
+        if process.returncode is None:  # cancelled, or over a budget
+            _kill_group(process)
+            await process.wait()
     text = output.decode("utf-8", errors="replace").strip()
     if process.returncode != 0:
         raise RepositoryError(f"git {args[0]} failed: {text[-500:]}")
     return text
 
 
-async def clone(url: str, ref: str | None, target: Path, log: Callable[[str], None]) -> str:
+class _Watch:
+    """Ends a git command that outlives the clone's deadline or outgrows its size limit."""
+
+    def __init__(self, target: Path, limits: CloneLimits) -> None:
+        self.target, self.limits = target, limits
+        self.deadline = asyncio.get_running_loop().time() + limits.timeout
+
+    async def run(self, process: asyncio.subprocess.Process) -> bytes:
+        reading = asyncio.ensure_future(process.communicate())
+        try:
+            while True:
+                remaining = self.deadline - asyncio.get_running_loop().time()
+                if remaining <= 0:
+                    raise RepositoryError(
+                        f"cloning took longer than {self.limits.timeout:g} s "
+                        "(ImageBuilder.clone_timeout)"
+                    )
+                done, _ = await asyncio.wait({reading}, timeout=min(remaining, 1.0))
+                await self.check_size()
+                if done:
+                    return reading.result()[0]
+        finally:
+            if not reading.done():
+                _kill_group(process)
+                reading.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reading
+
+    async def check_size(self) -> None:
+        size = await asyncio.to_thread(_disk_usage, self.target)
+        if size > self.limits.max_bytes:
+            raise RepositoryError(
+                f"the repository is larger than {self.limits.max_bytes} bytes "
+                "(ImageBuilder.max_repository_bytes)"
+            )
+
+
+def _kill_group(process: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _disk_usage(directory: Path) -> int:
+    total = 0
+    for root, _, names in os.walk(directory):
+        for name in names:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_size
+    return total
+
+
+async def clone(
+    url: str,
+    ref: str | None,
+    target: Path,
+    log: Callable[[str], None],
+    limits: CloneLimits | None = None,
+) -> str:
     """Clone ``url`` at ``ref`` (branch, tag or commit) into ``target``; return the commit."""
     log(f"Cloning {url}" + (f" at {ref}" if ref else ""))
+    if ref and ref.startswith("-"):
+        raise RepositoryError(f"gitRef {ref!r} is not a branch, tag or commit")
+    target.mkdir(parents=True, exist_ok=True)
+    watch = _Watch(target, limits or CloneLimits())
     if ref and re.fullmatch(r"[0-9a-f]{7,40}", ref):
         # A commit: fetch just it where the server allows, else everything.
         await _git("init", "-q", str(target))
-        await _git("remote", "add", "origin", url, cwd=target)
+        await _git("remote", "add", "origin", "--", url, cwd=target)
         try:
-            await _git("fetch", "-q", "--depth", "1", "origin", ref, cwd=target)
-        except RepositoryError:
-            await _git("fetch", "-q", "origin", cwd=target)
+            await _git("fetch", "-q", "--depth", "1", "origin", ref, cwd=target, watch=watch)
+        except RepositoryError as error:
+            if "ImageBuilder." in str(error):
+                raise
+            await _git("fetch", "-q", "origin", cwd=target, watch=watch)
         await _git("checkout", "-q", ref, cwd=target)
     else:
         branch = ["--branch", ref] if ref else []
-        await _git("clone", "-q", "--depth", "1", *branch, url, str(target))
+        await _git("clone", "-q", "--depth", "1", *branch, "--", url, str(target), watch=watch)
     commit = await _git("rev-parse", "HEAD", cwd=target)
     log(f"Cloned commit {commit}")
     return commit
@@ -91,6 +181,8 @@ def environment_root(repository: Path) -> tuple[Path, str]:
     """Where the environment files are: ``binder/`` or ``.binder/`` when present (and its
     prefix, e.g. ``"binder/"``), else the repository's root (prefix ``""``)."""
     binders = [d for d in ("binder", ".binder") if (repository / d).is_dir()]
+    for binder in binders:
+        inside(repository, repository / binder, binder)
     if len(binders) > 1:
         raise RepositoryError("The repository has both binder/ and .binder/; keep one.")
     if binders:
@@ -119,7 +211,8 @@ def detect(repository: Path, allow: tuple[str, ...] = ()) -> DetectedEnvironment
             )
     runtime = root / "runtime.txt"
     if runtime.exists():
-        match = re.fullmatch(r"python-(\d+\.\d+)(?:\.\d+)?", runtime.read_text().strip())
+        text = read_environment_file(repository, runtime, f"{prefix}runtime.txt")
+        match = re.fullmatch(r"python-(\d+\.\d+)(?:\.\d+)?", text.strip())
         if not match:
             raise RepositoryError(
                 f"{prefix}runtime.txt must read python-X.Y (e.g. python-3.11); other runtimes "
@@ -130,13 +223,14 @@ def detect(repository: Path, allow: tuple[str, ...] = ()) -> DetectedEnvironment
     requirements = root / "requirements.txt"
     if requirements.exists():
         found.files.append(f"{prefix}requirements.txt")
-        found.requirements += _requirements_lines(requirements)
+        text = read_environment_file(repository, requirements, f"{prefix}requirements.txt")
+        found.requirements += _requirements_lines(text)
     elif (root / "Pipfile.lock").exists():
         found.files.append(f"{prefix}Pipfile.lock")
-        found.requirements += _pipfile_lock(root / "Pipfile.lock")
+        found.requirements += _pipfile_lock(repository, root / "Pipfile.lock", prefix)
     elif (root / "Pipfile").exists():
         found.files.append(f"{prefix}Pipfile")
-        found.requirements += _pipfile(root / "Pipfile")
+        found.requirements += _pipfile(repository, root / "Pipfile", prefix)
     project = next((n for n in ("pyproject.toml", "setup.py") if _installable(repository, n)), None)
     if project and not binders:
         found.files.append(project)
@@ -144,9 +238,33 @@ def detect(repository: Path, allow: tuple[str, ...] = ()) -> DetectedEnvironment
     return found
 
 
-def _requirements_lines(path: Path) -> list[str]:
+def inside(repository: Path, path: Path, shown: str) -> Path:
+    """``path`` resolved, when it stays inside the repository (RepositoryError otherwise:
+    a symbolic link to a host file must never be read)."""
+    resolved = path.resolve()
+    if not resolved.is_relative_to(repository.resolve()):
+        raise RepositoryError(
+            f"{shown} is a symbolic link that leaves the repository; it is not read."
+        )
+    return resolved
+
+
+def read_environment_file(repository: Path, path: Path, shown: str) -> str:
+    """An environment file's text: inside the repository, a regular file, and small."""
+    resolved = inside(repository, path, shown)
+    if not resolved.is_file():
+        raise RepositoryError(f"{shown} is not a regular file.")
+    if resolved.stat().st_size > MAX_ENVIRONMENT_FILE_BYTES:
+        raise RepositoryError(f"{shown} is larger than {MAX_ENVIRONMENT_FILE_BYTES} bytes.")
+    try:
+        return resolved.read_text("utf-8")
+    except UnicodeDecodeError as error:
+        raise RepositoryError(f"{shown} is not UTF-8 text: {error.reason}") from None
+
+
+def _requirements_lines(text: str) -> list[str]:
     lines = []
-    for raw in path.read_text("utf-8").splitlines():
+    for raw in text.splitlines():
         line = raw.split(" #", 1)[0].strip()
         if not line or line.startswith("#"):
             continue
@@ -158,16 +276,21 @@ def _requirements_lines(path: Path) -> list[str]:
     return lines
 
 
-def _read(path: Path, parse: Callable[[str], Any], shown: str) -> Any:
+def _read(repository: Path, path: Path, parse: Callable[[str], Any], shown: str) -> Any:
     """A JSON or TOML file of the repository, or a RepositoryError naming it."""
+    text = read_environment_file(repository, path, shown)
     try:
-        return parse(path.read_text("utf-8"))
-    except (ValueError, UnicodeDecodeError) as error:  # JSON and TOML errors are ValueErrors
+        return parse(text)
+    except ValueError as error:  # JSON, TOML and strict-document errors are ValueErrors
         raise RepositoryError(f"{shown} cannot be read: {error}") from None
 
 
-def _pipfile_lock(path: Path) -> list[str]:
-    data = _read(path, json.loads, "Pipfile.lock")
+def _pipfile_lock(repository: Path, path: Path, prefix: str) -> list[str]:
+    data = _read(
+        repository, path, lambda text: loads_json(text, "the file"), f"{prefix}Pipfile.lock"
+    )
+    if not isinstance(data, dict):
+        raise RepositoryError(f"{prefix}Pipfile.lock is not a JSON object.")
     lines = []
     for name, entry in sorted((data.get("default") or {}).items()):
         version = entry.get("version", "") if isinstance(entry, dict) else ""
@@ -175,8 +298,8 @@ def _pipfile_lock(path: Path) -> list[str]:
     return lines
 
 
-def _pipfile(path: Path) -> list[str]:
-    data = _read(path, tomllib.loads, "Pipfile")
+def _pipfile(repository: Path, path: Path, prefix: str) -> list[str]:
+    data = _read(repository, path, tomllib.loads, f"{prefix}Pipfile")
     lines = []
     for name, spec in sorted((data.get("packages") or {}).items()):
         if isinstance(spec, str):
@@ -194,7 +317,8 @@ def _installable(repository: Path, project: str) -> bool:
     path = repository / project
     if not path.exists():
         return False
+    inside(repository, path, project)
     if project == "setup.py":
         return True
-    data = _read(path, tomllib.loads, project)
+    data = _read(repository, path, tomllib.loads, project)
     return "project" in data and "build-system" in data

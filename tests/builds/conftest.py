@@ -1,5 +1,6 @@
 """Real-registry fixtures (see tests/fixtures/plugin.py)."""
 
+from tests.builds.test_layer_builds import base, builder  # noqa: F401
 from tests.fixtures.plugin import (  # noqa: F401
     basic_registry,
     isolated_home,

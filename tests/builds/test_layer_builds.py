@@ -53,12 +53,10 @@ def package_list(name: str, base: str, *packages: str) -> dict[str, Any]:
 
 
 class BuildHarness(Harness):
-    def __init__(self, tmp_path: Path, target: str = "") -> None:
+    def __init__(self, tmp_path: Path, target: str = "", **builder: Any) -> None:
         self.layout = tmp_path / "layout"
-        super().__init__(
-            tmp_path,
-            Config({"ImageBuilder": {"layout_dir": str(self.layout), "target_registry": target}}),
-        )
+        settings = {"layout_dir": str(self.layout), "target_registry": target, **builder}
+        super().__init__(tmp_path, Config({"ImageBuilder": settings}))
 
 
 @pytest.fixture
@@ -248,9 +246,10 @@ def test_console_scripts_directory_is_put_on_path() -> None:
 async def test_a_package_without_a_wheel_fails_with_its_name(
     builder: BuildHarness, base: str
 ) -> None:
+    """Only an sdist exists: building it would run its setup.py (issue 11: RequiresBuild)."""
     build = await builder.run(package_list("sdist-only", base, "pycrypto==2.6.1"))
     latest = build["status"]["conditions"][-1]
-    assert (latest["reason"], build["status"]["phase"]) == ("BuildFailed", "Failed")
+    assert (latest["reason"], build["status"]["phase"]) == ("RequiresBuild", "Failed")
     assert "pycrypto" in latest["message"] and "wheel" in latest["message"]
 
 
@@ -268,11 +267,15 @@ async def test_runtime_environment_without_a_configured_base_fails_clearly(
     assert "plan9:4:3.11" in build["status"]["conditions"][-1]["message"]
 
 
-def git_repository(path: Path, files: dict[str, str]) -> str:
+def git_repository(path: Path, files: dict[str, str], links: dict[str, Path] | None = None) -> str:
+    """A repository at ``path`` with ``files`` (name -> text) and symbolic ``links``
+    (name -> target, committed as links); its ``file://`` URL."""
     path.mkdir()
     for name, content in files.items():
         (path / name).parent.mkdir(parents=True, exist_ok=True)
         (path / name).write_text(content)
+    for name, target in (links or {}).items():
+        (path / name).symlink_to(target)
     for command in (
         ["git", "init", "-q", "-b", "main"],
         ["git", "add", "-A"],
