@@ -47,9 +47,9 @@ from .packages import (
     RequiresBuild,
     check_requirements,
     install,
+    place_data,
     platform_tags,
     remove_distribution,
-    rewrite_shebangs,
 )
 from .repository import CloneLimits, DetectedEnvironment, RepositoryError, clone, detect
 
@@ -775,10 +775,8 @@ def _plan_package_layer(
                 plan.whiteouts.add(f"{old.location}/{entry}")
             elif existing.is_dir:
                 plan.opaque.add(f"{target.site_packages}/{entry}")
-    rewrite_shebangs(installed.scripts, target.interpreter)
-    if installed.scripts.is_dir():
-        plan.add_tree(installed.scripts, target.bin_dir)
-        shutil.rmtree(installed.scripts)
+    for tree, destination in place_data(installed, target, installed.site.parent / "data"):
+        plan.add_tree(tree, destination)
     plan.add_tree(installed.site, target.site_packages)
     return plan
 

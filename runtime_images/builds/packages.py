@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import posixpath
 import re
 import sys
 import tarfile
@@ -30,6 +31,11 @@ from .pip_wheels_only import MARKER
 
 _PYTHON_BINARY = re.compile(r"python(\d+\.\d+)")
 PYTHON_SHEBANG = re.compile(rb"^#!.*python[0-9.]*\S*[^\n]*\n")
+# pip's launcher when the interpreter's path is too long or has spaces (distlib):
+#   #!/bin/sh
+#   '''exec' "/long/path/python" "$0" "$@"
+#   ' '''
+SH_LAUNCHER = re.compile(rb"^#!/bin/sh\n'''exec' [^\n]*\n' '''\n")
 
 
 class PackageError(Exception):
@@ -91,6 +97,12 @@ class PythonTarget:
     def abi(self) -> str:
         return "cp" + self.version.replace(".", "")
 
+    @property
+    def prefix(self) -> str:
+        """The environment's prefix (``/usr/local``, a venv's root): where a wheel's data
+        files (``share/…``) go, as pip would install them in the image."""
+        return posixpath.dirname(self.bin_dir)
+
 
 def platform_tags(architecture: str, musl: bool = False) -> tuple[str, ...]:
     """Wheel platform tags for a Linux image of ``architecture`` (``any`` always fits)."""
@@ -108,10 +120,14 @@ def platform_tags(architecture: str, musl: bool = False) -> tuple[str, ...]:
 
 @dataclass
 class Installation:
-    """What pip installed into the staging directory."""
+    """What pip installed into the staging directory.
+
+    ``pip --target`` puts everything in one directory: packages, and what a wheel installs
+    outside site-packages (its data scheme: console scripts in ``bin/``, ``.data/scripts``,
+    data files such as ``share/jupyter/…``), recorded in RECORD as ``../../<path>``.
+    """
 
     site: Path
-    scripts: Path
     lock: list[str] = field(default_factory=list)  # "name==version --hash=sha256:…"
     installed: dict[str, str] = field(default_factory=dict)  # canonical name -> version
     top_level: dict[str, list[str]] = field(default_factory=dict)  # name -> top-level entries
@@ -309,7 +325,7 @@ def _last_lines(text: str, count: int = 4) -> str:
 
 
 def _read_report(report_path: Path, site: Path) -> Installation:
-    installation = Installation(site=site, scripts=site / "bin")
+    installation = Installation(site=site)
     report = json.loads(report_path.read_text("utf-8"))
     for item in report.get("install", []):
         metadata = item.get("metadata", {})
@@ -328,17 +344,76 @@ def _read_report(report_path: Path, site: Path) -> Installation:
     return installation
 
 
+def _record_paths(dist_info: Path) -> list[str]:
+    record = dist_info / "RECORD"
+    if not record.exists():
+        return []
+    return [line.split(",", 1)[0] for line in record.read_text("utf-8").splitlines()]
+
+
 def _top_level_entries(dist_info: Path, site: Path) -> list[str]:
     """The top-level names a distribution installed into site-packages (from its RECORD)."""
-    record = dist_info / "RECORD"
     entries: set[str] = set()
-    if record.exists():
-        for line in record.read_text("utf-8").splitlines():
-            path = line.split(",", 1)[0]
-            first = path.split("/", 1)[0]
-            if first and not first.startswith("..") and first != "bin":
-                entries.add(first)
+    for path in _record_paths(dist_info):
+        first = path.split("/", 1)[0]
+        if first and not first.startswith(".."):
+            entries.add(first)
     return sorted(entries)
+
+
+_DATA_PREFIX = "../../"  # RECORD paths of pip --target's data scheme, relative to site
+
+
+def place_data(
+    installation: Installation, target: PythonTarget, staging: Path
+) -> list[tuple[Path, str]]:
+    """Move what the wheels install outside site-packages out of pip's ``--target``
+    directory, and return each tree with where it goes in the image: scripts to the
+    interpreter's ``bin`` (their shebang pointed at the image's interpreter), data files
+    under the environment's prefix. RECORD files are rewritten to the image's paths, so
+    pip in the image can uninstall or upgrade them."""
+    site = installation.site
+    top: set[str] = set()
+    dist_infos = sorted(site.glob("*.dist-info"))
+    for dist_info in dist_infos:
+        for path in _record_paths(dist_info):
+            if path.startswith(_DATA_PREFIX):
+                top.add(path[len(_DATA_PREFIX) :].split("/", 1)[0])
+    staging.mkdir(parents=True, exist_ok=True)
+    placed: list[tuple[Path, str]] = []
+    for name in sorted(top):
+        source = site / name
+        if not source.is_dir() or source.is_symlink():
+            continue
+        moved = staging / name
+        source.rename(moved)
+        destination = target.bin_dir if name == "bin" else posixpath.join(target.prefix, name)
+        placed.append((moved, destination))
+    if (staging / "bin").is_dir():
+        rewrite_shebangs(staging / "bin", target.interpreter)
+    for dist_info in dist_infos:
+        _rewrite_record(dist_info, target)
+    return placed
+
+
+def _rewrite_record(dist_info: Path, target: PythonTarget) -> None:
+    record = dist_info / "RECORD"
+    if not record.exists():
+        return
+    lines = []
+    for line in record.read_text("utf-8").splitlines():
+        path, sep, rest = line.partition(",")
+        if path.startswith(_DATA_PREFIX):
+            inner = path[len(_DATA_PREFIX) :]
+            first, _, tail = inner.partition("/")
+            image_path = (
+                posixpath.join(target.bin_dir, tail)
+                if first == "bin"
+                else posixpath.join(target.prefix, inner)
+            )
+            path = posixpath.relpath(image_path, target.site_packages)
+        lines.append(path + sep + rest)
+    record.write_text("\n".join(lines) + "\n", "utf-8")
 
 
 def remove_distribution(site: Path, name: str) -> None:
@@ -346,12 +421,12 @@ def remove_distribution(site: Path, name: str) -> None:
     for dist_info in site.glob("*.dist-info"):
         if canonical_name(dist_info.name[: -len(".dist-info")].rsplit("-", 1)[0]) != name:
             continue
-        record = dist_info / "RECORD"
-        if record.exists():
-            for line in record.read_text("utf-8").splitlines():
-                path = (site / line.split(",", 1)[0]).resolve()
-                if path.is_relative_to(site.resolve()) and path.is_file():
-                    path.unlink()
+        for recorded in _record_paths(dist_info):
+            # pip --target moved the data scheme (../../bin/x) into site itself (bin/x).
+            inner = recorded.removeprefix(_DATA_PREFIX)
+            path = (site / inner).resolve()
+            if path.is_relative_to(site.resolve()) and path.is_file():
+                path.unlink()
         for leftover in sorted(dist_info.rglob("*"), reverse=True):
             leftover.unlink() if leftover.is_file() else leftover.rmdir()
         dist_info.rmdir()
@@ -361,12 +436,14 @@ def remove_distribution(site: Path, name: str) -> None:
 
 
 def rewrite_shebangs(scripts: Path, interpreter: str) -> None:
-    """Point console scripts at the image's interpreter instead of the host's."""
-    if not scripts.is_dir():
-        return
-    for script in scripts.iterdir():
-        if not script.is_file():
+    """Point scripts at the image's interpreter instead of the host's: ``#!/host/python``,
+    and the ``/bin/sh`` form pip writes when the host's path is too long for a shebang."""
+    for script in sorted(scripts.iterdir()):
+        if not script.is_file() or script.is_symlink():
             continue
         data = script.read_bytes()
-        if PYTHON_SHEBANG.match(data):
-            script.write_bytes(PYTHON_SHEBANG.sub(f"#!{interpreter}\n".encode(), data, count=1))
+        shebang = f"#!{interpreter}\n".encode()
+        if SH_LAUNCHER.match(data):
+            script.write_bytes(SH_LAUNCHER.sub(shebang, data, count=1))
+        elif PYTHON_SHEBANG.match(data):
+            script.write_bytes(PYTHON_SHEBANG.sub(shebang, data, count=1))

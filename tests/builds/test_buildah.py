@@ -235,6 +235,37 @@ async def test_a_layer_append_build_runs_in_a_real_python(
     assert out.split() == ["1.16.0", "3.7", "/usr/local/lib/python3.11/dist-packages/six.py"]
 
 
+async def test_console_scripts_of_a_layer_append_run_with_the_images_python(
+    local: BuildahHarness, debian_base: str
+) -> None:
+    """Scripts installed by layer append (entry points and ``.data/scripts``) run in the
+    image with its own python3, and every file their RECORD lists exists there (so pip in
+    the image can uninstall them)."""
+    build = await local.run_with(
+        resource(
+            "scripts",
+            buildType="PackageList",
+            builderImage=debian_base,
+            packageVersions=["tqdm", "idna", "docutils==0.16"],
+        ),
+        engine=None,
+    )
+    assert build["status"]["phase"] == "Ready", build["status"]["conditions"]
+    image = f"oci:{local.layout}:scripts:latest"
+    assert (await local.run_in(image, "tqdm", "--version")).strip()
+    assert "Usage" in await local.run_in(image, "rst2html.py", "--help")
+    out = await local.run_in(
+        image,
+        "python3",
+        "-c",
+        "import importlib.metadata as m, sys;"
+        "missing = [str(f) for d in ('tqdm', 'idna', 'docutils')"
+        " for f in m.distribution(d).files if not f.locate().exists()];"
+        "print(sys.executable, missing)",
+    )
+    assert out.strip().split(maxsplit=1) == ["/usr/bin/python3", "[]"]
+
+
 async def test_git_repository_with_apt_txt_and_post_build(
     local: BuildahHarness, debian_base: str, tmp_path: Path
 ) -> None:

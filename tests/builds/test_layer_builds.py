@@ -389,3 +389,29 @@ async def test_import_copies_to_the_target_registry_when_configured(
     copied = await inspect(status["image"])  # it is really there, with the same digest
     assert copied.report.digest == digest
     assert harness.store.get("copied").to_api()["metadata"]["image_name"] == status["image"]
+
+
+async def test_console_scripts_and_data_files_land_where_pip_would_put_them(
+    builder: BuildHarness, base: str
+) -> None:
+    """Current releases with entry-point scripts (tqdm, idna ≥ 3.10), ``.data/scripts``
+    (docutils 0.16) and ``.data/data`` files (jupyterlab_widgets' labextension): scripts in
+    the interpreter's bin with the image's python in their shebang, data under the prefix,
+    nothing left in site-packages' own bin/ or share/."""
+    build = await builder.run(
+        package_list("scripts", base, "tqdm", "idna", "docutils==0.16", "jupyterlab_widgets")
+    )
+    status = build["status"]
+    assert status["phase"] == "Ready", status["conditions"]
+    view = await inspect(status["image"])
+    for script in ("tqdm", "idna", "rst2html.py"):
+        node = view.fs.lookup(f"/usr/local/bin/{script}")
+        assert node is not None and node.is_executable, script
+        content = view.fs.read(f"/usr/local/bin/{script}")
+        assert content is not None and content.startswith(b"#!/usr/bin/python3\n"), content
+    labextension = "/usr/local/share/jupyter/labextensions/@jupyter-widgets/jupyterlab-manager"
+    assert view.fs.lookup(f"{labextension}/package.json") is not None
+    site = "/usr/local/lib/python3.11/dist-packages"
+    assert view.fs.lookup(f"{site}/tqdm/cli.py") is not None
+    assert view.fs.lookup(f"{site}/bin") is None
+    assert view.fs.lookup(f"{site}/share") is None
