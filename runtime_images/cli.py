@@ -487,7 +487,7 @@ def _build_here(document: object, wait: bool, engine: str | None = None) -> int:
                     "it starts when one starts (or run this command without --no-wait)."
                 )
                 return EXIT_OK
-            await controller.start()
+            await controller.start(watch=False)  # this build only, not the directory's
             try:
                 name = (await controller.submit(document, engine))["metadata"]["name"]
                 print(f"{name}: building in this process (no Jupyter server is running)")

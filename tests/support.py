@@ -40,7 +40,7 @@ def free_port() -> int:
 class RunningServer:
     """A real ``jupyter server`` subprocess with the extension, on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], root: Path) -> None:
+    def __init__(self, env: dict[str, str], root: Path, *options: str) -> None:
         self.port = free_port()
         self.token = "test-token-" + os.urandom(8).hex()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -58,6 +58,7 @@ class RunningServer:
                 f"--ServerApp.root_dir={root}",
                 "--ServerApp.port_retries=0",
                 "--ServerApp.allow_root=True",
+                *options,
             ],
             env=env,
             stdout=log,

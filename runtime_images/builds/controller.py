@@ -17,6 +17,7 @@ import itertools
 import os
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -26,12 +27,17 @@ from traitlets.config import LoggingConfigurable
 
 from ..errors import AlreadyExistsError, ConflictError, NotFoundError
 from . import model
+from .claims import ClaimRegistry
 from .store import BuildStore
 
 if TYPE_CHECKING:
     from ..store import RuntimeImageStore
 
 Emit = Callable[[dict[str, Any]], None]
+
+
+class EndedElsewhere(Exception):
+    """Another process ended (cancelled) or took over the build this one was running."""
 
 
 class BuildFailure(Exception):
@@ -150,6 +156,13 @@ class BuildController(LoggingConfigurable):
         none; when unset, those of ImageInspector.default_profiles.""",
     ).tag(config=True)
 
+    claim_lease = Float(
+        30.0,
+        help="""Seconds a process's claim on a running build lasts unless renewed (it is
+        renewed every third of that). Another process on the same data directory takes a
+        build over when the claim lapses — at once when the claimer's process is gone.""",
+    ).tag(config=True)
+
     max_resource_bytes = Integer(
         4 * 1024 * 1024,
         help="""Largest CustomNBImage resource file (bytes, as written, status included); a
@@ -178,15 +191,24 @@ class BuildController(LoggingConfigurable):
         self._known: dict[str, tuple[int, int]] = {}
         self._last_events: dict[str, dict[str, Any]] = {}
         self._last_emitted: dict[str, int] = {}
+        # Builds a claim decides: run by another process (looked at again when its claim
+        # lapses), and ours that were taken over or ended by another process.
+        self.claims = ClaimRegistry(self.builds.directory, self.builds.lock, uuid.uuid4().hex)
+        self._elsewhere: set[str] = set()
+        self._given_up: set[str] = set()
+        self._own_stamps: dict[str, tuple[int, int] | None] = {}
 
     # -- lifecycle -----------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, watch: bool = True) -> None:
         """Resume every build left Pending or Building, then watch for new ones (once: a
-        second call while started does nothing)."""
+        second call while started does nothing). ``watch=False`` only makes the controller
+        ready to run what is submitted to it (the CLI building one build itself)."""
         if self._poller is not None and not self._poller.done():
             return
         self._semaphore = asyncio.Semaphore(self.concurrency)
+        if not watch:
+            return
         removed = await asyncio.to_thread(self.builds.remove_abandoned_files)
         if removed:
             self.log.info("runtime-images: removed %d files left by interrupted writes", removed)
@@ -214,15 +236,23 @@ class BuildController(LoggingConfigurable):
                 self.log.exception("runtime-images: scanning %s failed", self.builds.directory)
 
     async def sync(self) -> None:
-        """Pick up resources written by another process; forget deleted ones."""
+        """Pick up resources written by another process, and builds whose claim lapsed;
+        stop builds another process ended; forget deleted ones."""
         running = set(self._tasks)
         stamps = await asyncio.to_thread(self.builds.stamps)
         for name, stamp in stamps.items():
-            if self._known.get(name) != stamp and name not in self._tasks:
+            changed = self._known.get(name) != stamp
+            if name in self._tasks:
+                if changed and stamp != self._own_stamps.get(name):
+                    await self._stop_if_ended_elsewhere(name)
+                continue
+            lapsed = name in self._elsewhere and await asyncio.to_thread(self.claims.lapsed, name)
+            if changed or lapsed:
                 with contextlib.suppress(NotFoundError):
                     resource = await asyncio.to_thread(self.builds.get, name)
                     if model.phase_of(resource) in model.ACTIVE_PHASES:
                         self._schedule(name)
+        self._elsewhere &= set(stamps)
         # Only builds that ran before the scan began, and whose file is still gone: one
         # submitted while the scan ran is not in it, and must not be taken for deleted.
         for name in (running & set(self._tasks)) - set(stamps):
@@ -300,6 +330,7 @@ class BuildController(LoggingConfigurable):
         with contextlib.suppress(NotFoundError):
             await self._cancel_in_engine(await asyncio.to_thread(self.builds.get, name))
         await asyncio.to_thread(self.builds.delete, name)
+        await asyncio.to_thread(self.claims.forget, name)
         self._known.pop(name, None)
         self._last_events.pop(name, None)
         if self.emit is not None:
@@ -360,44 +391,99 @@ class BuildController(LoggingConfigurable):
                 resource = await asyncio.to_thread(self.builds.get, name)
                 if model.phase_of(resource) not in model.ACTIVE_PHASES:
                     return
+                ours, previous = await asyncio.to_thread(self.claims.claim, name, self.claim_lease)
+                if not ours:  # another process runs it; looked at again if its claim lapses
+                    self._elsewhere.add(name)
+                    return
+                self._elsewhere.discard(name)
                 build = BuildContext(self, resource)
                 if resumed:
                     build.log("Resumed after the server restarted.")
-                engine = self.engines.get(resource["status"].get("engine", "embedded"))
-                try:
-                    if engine is None:
-                        raise BuildFailure(
-                            model.BUILD_FAILED, "Its build engine is not configured."
-                        )
-                    build.status["phase"] = model.BUILDING
-                    build.status["observedGeneration"] = resource["metadata"].get("generation", 1)
-                    await engine.run(build)
-                except BuildFailure as failure:
-                    await self._fail(build, failure)
-                except asyncio.CancelledError:
-                    if name in self._cancel_requested:
-                        await self._mark_cancelled(build.resource)
-                        return
-                    raise
-                except Exception as error:  # an engine bug must not leave it Building
-                    self.log.exception("runtime-images: build %s failed", name)
-                    await self._fail(
-                        build,
-                        BuildFailure(
-                            model.BUILD_FAILED, f"Unexpected error: {type(error).__name__}: {error}"
-                        ),
+                if previous is not None:
+                    build.log(
+                        f"Taken over from process {previous.pid} on {previous.host}, whose "
+                        "claim lapsed (it stopped or was killed)."
                     )
+                build.log(f"Run by process {os.getpid()} on {self.claims.host}.")
+                task = asyncio.current_task()
+                assert task is not None
+                keeper = asyncio.create_task(self._keep_claim(name, task))
+                try:
+                    await self._drive(build, resource)
+                except EndedElsewhere:
+                    self.log.info("runtime-images: build %s was ended by another process", name)
+                finally:
+                    keeper.cancel()
+                    await _ended(keeper)
+                    await asyncio.to_thread(self.claims.release, name)
         except asyncio.CancelledError:
+            if name in self._given_up:
+                return  # another process ended or took over the build
             if name in self._cancel_requested:
-                with contextlib.suppress(NotFoundError):
+                with contextlib.suppress(NotFoundError, EndedElsewhere):
                     await self._mark_cancelled(await asyncio.to_thread(self.builds.get, name))
                 return
             raise
         finally:
             self._cancel_requested.discard(name)
+            self._given_up.discard(name)
             pending = self._pending_saves.pop(name, None)
             if pending is not None and not pending.done():
                 pending.cancel()  # a progress save not started yet must not follow the end
+
+    async def _drive(self, build: BuildContext, resource: dict[str, Any]) -> None:
+        """Run the build's engine and record how it ended (Failed, Cancelled) unless it
+        succeeded (the engine records that itself)."""
+        name = build.name
+        engine = self.engines.get(resource["status"].get("engine", "embedded"))
+        try:
+            if engine is None:
+                raise BuildFailure(model.BUILD_FAILED, "Its build engine is not configured.")
+            build.status["phase"] = model.BUILDING
+            build.status["observedGeneration"] = resource["metadata"].get("generation", 1)
+            await engine.run(build)
+        except BuildFailure as failure:
+            await self._fail(build, failure)
+        except asyncio.CancelledError:
+            if name in self._cancel_requested and name not in self._given_up:
+                await self._mark_cancelled(build.resource)
+                return
+            raise
+        except EndedElsewhere:
+            raise
+        except Exception as error:  # an engine bug must not leave it Building
+            self.log.exception("runtime-images: build %s failed", name)
+            await self._fail(
+                build,
+                BuildFailure(
+                    model.BUILD_FAILED, f"Unexpected error: {type(error).__name__}: {error}"
+                ),
+            )
+
+    async def _keep_claim(self, name: str, task: asyncio.Task[Any]) -> None:
+        """Renew the claim while the build runs; stop the build here if it was taken over
+        (the lease lapsed while this process was stopped or cut off)."""
+        while True:
+            await asyncio.sleep(self.claim_lease / 3)
+            if not await asyncio.to_thread(self.claims.renew, name, self.claim_lease):
+                self.log.warning(
+                    "runtime-images: another process took over build %s; stopping it here", name
+                )
+                self._given_up.add(name)
+                task.cancel()
+                return
+
+    async def _stop_if_ended_elsewhere(self, name: str) -> None:
+        """A build running here whose file another process changed: stop it when that
+        process ended it (a cancel from another server or the CLI)."""
+        try:
+            resource = await asyncio.to_thread(self.builds.get, name)
+        except NotFoundError:
+            return  # deleted: the deletion check below cancels it
+        task = self._tasks.get(name)
+        if task is not None and model.phase_of(resource) not in model.ACTIVE_PHASES:
+            self._given_up.add(name)
+            task.cancel()
 
     async def _fail(self, build: BuildContext, failure: BuildFailure) -> None:
         build.status["phase"] = model.FAILED
@@ -438,12 +524,34 @@ class BuildController(LoggingConfigurable):
 
     def _write(self, snapshot: dict[str, Any], order: int) -> bool:
         name = snapshot["metadata"]["name"]
-        with self._write_lock:
+        with self._write_lock, self.builds.lock():
             if self._last_written.get(name, -1) > order:
                 return False  # a newer state is already on disk
+            self._refuse_if_ended_elsewhere(snapshot)
             self.builds.save(snapshot)
             self._last_written[name] = order
+            self._own_stamps[name] = self.builds.stamp(name)
             return True
+
+    def _refuse_if_ended_elsewhere(self, snapshot: dict[str, Any]) -> None:
+        """Under the lock: another process (a cancel from another server or the CLI) may
+        have ended this generation of the build since this one last wrote it."""
+        name = snapshot["metadata"]["name"]
+        try:
+            current = self.builds.get(name)
+        except NotFoundError:
+            raise NotFoundError(f"No build named {name!r}.") from None
+        same_generation = current["metadata"].get("generation", 1) == snapshot["metadata"].get(
+            "generation", 1
+        )
+        changed_by_another = self.builds.stamp(name) != self._own_stamps.get(name)
+        if (
+            same_generation
+            and changed_by_another
+            and model.phase_of(current) not in model.ACTIVE_PHASES
+            and name in self._tasks
+        ):
+            raise EndedElsewhere(name)
 
     def schedule_save(self, build: BuildContext) -> None:
         """Save from a synchronous progress callback, coalescing bursts."""

@@ -73,6 +73,14 @@ class BuildStore:
             pass
         return result
 
+    def stamp(self, name: str) -> tuple[int, int] | None:
+        """(mtime_ns, size) of one resource file, None when there is none."""
+        try:
+            st = self._path(name).stat()
+        except FileNotFoundError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
     def get(self, name: str) -> dict[str, Any]:
         try:
             return self._read(self._path(name))

@@ -24,7 +24,6 @@ from tests.fixtures.registry import RegistryServer
 from tests.support import run_cli
 
 from .test_cli_and_restart import builds as cli_builds
-from .test_cli_and_restart import env  # noqa: F401 (a fixture)
 from .test_controller import Harness, import_resource
 from .test_handlers import Fetch, call, events, jp_server_config, wait_phase  # noqa: F401
 from .test_layer_builds import git_repository, inspect, resource
@@ -403,7 +402,7 @@ async def test_rest_engine_query_picks_the_engine(
 
 
 def test_cli_engine_option(
-    env: dict[str, str],  # noqa: F811 (the fixture imported above)
+    env: dict[str, str],
     registry: RegistryServer,
     repo_name: str,
 ) -> None:

@@ -22,17 +22,6 @@ from .test_controller import import_resource
 pytestmark = pytest.mark.timeout(180)
 
 
-@pytest.fixture
-def env(isolated_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    """The isolated environment, with builds and registry settings in the shared config."""
-    config_file = Path(isolated_env["JUPYTER_CONFIG_DIR"]) / "jupyter_server_config.json"
-    config = json.loads(config_file.read_text())
-    config["RegistryClient"] = {"auth_file": str(tmp_path / "none.json"), "retries": 0}
-    config["BuildController"] = {"poll_interval": 0.2}
-    config_file.write_text(json.dumps(config))
-    return isolated_env
-
-
 def builds(env: dict[str, str]) -> dict[str, Any]:
     result = run_cli(env, "builds", "--json")
     assert result.returncode == 0, result.stderr
