@@ -582,6 +582,14 @@ class RegistryClient(LoggingConfigurable):
     # -- authentication --------------------------------------------------------------------
 
     def _auth_header(self, loc: _Location) -> str | None:
+        """What to send as ``Authorization``, from what was derived from current credentials.
+
+        An auth file that changed since the last request (a rotated password, a logout)
+        drops every Basic header and token derived from the old one (one stat per file).
+        """
+        if self._credentials.changed():
+            self._basic.clear()
+            self._tokens.clear()
         challenge = self._challenges.get(loc.host)
         if challenge is None:
             return None
