@@ -417,9 +417,19 @@ class RegistryClient(LoggingConfigurable):
             _OPERATION.reset(token)
 
     async def _read(
-        self, response: httpx.Response, loc: _Location, limit: int, what: str, trait: str
+        self,
+        response: httpx.Response,
+        loc: _Location,
+        limit: int,
+        what: str,
+        trait: str,
+        source: str | None = None,
     ) -> bytes:
-        """A whole body, decoded, at most ``limit`` bytes (``trait`` sets the limit)."""
+        """A whole body, decoded, at most ``limit`` bytes (``trait`` sets the limit).
+
+        ``source`` is the host that sent it when that is not the registry (a token server).
+        """
+        source = source or loc.host
         operation = _OPERATION.get()
         if operation is not None:
             operation.step = what
@@ -429,24 +439,24 @@ class RegistryClient(LoggingConfigurable):
             )
         except BodyTooLarge:
             raise InvalidManifest(
-                f"{what} from {loc.host} is larger than {limit} bytes (decoded); raise "
+                f"{what} from {source} is larger than {limit} bytes (decoded); raise "
                 f"RegistryClient.{trait} if it is genuine"
             ) from None
         except UnsupportedEncoding as error:
-            raise InvalidManifest(f"{what} from {loc.host} uses an unsupported {error}") from None
+            raise InvalidManifest(f"{what} from {source} uses an unsupported {error}") from None
         except zlib.error as error:
             raise InvalidManifest(
-                f"{what} from {loc.host} is not valid {response.headers.get('content-encoding')} "
+                f"{what} from {source} is not valid {response.headers.get('content-encoding')} "
                 f"data ({error})"
             ) from None
         except httpx.TimeoutException:
             raise RegistryUnavailable(
-                f"{loc.host} sent nothing for {self.read_timeout:g} s while sending {what} "
+                f"{source} sent nothing for {self.read_timeout:g} s while sending {what} "
                 "(RegistryClient.read_timeout)"
             ) from None
         except httpx.TransportError as error:
             raise RegistryUnavailable(
-                f"the connection to {loc.host} broke while reading {what}: {_describe(error)}"
+                f"the connection to {source} broke while reading {what}: {_describe(error)}"
             ) from None
 
     # -- locations and credentials ---------------------------------------------------------
@@ -659,7 +669,7 @@ class RegistryClient(LoggingConfigurable):
         headers = {"Authorization": creds.basic_header()} if creds else {}
         url = realm + ("&" if "?" in realm else "?") + urlencode(query)
         client = self._client()
-        token_what = f"the token from {realm_host} for {loc.host}"
+        token_what = f"the token for {loc.host}"
         attempt = 0
         while True:
             try:
@@ -699,7 +709,7 @@ class RegistryClient(LoggingConfigurable):
                 status=response.status_code,
             )
         raw = await self._read(
-            response, loc, self.max_response_bytes, token_what, "max_response_bytes"
+            response, loc, self.max_response_bytes, token_what, "max_response_bytes", realm_host
         )
         try:
             body = load_document(raw, token_what)

@@ -83,7 +83,7 @@ def test_gzip_bomb_token(hostile_registry: HostileRegistry, isolated_home: Path)
     hostile_registry.on("GET", r"^/token", Reply.gzip_bomb(BOMB))
     outcome = run_client("pin", f"{hostile_registry.host}/bomb/x:1", env=dict(os.environ))
     assert outcome.reason == "InvalidManifest", outcome
-    assert "the token from" in str(outcome.message) and "max_response_bytes" in str(outcome.message)
+    assert "the token for " in str(outcome.message) and "max_response_bytes" in str(outcome.message)
     assert outcome.rss_growth_mb < RSS_BUDGET_MB, outcome
 
 
