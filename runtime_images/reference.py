@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from .digest import InvalidDigestError, parse_digest
+
 __all__ = [
     "DEFAULT_DOMAIN",
     "DEFAULT_TAG",
@@ -55,9 +57,6 @@ _ANCHORED_NAME_RE = re.compile(
 )
 _IDENTIFIER_RE = re.compile(r"^[a-f0-9]{64}$")
 _TAG_RE = re.compile(r"^" + _TAG + r"$", re.ASCII)
-
-# Digest algorithms registered by go-digest, with the length of their lower-case hex.
-_DIGEST_HEX_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
 
 
 class InvalidReferenceError(ValueError):
@@ -135,19 +134,10 @@ def _check_tag(tag: str) -> None:
 
 
 def _check_digest(digest: str) -> str:
-    algorithm, sep, encoded = digest.partition(":")
-    if not sep:
-        raise InvalidReferenceError(f"invalid digest {digest!r}: expected algorithm:hex")
-    expected = _DIGEST_HEX_LENGTHS.get(algorithm)
-    if expected is None:
-        raise InvalidReferenceError(
-            f"unsupported digest algorithm {algorithm!r} (use sha256, sha384 or sha512)"
-        )
-    if len(encoded) != expected or not re.fullmatch(r"[a-f0-9]+", encoded):
-        raise InvalidReferenceError(
-            f"invalid {algorithm} digest: expected {expected} lower-case hexadecimal characters"
-        )
-    return digest
+    try:
+        return str(parse_digest(digest))
+    except InvalidDigestError as error:
+        raise InvalidReferenceError(str(error)) from None
 
 
 def _split_domain(name: str) -> tuple[str, str]:

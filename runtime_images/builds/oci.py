@@ -4,6 +4,10 @@ A layout (``oci-layout``, ``index.json``, ``blobs/sha256/…``) is the embedded 
 default build target (no registry needed) and the source ``skopeo copy`` pushes from when
 a target registry is configured. Blobs are shared by every image in the layout, so a base
 image's layers are downloaded once for all the builds on top of it.
+
+A blob's path is only ever built from a parsed digest (:meth:`Layout.blob_path`): digests
+come from registries' manifests and from layouts other tools wrote, and
+``sha256:../../etc/passwd`` must name no file.
 """
 
 from __future__ import annotations
@@ -17,12 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from ..fileio import atomic_write_bytes, file_lock
+from ..registry.errors import InvalidManifest
+from ..registry.manifest import Manifest, parse_digest_field, parse_manifest, verify_digest
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 REF_NAME = "org.opencontainers.image.ref.name"
+MAX_LAYOUT_MANIFEST_BYTES = 4 * 1024 * 1024
 
 
 def canonical_json(document: Any) -> bytes:
@@ -51,9 +58,10 @@ class Layout:
         if not (root / "index.json").exists():
             self._write_index({"schemaVersion": 2, "manifests": []})
 
-    def blob_path(self, digest: str) -> Path:
-        algorithm, _, encoded = digest.partition(":")
-        return self.root / "blobs" / algorithm / encoded
+    def blob_path(self, digest: str, what: str = "blob digest") -> Path:
+        """Where the blob ``digest`` is kept; :class:`InvalidManifest` unless it is a digest."""
+        parsed = parse_digest_field(digest, f"{what} in the layout {self.root}")
+        return self.root / "blobs" / parsed.algorithm / parsed.encoded
 
     def has_blob(self, digest: str) -> bool:
         return self.blob_path(digest).exists()
@@ -95,25 +103,63 @@ class Layout:
         """Move the blobs of another layout (on the same filesystem) in, and tag its image
         ``ref_name`` here: tools that write layouts themselves (buildah) write to a private
         one, so only :meth:`tag`, under the lock, ever changes this index.json."""
-        index = json.loads((staging.root / "index.json").read_text("utf-8"))
-        found = [
-            m
-            for m in index.get("manifests", [])
-            if (m.get("annotations") or {}).get(REF_NAME) == ref_name
-        ]
-        if len(found) != 1:
-            raise ValueError(f"{staging.root} has no single image named {ref_name!r}")
+        manifest = staging.find(ref_name)
         for blob in sorted((staging.root / "blobs").glob("*/*")):
+            if blob.is_symlink() or not blob.is_file():
+                raise InvalidManifest(f"{blob} in the layout {staging.root} is not a file")
             self.add_file(blob, f"{blob.parent.name}:{blob.name}")
-        manifest = Descriptor(found[0]["mediaType"], found[0]["digest"], int(found[0]["size"]))
         self.tag(ref_name, manifest)
         return manifest
+
+    def find(self, ref_name: str) -> Descriptor:
+        """The manifest tagged ``ref_name`` in index.json, every field of it checked."""
+        where = str(self.root / "index.json")
+        try:
+            index = json.loads((self.root / "index.json").read_text("utf-8"))
+        except (OSError, ValueError) as error:
+            raise InvalidManifest(f"{where} cannot be read ({error})") from None
+        entries = index.get("manifests") if isinstance(index, dict) else None
+        if not isinstance(entries, list):
+            raise InvalidManifest(f"{where}: manifests must be a list")
+        found = [
+            (i, m)
+            for i, m in enumerate(entries)
+            if isinstance(m, dict)
+            and isinstance(m.get("annotations"), dict)
+            and m["annotations"].get(REF_NAME) == ref_name
+        ]
+        if len(found) != 1:
+            raise ValueError(f"{self.root} has no single image named {ref_name!r}")
+        i, entry = found[0]
+        field = f"{where} manifests[{i}]"
+        digest = str(parse_digest_field(entry.get("digest"), f"{field}.digest"))
+        size, media_type = entry.get("size"), entry.get("mediaType")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise InvalidManifest(f"{field}.size: must be a non-negative integer")
+        if not isinstance(media_type, str):
+            raise InvalidManifest(f"{field}.mediaType: must be a string")
+        return Descriptor(media_type, digest, size)
 
     def _write_index(self, index: dict[str, Any]) -> None:
         atomic_write_bytes(self.root / "index.json", canonical_json(index), mode=0o644)
 
     def read_blob(self, digest: str) -> bytes:
         return self.blob_path(digest).read_bytes()
+
+    def read_manifest(self, digest: str) -> Manifest:
+        """The image manifest or index ``digest`` of this layout, verified and parsed.
+
+        Every descriptor in it is checked (:class:`InvalidManifest` naming the field, e.g.
+        ``manifest sha256:… layers[2].digest``) before any of its blobs is looked up.
+        """
+        with open(self.blob_path(digest, "manifest digest"), "rb") as handle:
+            raw = handle.read(MAX_LAYOUT_MANIFEST_BYTES + 1)
+        if len(raw) > MAX_LAYOUT_MANIFEST_BYTES:
+            raise InvalidManifest(
+                f"manifest {digest} in {self.root} is larger than {MAX_LAYOUT_MANIFEST_BYTES} bytes"
+            )
+        verify_digest(raw, digest, f"manifest {digest} in {self.root}")
+        return parse_manifest(raw, None, digest, f"{digest} in {self.root}")
 
     def remove_temp_files(self) -> None:
         for path in self.root.glob(".incoming-*"):

@@ -10,14 +10,16 @@ by the library, so that ``Authorization`` never leaves the registry's origin (bl
 redirects to object storage are common).
 
 Nothing here blocks the event loop: all network I/O is awaited, digests are computed
-incrementally per chunk.
+incrementally per chunk. Registries are treated as hostile: every digest they send is
+parsed before use (``runtime_images.digest``), and every read has a budget (decoded
+bytes, pages, one deadline per operation, a minimum rate for blobs; see docs/registry.md).
 """
 
 from __future__ import annotations
 
 from ..reference import Reference
 from .auth import Credentials, CredentialStore
-from .client import RegistryClient, ResolvedImage
+from .client import RegistryClient, ResolvedImage, TagList
 from .errors import (
     AccessDenied,
     AuthRequired,
@@ -50,6 +52,7 @@ __all__ = [
     "RegistryError",
     "RegistryUnavailable",
     "ResolvedImage",
+    "TagList",
     "pin",
 ]
 

@@ -66,32 +66,49 @@ def _host_of(key: str) -> str:
     return key
 
 
+_FileState = tuple[int, int, int, int]
+
+
 class CredentialStore:
     """Look up credentials for a registry (and repository) in auth files.
 
     ``paths`` are tried in order; the first file with an entry for the registry wins.
     Within a file the most specific key wins (``quay.io/org/repo`` over ``quay.io/org`` over
-    ``quay.io``), as podman does. Files are re-read when they change.
+    ``quay.io``), as podman does. Files are re-read when they change (modification time,
+    size or inode), and :meth:`changed` tells a client to drop what it derived from them.
     """
 
     def __init__(self, paths: Iterable[str] | None = None, helper_timeout: float = 10) -> None:
         self._explicit = list(paths) if paths is not None else None
-        self._cache: dict[str, tuple[float, dict[str, Credentials]]] = {}
-        self._helpers: dict[str, tuple[float, dict[str, str], str | None]] = {}
+        self._cache: dict[str, tuple[_FileState, dict[str, Credentials]]] = {}
+        self._helpers: dict[str, tuple[_FileState, dict[str, str], str | None]] = {}
         self._helper_results: dict[tuple[str, str], tuple[float, Credentials | None]] = {}
+        self._seen: tuple[tuple[str, _FileState | None], ...] | None = None
         self.helper_timeout = helper_timeout
 
     @property
     def paths(self) -> list[str]:
         return self._explicit if self._explicit is not None else default_auth_files()
 
+    def changed(self) -> bool:
+        """Whether any auth file appeared, changed or went away since the last call.
+
+        One ``stat`` per file: cheap enough for every request. The first call only
+        records the state. On a change, credential helpers' cached answers are dropped too.
+        """
+        seen = tuple((path, _state(path)) for path in self.paths)
+        changed = self._seen is not None and seen != self._seen
+        self._seen = seen
+        if changed:
+            self._helper_results.clear()
+        return changed
+
     def _load(self, path: str) -> dict[str, Credentials]:
-        try:
-            mtime = os.stat(path).st_mtime
-        except OSError:
+        state = _state(path)
+        if state is None:
             return {}
         cached = self._cache.get(path)
-        if cached and cached[0] == mtime:
+        if cached and cached[0] == state:
             return cached[1]
         entries: dict[str, Credentials] = {}
         try:
@@ -114,8 +131,8 @@ class CredentialStore:
                 }
             if isinstance(doc.get("credsStore"), str) and doc["credsStore"]:
                 store = doc["credsStore"]
-        self._helpers[path] = (mtime, helpers, store)
-        self._cache[path] = (mtime, entries)
+        self._helpers[path] = (state, helpers, store)
+        self._cache[path] = (state, entries)
         return entries
 
     def lookup(self, registry: str, repository: str = "") -> Credentials | None:
@@ -143,7 +160,7 @@ class CredentialStore:
         server = "https://index.docker.io/v1/" if registry in _DOCKER_HUB_KEYS else registry
         for path in self.paths:
             entries = self._load(path)
-            _mtime, helpers, store = self._helpers.get(path, (0.0, {}, None))
+            _, helpers, store = self._helpers.get(path, (None, {}, None))
             helper = next((helpers[h] for h in hosts if h in helpers), None)
             if helper:
                 creds = await self._run_helper(helper, server)
@@ -184,6 +201,10 @@ class CredentialStore:
                 await process.wait()
                 log.warning("Credential helper docker-credential-%s timed out", helper)
                 return None
+            except asyncio.CancelledError:  # the operation's deadline: no helper left behind
+                process.kill()
+                await asyncio.shield(process.wait())
+                raise
             if process.returncode == 0:
                 answer = json.loads(out)
                 username, secret = answer.get("Username"), answer.get("Secret")
@@ -196,6 +217,15 @@ class CredentialStore:
             return None
         self._helper_results[(helper, server)] = (time.monotonic() + 60, creds)
         return creds
+
+
+def _state(path: str) -> _FileState | None:
+    """What identifies a version of a file without reading it: mtime, ctime, size, inode."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino)
 
 
 def _candidates(registry: str, repository: str) -> list[str]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import contextlib
+import contextvars
 import ipaddress
-import json
+import math
 import random
 import socket
 import ssl
 import time
+import zlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -28,6 +30,7 @@ from ..reference import (
     rewrite_for_mirror,
 )
 from .auth import Challenge, Credentials, CredentialStore, parse_challenge
+from .body import BodyTooLarge, UnsupportedEncoding, read_body
 from .errors import (
     AccessDenied,
     AuthRequired,
@@ -47,7 +50,10 @@ from .manifest import (
     Descriptor,
     Manifest,
     Platform,
+    check_image_config,
     compute_digest,
+    load_document,
+    parse_digest_field,
     parse_manifest,
     select_platform,
     verify_digest,
@@ -56,12 +62,13 @@ from .manifest import (
 if TYPE_CHECKING:
     from typing import Self
 
-__all__ = ["RegistryClient", "ResolvedImage"]
+__all__ = ["RegistryClient", "ResolvedImage", "TagList"]
 
-MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # distribution's own limit
-MAX_CONFIG_BYTES = 32 * 1024 * 1024
 MAX_REDIRECTS = 5
+ERROR_BODY_BYTES = 64 * 1024
+"""Of an error answer only the start is read (for its error codes), decoded."""
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
+_MAX_RETRY_AFTER = 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,76 @@ class _Location:
 class _Token:
     value: str
     expires: float
+
+
+class TagList(list[str]):
+    """Tags of a repository; ``truncated`` says why the list is incomplete, if it is."""
+
+    truncated: str | None = None
+
+
+@dataclass
+class _Operation:
+    """One registry operation under its deadline: what it is and how far it got."""
+
+    host: str
+    what: str
+    timeout: float
+    step: str = ""
+    received: int = 0
+
+    def count(self, received: int) -> None:
+        self.received += received
+
+    def expired(self) -> RegistryUnavailable:
+        step = f" while reading {self.step}" if self.step else ""
+        return RegistryUnavailable(
+            f"{self.host} did not finish {self.what} within {self.timeout:g} s{step} "
+            f"({self.received} bytes received): the registry or the network is stalled or "
+            "too slow. If the registry is only slow, raise RegistryClient.operation_timeout"
+        )
+
+
+_OPERATION: contextvars.ContextVar[_Operation | None] = contextvars.ContextVar(
+    "registry_operation", default=None
+)
+
+
+class _TransferRate:
+    """Is a blob still arriving at ``minimum`` bytes/s, over windows of waiting time?
+
+    Only time spent waiting for the registry counts, so a slow consumer (a disk, a parser)
+    never makes a registry look slow.
+    """
+
+    def __init__(self, minimum: float, window: float) -> None:
+        self.minimum, self.window = minimum, window
+        self.waited = 0.0
+        self.bytes = 0
+
+    def too_slow(self, waited: float, received: int) -> tuple[int, float] | None:
+        """Record one read; at the end of a window below the rate, its (bytes, seconds)."""
+        self.waited += waited
+        self.bytes += received
+        if self.minimum <= 0 or self.waited < self.window:
+            return None
+        window = (self.bytes, self.waited)
+        self.waited, self.bytes = 0.0, 0
+        return window if window[0] < self.minimum * window[1] else None
+
+
+def _describe(error: BaseException) -> str:
+    """An exception as text that is never empty (httpx timeouts often have no message)."""
+    return str(error) or type(error).__name__
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    """Seconds from ``Retry-After`` (a number), or None when absent or absurd."""
+    try:
+        seconds = float(value or "")
+    except ValueError:
+        return None
+    return seconds if math.isfinite(seconds) and 0 <= seconds <= _MAX_RETRY_AFTER else None
 
 
 def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
@@ -174,7 +251,63 @@ class RegistryClient(LoggingConfigurable):
         help="Platform (os/architecture[/variant]) chosen from multi-arch images.",
     )
     connect_timeout = Float(10.0, config=True, help="Seconds to wait for a connection.")
-    read_timeout = Float(60.0, config=True, help="Seconds to wait for each read from the registry.")
+    read_timeout = Float(
+        60.0,
+        config=True,
+        help="""Seconds to wait for each read from the registry. A registry that sends a
+        byte now and then never hits this; operation_timeout and min_blob_rate bound
+        those.""",
+    )
+    operation_timeout = Float(
+        120.0,
+        config=True,
+        help="""Seconds one registry operation may take in all: resolving an image (its
+        manifests, index and config, with token requests and retries), pinning, fetching a
+        manifest or listing tags. Layer downloads are bounded by min_blob_rate instead, so a
+        large image on a slow link still works.""",
+    )
+    min_blob_rate = Float(
+        10 * 1024,
+        config=True,
+        help="""Bytes per second a blob (layer) download must keep up, averaged over
+        blob_rate_window seconds of waiting for the registry; below it the download fails
+        rather than hang (a registry that trickles a byte every few seconds). Time spent
+        consuming the data does not count. 0 turns the check off.""",
+    )
+    blob_rate_window = Float(
+        60.0,
+        config=True,
+        help="Seconds of waiting over which min_blob_rate is averaged.",
+    )
+    max_manifest_bytes = Int(
+        4 * 1024 * 1024,
+        config=True,
+        help="""Largest manifest or index accepted, in bytes after Content-Encoding is
+        decoded (4 MiB is distribution's own limit).""",
+    )
+    max_config_bytes = Int(
+        32 * 1024 * 1024,
+        config=True,
+        help="Largest image config blob accepted, in bytes (configs are JSON, usually < 1 MiB).",
+    )
+    max_response_bytes = Int(
+        4 * 1024 * 1024,
+        config=True,
+        help="""Largest other JSON answer accepted (a page of a tags list, a token), in bytes
+        after Content-Encoding is decoded, so a small compressed body cannot become a large
+        one in memory. Of an error answer only the first 64 KiB are read.""",
+    )
+    max_tag_pages = Int(
+        100,
+        config=True,
+        help="""Pages of a tags list followed (Link pagination, 1000 tags a page); the list
+        is returned marked as truncated after that.""",
+    )
+    max_tags = Int(
+        100_000,
+        config=True,
+        help="Tags kept from a tags list; the list is returned marked as truncated after that.",
+    )
     retries = Int(
         3,
         config=True,
@@ -257,6 +390,75 @@ class RegistryClient(LoggingConfigurable):
             )
         return self._http
 
+    # -- budgets ---------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _operation(self, host: str, what: str) -> AsyncIterator[_Operation]:
+        """Run the block under ``operation_timeout``; nested operations share the outer one.
+
+        At the deadline every await inside is cancelled (requests, retries' sleeps, token
+        requests) and :class:`RegistryUnavailable` says what was being read and how much had
+        arrived.
+        """
+        outer = _OPERATION.get()
+        if outer is not None:
+            yield outer
+            return
+        operation = _Operation(host, what, self.operation_timeout)
+        token = _OPERATION.set(operation)
+        try:
+            async with asyncio.timeout(self.operation_timeout) as deadline:
+                yield operation
+        except TimeoutError:
+            if deadline.expired():
+                raise operation.expired() from None
+            raise
+        finally:
+            _OPERATION.reset(token)
+
+    async def _read(
+        self,
+        response: httpx.Response,
+        loc: _Location,
+        limit: int,
+        what: str,
+        trait: str,
+        source: str | None = None,
+    ) -> bytes:
+        """A whole body, decoded, at most ``limit`` bytes (``trait`` sets the limit).
+
+        ``source`` is the host that sent it when that is not the registry (a token server).
+        """
+        source = source or loc.host
+        operation = _OPERATION.get()
+        if operation is not None:
+            operation.step = what
+        try:
+            return await read_body(
+                response, limit, on_bytes=operation.count if operation is not None else None
+            )
+        except BodyTooLarge:
+            raise InvalidManifest(
+                f"{what} from {source} is larger than {limit} bytes (decoded); raise "
+                f"RegistryClient.{trait} if it is genuine"
+            ) from None
+        except UnsupportedEncoding as error:
+            raise InvalidManifest(f"{what} from {source} uses an unsupported {error}") from None
+        except zlib.error as error:
+            raise InvalidManifest(
+                f"{what} from {source} is not valid {response.headers.get('content-encoding')} "
+                f"data ({error})"
+            ) from None
+        except httpx.TimeoutException:
+            raise RegistryUnavailable(
+                f"{source} sent nothing for {self.read_timeout:g} s while sending {what} "
+                "(RegistryClient.read_timeout)"
+            ) from None
+        except httpx.TransportError as error:
+            raise RegistryUnavailable(
+                f"the connection to {source} broke while reading {what}: {_describe(error)}"
+            ) from None
+
     # -- locations and credentials ---------------------------------------------------------
 
     def _locate(self, ref: Reference) -> _Location:
@@ -271,9 +473,13 @@ class RegistryClient(LoggingConfigurable):
     # -- transport -------------------------------------------------------------------------
 
     async def _send_once(
-        self, method: str, url: str, headers: dict[str, str], auth: str | None, stream: bool
+        self, method: str, url: str, headers: dict[str, str], auth: str | None
     ) -> httpx.Response:
-        """One request, following redirects; Authorization only goes to the original origin."""
+        """One request, following redirects; Authorization only goes to the original origin.
+
+        Always streamed: a body is only ever read through :meth:`_read`, under a budget of
+        decoded bytes, and the caller closes the response.
+        """
         origin = urlsplit(url)[:2]
         client = self._client()
         for _ in range(MAX_REDIRECTS + 1):
@@ -281,7 +487,7 @@ class RegistryClient(LoggingConfigurable):
             if auth and urlsplit(url)[:2] == origin:
                 hop_headers["Authorization"] = auth
             request = client.build_request(method, url, headers=hop_headers)
-            response = await client.send(request, stream=stream)
+            response = await client.send(request, stream=True)
             # Path only: query strings of storage redirects can carry signatures.
             self.log.debug(
                 "registry: %s %s -> %s", method, urlsplit(url).path, response.status_code
@@ -302,10 +508,12 @@ class RegistryClient(LoggingConfigurable):
         path: str,
         *,
         accept: str | None = None,
-        stream: bool = False,
         what: str,
     ) -> httpx.Response:
-        """Send with auth and retries; returns any response that is not 401-retriable or 5xx."""
+        """Send with auth and retries; returns any response that is not 401-retriable or 5xx.
+
+        The response is streamed: read it with :meth:`_read` or close it.
+        """
         url = loc.base_url + path
         headers = {"Accept": accept} if accept else {}
         authenticated = False
@@ -313,7 +521,7 @@ class RegistryClient(LoggingConfigurable):
         while True:
             auth = self._auth_header(loc)
             try:
-                response = await self._send_once(method, url, headers, auth, stream)
+                response = await self._send_once(method, url, headers, auth)
             except httpx.TransportError as error:
                 if (
                     attempt >= self.retries
@@ -360,8 +568,16 @@ class RegistryClient(LoggingConfigurable):
                 "RegistryClient.ca_file; if it only speaks plain http, add it to "
                 "RegistryClient.insecure_registries"
             )
-        if isinstance(error, httpx.TimeoutException):
-            detail = f"no answer within the timeout ({type(error).__name__})"
+        if isinstance(error, httpx.ConnectTimeout):
+            detail = (
+                f"no connection within the timeout ({self.connect_timeout:g} s, "
+                "RegistryClient.connect_timeout)"
+            )
+        elif isinstance(error, httpx.TimeoutException):
+            detail = (
+                f"no answer within the timeout ({self.read_timeout:g} s, "
+                f"RegistryClient.read_timeout; {type(error).__name__})"
+            )
         if _unknown_host(error):
             return RegistryUnavailable(
                 f"cannot reach the registry {loc.host} for {what}: its name does not resolve "
@@ -376,6 +592,14 @@ class RegistryClient(LoggingConfigurable):
     # -- authentication --------------------------------------------------------------------
 
     def _auth_header(self, loc: _Location) -> str | None:
+        """What to send as ``Authorization``, from what was derived from current credentials.
+
+        An auth file that changed since the last request (a rotated password, a logout)
+        drops every Basic header and token derived from the old one (one stat per file).
+        """
+        if self._credentials.changed():
+            self._basic.clear()
+            self._tokens.clear()
         challenge = self._challenges.get(loc.host)
         if challenge is None:
             return None
@@ -445,24 +669,30 @@ class RegistryClient(LoggingConfigurable):
         headers = {"Authorization": creds.basic_header()} if creds else {}
         url = realm + ("&" if "?" in realm else "?") + urlencode(query)
         client = self._client()
+        token_what = f"the token for {loc.host}"
         attempt = 0
         while True:
             try:
-                response = await client.get(url, headers=headers)
+                response = await client.send(
+                    client.build_request("GET", url, headers=headers), stream=True
+                )
             except httpx.TransportError as error:
                 if attempt >= self.retries:
                     raise RegistryUnavailable(
                         f"cannot reach the token server {realm_host} of {loc.host}: "
-                        f"{str(error) or type(error).__name__}"
+                        f"{_describe(error)}"
                     ) from None
                 attempt += 1
                 await self._sleep(attempt, f"token request: {type(error).__name__}")
                 continue
             if response.status_code in _RETRY_STATUSES and attempt < self.retries:
+                await response.aclose()
                 attempt += 1
                 await self._sleep(attempt, f"token request: HTTP {response.status_code}")
                 continue
             break
+        if response.status_code != 200:
+            await response.aclose()
         if response.status_code in (401, 403):
             if creds is not None:
                 raise InvalidCredentials(
@@ -478,16 +708,22 @@ class RegistryClient(LoggingConfigurable):
                 f"the token server of {loc.host} answered HTTP {response.status_code}",
                 status=response.status_code,
             )
+        raw = await self._read(
+            response, loc, self.max_response_bytes, token_what, "max_response_bytes", realm_host
+        )
         try:
-            body = response.json()
-            token = body.get("token") or body.get("access_token")
-            expires_in = max(int(body.get("expires_in") or 60), 60)
-        except (ValueError, AttributeError, TypeError):
-            token = None
+            body = load_document(raw, token_what)
+        except InvalidManifest:
+            body = None
+        token = body.get("token") or body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
             raise AuthRequired(f"the token server of {loc.host} returned no token")
+        expires_in = body.get("expires_in") if isinstance(body, dict) else None
+        lifetime = (
+            min(max(expires_in, 60), 24 * 3600) if isinstance(expires_in, int | float) else 60
+        )
         self._tokens[(loc.host, self._scope(loc))] = _Token(
-            token, time.monotonic() + expires_in - 10
+            token, time.monotonic() + float(lifetime) - 10
         )
 
     # -- errors ----------------------------------------------------------------------------
@@ -498,12 +734,7 @@ class RegistryClient(LoggingConfigurable):
             return
         codes: list[str] = []
         if response.request.method != "HEAD":
-            try:
-                body = (await response.aread())[:65536]
-                errors = json.loads(body).get("errors", [])
-                codes = [str(e.get("code", "")) for e in errors if isinstance(e, dict)]
-            except (ValueError, AttributeError, httpx.HTTPError):
-                codes = []
+            codes = await self._error_codes(response)
         await response.aclose()
         creds = await self._creds(loc.host, loc.repository)
         challenge = self._challenges.get(loc.host)
@@ -533,11 +764,7 @@ class RegistryClient(LoggingConfigurable):
                 )
             raise ImageNotFound(f"{what} was not found in {loc.host}", status=404)
         if status == 429:
-            retry_after: float | None = None
-            try:
-                retry_after = float(response.headers.get("retry-after", ""))
-            except ValueError:
-                retry_after = None
+            retry_after = _parse_retry_after(response.headers.get("retry-after"))
             wait = f"; try again in {retry_after:.0f} s" if retry_after else "; try again later"
             raise RateLimited(f"{loc.host} is rate-limiting pulls{wait}", retry_after=retry_after)
         if status >= 500:
@@ -547,6 +774,19 @@ class RegistryClient(LoggingConfigurable):
                 status=status,
             )
         raise RegistryError(f"{loc.host} answered HTTP {status} for {what}", status=status)
+
+    @staticmethod
+    async def _error_codes(response: httpx.Response) -> list[str]:
+        """The distribution error codes of an error body (its first 64 KiB, decoded)."""
+        try:
+            body = await read_body(response, ERROR_BODY_BYTES, truncate=True)
+            document = load_document(body, "the error body")
+        except (BodyTooLarge, UnsupportedEncoding, zlib.error, httpx.HTTPError, InvalidManifest):
+            return []
+        errors = document.get("errors") if isinstance(document, dict) else None
+        if not isinstance(errors, list):
+            return []
+        return [str(e.get("code", ""))[:100] for e in errors[:100] if isinstance(e, dict)]
 
     async def _raise_manifest_status(
         self, response: httpx.Response, loc: _Location, ref: Reference, what: str
@@ -567,7 +807,8 @@ class RegistryClient(LoggingConfigurable):
                 ) from None
             except RegistryError:
                 raise error from None
-            shown = ", ".join(sorted(tags)[:10]) + (", …" if len(tags) > 10 else "")
+            more = len(tags) > 10 or tags.truncated is not None
+            shown = ", ".join(tag[:128] for tag in sorted(tags)[:10]) + (", …" if more else "")
             raise ImageNotFound(
                 f"{what} was not found in {loc.host}; the repository has "
                 + (f"the tags: {shown}" if tags else "no tags"),
@@ -586,10 +827,12 @@ class RegistryClient(LoggingConfigurable):
             "http" if registry in self.insecure_registries or _is_loopback(registry) else "https"
         )
         loc = _Location(registry, "", f"{scheme}://{registry}")
-        try:
-            response = await self._send_once("GET", loc.base_url + "/v2/", {}, None, False)
-        except httpx.TransportError as error:
-            raise self._transport_error(loc, error, "/v2/") from None
+        async with self._operation(loc.host, "GET /v2/"):
+            try:
+                response = await self._send_once("GET", loc.base_url + "/v2/", {}, None)
+            except httpx.TransportError as error:
+                raise self._transport_error(loc, error, "/v2/") from None
+            await response.aclose()
         if response.status_code == 200:
             return None
         if response.status_code == 401:
@@ -606,23 +849,31 @@ class RegistryClient(LoggingConfigurable):
         ref = self._ref(reference)
         loc = self._locate(ref)
         what = f"{ref.familiar()}"
-        response = await self._request(
-            "HEAD",
-            loc,
-            f"/v2/{loc.repository}/manifests/{ref.for_pull()}",
-            accept=ACCEPT_MANIFESTS,
-            what=what,
-        )
-        await self._raise_manifest_status(response, loc, ref, what)
-        digest = response.headers.get("docker-content-digest")
-        media_type = response.headers.get("content-type", "").split(";")[0].strip()
-        size = int(response.headers.get("content-length") or 0)
-        if ref.digest and digest and digest != ref.digest:
-            raise DigestMismatch(f"{loc.host} answered {digest} for {ref.digest}")
-        if not digest or media_type not in INDEX_TYPES | MANIFEST_TYPES:
-            manifest = await self.get_manifest(ref)
-            return Descriptor(manifest.media_type, manifest.digest, len(manifest.raw))
-        return Descriptor(media_type, digest, size)
+        async with self._operation(loc.host, f"looking up {what}"):
+            response = await self._request(
+                "HEAD",
+                loc,
+                f"/v2/{loc.repository}/manifests/{ref.for_pull()}",
+                accept=ACCEPT_MANIFESTS,
+                what=what,
+            )
+            await response.aclose()
+            await self._raise_manifest_status(response, loc, ref, what)
+            header = response.headers.get("docker-content-digest")
+            digest = (
+                str(parse_digest_field(header, f"the Docker-Content-Digest header for {what}"))
+                if header
+                else None
+            )
+            media_type = response.headers.get("content-type", "").split(";")[0].strip()
+            length = response.headers.get("content-length", "")
+            size = int(length) if length.isdigit() and len(length) < 19 else 0
+            if ref.digest and digest and digest != ref.digest:
+                raise DigestMismatch(f"{loc.host} answered {digest} for {ref.digest}")
+            if not digest or media_type not in INDEX_TYPES | MANIFEST_TYPES:
+                manifest = await self.get_manifest(ref)
+                return Descriptor(manifest.media_type, manifest.digest, len(manifest.raw))
+            return Descriptor(media_type, digest, size)
 
     async def get_manifest(
         self, reference: Reference | str, tag_or_digest: str | None = None
@@ -631,21 +882,30 @@ class RegistryClient(LoggingConfigurable):
         ref = self._ref(reference)
         loc = self._locate(ref)
         target = tag_or_digest or ref.for_pull()
+        if ":" in target:  # a digest: parsed before it goes into a URL
+            target = str(parse_digest_field(target, f"the manifest digest of {ref.familiar()}"))
         what = ref.familiar() if tag_or_digest is None else f"{ref.familiar_name}@{target}"
-        response = await self._request(
-            "GET",
-            loc,
-            f"/v2/{loc.repository}/manifests/{target}",
-            accept=ACCEPT_MANIFESTS,
-            stream=True,
-            what=what,
-        )
-        await self._raise_manifest_status(response, loc, ref, what)
-        raw = await _read_limited(response, MAX_MANIFEST_BYTES, f"manifest of {what}")
+        async with self._operation(loc.host, f"fetching the manifest of {what}"):
+            response = await self._request(
+                "GET",
+                loc,
+                f"/v2/{loc.repository}/manifests/{target}",
+                accept=ACCEPT_MANIFESTS,
+                what=what,
+            )
+            await self._raise_manifest_status(response, loc, ref, what)
+            raw = await self._read(
+                response,
+                loc,
+                self.max_manifest_bytes,
+                f"the manifest of {what}",
+                "max_manifest_bytes",
+            )
         header_digest = response.headers.get("docker-content-digest")
         if ":" in target:
             digest = verify_digest(raw, target, f"the manifest of {what}")
         elif header_digest:
+            parse_digest_field(header_digest, f"the Docker-Content-Digest header for {what}")
             digest = verify_digest(raw, header_digest, f"the manifest of {what}")
         else:
             digest = compute_digest(raw)
@@ -661,27 +921,24 @@ class RegistryClient(LoggingConfigurable):
             if isinstance(platform, Platform)
             else Platform.parse(platform or self.platform)
         )
-        top = await self.get_manifest(ref)
-        manifest = top
-        for _ in range(3):  # nested indexes are legal; stop at a small depth
-            if not manifest.is_index:
-                break
-            entry = select_platform(manifest, wanted)
-            manifest = await self.get_manifest(ref, entry.digest)
-        if manifest.is_index:
-            raise InvalidManifest(f"{ref.familiar()}: indexes nested too deeply")
-        config_desc = manifest.config
-        config_raw = await self.get_blob(ref, config_desc, max_size=MAX_CONFIG_BYTES)
-        try:
-            config = json.loads(config_raw)
-        except ValueError:
-            raise InvalidManifest(f"the image config of {ref.familiar()} is not JSON") from None
-        if not isinstance(config, dict):
-            raise InvalidManifest(f"the image config of {ref.familiar()} is not an object")
+        async with self._operation(self._locate(ref).host, f"resolving {ref.familiar()}"):
+            top = await self.get_manifest(ref)
+            manifest = top
+            for _ in range(3):  # nested indexes are legal; stop at a small depth
+                if not manifest.is_index:
+                    break
+                entry = select_platform(manifest, wanted)
+                manifest = await self.get_manifest(ref, entry.digest)
+            if manifest.is_index:
+                raise InvalidManifest(f"{ref.familiar()}: indexes nested too deeply")
+            config_desc = manifest.config
+            config_raw = await self.get_blob(ref, config_desc, max_size=self.max_config_bytes)
+        what = f"the image config of {ref.familiar()}"
+        config = check_image_config(load_document(config_raw, what), what)
         actual = Platform(
-            str(config.get("os", wanted.os)),
-            str(config.get("architecture", wanted.architecture)),
-            config.get("variant") if isinstance(config.get("variant"), str) else None,
+            config.get("os") or wanted.os,
+            config.get("architecture") or wanted.architecture,
+            config.get("variant") or None,
         )
         if (actual.os, actual.architecture) != (wanted.os, wanted.architecture):
             raise PlatformNotFound(
@@ -691,14 +948,21 @@ class RegistryClient(LoggingConfigurable):
         return ResolvedImage(ref, top.digest, top.media_type, manifest, actual, config)
 
     async def get_blob(
-        self, reference: Reference | str, descriptor: Descriptor, max_size: int = MAX_CONFIG_BYTES
+        self, reference: Reference | str, descriptor: Descriptor, max_size: int | None = None
     ) -> bytes:
-        """A small blob (config) in memory, digest and size verified."""
-        if descriptor.size > max_size:
+        """A small blob (config) in memory, digest and size verified.
+
+        ``max_size`` defaults to ``max_config_bytes``; the whole read is one operation.
+        """
+        limit = self.max_config_bytes if max_size is None else max_size
+        if descriptor.size > limit:
             raise InvalidManifest(
-                f"blob {descriptor.digest} is {descriptor.size} bytes, over the {max_size} limit"
+                f"blob {descriptor.digest} is {descriptor.size} bytes, over the {limit} limit "
+                "(RegistryClient.max_config_bytes)"
             )
-        chunks = [chunk async for chunk in self.stream_blob(reference, descriptor)]
+        ref = self._ref(reference)
+        async with self._operation(self._locate(ref).host, f"fetching blob {descriptor.digest}"):
+            chunks = [chunk async for chunk in self.stream_blob(ref, descriptor)]
         return b"".join(chunks)
 
     async def stream_blob(
@@ -712,44 +976,89 @@ class RegistryClient(LoggingConfigurable):
 
         The digest and size are checked after the last chunk: a consumer must treat the
         content as untrusted until the iteration finishes without :class:`DigestMismatch`.
+        Bytes are read raw (a Content-Encoding would change what the digest covers). The
+        request is one operation (``operation_timeout``); the transfer must then keep up
+        ``min_blob_rate``.
         """
         ref = self._ref(reference)
         loc = self._locate(ref)
         what = f"blob {descriptor.digest} of {ref.familiar()}"
-        algorithm = descriptor.digest.partition(":")[0]
-        if algorithm not in ("sha256", "sha384", "sha512"):
-            raise InvalidManifest(f"{what}: unsupported digest algorithm {algorithm!r}")
-        response = await self._request(
-            "GET", loc, f"/v2/{loc.repository}/blobs/{descriptor.digest}", stream=True, what=what
-        )
-        try:
+        digest = parse_digest_field(descriptor.digest, what)
+        async with self._operation(loc.host, f"requesting {what}"):
+            response = await self._request(
+                "GET", loc, f"/v2/{loc.repository}/blobs/{digest}", what=what
+            )
             await self._raise_for_status(response, loc, what)
-            hasher = hashlib.new(algorithm)
+        operation = _OPERATION.get()
+        if operation is not None:  # a config fetched inside resolve(): say so at a deadline
+            operation.step = what
+        loop = asyncio.get_running_loop()
+        rate = _TransferRate(self.min_blob_rate, self.blob_rate_window)
+        try:
+            hasher = digest.hasher()
             received = 0
+            pending: list[bytes] = []
+            pending_size = 0
+            # Network reads as they come (a chunk_size here would wait for a full chunk,
+            # hiding a trickle from the rate check), regrouped into chunk_size pieces.
+            pieces = response.aiter_raw().__aiter__()
             try:
-                async for chunk in response.aiter_raw(chunk_size):
-                    received += len(chunk)
+                while True:
+                    waiting_since = loop.time()
+                    try:
+                        piece = await pieces.__anext__()
+                    except StopAsyncIteration:
+                        break
+                    received += len(piece)
+                    if operation is not None:
+                        operation.count(len(piece))
+                    slow = rate.too_slow(loop.time() - waiting_since, len(piece))
+                    if slow is not None:
+                        raise RegistryUnavailable(
+                            f"{loc.host} sent only {slow[0]} bytes of {what} in {slow[1]:.0f} s "
+                            f"of waiting ({received} of {descriptor.size} bytes received), "
+                            f"below RegistryClient.min_blob_rate ({self.min_blob_rate:g} "
+                            f"bytes/s over RegistryClient.blob_rate_window, "
+                            f"{self.blob_rate_window:g} s): the registry or the network is "
+                            "stalled. If it is only slow, lower RegistryClient.min_blob_rate"
+                        )
                     if received > descriptor.size:
                         raise DigestMismatch(
                             f"{what} is larger than the {descriptor.size} bytes its manifest "
                             "declares: corrupted or tampered with"
                         )
-                    hasher.update(chunk)
-                    if progress is not None:
-                        progress(len(chunk))
-                    yield chunk
+                    hasher.update(piece)
+                    pending.append(piece)
+                    pending_size += len(piece)
+                    if pending_size >= chunk_size:
+                        chunk = b"".join(pending) if len(pending) > 1 else pending[0]
+                        pending, pending_size = [], 0
+                        if progress is not None:
+                            progress(len(chunk))
+                        yield chunk
+            except httpx.TimeoutException:
+                raise RegistryUnavailable(
+                    f"{loc.host} sent nothing for {self.read_timeout:g} s "
+                    f"(RegistryClient.read_timeout) after {received} of {descriptor.size} "
+                    f"bytes of {what}"
+                ) from None
             except httpx.TransportError as error:
                 raise RegistryUnavailable(
                     f"the connection to {loc.host} broke after {received} of "
-                    f"{descriptor.size} bytes of {what}: {str(error) or type(error).__name__}"
+                    f"{descriptor.size} bytes of {what}: {_describe(error)}"
                 ) from None
             if received != descriptor.size:
                 raise DigestMismatch(
                     f"{what} has {received} bytes, not the {descriptor.size} its manifest "
                     "declares: truncated or corrupted"
                 )
-            actual = f"{algorithm}:{hasher.hexdigest()}"
-            if actual != descriptor.digest:
+            if pending:
+                chunk = b"".join(pending)
+                if progress is not None:
+                    progress(len(chunk))
+                yield chunk
+            actual = f"{digest.algorithm}:{hasher.hexdigest()}"
+            if actual != str(digest):
                 raise DigestMismatch(
                     f"{what} is corrupted: its content hashes to {actual}. The registry's "
                     "storage or a proxy altered it; push the image again"
@@ -757,26 +1066,56 @@ class RegistryClient(LoggingConfigurable):
         finally:
             await response.aclose()
 
-    async def list_tags(self, reference: Reference | str) -> list[str]:
-        """All tags of the repository (follows ``Link`` pagination)."""
+    async def list_tags(self, reference: Reference | str) -> TagList:
+        """The repository's tags, following ``Link`` pagination within the budgets.
+
+        At most ``max_tag_pages`` pages and ``max_tags`` tags: past either the answer is
+        cut and its ``truncated`` says so (a registry can paginate forever).
+        """
         ref = self._ref(reference)
         loc = self._locate(ref)
         what = f"the tags of {ref.familiar_name}"
-        tags: list[str] = []
+        tags = TagList()
         path: str | None = f"/v2/{loc.repository}/tags/list?n=1000"
-        while path:
-            response = await self._request("GET", loc, path, what=what)
-            await self._raise_for_status(response, loc, what)
-            try:
-                body = response.json()
-            except ValueError:
-                raise InvalidManifest(f"{loc.host} returned invalid JSON for {what}") from None
-            tags += [t for t in (body.get("tags") or []) if isinstance(t, str)]
-            link = response.links.get("next", {}).get("url")
-            path = None
-            if link:
-                parsed = urlsplit(urljoin(loc.base_url + "/", link))
-                path = parsed.path + (f"?{parsed.query}" if parsed.query else "")
+        pages = 0
+        async with self._operation(loc.host, f"listing {what}"):
+            while path:
+                if pages >= self.max_tag_pages:
+                    tags.truncated = (
+                        f"{loc.host} has more than {pages} pages of tags; stopped there "
+                        "(RegistryClient.max_tag_pages)"
+                    )
+                    break
+                pages += 1
+                response = await self._request("GET", loc, path, what=what)
+                await self._raise_for_status(response, loc, what)
+                link = response.links.get("next", {}).get("url")
+                raw = await self._read(
+                    response,
+                    loc,
+                    self.max_response_bytes,
+                    f"page {pages} of {what}",
+                    "max_response_bytes",
+                )
+                body = load_document(raw, f"page {pages} of {what} from {loc.host}")
+                names = body.get("tags") if isinstance(body, dict) else None
+                if names is not None and not isinstance(names, list):
+                    raise InvalidManifest(f"{loc.host} returned a tags list without a list")
+                for name in names or []:
+                    if len(tags) >= self.max_tags:
+                        tags.truncated = (
+                            f"{loc.host} lists more than {self.max_tags} tags; stopped there "
+                            "(RegistryClient.max_tags)"
+                        )
+                        break
+                    if isinstance(name, str):
+                        tags.append(name)
+                path = None
+                if link and tags.truncated is None:
+                    parsed = urlsplit(urljoin(loc.base_url + "/", link))
+                    path = parsed.path + (f"?{parsed.query}" if parsed.query else "")
+        if tags.truncated:
+            self.log.warning("%s", tags.truncated)
         return tags
 
     async def pin(self, reference: Reference | str) -> Reference:
@@ -788,27 +1127,10 @@ class RegistryClient(LoggingConfigurable):
         checked to exist and returned unchanged.
         """
         ref = self._ref(reference)
-        if ref.digest and not ref.tag:
-            descriptor = await self.head_manifest(ref)
-            return ref.with_digest(descriptor.digest)
-        tagged = ref.with_tag(ref.tag or DEFAULT_TAG)
-        descriptor = await self.head_manifest(tagged.without_digest())
-        return tagged.with_digest(descriptor.digest)
-
-
-async def _read_limited(response: httpx.Response, limit: int, what: str) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in response.aiter_raw():
-            size += len(chunk)
-            if size > limit:
-                raise InvalidManifest(f"{what} is larger than {limit} bytes")
-            chunks.append(chunk)
-    except httpx.TransportError as error:
-        raise RegistryUnavailable(
-            f"the connection broke while reading the {what}: {error}"
-        ) from None
-    finally:
-        await response.aclose()
-    return b"".join(chunks)
+        async with self._operation(self._locate(ref).host, f"pinning {ref.familiar()}"):
+            if ref.digest and not ref.tag:
+                descriptor = await self.head_manifest(ref)
+                return ref.with_digest(descriptor.digest)
+            tagged = ref.with_tag(ref.tag or DEFAULT_TAG)
+            descriptor = await self.head_manifest(tagged.without_digest())
+            return tagged.with_digest(descriptor.digest)

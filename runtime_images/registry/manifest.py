@@ -6,11 +6,13 @@ layouts too.
 
 from __future__ import annotations
 
-import hashlib
 import json
+import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+from ..digest import Digest, InvalidDigestError, compute_digest, parse_digest
 from .errors import DigestMismatch, InvalidManifest, PlatformNotFound
 
 __all__ = [
@@ -24,7 +26,10 @@ __all__ = [
     "Descriptor",
     "Manifest",
     "Platform",
+    "check_image_config",
     "compute_digest",
+    "load_document",
+    "parse_digest_field",
     "parse_manifest",
     "select_platform",
     "verify_digest",
@@ -43,25 +48,51 @@ MANIFEST_TYPES = frozenset({OCI_MANIFEST, DOCKER_MANIFEST})
 ACCEPT_MANIFESTS = f"{OCI_INDEX}, {OCI_MANIFEST}, {DOCKER_MANIFEST_LIST}, {DOCKER_MANIFEST}"
 """The Accept header for manifests: all four v2 types, so no registry falls back to schema1."""
 
-_HASHES = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
 
-
-def compute_digest(data: bytes, algorithm: str = "sha256") -> str:
-    return f"{algorithm}:{_HASHES[algorithm](data).hexdigest()}"
+def parse_digest_field(value: object, what: str) -> Digest:
+    """A digest from a registry or a layout, parsed; ``InvalidManifest`` naming ``what``."""
+    try:
+        return parse_digest(value)
+    except InvalidDigestError as error:
+        raise InvalidManifest(f"{what}: {error}") from None
 
 
 def verify_digest(data: bytes, expected: str, what: str) -> str:
     """Check ``data`` against ``expected``; return the digest or raise DigestMismatch."""
-    algorithm = expected.partition(":")[0]
-    if algorithm not in _HASHES:
-        raise InvalidManifest(f"{what}: unsupported digest algorithm {algorithm!r}")
-    actual = compute_digest(data, algorithm)
-    if actual != expected:
+    digest = parse_digest_field(expected, what)
+    actual = compute_digest(data, digest.algorithm)
+    if actual != str(digest):
         raise DigestMismatch(
-            f"{what} is corrupted: its content hashes to {actual}, not {expected}. "
+            f"{what} is corrupted: its content hashes to {actual}, not {digest}. "
             "The registry's storage or a proxy altered it; re-push the image."
         )
     return actual
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:20]} overflows")
+    return value
+
+
+def load_document(raw: bytes, what: str) -> Any:
+    """Parse a JSON document from a registry strictly; ``InvalidManifest`` naming ``what``.
+
+    Strict where Python's parser is lenient: no ``NaN``/``Infinity`` (nor ``1e999``, which
+    overflows to it), so nothing read from a registry can make the server's own answers
+    invalid JSON later. Too deep or too long numbers are refused, not a crash.
+    """
+    try:
+        return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise InvalidManifest(f"{what} is nested too deeply") from None
+    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, too many digits
+        raise InvalidManifest(f"{what} is not valid JSON ({str(error)[:200]})") from None
 
 
 @dataclass(frozen=True)
@@ -106,26 +137,41 @@ class Platform:
         return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
 
 
+_MAX_SIZE = 2**63 - 1  # descriptors' size is an int64
+
+
 @dataclass(frozen=True)
 class Descriptor:
+    """What a manifest or index says about one blob or manifest.
+
+    The digest is always a parsed, canonical digest (checked here, whoever builds one), so
+    it is safe to put in a URL or a file path.
+    """
+
     media_type: str
     digest: str
     size: int
     platform: Platform | None = None
     annotations: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        parse_digest_field(self.digest, "descriptor digest")
+
     @classmethod
     def from_json(cls, data: Any, what: str) -> Descriptor:
+        """Parse one descriptor; ``what`` is its place (``manifest sha256:… layers[2]``)."""
         if not isinstance(data, dict):
             raise InvalidManifest(f"{what}: a descriptor must be an object")
-        digest, size = data.get("digest"), data.get("size")
-        if not isinstance(digest, str) or ":" not in digest:
-            raise InvalidManifest(f"{what}: descriptor without a valid digest")
-        if not isinstance(size, int) or size < 0:
-            raise InvalidManifest(f"{what}: descriptor {digest} without a valid size")
+        digest = str(parse_digest_field(data.get("digest"), f"{what}.digest"))
+        size = data.get("size")
+        if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= _MAX_SIZE:
+            raise InvalidManifest(f"{what}.size: must be a non-negative integer (bytes)")
+        media_type = data.get("mediaType", "")
+        if not isinstance(media_type, str):
+            raise InvalidManifest(f"{what}.mediaType: must be a string")
         annotations = data.get("annotations")
         return cls(
-            media_type=str(data.get("mediaType", "")),
+            media_type=media_type,
             digest=digest,
             size=size,
             platform=Platform.from_json(data.get("platform")),
@@ -135,7 +181,11 @@ class Descriptor:
 
 @dataclass(frozen=True)
 class Manifest:
-    """A manifest or index exactly as served: its bytes, type and verified digest."""
+    """A manifest or index exactly as served: its bytes, type and verified digest.
+
+    :func:`parse_manifest` checks every descriptor in it, so ``manifests``, ``config`` and
+    ``layers`` of a parsed manifest never raise for a bad digest later.
+    """
 
     media_type: str
     digest: str
@@ -146,34 +196,45 @@ class Manifest:
     def is_index(self) -> bool:
         return self.media_type in INDEX_TYPES
 
-    @property
+    def descriptors(self) -> list[Descriptor]:
+        """Every descriptor: an index's entries, or a manifest's config then its layers."""
+        return list(self.manifests) if self.is_index else [self.config, *self.layers]
+
+    @cached_property
     def manifests(self) -> list[Descriptor]:
         """Index entries (empty for an image manifest)."""
-        entries = self.data.get("manifests", []) if self.is_index else []
-        return [Descriptor.from_json(e, f"index {self.digest}") for e in entries]
+        if not self.is_index:
+            return []
+        entries = self.data.get("manifests", [])
+        if not isinstance(entries, list):
+            raise InvalidManifest(f"index {self.digest} manifests: must be a list")
+        return [
+            Descriptor.from_json(entry, f"index {self.digest} manifests[{i}]")
+            for i, entry in enumerate(entries)
+        ]
 
-    @property
+    @cached_property
     def config(self) -> Descriptor:
         if self.is_index:
             raise InvalidManifest(f"{self.digest} is an index, not an image manifest")
         return Descriptor.from_json(self.data.get("config"), f"manifest {self.digest} config")
 
-    @property
+    @cached_property
     def layers(self) -> list[Descriptor]:
         if self.is_index:
             raise InvalidManifest(f"{self.digest} is an index, not an image manifest")
         layers = self.data.get("layers")
         if not isinstance(layers, list):
             raise InvalidManifest(f"manifest {self.digest} has no layers list")
-        return [Descriptor.from_json(layer, f"manifest {self.digest} layer") for layer in layers]
+        return [
+            Descriptor.from_json(layer, f"manifest {self.digest} layers[{i}]")
+            for i, layer in enumerate(layers)
+        ]
 
 
 def parse_manifest(raw: bytes, content_type: str | None, digest: str, what: str) -> Manifest:
     """Parse a manifest body; the Content-Type decides its type, the body must agree."""
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidManifest(f"{what}: the manifest is not valid JSON ({error})") from None
+    data = load_document(raw, f"the manifest of {what}")
     if not isinstance(data, dict):
         raise InvalidManifest(f"{what}: the manifest is not a JSON object")
     header_type = (content_type or "").split(";")[0].strip().lower()
@@ -196,7 +257,62 @@ def parse_manifest(raw: bytes, content_type: str | None, digest: str, what: str)
         raise InvalidManifest(
             f"{what}: the registry says {media_type} but the manifest says {body_type}"
         )
-    return Manifest(media_type=media_type, digest=digest, raw=raw, data=data)
+    manifest = Manifest(media_type=media_type, digest=digest, raw=raw, data=data)
+    manifest.descriptors()  # every descriptor is parsed before anything uses one
+    return manifest
+
+
+def _field_error(what: str, name: str, expected: str) -> InvalidManifest:
+    return InvalidManifest(f"{what} {name}: must be {expected}")
+
+
+def check_image_config(config: Any, what: str) -> dict[str, Any]:
+    """Check the shape of the image config fields this product reads (image-spec config.md).
+
+    ``null`` is accepted wherever Docker writes it. Wrong types are ``InvalidManifest``
+    naming the field, so no later reader (reports, builds) trips over a list where a
+    string belongs; ``rootfs.diff_ids`` are digests and parsed as such.
+    """
+    if not isinstance(config, dict):
+        raise InvalidManifest(f"{what} is not a JSON object")
+    for name in ("os", "architecture", "variant", "created", "author"):
+        if config.get(name) is not None and not isinstance(config[name], str):
+            raise _field_error(what, name, "a string")
+    inner = config.get("config")
+    if inner is not None and not isinstance(inner, dict):
+        raise _field_error(what, "config", "an object")
+    for name, value in (inner or {}).items():
+        field_name = f"config.{name}"
+        if value is None:
+            continue
+        if name in ("User", "WorkingDir", "StopSignal") and not isinstance(value, str):
+            raise _field_error(what, field_name, "a string")
+        if name in ("Env", "Entrypoint", "Cmd") and not (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        ):
+            raise _field_error(what, field_name, "a list of strings")
+        if name in ("ExposedPorts", "Volumes") and not isinstance(value, dict):
+            raise _field_error(what, field_name, "an object")
+        if name == "Labels" and not (
+            isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+        ):
+            raise _field_error(what, field_name, "an object of strings")
+    rootfs = config.get("rootfs")
+    if rootfs is not None:
+        if not isinstance(rootfs, dict):
+            raise _field_error(what, "rootfs", "an object")
+        diff_ids = rootfs.get("diff_ids")
+        if diff_ids is not None:
+            if not isinstance(diff_ids, list):
+                raise _field_error(what, "rootfs.diff_ids", "a list")
+            for i, diff_id in enumerate(diff_ids):
+                parse_digest_field(diff_id, f"{what} rootfs.diff_ids[{i}]")
+    history = config.get("history")
+    if history is not None and not (
+        isinstance(history, list) and all(isinstance(h, dict) for h in history)
+    ):
+        raise _field_error(what, "history", "a list of objects")
+    return config
 
 
 def select_platform(index: Manifest, wanted: Platform) -> Descriptor:

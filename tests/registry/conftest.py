@@ -2,6 +2,7 @@
 
 from tests.fixtures.plugin import (  # noqa: F401
     basic_registry,
+    hostile_registry,
     isolated_home,
     own_registry,
     registry,

@@ -1,0 +1,62 @@
+"""Credentials follow their file: a rotated password or a logout needs no restart.
+
+One client (as the server keeps one) across changes of the auth file, against real
+registries with Basic and Bearer token auth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from runtime_images.registry import AuthRequired, InvalidCredentials, RegistryClient
+from tests.fixtures import images
+from tests.fixtures.registry import USERNAME, RegistryServer, write_auth_file
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def logout(auth_file: Path, host: str) -> None:
+    """What ``podman logout HOST`` does: the entry goes, the file stays."""
+    document = json.loads(auth_file.read_text())
+    del document["auths"][host]
+    auth_file.write_text(json.dumps(document))
+
+
+@pytest.mark.parametrize("server", ["basic_registry", "token_registry"])
+def test_rotation_and_logout_are_seen_by_a_running_client(
+    server: str, request: pytest.FixtureRequest, repo_name: str, isolated_home: Path
+) -> None:
+    srv: RegistryServer = request.getfixturevalue(server)
+    with srv.pusher() as pusher:
+        pusher.push_image(repo_name, "1", images.elyra_ok())
+    auth_file = Path(os.environ["REGISTRY_AUTH_FILE"])
+    reference = f"{srv.host}/{repo_name}:1"
+
+    async def main() -> None:
+        async with RegistryClient() as client:
+            write_auth_file(str(auth_file), srv.host, USERNAME, "an-old-password")
+            with pytest.raises(InvalidCredentials):
+                await client.pin(reference)
+
+            write_auth_file(str(auth_file), srv.host, USERNAME, srv.password)  # rotated
+            assert (await client.pin(reference)).digest is not None
+            assert (await client.pin(reference)).digest is not None  # cached, still valid
+
+            logout(auth_file, srv.host)
+            with pytest.raises(AuthRequired) as info:
+                await client.pin(reference)
+            assert not isinstance(info.value, InvalidCredentials)
+
+            write_auth_file(str(auth_file), srv.host, USERNAME, srv.password)  # login again
+            assert (await client.pin(reference)).digest is not None
+
+            auth_file.unlink()  # the file itself removed
+            with pytest.raises(AuthRequired):
+                await client.pin(reference)
+
+    asyncio.run(main())
