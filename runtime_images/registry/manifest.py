@@ -6,12 +6,11 @@ layouts too.
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from .. import documents
 from ..digest import Digest, InvalidDigestError, compute_digest, parse_digest
 from .errors import DigestMismatch, InvalidManifest, PlatformNotFound
 
@@ -69,30 +68,15 @@ def verify_digest(data: bytes, expected: str, what: str) -> str:
     return actual
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"the number {text[:20]} overflows")
-    return value
-
-
 def load_document(raw: bytes, what: str) -> Any:
-    """Parse a JSON document from a registry strictly; ``InvalidManifest`` naming ``what``.
-
-    Strict where Python's parser is lenient: no ``NaN``/``Infinity`` (nor ``1e999``, which
-    overflows to it), so nothing read from a registry can make the server's own answers
-    invalid JSON later. Too deep or too long numbers are refused, not a crash.
-    """
+    """Parse a JSON document from a registry strictly (:mod:`runtime_images.documents`: no
+    ``NaN``/``Infinity``, lone surrogates, deep nesting or huge integers, so nothing read
+    from a registry can make the server's own answers invalid JSON later);
+    ``InvalidManifest`` naming ``what``."""
     try:
-        return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
-    except RecursionError:
-        raise InvalidManifest(f"{what} is nested too deeply") from None
-    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, too many digits
-        raise InvalidManifest(f"{what} is not valid JSON ({str(error)[:200]})") from None
+        return documents.loads_json(raw, what)
+    except documents.InvalidDocument as error:
+        raise InvalidManifest(str(error)[:300]) from None
 
 
 @dataclass(frozen=True)
