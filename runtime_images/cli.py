@@ -451,19 +451,21 @@ def _find_server() -> Any:
     return client
 
 
-def _submit(document: object, wait: bool, engine: str | None = None) -> int:
+def _submit(document: object, args: argparse.Namespace, engine: str | None = None) -> int:
     """Submit a CustomNBImage: to a running server, else build it in this process."""
     server = _find_server()
     if server is not None:
         name = server.build(document, engine=engine)["metadata"]["name"]
         print(f"{name}: submitted to {server.base_url}")
-        if not wait:
+        if not _wait_flag(args):
             return EXIT_OK
         return _follow(name, lambda: server.get_build(name))
-    return _build_here(document, wait, engine)
+    return _build_here(document, args, engine)
 
 
-def _build_here(document: object, wait: bool, engine: str | None = None) -> int:
+def _with_local_controller(work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run ``work(controller)`` with a build controller in this process (no server runs),
+    ready to run only what ``work`` gives it — not the other builds of the directory."""
     import asyncio
 
     from .app import make_build_controller
@@ -472,30 +474,50 @@ def _build_here(document: object, wait: bool, engine: str | None = None) -> int:
 
     config = load_config()
 
-    async def run() -> int:
+    async def run() -> T:
         async with RegistryClient(config=config) as client:
             controller = make_build_controller(
                 None, open_store(), client, ImageInspector(config=config), config=config
             )
-            if not wait:
-                resource = controller.new_resource(
-                    document, engine, message="Waiting for a Jupyter server to run it."
-                )
-                controller.builds.create(resource)
-                print(
-                    f"{resource['metadata']['name']}: saved; no Jupyter server is running, so "
-                    "it starts when one starts (or run this command without --no-wait)."
-                )
-                return EXIT_OK
-            await controller.start(watch=False)  # this build only, not the directory's
+            await controller.start(watch=False)
             try:
-                name = (await controller.submit(document, engine))["metadata"]["name"]
-                print(f"{name}: building in this process (no Jupyter server is running)")
-                return await asyncio.to_thread(_follow, name, lambda: controller.get(name))
+                return await work(controller)
             finally:
                 await controller.stop()
 
     return asyncio.run(run())
+
+
+def _not_waiting(name: str, args: argparse.Namespace) -> str:
+    """What happens to a build saved while no server runs, and how to run it now."""
+    why = (
+        "you asked not to wait (--no-wait)"
+        if args.wait is False
+        else "this command is not on a terminal, so it does not wait"
+    )
+    return (
+        f"{name}: saved as Pending. No Jupyter server is running and {why}: it runs when a "
+        "Jupyter server starts on this data directory. To run it now, in this process, "
+        f"run: jupyter runtime-images build-retry {name} --wait"
+    )
+
+
+def _build_here(document: object, args: argparse.Namespace, engine: str | None = None) -> int:
+    async def work(controller: Any) -> int:
+        import asyncio
+
+        if not _wait_flag(args):
+            resource = controller.new_resource(
+                document, engine, message="Waiting for a Jupyter server to run it."
+            )
+            controller.builds.create(resource)
+            print(_not_waiting(resource["metadata"]["name"], args))
+            return EXIT_OK
+        name = (await controller.submit(document, engine))["metadata"]["name"]
+        print(f"{name}: building in this process (no Jupyter server is running)")
+        return await asyncio.to_thread(_follow, name, lambda: controller.get(name))
+
+    return _with_local_controller(work)
 
 
 def _follow(name: str, fetch: Callable[[], dict[str, Any]]) -> int:
@@ -539,7 +561,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         text = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     except OSError as error:
         raise CommandError(f"Cannot read {args.file}: {error.strerror}") from None
-    return _submit(parse_text(text), _wait_flag(args), args.engine)
+    return _submit(parse_text(text), args, args.engine)
 
 
 def cmd_import_image(args: argparse.Namespace) -> int:
@@ -553,7 +575,7 @@ def cmd_import_image(args: argparse.Namespace) -> int:
         creator=args.creator,
         profiles=args.profile,
     )
-    return _submit(document, _wait_flag(args), args.engine)
+    return _submit(document, args, args.engine)
 
 
 def _build_store() -> Any:
@@ -591,6 +613,62 @@ def cmd_builds(args: argparse.Namespace) -> int:
 
 def cmd_build_log(args: argparse.Namespace) -> int:
     print(_build_store().read_log(args.name), end="")
+    return EXIT_OK
+
+
+def cmd_build_cancel(args: argparse.Namespace) -> int:
+    name = args.name
+    server = _find_server()
+    if server is not None:
+        server.cancel_build(name)
+    else:
+        _with_local_controller(lambda controller: controller.cancel(name))
+    print(f"{name}: cancelled.")
+    return EXIT_OK
+
+
+def cmd_build_retry(args: argparse.Namespace) -> int:
+    name = args.name
+    server = _find_server()
+    if server is not None:
+        server.retry_build(name)
+        print(f"{name}: retrying on {server.base_url}")
+        return _follow(name, lambda: server.get_build(name)) if _wait_flag(args) else EXIT_OK
+
+    async def work(controller: Any) -> int:
+        import asyncio
+
+        from .builds import model
+
+        wait = _wait_flag(args)
+        if model.phase_of(controller.get(name)) in model.ACTIVE_PHASES:
+            # Saved Pending (or left Building) with no server to run it: run it here.
+            holder = controller.claims.holder(name)
+            if holder is not None:
+                raise CommandError(
+                    f"The build {name!r} is being run by process {holder.pid} on {holder.host}."
+                )
+            if wait:
+                controller.resume(name)
+        else:
+            await controller.retry(name, run=wait)
+        if not wait:
+            print(_not_waiting(name, args))
+            return EXIT_OK
+        print(f"{name}: building again in this process (no Jupyter server is running)")
+        return await asyncio.to_thread(_follow, name, lambda: controller.get(name))
+
+    return _with_local_controller(work)
+
+
+def cmd_build_delete(args: argparse.Namespace) -> int:
+    name = args.name
+    server = _find_server()
+    if server is not None:
+        server.delete_build(name)
+    else:
+        _with_local_controller(lambda controller: controller.delete(name))
+    print(f"{name}: deleted (the runtime image it configured, if any, is kept).")
     return EXIT_OK
 
 
@@ -810,6 +888,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true", help="Print the resources as JSON.")
 
     sub = verb("build-log", "Print a build's log.", cmd_build_log)
+    sub.add_argument("name", help="The build's name.")
+    sub = verb(
+        "build-cancel", "Stop a Pending or Building build (it ends Failed).", cmd_build_cancel
+    )
+    sub.add_argument("name", help="The build's name.")
+    sub = verb("build-retry", "Run an ended build again.", cmd_build_retry)
+    sub.add_argument("name", help="The build's name.")
+    _add_wait_options(sub)
+    sub = verb(
+        "build-delete",
+        "Cancel a build if it runs, and delete it with its log (its runtime image stays).",
+        cmd_build_delete,
+    )
     sub.add_argument("name", help="The build's name.")
     return parser
 

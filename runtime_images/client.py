@@ -4,6 +4,7 @@
     images = RuntimeImages()          # finds the Jupyter server this kernel belongs to
     images.create("My image", "quay.io/me/img:1.0", tags=["gpu"])
     images.build({...CustomNBImage...}); images.wait("my-build")
+    images.cancel_build("my-build"); images.retry_build("my-build"); images.delete_build("my-build")
     images.pin("my_image"); images.validate("my_image", profiles=["elyra"])
     images.kernelspec("my_image", provisioner="kubernetes")
 
@@ -354,6 +355,23 @@ class RuntimeImages:
     def build_log(self, name: str) -> str:
         log: str = self.request("GET", f"builds/{self._quote(name)}/log", raw=True)
         return log
+
+    def cancel_build(self, name: str) -> dict[str, Any]:
+        """Stop a Pending or Building build (it ends Failed, ``Cancelled``); returns it.
+        ConflictError when it has already ended."""
+        build: dict[str, Any] = self.request("POST", f"builds/{self._quote(name)}/cancel")
+        return build
+
+    def retry_build(self, name: str) -> dict[str, Any]:
+        """Run an ended build again (a new generation); returns it, Pending. ConflictError
+        while it still runs."""
+        build: dict[str, Any] = self.request("POST", f"builds/{self._quote(name)}/retry")
+        return build
+
+    def delete_build(self, name: str) -> None:
+        """Cancel the build if it runs, and delete it and its log (the runtime image it
+        configured stays)."""
+        self.request("DELETE", f"builds/{self._quote(name)}")
 
     def wait(self, name: str, timeout: float = 3600.0, interval: float = 1.0) -> dict[str, Any]:
         """Wait until the build is Ready or Failed; return it."""

@@ -28,6 +28,7 @@ from runtime_images.client import (
 )
 from tests.fixtures import images
 from tests.fixtures.plugin import basic_registry, registry, repo_name  # noqa: F401
+from tests.fixtures.proxy import HoldingProxy
 from tests.fixtures.registry import RegistryServer
 
 from .support import RunningServer, free_port
@@ -177,6 +178,34 @@ def test_build_methods(
         client.get_build("no-such-build")
     with pytest.raises(ValidationError):
         client.build({"kind": "CustomNBImage"})
+
+    # The lifecycle: an ended build cannot be cancelled, but retried; a running one can
+    # be cancelled; any can be deleted (the runtime image it configured stays).
+    with pytest.raises(ConflictError, match="already ended"):
+        client.cancel_build("imported")
+    retried = client.retry_build("imported")
+    assert retried["metadata"]["generation"] == 2
+    with pytest.raises(ConflictError, match="still running"):
+        client.retry_build("imported")
+    client.wait("imported", timeout=120, interval=0.2)
+    client.delete_build("imported")
+    with pytest.raises(NotFoundError):
+        client.delete_build("imported")
+    assert client.get("imported")["metadata"]["image_name"].endswith(digest)
+
+
+def test_a_running_build_is_cancelled_from_the_client(
+    client: RuntimeImages,
+    registry: RegistryServer,  # noqa: F811
+    repo_name: str,  # noqa: F811
+) -> None:
+    with registry.pusher() as pusher:
+        pusher.push_image(repo_name, "1", images.elyra_ok())
+    with HoldingProxy(registry.port) as proxy:
+        client.import_image(f"{proxy.host}/{repo_name}:1", "Held", name="held")
+        cancelled = client.cancel_build("held")
+        assert cancelled["status"]["phase"] == "Failed"
+        assert cancelled["status"]["conditions"][-1]["reason"] == "Cancelled"
 
 
 def test_kernelspec(client: RuntimeImages, env: dict[str, str]) -> None:

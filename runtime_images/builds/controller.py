@@ -336,8 +336,9 @@ class BuildController(LoggingConfigurable):
         if self.emit is not None:
             self.emit({"name": name, "phase": "Deleted"})
 
-    async def retry(self, name: str) -> dict[str, Any]:
-        """Run an ended build again from the start (a new generation)."""
+    async def retry(self, name: str, run: bool = True) -> dict[str, Any]:
+        """Run an ended build again from the start (a new generation); with ``run=False``
+        only mark it Pending, for whichever server runs it next."""
         resource = await asyncio.to_thread(self.builds.get, name)
         if model.phase_of(resource) in model.ACTIVE_PHASES:
             raise ConflictError(f"The build {name!r} is still running.")
@@ -352,8 +353,13 @@ class BuildController(LoggingConfigurable):
             "Retrying: waiting for a free build slot.",
         )
         await self.save(resource)
-        self._schedule(name)
+        if run:
+            self._schedule(name)
         return resource
+
+    def resume(self, name: str) -> None:
+        """Run a Pending or Building build that no process runs (it is claimed first)."""
+        self._schedule(name)
 
     async def _uses_slot(self, name: str) -> bool:
         """Whether the build takes one of the ``concurrency`` slots: not when its engine

@@ -93,7 +93,8 @@ def test_no_wait_without_a_server_leaves_it_pending_for_the_next_server(
     source = tmp_path / "import.json"
     source.write_text(json.dumps(import_resource(f"{registry.host}/{repo_name}:1")))
     result = run_cli(env, "build", "-f", str(source), "--no-wait")
-    assert result.returncode == 0 and "starts when one starts" in result.stdout
+    assert result.returncode == 0
+    assert "runs when a Jupyter server starts" in result.stdout
     assert builds(env)["imported"]["status"]["phase"] == "Pending"
     server = RunningServer(env, tmp_path)
     try:
@@ -170,3 +171,73 @@ def test_server_killed_mid_import_resumes_and_reaches_ready(
             restarted.stop()
     log_text = run_cli(env, "build-log", "survivor").stdout
     assert "Resumed after the server restarted." in log_text
+
+
+def test_the_whole_lifecycle_from_the_cli_without_a_server(
+    env: dict[str, str], registry: RegistryServer, repo_name: str
+) -> None:
+    with registry.pusher() as pusher:
+        pusher.push_image(repo_name, "1", images.elyra_ok())
+    image = f"{registry.host}/{repo_name}:1"
+    # Not on a terminal and no server: saved, and the message says what happens and what
+    # to run (not a --no-wait that was never given).
+    saved = run_cli(env, "import-image", image, "--display-name", "Life")
+    assert saved.returncode == 0, saved.stderr
+    assert "not on a terminal" in saved.stdout and "--no-wait" not in saved.stdout
+    assert "build-retry life --wait" in saved.stdout
+    assert builds(env)["life"]["status"]["phase"] == "Pending"
+
+    ran = run_cli(env, "build-retry", "life", "--wait")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert builds(env)["life"]["status"]["phase"] == "Ready"
+
+    again = run_cli(env, "build-retry", "life", "--no-wait")
+    assert again.returncode == 0 and "--no-wait" in again.stdout
+    assert builds(env)["life"]["status"]["phase"] == "Pending"
+    assert builds(env)["life"]["metadata"]["generation"] == 2
+
+    cancelled = run_cli(env, "build-cancel", "life")
+    assert cancelled.returncode == 0, cancelled.stderr
+    latest = builds(env)["life"]["status"]["conditions"][-1]
+    assert (latest["reason"], builds(env)["life"]["status"]["phase"]) == ("Cancelled", "Failed")
+    twice = run_cli(env, "build-cancel", "life")
+    assert twice.returncode == 1 and "already ended" in twice.stderr
+
+    deleted = run_cli(env, "build-delete", "life")
+    assert deleted.returncode == 0, deleted.stderr
+    assert "life" not in builds(env)
+    listed = json.loads(run_cli(env, "list", "--json").stdout)
+    assert any(i["name"] == "life" for i in listed)  # the runtime image it configured stays
+    missing = run_cli(env, "build-delete", "life")
+    assert missing.returncode == 1 and "No build named" in missing.stderr
+
+
+def test_the_whole_lifecycle_from_the_cli_with_a_server(
+    env: dict[str, str], tmp_path: Path, registry: RegistryServer, repo_name: str
+) -> None:
+    with registry.pusher() as pusher:
+        pusher.push_image(repo_name, "1", images.elyra_ok())
+    with HoldingProxy(registry.port) as proxy:  # the first run hangs until cancelled
+        server = RunningServer(env, tmp_path)
+        try:
+            image = f"{proxy.host}/{repo_name}:1"
+            submitted = run_cli(env, "import-image", image, "--display-name", "Served", "--no-wait")
+            assert f"served: submitted to {server.url}" in submitted.stdout
+            wait_for_phase(server, "served", ("Building",))
+            cancelled = run_cli(env, "build-cancel", "served")
+            assert cancelled.returncode == 0, cancelled.stderr
+            build = wait_for_phase(server, "served", ("Failed",))
+            assert build["status"]["conditions"][-1]["reason"] == "Cancelled"
+
+            proxy.release()
+            retried = run_cli(env, "build-retry", "served", "--wait")
+            assert retried.returncode == 0, retried.stdout + retried.stderr
+            assert f"retrying on {server.url}" in retried.stdout
+            assert wait_for_phase(server, "served", ("Ready",))["metadata"]["generation"] == 2
+
+            deleted = run_cli(env, "build-delete", "served")
+            assert deleted.returncode == 0, deleted.stderr
+            status, _, _ = server.request("GET", "/runtime-images/builds/served")
+            assert status == 404
+        finally:
+            server.stop()
