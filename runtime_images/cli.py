@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -373,8 +374,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     from .inspect import inspect_image
 
     progress = _layer_progress()
+    image = _stored_image(args.name)[2] if args.name else args.image
     view = _run_with_registry(
-        lambda c: inspect_image(c, args.image, platform=args.platform, progress=progress)
+        lambda c: inspect_image(c, image, platform=args.platform, progress=progress)
     )
     if args.json:
         _print_json(view.report.to_json())
@@ -561,7 +563,32 @@ def cmd_build(args: argparse.Namespace) -> int:
         text = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     except OSError as error:
         raise CommandError(f"Cannot read {args.file}: {error.strerror}") from None
-    return _submit(parse_text(text), args, args.engine)
+    return _submit(_with_default_annotations(parse_text(text)), args, args.engine)
+
+
+def _with_default_annotations(document: Any) -> Any:
+    """Fill in the creator (the user running the command) and the description (the
+    display name) when the resource leaves them out; the display name must be given."""
+    import getpass
+
+    from .builds.model import ANNOTATION_CREATOR, ANNOTATION_DESC, ANNOTATION_NAME
+
+    metadata = document.get("metadata") if isinstance(document, dict) else None
+    if not isinstance(metadata, dict):
+        return document
+    annotations = metadata.setdefault("annotations", {})
+    if not isinstance(annotations, dict) or not isinstance(annotations.get(ANNOTATION_NAME), str):
+        return document  # the validation names what is missing
+    filled = []
+    if ANNOTATION_DESC not in annotations:
+        annotations[ANNOTATION_DESC] = annotations[ANNOTATION_NAME]
+        filled.append(f"{ANNOTATION_DESC} (the display name)")
+    if ANNOTATION_CREATOR not in annotations:
+        annotations[ANNOTATION_CREATOR] = getpass.getuser()
+        filled.append(f"{ANNOTATION_CREATOR} ({annotations[ANNOTATION_CREATOR]})")
+    if filled:
+        print(f"Filled in {' and '.join(filled)}.")
+    return document
 
 
 def cmd_import_image(args: argparse.Namespace) -> int:
@@ -765,7 +792,9 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--name", help="A runtime image whose image_name to pin and store.")
 
     sub = verb("inspect", "Show an image's OS, Python, packages, users and config.", cmd_inspect)
-    sub.add_argument("image", help="The image reference.")
+    target = sub.add_mutually_exclusive_group(required=True)
+    target.add_argument("image", nargs="?", help="The image reference.")
+    target.add_argument("--name", help="A runtime image whose image to inspect.")
     sub.add_argument("--json", action="store_true", help="Print the report as JSON.")
     sub.add_argument("--platform", help="os/arch[/variant] of a multi-arch image.")
 
@@ -930,6 +959,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         status: int = args.handler(args)
+    except BrokenPipeError:
+        # The reader went away (`… | head`): what it wanted was written. Point stdout at
+        # /dev/null so the interpreter's final flush does not complain again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except ValidationFailedError as error:
         lines = "\n".join(f"  {e.path or '(document)'}: {e.message}" for e in error.errors)
         _fail(f"{error}\n{lines}" if lines else str(error))

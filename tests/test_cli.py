@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -377,3 +378,21 @@ def test_an_alias_bomb_build_file_is_refused_at_once(
     assert result.returncode == 1, result.stdout
     assert "aliases expanded" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_reader_that_goes_away_is_not_an_error(isolated_env: dict[str, str]) -> None:
+    """``jupyter runtime-images list --json | head`` printed "Error: Broken pipe: None"."""
+    from .support import JUPYTER
+
+    process = subprocess.Popen(
+        [JUPYTER, "runtime-images", "list", "--json"],
+        env=isolated_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before the command writes
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(timeout=60) == 0
+    assert stderr == ""

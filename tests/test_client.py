@@ -277,26 +277,11 @@ def test_no_server_and_bad_token(
 NOTEBOOK = Path(__file__).parents[1] / "docs" / "runtime-images-client.ipynb"
 
 
-def test_the_documented_notebook_runs(
-    server: RunningServer,
-    env: dict[str, str],
-    tmp_path: Path,
-    registry: RegistryServer,  # noqa: F811
-    repo_name: str,  # noqa: F811
-) -> None:
-    """docs/runtime-images-client.ipynb, executed by a real kernel that finds the server."""
+def run_notebook(source: Path, env: dict[str, str], workdir: Path) -> str:
+    """Execute a notebook with nbclient (through ``jupyter nbconvert``) in a real kernel;
+    the JSON of every cell's outputs."""
     import nbformat
 
-    with registry.pusher() as pusher:
-        pusher.push_image(repo_name, "1", images.elyra_ok())
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    nbformat.validate(notebook)
-    parameters = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
-    parameters.source = f'IMAGE = "{registry.host}/{repo_name}:1"\nNAME = "nb_image"'
-    source = tmp_path / "notebook.ipynb"
-    nbformat.write(notebook, source)
-
-    kernel_env = {k: v for k, v in env.items() if not k.startswith("JUPYTERHUB_")}
     result = subprocess.run(
         [
             str(Path(sys.executable).parent / "jupyter"),
@@ -309,19 +294,75 @@ def test_the_documented_notebook_runs(
             "executed.ipynb",
             str(source),
         ],
-        env=kernel_env,
-        cwd=tmp_path,
+        env=env,
+        cwd=workdir,
         capture_output=True,
         text=True,
         timeout=170,
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    executed = nbformat.read(tmp_path / "executed.ipynb", as_version=4)
-    text = json.dumps([c.get("outputs", []) for c in executed.cells])
-    assert "metadata.pull_policy" in text  # the ValidationError cell
-    assert "OK" in text  # validate
-    assert "@sha256:" in text  # pin
-    assert "kernels/k8s_nb_image/kernel.json" in text
-    assert "Ready" in text  # the import build
-    assert "ename" not in text
+    executed = nbformat.read(workdir / "executed.ipynb", as_version=4)
+    return json.dumps([c.get("outputs", []) for c in executed.cells])
+
+
+def parameterised_notebook(registry: RegistryServer, repo_name: str, workdir: Path) -> Path:  # noqa: F811
+    import nbformat
+
+    with registry.pusher() as pusher:
+        pusher.push_image(repo_name, "1", images.elyra_ok())
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(notebook)
+    parameters = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
+    parameters.source = f'IMAGE = "{registry.host}/{repo_name}:1"\nNAME = "nb_image"'
+    source = workdir / "notebook.ipynb"
+    nbformat.write(notebook, source)
+    return source
+
+
+def test_the_documented_notebook_runs_top_to_bottom_twice(
+    server: RunningServer,
+    env: dict[str, str],
+    tmp_path: Path,
+    registry: RegistryServer,  # noqa: F811
+    repo_name: str,  # noqa: F811
+) -> None:
+    """docs/runtime-images-client.ipynb, executed by a real kernel that finds the server —
+    twice, as a person re-runs it (names it created are taken the second time)."""
+    source = parameterised_notebook(registry, repo_name, tmp_path)
+    kernel_env = {k: v for k, v in env.items() if not k.startswith("JUPYTERHUB_")}
+    for run in (1, 2):
+        text = run_notebook(source, kernel_env, tmp_path)
+        assert "ename" not in text, (run, text[-2000:])
+        assert "metadata.pull_policy" in text  # the ValidationError cell
+        assert "OK" in text  # validate
+        assert "@sha256:" in text  # pin
+        assert "kernels/k8s_nb_image/kernel.json" in text
+        assert "Ready" in text  # the import build
+
+
+def test_the_notebook_goes_on_without_gateway_provisioners(
+    env: dict[str, str],
+    tmp_path: Path,
+    registry: RegistryServer,  # noqa: F811
+    repo_name: str,  # noqa: F811
+) -> None:
+    """A server where gateway-provisioners cannot be imported (as on a machine that never
+    installed it): the kernelspec cell reports what to install and the rest runs."""
+    blocker = tmp_path / "no-gateway-provisioners"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(
+        "import sys\nsys.modules['gateway_provisioners'] = None  # not installed here\n"
+    )
+    server_env = {**env, "PYTHONPATH": str(blocker)}
+    running = RunningServer(server_env, tmp_path)
+    try:
+        source = parameterised_notebook(registry, repo_name, tmp_path)
+        kernel_env = {k: v for k, v in server_env.items() if not k.startswith("JUPYTERHUB_")}
+        text = run_notebook(source, kernel_env, tmp_path)
+    finally:
+        running.stop()
+    assert "ename" not in text, text[-2000:]
+    assert "GatewayProvisionersMissing" in text
+    assert "gateway-provisioners" in text
+    assert "Ready" in text  # the cells after it ran

@@ -606,40 +606,60 @@ async def _ended(*tasks: asyncio.Task[None]) -> None:
 
 
 async def configure_runtime_image(
-    store: RuntimeImageStore, build: BuildContext, image_name: str, tags: list[str]
+    store: RuntimeImageStore,
+    build: BuildContext,
+    image_name: str,
+    tags: list[str] | None = None,
 ) -> str:
     """Create or update the runtime image named like the build; "created" or "updated".
 
     Display name, description and creator come from the resource's annotations, the pull
-    secret from ``spec.imagePullSecret``; ``status.runtimeImage`` is set (not saved).
-    Shared by every engine, so a Ready build configures the same image wherever it ran.
+    secret from ``spec.imagePullSecret``, the tags from :func:`model.runtime_image_tags`
+    (unless ``tags`` are given); ``status.runtimeImage`` is set (not saved). Updating keeps
+    what a person added to the runtime image (their tags, pull policy, other keys). Shared
+    by every engine, so a Ready build configures the same image wherever it ran.
     """
     display_name, description, creator = model.display_fields(build.resource)
     name = build.name
-    body: dict[str, Any] = {
-        "display_name": display_name,
-        "schema_name": "runtime-image",
-        "metadata": {
-            "image_name": image_name,
-            "description": description,
-            "creator": creator,
-            "tags": list(tags),
-        },
+    metadata: dict[str, Any] = {
+        "image_name": image_name,
+        "description": description,
+        "creator": creator,
     }
     secret = (build.spec.get("imagePullSecret") or {}).get("name")
     if secret:
-        body["metadata"]["pull_secret"] = secret
+        metadata["pull_secret"] = secret
+    build_tags = list(tags) if tags is not None else model.runtime_image_tags(build.resource)
 
     def create_or_update() -> str:
         try:
-            store.get_entry(name)
+            existing = store.get_entry(name)
         except NotFoundError:
             try:
-                store.create({**body, "name": name})
+                store.create(
+                    {
+                        "name": name,
+                        "display_name": display_name,
+                        "schema_name": "runtime-image",
+                        "metadata": {**metadata, "tags": build_tags},
+                    }
+                )
                 return "created"
             except AlreadyExistsError:
-                pass
-        store.replace(name, body)
+                existing = store.get_entry(name)
+        kept = (existing.document or {}).get("metadata") if existing.valid else None
+        if not isinstance(kept, dict):  # an invalid file is repaired, not merged
+            kept = {}
+        old_tags = [t for t in kept.get("tags") or [] if isinstance(t, str)]
+        merged = {
+            **kept,
+            **metadata,
+            "tags": [*old_tags, *(t for t in build_tags if t not in old_tags)],
+        }
+        store.replace(
+            name,
+            {"display_name": display_name, "schema_name": "runtime-image", "metadata": merged},
+        )
         return "updated"
 
     action = await asyncio.to_thread(create_or_update)

@@ -204,9 +204,7 @@ class ImageImportEngine:
         self, build: BuildContext, pinned: Reference, validation: Validation
     ) -> None:
         name = build.name
-        action = await configure_runtime_image(
-            self.store, build, pinned.familiar(), tags=["imported"]
-        )
+        action = await configure_runtime_image(self.store, build, pinned.familiar())
         build.status["phase"] = model.READY
         build.progress(
             validation.report.compressed_size, validation.report.compressed_size, STEPS, STEPS

@@ -215,6 +215,12 @@ def phase_of(resource: Mapping[str, Any]) -> str:
     return str((resource.get("status") or {}).get("phase", PENDING))
 
 
+def runtime_image_tags(resource: Mapping[str, Any]) -> list[str]:
+    """The tags a build gives the runtime image it configures, whatever engine ran it:
+    ``imported`` for an ImageImport, ``built`` for a PackageList or GitRepository."""
+    return ["imported" if resource["spec"].get("buildType") == IMAGE_IMPORT else "built"]
+
+
 def display_fields(resource: Mapping[str, Any]) -> tuple[str, str, str]:
     """The display name, description and creator the annotations give."""
     annotations = resource["metadata"]["annotations"]

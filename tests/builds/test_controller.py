@@ -318,3 +318,23 @@ async def test_resources_written_by_another_process_are_picked_up(
     BuildStore(harness.controller.builds.directory).create(resource)
     build = await harness.wait("external")
     assert build["status"]["phase"] == "Ready"
+
+
+async def test_a_retried_build_keeps_what_a_person_added_to_its_runtime_image(
+    harness: Harness, registry: RegistryServer, repo_name: str
+) -> None:
+    """One rule for tags (``imported`` for an ImageImport, ``built`` for a build, whatever
+    the engine), and an update merges: a person's tags and pull policy survive a retry."""
+    with registry.pusher() as pusher:
+        pusher.push_image(repo_name, "1", images.elyra_ok())
+    build = await harness.run(import_resource(f"{registry.host}/{repo_name}:1", name="kept"))
+    assert build["status"]["phase"] == "Ready", build["status"]["conditions"]
+    assert harness.store.get("kept").to_api()["metadata"]["tags"] == ["imported"]
+    harness.store.patch("kept", {"metadata": {"tags": ["gpu"], "pull_policy": "Always"}})
+
+    await harness.controller.retry("kept")
+    build = await harness.wait("kept")
+    assert build["status"]["phase"] == "Ready", build["status"]["conditions"]
+    metadata = harness.store.get("kept").to_api()["metadata"]
+    assert metadata["tags"] == ["gpu", "imported"]
+    assert metadata["pull_policy"] == "Always"

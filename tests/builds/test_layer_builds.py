@@ -403,6 +403,7 @@ async def test_console_scripts_and_data_files_land_where_pip_would_put_them(
     )
     status = build["status"]
     assert status["phase"] == "Ready", status["conditions"]
+    assert builder.store.get("scripts").to_api()["metadata"]["tags"] == ["built"]
     view = await inspect(status["image"])
     for script in ("tqdm", "idna", "rst2html.py"):
         node = view.fs.lookup(f"/usr/local/bin/{script}")

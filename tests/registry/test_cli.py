@@ -119,3 +119,20 @@ def test_validate_shows_a_progress_bar_on_a_terminal(
     assert process.wait(timeout=60) == 0, text
     assert "[" in text and "#" in text and "MB" in text  # the bar was drawn
     assert "No check failed." in text
+
+
+def test_inspect_a_runtime_image_by_name(
+    registry: RegistryServer, repo_name: str, isolated_env: dict[str, str]
+) -> None:
+    """As pin and validate do: ``inspect --name`` reads the runtime image's image_name."""
+    ref = push(registry, repo_name, images.odh_ok(), "1")
+    write_instance(
+        store_dir(Path(isolated_env["JUPYTER_DATA_DIR"])),
+        "odh",
+        {"display_name": "ODH", "schema_name": "runtime-image", "metadata": {"image_name": ref}},
+    )
+    result = run_cli(isolated_env, "inspect", "--name", "odh", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["reference"] == ref
+    both = run_cli(isolated_env, "inspect", ref, "--name", "odh")
+    assert both.returncode == 2 and "not allowed with" in both.stderr
