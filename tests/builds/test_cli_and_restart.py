@@ -241,3 +241,32 @@ def test_the_whole_lifecycle_from_the_cli_with_a_server(
             assert status == 404
         finally:
             server.stop()
+
+
+def test_build_file_without_description_or_creator_gets_them_filled(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    import getpass
+
+    document = import_resource("quay.io/org/image:1", name="bare")
+    annotations = document["metadata"]["annotations"]
+    del annotations["opendatahub.io/notebook-image-desc"]
+    del annotations["opendatahub.io/notebook-image-creator"]
+    source = tmp_path / "bare.yaml"
+    source.write_text(yaml.safe_dump(document))
+    result = run_cli(env, "build", "-f", str(source), "--no-wait")
+    assert result.returncode == 0, result.stderr
+    assert "Filled in opendatahub.io/notebook-image-desc" in result.stdout
+    stored = builds(env)["bare"]["metadata"]["annotations"]
+    assert (
+        stored["opendatahub.io/notebook-image-desc"]
+        == annotations["opendatahub.io/notebook-image-name"]
+    )
+    assert stored["opendatahub.io/notebook-image-creator"] == getpass.getuser()
+    # The display name is not invented: its absence is an error naming it.
+    del document["metadata"]["annotations"]["opendatahub.io/notebook-image-name"]
+    source.write_text(
+        yaml.safe_dump({**document, "metadata": {**document["metadata"], "name": "x"}})
+    )
+    missing = run_cli(env, "build", "-f", str(source), "--no-wait")
+    assert missing.returncode == 1 and "notebook-image-name" in missing.stderr
