@@ -45,7 +45,7 @@ from runtime_images.store import RuntimeImageStore
 from tests.fixtures import debian
 from tests.fixtures.registry import RegistryServer
 
-PACKAGES = ["six==1.16.0", "idna==3.7", "attrs==24.2.0"]
+PACKAGES = ["six==1.17.0", "idna==3.20", "attrs==26.1.0"]  # current releases (idna has a script)
 HOST_CA_BUNDLE = os.environ.get("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
 
 
