@@ -485,6 +485,7 @@ class LayerBuildEngine:
         streams in: both hold the GIL most of the time, and the layer is kept for the push.
         """
         layers = resolved.manifest.layers
+        FileSystem(self.inspector.limits).check_layers(len(layers))
         total = sum(layer.size for layer in layers)
         done = 0
         for layer in layers:

@@ -37,7 +37,9 @@ SERIAL_VERSION = 2
 class Limits:
     """Budgets of one merged filesystem (configured as ``ImageInspector.*`` traits).
 
-    ``max_files``: entries applied over all layers (about 230 bytes of memory each, so the
+    ``max_layers``: layers of one image (Docker's overlay storage stops at 128; a manifest
+    of a few MB could list tens of thousands, each a request). ``max_files``: entries
+    applied over all layers (about 230 bytes of memory each, so the
     default keeps a hostile layer of empty files under ~250 MB; real images have up to a
     few hundred thousand). ``max_depth``: path components. ``max_symlink_hops``: links
     followed resolving one path (Linux's own limit is 40). ``max_kept_files`` and
@@ -45,6 +47,7 @@ class Limits:
     over all layers.
     """
 
+    max_layers: int = 500
     max_files: int = 1_000_000
     max_depth: int = 256
     max_symlink_hops: int = 40
@@ -363,6 +366,14 @@ class FileSystem:
         return fs
 
     # -- layer application --------------------------------------------------------------------
+
+    def check_layers(self, count: int) -> None:
+        """Refuse an image of more layers than the budget, before reading any."""
+        if count > self.limits.max_layers:
+            raise LimitExceeded(
+                f"the image has {count} layers, more than {self.limits.max_layers} "
+                "(ImageInspector.max_layers)"
+            )
 
     def apply_layer(
         self,

@@ -81,6 +81,7 @@ async def inspect_image(
     if progress is not None:
         progress(0, total)
     fs = FileSystem(limits)
+    fs.check_layers(len(layers))
     for layer in layers:
         chunks = client.stream_blob(ref, layer, progress=advance)
 
@@ -110,6 +111,9 @@ class ImageInspector(LoggingConfigurable):
         {", ".join(PROFILES)}.""",
     )
 
+    max_layers = Integer(
+        DEFAULT_LIMITS.max_layers, config=True, help="Most layers an image may have."
+    )
     max_files = Integer(
         DEFAULT_LIMITS.max_files,
         config=True,
@@ -140,6 +144,7 @@ class ImageInspector(LoggingConfigurable):
     def limits(self) -> Limits:
         """The inspection budgets, for every reader of image layers (builds included)."""
         return Limits(
+            max_layers=self.max_layers,
             max_files=self.max_files,
             max_depth=self.max_path_depth,
             max_symlink_hops=self.max_symlink_hops,

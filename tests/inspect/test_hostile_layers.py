@@ -236,3 +236,17 @@ def test_a_looped_image_ends_with_a_4xx_from_the_server_and_the_cli(
     assert "hard link to the directory" in cli.stderr
     assert "Traceback" not in cli.stderr
     assert time.monotonic() - started < 30
+
+
+def test_more_layers_than_the_budget_are_refused_before_any_is_read(
+    registry: RegistryServer, repo_name: str, isolated_home: Path
+) -> None:
+    layers = [images.base_layer()] + [
+        oci.LayerBuilder().file(f"f{n}", "x").build() for n in range(4)
+    ]
+    ref = push(registry, repo_name, oci.make_image(layers))
+    with pytest.raises(
+        LimitExceeded, match=r"5 layers, more than 4 \(ImageInspector\.max_layers\)"
+    ):
+        validate(ref, max_layers=4)
+    assert validate(ref, max_layers=5).ok
