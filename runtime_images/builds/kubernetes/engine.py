@@ -5,57 +5,49 @@ operator's field names, the ODH annotations, an owner label naming the Jupyter u
 then mirrors the operator's status back onto the local resource with a watch — resumed
 from the last ``resourceVersion`` seen, re-listed on ``410 Gone``, retried with back-off
 while the cluster cannot be reached. The operator's phases and conditions are mapped onto
-ours by :func:`mirror_status`, correcting its known misreports (a succeeded GitRepository
-or PackageList PipelineRun aggregated to ``Failed``, M1; ``PipelineRunCreated`` set on a
-failed create, M7; the first instead of the latest message shown, M11). A Ready build
-configures the runtime image exactly as the embedded engine does
-(:func:`~.controller.configure_runtime_image`), pointing at the image the operator
-recorded in the ImageStream named after its PipelineRun. Cancelling or deleting the build
-deletes the custom resource in the cluster; stopping the server does not (the build is
-followed again on the next start).
-
-Why the official ``kubernetes`` client, off the event loop: it is the client every
-cluster administrator already has (kubeconfig exec plugins, OIDC, in-cluster service
-accounts are all handled by its config loaders), and this engine makes a handful of short
-calls per build plus one long-lived watch. Short calls run in ``asyncio.to_thread`` with a
-request timeout. Each watch stream is read by its own daemon thread feeding an
-``asyncio.Queue``, so a watch never holds one of the default executor's few workers for
-minutes and never delays the interpreter's exit; cancelling the build (or stopping the
-server) shuts the stream's socket down so the thread ends at once. ``kubernetes_asyncio``
-would avoid the threads but brings aiohttp and a second, async-only configuration API.
+ours by :func:`~.operator.mirror_status`. A Ready build configures the runtime image
+exactly as the embedded engine does (:func:`~..controller.configure_runtime_image`),
+pointing at the image the operator recorded in the ImageStream named after its
+PipelineRun. Cancelling or deleting the build deletes the custom resource in the cluster;
+stopping the server does not (the build is followed again on the next start).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import getpass
-import json
 import os
-import re
-import threading
 import time
-from collections.abc import AsyncGenerator, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from traitlets import Bool, Float, Integer, TraitError, Unicode, default, validate
 from traitlets.config import LoggingConfigurable
 
-from ..errors import ConflictError, ValidationFailedError
-from . import model
-from .controller import BuildContext, BuildFailure, configure_runtime_image
+from ...errors import ConflictError, ValidationFailedError
+from .. import model
+from ..controller import BuildContext, BuildFailure, configure_runtime_image
+from .cluster import (
+    ClusterError,
+    ConfigurationError,
+    call,
+    forbidden_message,
+    label_value,
+    load_connection,
+    rejection_message,
+    watch_events,
+)
+from .operator import Mirror, image_of_stream, mirror_status
 
 if TYPE_CHECKING:
-    from ..store import RuntimeImageStore
+    from ...store import RuntimeImageStore
 
 ENGINE_NAME = "kubernetes"
 OWNER_LABEL = "runtime-images.jupyter.org/owner"
 OWNER_ANNOTATION = "runtime-images.jupyter.org/owner"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "jupyter-runtime-images"
-SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 
 # Failure reasons of this engine (in addition to the model's).
 CLUSTER_NOT_CONFIGURED = "ClusterNotConfigured"
@@ -65,7 +57,6 @@ CRD_NOT_INSTALLED = "CRDNotInstalled"
 REJECTED = "Rejected"
 ALREADY_EXISTS = "AlreadyExists"
 DELETED_IN_CLUSTER = "DeletedInCluster"
-PIPELINE_CREATE_FAILED = "PipelineCreateFailed"
 
 KINDS = {
     "customnbimages": "CustomNBImage",
@@ -83,233 +74,6 @@ SPEC_FIELDS = {
     "runtimeEnvironment": "runtimeEnvironment",
     "packageVersions": "packageVersions",
 }
-
-SOFTWARE_ANNOTATION = "opendatahub.io/notebook-software"
-DEPENDENCIES_ANNOTATION = "opendatahub.io/notebook-python-dependencies"
-
-
-@functools.cache
-def call_errors() -> tuple[type[BaseException], ...]:
-    """What a call through the client can raise: its ApiException (an HTTP status),
-    urllib3's errors (not reached, cut off), and a malformed body."""
-    import urllib3.exceptions
-    from kubernetes.client.exceptions import OpenApiException
-
-    return (OSError, ValueError, urllib3.exceptions.HTTPError, OpenApiException)
-
-
-# -- errors ---------------------------------------------------------------------------------
-
-
-class ClusterError(Exception):
-    """A failed call to the API server: its HTTP code (0: not reached) and Status body."""
-
-    def __init__(self, code: int, message: str, status: Mapping[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status: Mapping[str, Any] = status or {}
-
-    @property
-    def transient(self) -> bool:
-        """Worth retrying: not reached, throttled, or a server-side error."""
-        return self.code == 0 or self.code == 429 or self.code >= 500
-
-    @property
-    def reason(self) -> str:
-        return str(self.status.get("reason", ""))
-
-    @classmethod
-    def from_status(cls, status: Mapping[str, Any]) -> ClusterError:
-        code = status.get("code")
-        return cls(
-            int(code) if isinstance(code, int) else 500,
-            str(status.get("message") or status.get("reason") or "unknown error"),
-            status,
-        )
-
-    @classmethod
-    def from_exception(cls, error: BaseException) -> ClusterError:
-        """From an ``ApiException`` (its body parsed as a Status) or a transport error."""
-        code = getattr(error, "status", None)
-        if isinstance(code, int) and code > 0:
-            body = getattr(error, "body", None)
-            status: dict[str, Any] = {}
-            if isinstance(body, (bytes, str)) and body:
-                with contextlib.suppress(ValueError):
-                    parsed = json.loads(body)
-                    if isinstance(parsed, dict):
-                        status = parsed
-            message = str(status.get("message") or getattr(error, "reason", "") or error)
-            return cls(code, message, status)
-        return cls(0, f"{type(error).__name__}: {error}")
-
-
-def forbidden_message(error: ClusterError, verb: str, resource: str, namespace: str) -> str:
-    """Which verb on which resource RBAC refused, from the 403 Status, and what to do."""
-    found = re.search(
-        r'User "(?P<user>[^"]*)" cannot (?P<verb>[\w-]+) resource "(?P<resource>[^"]+)"'
-        r'(?: in API group "(?P<group>[^"]*)")?(?: in the namespace "(?P<namespace>[^"]+)")?',
-        error.message,
-    )
-    if found:
-        group = found["group"]
-        what = f"{found['resource']}.{group}" if group else found["resource"]
-        where = f"in the namespace {found['namespace']}" if found["namespace"] else "cluster-wide"
-        who = found["user"]
-        verb = found["verb"]
-    else:
-        details = error.status.get("details") or {}
-        kind, group = details.get("kind") or resource, details.get("group")
-        what = f"{kind}.{group}" if group and "." not in str(kind) else str(kind)
-        where, who = f"in the namespace {namespace}", "this server's identity"
-    return (
-        f"The cluster refused to let {who} {verb} {what} {where} (RBAC: the '{verb}' verb is "
-        f"missing). Ask an administrator to bind a Role granting it (see "
-        f"docs/kubernetes-rbac.yaml). (API server: {error.message})"
-    )
-
-
-# -- the status mapping ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Mirror:
-    """Our view of the operator's status: phase, the step's reason, the message shown."""
-
-    phase: str
-    reason: str
-    message: str
-
-
-def latest_condition(conditions: object) -> Mapping[str, Any] | None:
-    """The most recent condition (by ``lastTransitionTime``; the later one on a tie).
-
-    The operator's UI showed ``conditions[0]`` (M11); the latest is what happened last.
-    """
-    if not isinstance(conditions, list):
-        return None
-    valid = [c for c in conditions if isinstance(c, Mapping)]
-    if not valid:
-        return None
-    ordered = sorted(
-        enumerate(valid), key=lambda ic: (str(ic[1].get("lastTransitionTime", "")), ic[0])
-    )
-    return ordered[-1][1]
-
-
-def mirror_status(cluster_resource: Mapping[str, Any], build_type: str) -> Mirror:
-    """Map the operator's ``status`` (phase and conditions) onto ours.
-
-    See docs/kubernetes.md for the table; its rows follow the operator's controller
-    (Tekton ``Succeeded`` → conditions → ``AggregatePhase``) and correct its misreports.
-    """
-    status = cluster_resource.get("status") or {}
-    raw = [c for c in status.get("conditions") or [] if isinstance(c, Mapping) and c.get("type")]
-    conditions = {str(c["type"]): c for c in raw}
-    operator_phase = str(status.get("phase") or "")
-    latest = latest_condition(raw)
-    latest_message = str((latest or {}).get("message") or "")
-
-    def state(type_: str) -> str:
-        return str(conditions.get(type_, {}).get("status", ""))
-
-    def message(type_: str, fallback: str) -> str:
-        return str(conditions.get(type_, {}).get("message") or fallback)
-
-    # The PipelineRun could not be created (M7: PipelineRunCreated is set all the same).
-    if state("ErrorPipelineRunCreate") == "True":
-        return Mirror(
-            model.FAILED,
-            PIPELINE_CREATE_FAILED,
-            "The operator could not create the PipelineRun: "
-            + message("ErrorPipelineRunCreate", "no reason given")
-            + " (check that the operator's Pipelines are installed in the namespace).",
-        )
-    if state("ImageImportInvalid") == "True":
-        return Mirror(
-            model.FAILED,
-            model.REQUIREMENTS_NOT_MET,
-            message("ImageImportInvalid", "The image does not meet the requirements."),
-        )
-    # The declarative conditions of the operator's PR #168 (Ready, LatestBuildSucceeded).
-    if "LatestBuildSucceeded" in conditions:
-        if state("LatestBuildSucceeded") == "False":
-            return Mirror(
-                model.FAILED, model.BUILD_FAILED, message("LatestBuildSucceeded", "Build failed.")
-            )
-        if state("LatestBuildSucceeded") == "True" and state("Ready") != "False":
-            return Mirror(model.READY, "Ready", message("Ready", latest_message))
-        return Mirror(model.BUILDING, "InProgress", latest_message or "Building in the cluster.")
-    if state("PipelineRunCompleted") == "True":
-        completed = message("PipelineRunCompleted", "")
-        if state("ImageImportReady") == "False":
-            return Mirror(
-                model.FAILED,
-                model.BUILD_FAILED,
-                message("ImageImportReady", "Import failed.")
-                + " (The operator does not tell a missing image from missing credentials: "
-                "check that the image exists and, if it is private, that its pull secret is "
-                "linked to the pipeline's service account.)",
-            )
-        if state("ErrorBuildingImage") == "True":
-            return Mirror(
-                model.FAILED,
-                model.BUILD_FAILED,
-                message("ErrorBuildingImage", "Build failed!")
-                + " See the PipelineRun's logs in the cluster for the cause.",
-            )
-        if state("PackageListBuildCompleted") == "False":
-            return Mirror(
-                model.FAILED,
-                model.BUILD_FAILED,
-                message("PackageListBuildCompleted", "Build from Package List failed!")
-                + " See the PipelineRun's logs in the cluster for the cause.",
-            )
-        if "failure" in completed.lower():
-            return Mirror(model.FAILED, model.BUILD_FAILED, completed)
-        for marker in ("ImageImportReady", "PackageListBuildCompleted"):
-            if state(marker) == "True":
-                return Mirror(model.READY, "Ready", message(marker, completed))
-        # M1: the PipelineRun succeeded, but no condition marks success for this build
-        # type (GitRepository; PackageList before the operator's PR #158), so the operator
-        # aggregates it to Failed. The run succeeded: it is Ready.
-        return Mirror(
-            model.READY,
-            "Ready",
-            completed or "The PipelineRun has been completed successfully.",
-        )
-    if state("PipelineRunCreated") == "True" or state("GenericPipelineError") == "True":
-        reason = "InProgress"
-        if latest is not None and latest.get("type") == "GenericPipelineError":
-            reason = "PipelineRunGenericError"
-        return Mirror(model.BUILDING, reason, latest_message or "Building in the cluster.")
-    # No condition the operator's controller sets: fall back on its phase.
-    if operator_phase == "Succeeded":
-        return Mirror(model.READY, "Ready", latest_message or "The operator reports success.")
-    if operator_phase == "Failed":
-        return Mirror(
-            model.FAILED, model.BUILD_FAILED, latest_message or "The operator reports a failure."
-        )
-    if operator_phase == "Running":
-        return Mirror(model.BUILDING, "InProgress", latest_message or "Building in the cluster.")
-    if operator_phase == "Unknown":
-        return Mirror(
-            model.BUILDING,
-            "Unknown",
-            "The operator reports the phase Unknown"
-            + (f": {latest_message}" if latest_message else "."),
-        )
-    return Mirror(
-        model.PENDING,
-        "Pending",
-        latest_message
-        or "Created in the cluster; waiting for the operator to start a PipelineRun (if this "
-        "lasts, check that Meteor's operator runs in the cluster).",
-    )
-
-
-# -- the engine -----------------------------------------------------------------------------
 
 
 class KubernetesEngine(LoggingConfigurable):
@@ -453,71 +217,22 @@ class KubernetesEngine(LoggingConfigurable):
         """The ``CustomObjectsApi`` and namespace (loaded once; raises BuildFailure)."""
         async with self._lock:
             if self._api is None:
-                self._api, self._namespace, self._host = await asyncio.to_thread(self._load)
+                try:
+                    connection = await asyncio.to_thread(
+                        load_connection,
+                        self.kubeconfig,
+                        self.context,
+                        self.in_cluster,
+                        self.namespace,
+                    )
+                except ConfigurationError as error:
+                    raise BuildFailure(CLUSTER_NOT_CONFIGURED, str(error)) from None
+                self._api, self._namespace = connection.api, connection.namespace
+                self._host = connection.host
             return self._api, self._namespace
 
-    def _load(self) -> tuple[Any, str, str]:
-        try:
-            from kubernetes import client, config
-        except ImportError:
-            raise BuildFailure(
-                CLUSTER_NOT_CONFIGURED,
-                "The kubernetes engine needs the Kubernetes client: install "
-                "jupyter-runtime-images[kubernetes] (pip install kubernetes).",
-            ) from None
-        path = self.kubeconfig or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
-        path = os.path.expanduser(path or "~/.kube/config")
-        in_cluster = self.in_cluster
-        if in_cluster is None:
-            in_cluster = not os.path.exists(path) and bool(
-                os.environ.get("KUBERNETES_SERVICE_HOST")
-            )
-        configuration = client.Configuration()
-        # one connection per open watch, plus the short calls of every build
-        configuration.connection_pool_maxsize = 64
-        namespace = self.namespace
-        try:
-            if in_cluster:
-                config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
-                if not namespace:
-                    with contextlib.suppress(OSError), open(SERVICE_ACCOUNT_NAMESPACE) as file:
-                        namespace = file.read().strip()
-            else:
-                if not os.path.exists(path):
-                    raise BuildFailure(
-                        CLUSTER_NOT_CONFIGURED,
-                        f"No Kubernetes cluster is configured: there is no kubeconfig at {path} "
-                        "and the server does not run in a pod. Set KUBECONFIG or "
-                        "c.KubernetesEngine.kubeconfig (see docs/kubernetes.md), or use the "
-                        "embedded engine (c.BuildController.engine = 'embedded').",
-                    )
-                config.load_kube_config(  # type: ignore[no-untyped-call]
-                    config_file=path,
-                    context=self.context or None,
-                    client_configuration=configuration,
-                    persist_config=False,
-                )
-                if not namespace:
-                    contexts, current = config.list_kube_config_contexts(path)  # type: ignore[no-untyped-call]
-                    chosen = next((c for c in contexts if c.get("name") == self.context), current)
-                    namespace = ((chosen or {}).get("context") or {}).get("namespace", "")
-        except config.ConfigException as error:
-            raise BuildFailure(
-                CLUSTER_NOT_CONFIGURED,
-                f"The Kubernetes configuration ({'in-cluster' if in_cluster else path}) "
-                f"cannot be used: {error}",
-            ) from None
-        api = client.CustomObjectsApi(client.ApiClient(configuration))
-        return api, namespace or "default", str(configuration.host)
-
-    async def _call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        def call() -> Any:
-            try:
-                return function(*args, _request_timeout=self.request_timeout, **kwargs)
-            except call_errors() as error:
-                raise ClusterError.from_exception(error) from None
-
-        return await asyncio.to_thread(call)
+    async def _call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        return await call(self.request_timeout, function, *args, **kwargs)
 
     def _failure(self, error: ClusterError, verb: str, namespace: str, step: str) -> BuildFailure:
         """A failure a person can act on, from what the API server answered."""
@@ -841,74 +556,27 @@ class KubernetesEngine(LoggingConfigurable):
             step,
         )
 
-    async def _watch(
+    def _watch(
         self, api: Any, namespace: str, name: str, version: str
     ) -> AsyncGenerator[dict[str, Any], None]:
         """Watch events of one resource from ``version``, read by a daemon thread."""
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        opened: dict[str, Any] = {}
-        closed = threading.Event()
 
-        def put(item: tuple[str, Any]) -> None:
-            with contextlib.suppress(RuntimeError):  # the loop has closed
-                loop.call_soon_threadsafe(queue.put_nowait, item)
+        def open_stream() -> Any:
+            return api.list_namespaced_custom_object(
+                self.group,
+                self.version,
+                namespace,
+                self.plural,
+                field_selector=f"metadata.name={name}",
+                resource_version=version,
+                allow_watch_bookmarks=True,
+                watch=True,
+                timeout_seconds=int(self.watch_timeout),
+                _preload_content=False,
+                _request_timeout=(self.request_timeout, self.watch_timeout + 30),
+            )
 
-        def pump() -> None:
-            from kubernetes.watch.watch import iter_resp_lines
-
-            try:
-                response = api.list_namespaced_custom_object(
-                    self.group,
-                    self.version,
-                    namespace,
-                    self.plural,
-                    field_selector=f"metadata.name={name}",
-                    resource_version=version,
-                    allow_watch_bookmarks=True,
-                    watch=True,
-                    timeout_seconds=int(self.watch_timeout),
-                    _preload_content=False,
-                    _request_timeout=(self.request_timeout, self.watch_timeout + 30),
-                )
-            except call_errors() as error:
-                put(("error", ClusterError.from_exception(error)))
-                return
-            opened["response"] = response
-            try:
-                if closed.is_set():
-                    return
-                for line in iter_resp_lines(response):  # type: ignore[no-untyped-call]
-                    if line.strip():
-                        put(("event", json.loads(line)))
-                put(("end", None))
-            except Exception as error:  # noqa: BLE001 - reported, or the stream was closed
-                if not closed.is_set():
-                    put(("error", ClusterError.from_exception(error)))
-            finally:
-                with contextlib.suppress(Exception):
-                    response.close()
-                with contextlib.suppress(Exception):
-                    response.release_conn()
-
-        thread = threading.Thread(target=pump, name=f"runtime-images-watch-{name}", daemon=True)
-        thread.start()
-        try:
-            while True:
-                kind, value = await queue.get()
-                if kind == "end":
-                    return
-                if kind == "error":
-                    raise value
-                yield value
-        finally:
-            closed.set()
-            response = opened.get("response")
-            if response is not None:
-                # Only wake the reading thread (it closes the response itself): close()
-                # here could wait on the lock its blocked read holds, on the event loop.
-                with contextlib.suppress(Exception):
-                    response.shutdown()
+        return watch_events(open_stream, name)
 
     async def _apply(
         self,
@@ -1032,71 +700,3 @@ class KubernetesEngine(LoggingConfigurable):
         if build.spec["buildType"] == model.IMAGE_IMPORT:
             return str(build.spec["fromImage"]), None, None
         return None, None, None
-
-
-def image_of_stream(
-    stream: Mapping[str, Any],
-) -> tuple[str | None, list[Any] | None, list[Any] | None]:
-    """The image an ImageStream's first tag resolved to, and its ODH annotations."""
-    spec_tags = (stream.get("spec") or {}).get("tags") or []
-    status_tags = (stream.get("status") or {}).get("tags") or []
-    image: str | None = None
-    for tag in status_tags:
-        items = tag.get("items") or [] if isinstance(tag, Mapping) else []
-        if items and isinstance(items[0], Mapping) and items[0].get("dockerImageReference"):
-            image = str(items[0]["dockerImageReference"])
-            break
-    software = dependencies = None
-    for tag in spec_tags:
-        if not isinstance(tag, Mapping):
-            continue
-        if image is None and (tag.get("from") or {}).get("kind") == "DockerImage":
-            image = str(tag["from"].get("name") or "") or None
-        annotations = tag.get("annotations") or {}
-        software = software or _name_versions(annotations.get(SOFTWARE_ANNOTATION))
-        dependencies = dependencies or _name_versions(annotations.get(DEPENDENCIES_ANNOTATION))
-    return image, software, dependencies
-
-
-def _name_versions(text: object) -> list[dict[str, str]] | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        return None
-    if not isinstance(parsed, list):
-        return None
-    return [
-        {"name": str(item.get("name", "")), "version": str(item.get("version", ""))}
-        for item in parsed
-        if isinstance(item, Mapping) and item.get("name")
-    ]
-
-
-def label_value(text: str) -> str:
-    """``text`` as a valid label value (63 characters of [A-Za-z0-9-_.], alphanumeric ends)."""
-    value = re.sub(r"[^A-Za-z0-9_.-]+", "-", text)[:63].strip("-_.")
-    return value or "unknown"
-
-
-def rejection_message(error: ClusterError, kind: str) -> str:
-    """What an admission webhook (or the CRD's schema) said when it refused the resource."""
-    text = error.message
-    found = re.match(
-        r'admission webhook "(?P<hook>[^"]+)" denied the request: (?P<why>.*)', text, re.DOTALL
-    )
-    causes = [
-        f"{cause.get('field', '')}: {cause.get('message', '')}".strip(": ")
-        for cause in (error.status.get("details") or {}).get("causes") or []
-        if isinstance(cause, Mapping)
-    ]
-    if found:
-        message = (
-            f"The cluster's admission webhook {found['hook']} rejected the {kind}: {found['why']}"
-        )
-    else:
-        message = f"The cluster rejected the {kind}: {text}"
-    if causes and not all(cause in message for cause in causes):
-        message += " (" + "; ".join(causes) + ")"
-    return message
