@@ -5,8 +5,9 @@
 """
 
 from .cluster import ClusterError, forbidden_message, label_value, rejection_message
-from .engine import OWNER_LABEL, KubernetesEngine
+from .engine import KubernetesEngine
 from .operator import Mirror, image_of_stream, latest_condition, mirror_status
+from .resource import OWNER_LABEL
 
 __all__ = [
     "OWNER_LABEL",

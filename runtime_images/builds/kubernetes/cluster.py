@@ -22,6 +22,7 @@ import functools
 import json
 import os
 import re
+import socket
 import threading
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass
@@ -61,6 +62,40 @@ class ClusterError(Exception):
     @property
     def reason(self) -> str:
         return str(self.status.get("reason", ""))
+
+    @property
+    def causes(self) -> list[Mapping[str, Any]]:
+        causes = (self.status.get("details") or {}).get("causes") or []
+        return [cause for cause in causes if isinstance(cause, Mapping)]
+
+    @property
+    def names_an_object(self) -> bool:
+        """A 404 of an object, not of its resource's path (a CRD not installed)."""
+        return bool((self.status.get("details") or {}).get("name"))
+
+    @property
+    def too_large_version(self) -> bool:
+        """A watch from a version the server has not reached (etcd restored): list again."""
+        return "Too large resource version" in self.message or any(
+            cause.get("reason") == "ResourceVersionTooLarge" for cause in self.causes
+        )
+
+    @property
+    def unreachable_webhook(self) -> str | None:
+        """The admission webhook the API server could not call, if that is the failure."""
+        found = re.search(r'failed calling webhook "(?P<hook>[^"]+)"', self.message)
+        return found["hook"] if found and self.code >= 500 else None
+
+    @property
+    def quota_exceeded(self) -> bool:
+        return self.code == 403 and "exceeded quota" in self.message
+
+    @property
+    def namespace_terminating(self) -> bool:
+        return self.code == 403 and (
+            "because it is being terminated" in self.message
+            or any(cause.get("reason") == "NamespaceTerminating" for cause in self.causes)
+        )
 
     @classmethod
     def from_status(cls, status: Mapping[str, Any]) -> ClusterError:
@@ -122,6 +157,51 @@ def label_value(text: str) -> str:
     return value or "unknown"
 
 
+_QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_DNS1123_SUBDOMAIN = re.compile(
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+)
+ANNOTATIONS_LIMIT = 256 * 1024
+
+
+def _key_errors(key: str) -> list[str]:
+    prefix, slash, name = key.rpartition("/")
+    errors = []
+    if slash and (not prefix or len(prefix) > 253 or not _DNS1123_SUBDOMAIN.match(prefix)):
+        errors.append("its prefix must be a DNS subdomain (lower case, at most 253 characters)")
+    if not name or len(name) > 63 or not _QUALIFIED_NAME.match(name):
+        errors.append(
+            "its name must be at most 63 characters of letters, digits, '-', '_' or '.', "
+            "beginning and ending with a letter or digit"
+        )
+    return errors
+
+
+def metadata_errors(labels: Mapping[str, object], annotations: Mapping[str, object]) -> list[str]:
+    """What the API server would refuse in these labels and annotations, field by field."""
+    errors = []
+    for key, value in labels.items():
+        errors += [f"metadata.labels: the key {key!r}: {e}" for e in _key_errors(str(key))]
+        text = str(value)
+        if len(text) > 63 or not _LABEL_VALUE.match(text):
+            errors.append(
+                f"metadata.labels: the value {text!r} of {key!r} must be empty or at most 63 "
+                "characters of letters, digits, '-', '_' or '.', beginning and ending with a "
+                "letter or digit"
+            )
+    size = 0
+    for key, value in annotations.items():
+        errors += [f"metadata.annotations: the key {key!r}: {e}" for e in _key_errors(str(key))]
+        size += len(str(key).encode()) + len(str(value).encode())
+    if size > ANNOTATIONS_LIMIT:
+        errors.append(
+            f"metadata.annotations: {size} bytes in all, over the API server's limit of "
+            f"{ANNOTATIONS_LIMIT}"
+        )
+    return errors
+
+
 def rejection_message(error: ClusterError, kind: str) -> str:
     """What an admission webhook (or the CRD's schema) said when it refused the resource."""
     text = error.message
@@ -160,6 +240,24 @@ class Connection:
     host: str
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where a custom resource lives: the connection, its namespace, plural and kind."""
+
+    connection: Connection
+    namespace: str
+    plural: str
+    kind: str
+
+    @property
+    def api(self) -> Any:
+        return self.connection.api
+
+    @property
+    def host(self) -> str:
+        return self.connection.host
+
+
 def load_connection(
     kubeconfig: str, context: str, in_cluster: bool | None, namespace: str
 ) -> Connection:
@@ -171,10 +269,13 @@ def load_connection(
             "The kubernetes engine needs the Kubernetes client: install "
             "jupyter-runtime-images[kubernetes] (pip install kubernetes)."
         ) from None
-    path = kubeconfig or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
-    path = os.path.expanduser(path or "~/.kube/config")
+    # Every file KUBECONFIG lists, merged as kubectl and the client merge them.
+    path = kubeconfig or os.environ.get("KUBECONFIG", "") or "~/.kube/config"
+    paths = [os.path.expanduser(p) for p in path.split(os.pathsep) if p]
+    path = os.pathsep.join(paths)
+    found = any(os.path.exists(p) for p in paths)
     if in_cluster is None:
-        in_cluster = not os.path.exists(path) and bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
+        in_cluster = not found and bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
     configuration = client.Configuration()
     # one connection per open watch, plus the short calls of every build
     configuration.connection_pool_maxsize = 64
@@ -185,7 +286,7 @@ def load_connection(
                 with contextlib.suppress(OSError), open(SERVICE_ACCOUNT_NAMESPACE) as file:
                     namespace = file.read().strip()
         else:
-            if not os.path.exists(path):
+            if not found:
                 raise ConfigurationError(
                     f"No Kubernetes cluster is configured: there is no kubeconfig at {path} "
                     "and the server does not run in a pod. Set KUBECONFIG or "
@@ -221,6 +322,24 @@ async def call(timeout: float, function: Callable[..., Any], *args: Any, **kwarg
             raise ClusterError.from_exception(error) from None
 
     return await asyncio.to_thread(run)
+
+
+async def served_resources(
+    connection: Connection, group: str, version: str, timeout: float
+) -> dict[str, str]:
+    """API discovery: the resources ``group/version`` serves, plural -> kind (404: none)."""
+    response = await call(
+        timeout, connection.api.get_api_resources, group, version, _preload_content=False
+    )
+    try:
+        listed = json.loads(response.data)
+    except ValueError:
+        raise ClusterError(0, f"the discovery of {group}/{version} is not JSON") from None
+    return {
+        str(item["name"]): str(item.get("kind", ""))
+        for item in listed.get("resources") or []
+        if isinstance(item, Mapping) and "/" not in str(item.get("name", "/"))
+    }
 
 
 # -- watching -------------------------------------------------------------------------------
@@ -285,4 +404,25 @@ async def watch_events(
             # Only wake the reading thread (it closes the response itself): close()
             # here could wait on the lock its blocked read holds, on the event loop.
             with contextlib.suppress(Exception):
-                response.shutdown()
+                stop_reading(response)
+
+
+def stop_reading(response: Any) -> None:
+    """Make a blocked read of ``response`` return now, from another thread."""
+    shutdown = getattr(response, "shutdown", None)
+    if callable(shutdown):  # urllib3 >= 2.3
+        shutdown()
+    else:
+        shutdown_socket(response)
+
+
+def shutdown_socket(response: Any) -> None:
+    """Shut down the socket under a urllib3 response (urllib3 < 2.3 has no ``shutdown``)."""
+    connection = getattr(response, "connection", None) or getattr(response, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is None:  # the connection was already released: reach the file object's socket
+        raw = getattr(getattr(getattr(response, "_fp", None), "fp", None), "raw", None)
+        sock = getattr(raw, "_sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
