@@ -3,7 +3,8 @@
 No Kubernetes cluster can run where these tests run: ``tests/fixtures/kube`` stands in
 for one (see its docstring for what it does as a real API server, operator and Tekton
 do). Import the fixtures (``fake_kube``, ``kubeconfig``, ``harness``) into a test module
-to use them.
+to use them: ``engine_settings_fixture, fake_kube_fixture, harness_fixture,
+kubeconfig_fixture = kubernetes_harness.FIXTURES``.
 """
 
 from __future__ import annotations
@@ -236,3 +237,6 @@ GIT_FAILED: dict[str, Any] = {
         ),
     ],
 }
+
+
+FIXTURES = (engine_settings_fixture, fake_kube_fixture, harness_fixture, kubeconfig_fixture)

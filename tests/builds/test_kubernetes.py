@@ -34,6 +34,7 @@ from runtime_images.registry import RegistryClient
 from runtime_images.store import RuntimeImageStore
 from tests.fixtures.kube import CRE, FakeKube
 
+from . import kubernetes_harness as kube
 from .kubernetes_harness import (
     COMPLETED_FAILED,
     COMPLETED_OK,
@@ -49,14 +50,13 @@ from .kubernetes_harness import (
     Harness,
     build_resource,
     condition,
-    engine_settings_fixture,  # noqa: F401 (a fixture)
-    fake_kube_fixture,  # noqa: F401 (a fixture)
-    harness_fixture,  # noqa: F401 (a fixture)
-    kubeconfig_fixture,  # noqa: F401 (a fixture)
     ready,
     step,
 )
 from .test_controller import ANNOTATIONS, import_resource
+
+# The stand-in cluster and a controller on it (see kubernetes_harness).
+engine_settings_fixture, fake_kube_fixture, harness_fixture, kubeconfig_fixture = kube.FIXTURES
 
 pytestmark = pytest.mark.timeout(60)
 

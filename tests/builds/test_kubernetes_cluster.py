@@ -22,18 +22,11 @@ from runtime_images.builds.kubernetes import OWNER_LABEL
 from runtime_images.builds.kubernetes.cluster import load_connection, shutdown_socket
 from tests.fixtures.kube import FakeKube, webhook_unreachable
 
-from .kubernetes_harness import (
-    CREATED,
-    IMPORT,
-    IMPORT_SUCCEEDED,
-    Harness,
-    build_resource,
-    engine_settings_fixture,  # noqa: F401 (a fixture)
-    fake_kube_fixture,  # noqa: F401 (a fixture)
-    harness_fixture,  # noqa: F401 (a fixture)
-    kubeconfig_fixture,  # noqa: F401 (a fixture)
-    ready,
-)
+from . import kubernetes_harness as kube
+from .kubernetes_harness import CREATED, IMPORT, IMPORT_SUCCEEDED, Harness, build_resource, ready
+
+# The stand-in cluster and a controller on it (see kubernetes_harness).
+engine_settings_fixture, fake_kube_fixture, harness_fixture, kubeconfig_fixture = kube.FIXTURES
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -18,17 +18,11 @@ from runtime_images.builds.kubernetes import (
 from tests.fixtures.kube import FakeKube, status_body, webhook_denial
 from tests.fixtures.registry import free_port
 
-from .kubernetes_harness import (
-    IMPORT,
-    PACKAGES,
-    Harness,
-    build_resource,
-    engine_settings_fixture,  # noqa: F401 (a fixture)
-    fake_kube_fixture,  # noqa: F401 (a fixture)
-    harness_fixture,  # noqa: F401 (a fixture)
-    kubeconfig_fixture,  # noqa: F401 (a fixture)
-    ready,
-)
+from . import kubernetes_harness as kube
+from .kubernetes_harness import IMPORT, PACKAGES, Harness, build_resource, ready
+
+# The stand-in cluster and a controller on it (see kubernetes_harness).
+engine_settings_fixture, fake_kube_fixture, harness_fixture, kubeconfig_fixture = kube.FIXTURES
 
 pytestmark = pytest.mark.timeout(60)
 

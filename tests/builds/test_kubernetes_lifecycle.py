@@ -21,21 +21,11 @@ from runtime_images.builds.kubernetes import (
 from runtime_images.errors import NotFoundError
 from tests.fixtures.kube import FakeKube
 
-from .kubernetes_harness import (
-    CREATED,
-    GIT,
-    GIT_FAILED,
-    GIT_SUCCEEDED,
-    IMPORT,
-    IMPORT_SUCCEEDED,
-    Harness,
-    build_resource,
-    engine_settings_fixture,  # noqa: F401 (a fixture)
-    fake_kube_fixture,  # noqa: F401 (a fixture)
-    harness_fixture,  # noqa: F401 (a fixture)
-    kubeconfig_fixture,  # noqa: F401 (a fixture)
-    ready,
-)
+from . import kubernetes_harness as kube
+from .kubernetes_harness import CREATED, GIT, IMPORT, Harness, build_resource, ready
+
+# The stand-in cluster and a controller on it (see kubernetes_harness).
+engine_settings_fixture, fake_kube_fixture, harness_fixture, kubeconfig_fixture = kube.FIXTURES
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -60,7 +50,7 @@ async def test_a_dropped_watch_resumes_from_the_last_resource_version(
     watches = fake_kube.watches()
     assert watches[-1]["resourceVersion"] == seen["metadata"]["resourceVersion"]
     assert watches[-1]["fieldSelector"] == "metadata.name=built"
-    fake_kube.set_status("built", IMPORT_SUCCEEDED)
+    fake_kube.set_status("built", kube.IMPORT_SUCCEEDED)
     assert (await harness.ended("built"))["status"]["phase"] == "Ready"
 
 
@@ -75,7 +65,7 @@ async def test_410_gone_lists_again_and_goes_on(harness: Harness, fake_kube: Fak
     fake_kube.drop_watches()
     fake_kube.set_status("built", {"phase": "Running", "conditions": [CREATED]})
     fake_kube.compact()
-    fake_kube.set_status("built", IMPORT_SUCCEEDED)
+    fake_kube.set_status("built", kube.IMPORT_SUCCEEDED)
     fake_kube.pause_watches(False)
     build = await harness.ended("built")
     assert build["status"]["phase"] == "Ready"
@@ -98,7 +88,7 @@ async def test_errors_are_retried_with_back_off(harness: Harness, fake_kube: Fak
         "built", lambda b: b["status"]["conditions"][-1]["reason"] == "ClusterUnavailable"
     )
     assert "retrying in" in build["status"]["conditions"][-1]["message"]
-    fake_kube.set_status("built", IMPORT_SUCCEEDED)
+    fake_kube.set_status("built", kube.IMPORT_SUCCEEDED)
     build = await harness.ended("built")
     assert build["status"]["phase"] == "Ready"
     log = harness.controller.read_log("built")
@@ -149,7 +139,7 @@ async def test_delete_deletes_the_resource_in_the_cluster(
 ) -> None:
     await harness.controller.submit(build_resource(IMPORT))
     await harness.in_cluster(fake_kube, "built")
-    fake_kube.set_status("built", IMPORT_SUCCEEDED)
+    fake_kube.set_status("built", kube.IMPORT_SUCCEEDED)
     await harness.ended("built")
     assert fake_kube.get("built") is not None
     await harness.controller.delete("built")
@@ -163,7 +153,7 @@ async def test_retry_replaces_the_users_earlier_resource(
 ) -> None:
     await harness.controller.submit(build_resource(GIT))
     first = await harness.in_cluster(fake_kube, "built")
-    fake_kube.set_status("built", GIT_FAILED)
+    fake_kube.set_status("built", kube.GIT_FAILED)
     await harness.ended("built")
     await harness.controller.retry("built")
     build = await harness.until(
@@ -175,7 +165,7 @@ async def test_retry_replaces_the_users_earlier_resource(
     second = fake_kube.get("built")
     assert second is not None and second["metadata"]["uid"] == build["status"]["cluster"]["uid"]
     assert "status" not in second
-    fake_kube.set_status("built", GIT_SUCCEEDED)
+    fake_kube.set_status("built", kube.GIT_SUCCEEDED)
     assert (await harness.ended("built"))["status"]["phase"] == "Ready"
 
 
@@ -212,7 +202,7 @@ async def test_a_build_is_followed_again_after_a_restart(
     first = await harness.in_cluster(fake_kube, "built")
     await harness.controller.stop()  # the server stops: nothing is deleted in the cluster
     assert fake_kube.get("built") is not None
-    fake_kube.set_status("built", IMPORT_SUCCEEDED)
+    fake_kube.set_status("built", kube.IMPORT_SUCCEEDED)
 
     harness.controller = harness.new_controller()
     await harness.controller.start()
@@ -297,7 +287,7 @@ async def test_rest_submit_follow_and_delete(
     assert json.loads(response.body)["status"]["engine"] == "kubernetes"
     obj = await asyncio.to_thread(fake_kube.wait_for, "built")
     assert obj["metadata"]["labels"][OWNER_LABEL] == "alice"
-    fake_kube.set_status("built", GIT_SUCCEEDED)  # M1: a GitRepository success
+    fake_kube.set_status("built", kube.GIT_SUCCEEDED)  # M1: a GitRepository success
     build = await rest_build_until(jp_fetch, lambda b: b["status"]["phase"] == "Ready")
     assert build["status"]["engine"] == "kubernetes"
     response = await jp_fetch("runtime-images", "builds", "built", method="DELETE")

@@ -24,16 +24,11 @@ from tests.fixtures import images
 from tests.fixtures.kube import CRE, INTERNAL_REGISTRY, FakeKube, FakeOperator
 from tests.fixtures.registry import RegistryServer, write_auth_file
 
-from .kubernetes_harness import (
-    GIT,
-    IMPORT,
-    PACKAGES,
-    Harness,
-    build_resource,
-    harness_fixture,  # noqa: F401 (a fixture)
-    kubeconfig_fixture,  # noqa: F401 (a fixture)
-    ready,
-)
+from . import kubernetes_harness as kube
+from .kubernetes_harness import GIT, IMPORT, PACKAGES, Harness, build_resource, ready
+
+# A controller on the stand-in cluster (see kubernetes_harness); fake_kube is this module's.
+harness_fixture, kubeconfig_fixture = kube.harness_fixture, kube.kubeconfig_fixture
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -93,6 +88,26 @@ def import_of(reference: str) -> dict[str, Any]:
     resource = build_resource(IMPORT)
     resource["spec"]["fromImage"] = reference
     return resource
+
+
+async def imported(
+    tmp_path: Path,
+    source: str,
+    import_delay: float | None,
+    import_timeout: float = 20,
+    registry_auth_file: str | None = None,
+) -> tuple[dict[str, Any], Harness]:
+    """An import of ``source``, to its end, on a cluster whose runs succeed (0.2 s) and whose
+    ImageStream import takes ``import_delay`` seconds (None: never)."""
+    operator = {"run_seconds": 0.2, "import_delay": import_delay}
+    fake, harness = await started(
+        tmp_path, operator, registry_auth_file, plural=PLURAL, import_timeout=import_timeout
+    )
+    try:
+        await harness.controller.submit(import_of(source))
+        return await harness.ended("built"), harness
+    finally:
+        await stopped(fake, harness)
 
 
 async def ended_or(harness: Harness, predicate: Callable[[dict[str, Any]], object]) -> Any:
@@ -227,15 +242,22 @@ async def test_pipelines_in_another_namespace_are_named_not_taken_for_a_pull_sec
     assert "CouldntGetPipeline" in message  # what Tekton said
 
 
+async def import_whose_task_fails(
+    harness: Harness, fake: FakeKube
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An import whose PipelineRun fails in a task: the Ready condition, and the run."""
+    operator = operator_of(fake)
+    await harness.controller.submit(build_resource(IMPORT))
+    created = await harness.in_cluster(fake, "built")
+    run = await asyncio.to_thread(operator.pipeline_run, created["metadata"]["uid"])
+    await asyncio.to_thread(operator.finish, run["metadata"]["name"], False)
+    return ready(await harness.ended("built")), run
+
+
 async def test_a_failed_import_task_says_what_tekton_said(
     harness: Harness, fake_kube: FakeKube
 ) -> None:
-    operator = operator_of(fake_kube)
-    await harness.controller.submit(build_resource(IMPORT))
-    created = await harness.in_cluster(fake_kube, "built")
-    run = await asyncio.to_thread(operator.pipeline_run, created["metadata"]["uid"])
-    await asyncio.to_thread(operator.finish, run["metadata"]["name"], False)
-    condition = ready(await harness.ended("built"))
+    condition, run = await import_whose_task_fails(harness, fake_kube)
     assert condition["reason"] == "BuildFailed"
     assert "Tasks Completed: 3 (Failed: 1, Cancelled 0)" in condition["message"]
     assert "pull secret" in condition["message"]  # a task failed: the image or its access
@@ -246,12 +268,7 @@ async def test_without_rights_on_pipelineruns_the_operators_report_is_used(
     harness: Harness, fake_kube: FakeKube
 ) -> None:
     fake_kube.forbidden = {"pipelineruns.tekton.dev"}
-    operator = operator_of(fake_kube)
-    await harness.controller.submit(build_resource(IMPORT))
-    created = await harness.in_cluster(fake_kube, "built")
-    run = await asyncio.to_thread(operator.pipeline_run, created["metadata"]["uid"])
-    await asyncio.to_thread(operator.finish, run["metadata"]["name"], False)
-    condition = ready(await harness.ended("built"))
+    condition, _ = await import_whose_task_fails(harness, fake_kube)
     assert condition["reason"] == "BuildFailed"
     assert "does not tell a missing image from missing credentials" in condition["message"]
     log = harness.controller.read_log("built")
@@ -287,14 +304,7 @@ async def test_an_import_is_pinned_once_openshift_has_imported_it(
 ) -> None:
     """The tag is patched in the pipeline's ``finally`` task and imported after it ends."""
     source, digest = pushed(registry, repo_name)
-    fake, harness = await started(
-        tmp_path, {"run_seconds": 0.2, "import_delay": 1.5}, plural=PLURAL, import_timeout=20
-    )
-    try:
-        await harness.controller.submit(import_of(source))
-        build = await harness.ended("built")
-    finally:
-        await stopped(fake, harness)
+    build, harness = await imported(tmp_path, source, import_delay=1.5)
     assert build["status"]["phase"] == "Ready", ready(build)
     assert build["status"]["image"] == f"{source}@{digest}"
     assert harness.store.get("built").to_api()["metadata"]["image_name"] == f"{source}@{digest}"
@@ -305,14 +315,7 @@ async def test_an_import_the_cluster_never_records_is_pinned_from_the_registry(
     tmp_path: Path, isolated_home: Path, registry: RegistryServer, repo_name: str
 ) -> None:
     source, digest = pushed(registry, repo_name)
-    fake, harness = await started(
-        tmp_path, {"run_seconds": 0.2, "import_delay": None}, plural=PLURAL, import_timeout=1
-    )
-    try:
-        await harness.controller.submit(import_of(source))
-        build = await harness.ended("built")
-    finally:
-        await stopped(fake, harness)
+    build, _ = await imported(tmp_path, source, import_delay=None, import_timeout=1)
     assert build["status"]["phase"] == "Ready", ready(build)
     assert build["status"]["image"] == f"{source}@{digest}"
     assert "pinned from the registry" in ready(build)["message"]
@@ -329,14 +332,7 @@ async def test_an_import_openshift_refused_is_pinned_from_the_registry_when_it_c
         basic_registry.username,
         basic_registry.password,
     )
-    fake, harness = await started(
-        tmp_path, {"run_seconds": 0.2, "import_delay": 0.1}, auth, plural=PLURAL, import_timeout=20
-    )
-    try:
-        await harness.controller.submit(import_of(source))
-        build = await harness.ended("built")
-    finally:
-        await stopped(fake, harness)
+    build, _ = await imported(tmp_path, source, import_delay=0.1, registry_auth_file=auth)
     assert build["status"]["phase"] == "Ready", ready(build)
     assert build["status"]["image"] == f"{source}@{digest}"
     message = ready(build)["message"]
@@ -347,14 +343,7 @@ async def test_an_import_nobody_can_pin_fails_clearly(
     tmp_path: Path, isolated_home: Path, basic_registry: RegistryServer, repo_name: str
 ) -> None:
     source, _ = pushed(basic_registry, repo_name)
-    fake, harness = await started(
-        tmp_path, {"run_seconds": 0.2, "import_delay": 0.1}, plural=PLURAL, import_timeout=20
-    )
-    try:
-        await harness.controller.submit(import_of(source))
-        build = await harness.ended("built")
-    finally:
-        await stopped(fake, harness)
+    build, _ = await imported(tmp_path, source, import_delay=0.1)
     condition = ready(build)
     assert condition["reason"] == "AuthRequired", condition
     assert "you may not have access" in condition["message"]  # the cluster's reason
