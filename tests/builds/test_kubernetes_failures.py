@@ -1,0 +1,214 @@
+"""The kubernetes engine's failures: each one a reason and a message a person can act on.
+
+Against the stand-in API server of ``tests/fixtures/kube`` (no cluster runs here), which
+shapes its refusals as the API server does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from runtime_images.builds.kubernetes import (
+    ClusterError,
+    forbidden_message,
+    rejection_message,
+)
+from tests.fixtures.kube import FakeKube, status_body, webhook_denial
+from tests.fixtures.registry import free_port
+
+from . import kubernetes_harness as kube
+from .kubernetes_harness import IMPORT, PACKAGES, Harness, build_resource, ready
+
+# The stand-in cluster and a controller on it (see kubernetes_harness).
+engine_settings_fixture, fake_kube_fixture, harness_fixture, kubeconfig_fixture = kube.FIXTURES
+
+pytestmark = pytest.mark.timeout(60)
+
+
+# -- failures a person can act on ------------------------------------------------------------
+
+
+async def test_no_cluster_configured(
+    tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    harness = Harness(tmp_path, tmp_path / "missing-kubeconfig")
+    await harness.controller.start()
+    try:
+        await harness.controller.submit(build_resource(IMPORT))
+        build = await harness.ended("built")
+        await harness.controller.delete("built")  # nothing in a cluster: deleted here
+    finally:
+        await harness.controller.stop()
+        await harness.client.aclose()
+    condition = ready(build)
+    assert condition["reason"] == "ClusterNotConfigured"
+    assert "KUBECONFIG" in condition["message"] and "missing-kubeconfig" in condition["message"]
+
+
+async def test_without_the_kubernetes_package(
+    tmp_path: Path, kubeconfig: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "kubernetes", None)  # import kubernetes → ImportError
+    harness = Harness(tmp_path, kubeconfig)
+    await harness.controller.start()
+    try:
+        await harness.controller.submit(build_resource(IMPORT))
+        build = await harness.ended("built")
+    finally:
+        await harness.controller.stop()
+        await harness.client.aclose()
+    assert ready(build)["reason"] == "ClusterNotConfigured"
+    assert "jupyter-runtime-images[kubernetes]" in ready(build)["message"]
+
+
+async def test_unreachable_cluster(tmp_path: Path, isolated_home: Path) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        f"""apiVersion: v1
+kind: Config
+clusters: [{{name: gone, cluster: {{server: "http://127.0.0.1:{free_port()}"}}}}]
+users: [{{name: u, user: {{token: t}}}}]
+contexts: [{{name: gone, context: {{cluster: gone, user: u}}}}]
+current-context: gone
+"""
+    )
+    harness = Harness(tmp_path, kubeconfig, create_attempts=2)
+    await harness.controller.start()
+    try:
+        await harness.controller.submit(build_resource(IMPORT))
+        build = await harness.ended("built")
+    finally:
+        await harness.controller.stop()
+        await harness.client.aclose()
+    assert ready(build)["reason"] == "ClusterUnavailable"
+    assert "could not be reached" in ready(build)["message"]
+
+
+async def test_forbidden_create_names_the_missing_verb(
+    harness: Harness, fake_kube: FakeKube
+) -> None:
+    fake_kube.allowed_verbs = {"get", "list", "watch", "delete"}
+    await harness.controller.submit(build_resource(IMPORT))
+    build = await harness.ended("built")
+    condition = ready(build)
+    assert condition["reason"] == "Forbidden"
+    message = condition["message"]
+    assert "'create' verb is missing" in message
+    assert "customnbimages.meteor.zone in the namespace team" in message
+    assert "system:serviceaccount:team:jupyter" in message
+    assert "kubernetes-rbac.yaml" in message
+
+
+async def test_forbidden_watch_names_the_missing_verb(
+    harness: Harness, fake_kube: FakeKube
+) -> None:
+    fake_kube.allowed_verbs = {"create", "get", "list", "delete"}
+    await harness.controller.submit(build_resource(IMPORT))
+    build = await harness.ended("built")
+    assert ready(build)["reason"] == "Forbidden"
+    assert "'watch' verb is missing" in ready(build)["message"]
+
+
+async def test_wrong_credentials(tmp_path: Path, fake_kube: FakeKube, isolated_home: Path) -> None:
+    kubeconfig = fake_kube.write_kubeconfig(tmp_path / "kc", token="expired")
+    harness = Harness(tmp_path, kubeconfig)
+    await harness.controller.start()
+    try:
+        await harness.controller.submit(build_resource(IMPORT))
+        build = await harness.ended("built")
+    finally:
+        await harness.controller.stop()
+        await harness.client.aclose()
+    assert ready(build)["reason"] == "Forbidden"
+    assert "credentials" in ready(build)["message"]
+
+
+async def test_crd_not_installed(harness: Harness, fake_kube: FakeKube) -> None:
+    fake_kube.crd_installed = False
+    await harness.controller.submit(build_resource(IMPORT))
+    build = await harness.ended("built")
+    condition = ready(build)
+    assert condition["reason"] == "CRDNotInstalled"
+    assert "customnbimages.meteor.zone" in condition["message"]
+    assert "customruntimeenvironments" in condition["message"]
+
+
+async def test_admission_webhook_rejection_shows_its_message(
+    harness: Harness, fake_kube: FakeKube
+) -> None:
+    fake_kube.admission = lambda body: webhook_denial(
+        body["metadata"]["name"],
+        "spec.baseImage",
+        'Invalid value: "quay.io/x": baseImage and runtimeEnvironment are mutually exclusive',
+    )
+    await harness.controller.submit(build_resource(PACKAGES))
+    build = await harness.ended("built")
+    condition = ready(build)
+    assert condition["reason"] == "Rejected"
+    assert condition["message"].startswith(
+        "The cluster's admission webhook vcustomnbimage.kb.io rejected the CustomNBImage: "
+    )
+    assert "baseImage and runtimeEnvironment are mutually exclusive" in condition["message"]
+
+
+async def test_admission_webhook_denial_with_403_is_not_taken_for_rbac(
+    harness: Harness, fake_kube: FakeKube
+) -> None:
+    """kubebuilder's ``admission.Denied`` answers 403; the message names the webhook."""
+    fake_kube.admission = lambda body: status_body(
+        403,
+        "Forbidden",
+        'admission webhook "vcustomnbimage.kb.io" denied the request: builds are paused '
+        "in this namespace",
+        {},
+    )
+    await harness.controller.submit(build_resource(IMPORT))
+    build = await harness.ended("built")
+    assert ready(build)["reason"] == "Rejected"
+    assert ready(build)["message"].endswith("builds are paused in this namespace")
+
+
+def test_messages_from_status_bodies_without_the_usual_wording() -> None:
+    """A 403 from an authorizer that words it differently, a 422 from the CRD's schema."""
+    forbidden = ClusterError(
+        403,
+        "access denied by policy",
+        status_body(
+            403,
+            "Forbidden",
+            "access denied by policy",
+            {"group": "meteor.zone", "kind": "customnbimages"},
+        ),
+    )
+    message = forbidden_message(forbidden, "create", "customnbimages.meteor.zone", "team")
+    assert "create customnbimages.meteor.zone in the namespace team" in message
+    assert "'create' verb is missing" in message and "access denied by policy" in message
+    invalid = ClusterError.from_status(
+        status_body(
+            422,
+            "Invalid",
+            'CustomNBImage.meteor.zone "x" is invalid: spec.buildType: Unsupported value: "Foo"',
+            {
+                "name": "x",
+                "group": "meteor.zone",
+                "kind": "CustomNBImage",
+                "causes": [
+                    {
+                        "reason": "FieldValueNotSupported",
+                        "message": 'Unsupported value: "Foo"',
+                        "field": "spec.buildType",
+                    }
+                ],
+            },
+        )
+    )
+    assert invalid.code == 422
+    assert rejection_message(invalid, "CustomNBImage") == (
+        'The cluster rejected the CustomNBImage: CustomNBImage.meteor.zone "x" is invalid: '
+        'spec.buildType: Unsupported value: "Foo"'
+    )
