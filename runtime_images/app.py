@@ -63,7 +63,9 @@ def make_build_controller(
     if controller.engine == "kubernetes" or "KubernetesEngine" in controller.config:
         from .builds.kubernetes import KubernetesEngine
 
-        controller.engines["kubernetes"] = KubernetesEngine(store, parent=controller)
+        controller.engines["kubernetes"] = KubernetesEngine(
+            store, registry=registry, parent=controller
+        )
     fallback = builder_config.fallback_engine
     if fallback:
         builder.fallback = controller.engines.get(fallback)

@@ -606,16 +606,13 @@ async def _ended(*tasks: asyncio.Task[None]) -> None:
 
 
 async def configure_runtime_image(
-    store: RuntimeImageStore,
-    build: BuildContext,
-    image_name: str,
-    tags: list[str] | None = None,
+    store: RuntimeImageStore, build: BuildContext, image_name: str
 ) -> str:
     """Create or update the runtime image named like the build; "created" or "updated".
 
     Display name, description and creator come from the resource's annotations, the pull
-    secret from ``spec.imagePullSecret``, the tags from :func:`model.runtime_image_tags`
-    (unless ``tags`` are given); ``status.runtimeImage`` is set (not saved). Updating keeps
+    secret from ``spec.imagePullSecret``, the tags from :func:`model.runtime_image_tags`;
+    ``status.runtimeImage`` is set (not saved). Updating keeps
     what a person added to the runtime image (their tags, pull policy, other keys). Shared
     by every engine, so a Ready build configures the same image wherever it ran.
     """
@@ -629,7 +626,7 @@ async def configure_runtime_image(
     secret = (build.spec.get("imagePullSecret") or {}).get("name")
     if secret:
         metadata["pull_secret"] = secret
-    build_tags = list(tags) if tags is not None else model.runtime_image_tags(build.resource)
+    build_tags = model.runtime_image_tags(build.resource)
 
     def create_or_update() -> str:
         try:

@@ -619,9 +619,8 @@ class KubernetesEngine(KubernetesSettings):
         image = produced.image
         if image:
             build.status["image"] = image
-            tags = ["imported" if step == model.IMPORTING else "built", "kubernetes"]
             try:
-                action = await configure_runtime_image(self.store, build, image, tags)
+                action = await configure_runtime_image(self.store, build, image)
             except ValidationFailedError as error:
                 raise BuildFailure(
                     model.BUILD_FAILED,
