@@ -393,6 +393,9 @@ class FileSystem:
         with tarfile.open(fileobj=stream, mode="r|", bufsize=bufsize) as archive:
             for info in archive:
                 self._apply_entry(info, archive, layer, on_file)
+                # tarfile keeps every TarInfo it read (for getmembers()): about 400 bytes
+                # each, more than the tree itself. Iterating does not need them.
+                archive.members.clear()
         self.layers += 1
 
     def _apply_entry(

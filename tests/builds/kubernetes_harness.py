@@ -114,7 +114,7 @@ class Harness:
         self.store = RuntimeImageStore(
             data_dir=str(tmp_path / "data"), shared_data_dirs=[], factory_data_dirs=[]
         )
-        self.client = RegistryClient(auth_file=str(tmp_path / "no-auth.json"))
+        self.client = RegistryClient(config=config)  # as the app configures its own
         self.events: list[dict[str, Any]] = []
         self.tmp_path = tmp_path
         self.config = config

@@ -224,7 +224,7 @@ def test_layout_adopt_refuses_a_symlinked_blob(
         ({"config": {"User": 1000}}, "config.User: must be a string"),
         ({"os": ["linux"]}, "os: must be a string"),
         ({"history": "all of it"}, "history: must be a list of objects"),
-        ({"size": float("1e308") * 10}, "is not valid JSON"),  # Infinity
+        ({"size": float("1e308") * 10}, "Infinity is not a JSON value"),
     ],
 )
 def test_bad_image_config_field(
