@@ -207,6 +207,7 @@ def test_the_server_answers_while_it_reads_a_huge_image(
         assert status == 200, answer
         assert answer["report"]["files"] > 150_000
         assert polls >= 10, "the validate ended too soon to show anything"
+        print(f"slowest answer while validating: {slowest:.3f} s over {polls} requests")
         assert slowest < 1.0, f"the server took {slowest:.2f} s to answer"
     finally:
         server.stop()
