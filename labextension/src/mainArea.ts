@@ -6,7 +6,7 @@ import {
   showErrorMessage
 } from '@jupyterlab/apputils';
 import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
-import { errorMessage } from './model';
+import { errorMessage } from './request';
 import { TRANSLATION_DOMAIN } from './tokens';
 
 /**
