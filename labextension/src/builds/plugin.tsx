@@ -4,7 +4,7 @@ import type {
 } from '@jupyterlab/application';
 import { ICommandPalette, ReactWidget } from '@jupyterlab/apputils';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import { buildIcon, ToolbarButton } from '@jupyterlab/ui-components';
+import { buildIcon, CommandToolbarButton } from '@jupyterlab/ui-components';
 import React from 'react';
 import { importImageIcon } from '../icons';
 import { IRuntimeImages, TRANSLATION_DOMAIN } from '../tokens';
@@ -83,23 +83,6 @@ export const buildsPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
-    panel.addToolbarItem(
-      'import-image',
-      new ToolbarButton({
-        icon: importImageIcon,
-        tooltip: trans.__('Import image'),
-        onClick: () => void actions.importImage()
-      })
-    );
-    panel.addToolbarItem(
-      'build-image',
-      new ToolbarButton({
-        icon: buildIcon,
-        tooltip: trans.__('Build image'),
-        onClick: () => void actions.buildImage()
-      })
-    );
-
     app.commands.addCommand(BuildCommandIDs.buildImage, {
       label: trans.__('Build Runtime Image…'),
       caption: trans.__('Build image'),
@@ -114,6 +97,22 @@ export const buildsPlugin: JupyterFrontEndPlugin<void> = {
       isEnabled: () => images.status === 'ready',
       execute: () => actions.importImage()
     });
+    // The toolbar buttons run the commands (their captions are the tooltips).
+    for (const [name, id] of [
+      ['import-image', BuildCommandIDs.importImage],
+      ['build-image', BuildCommandIDs.buildImage]
+    ]) {
+      panel.addToolbarItem(
+        name,
+        new CommandToolbarButton({ commands: app.commands, id, label: '' })
+      );
+    }
+    // Enabled once the server extension answers.
+    images.statusChanged.connect(() => {
+      app.commands.notifyCommandChanged(BuildCommandIDs.importImage);
+      app.commands.notifyCommandChanged(BuildCommandIDs.buildImage);
+    });
+
     if (palette) {
       for (const command of [
         BuildCommandIDs.importImage,

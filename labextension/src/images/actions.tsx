@@ -14,7 +14,7 @@ import type { IRuntimeImage } from '../tokens';
 import { imageToFormData, invalidToFormData } from './forms';
 import type { RuntimeImagesModel } from './model';
 import type { IImportResult, IInvalidRuntimeImage } from './types';
-import type { IToolbarActions } from './widgets/RuntimeImagesPanel';
+import type { IPanelActions } from './widgets/RuntimeImagesView';
 import {
   RuntimeImageEditor,
   RuntimeImageEditorPanel
@@ -26,7 +26,7 @@ import {
  */
 export class RuntimeImagesActions
   extends MainAreaActions
-  implements IToolbarActions
+  implements IPanelActions
 {
   constructor(options: RuntimeImagesActions.IOptions) {
     super(options);

@@ -7,6 +7,7 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import {
   addIcon,
+  CommandToolbarButton,
   downloadIcon,
   fileUploadIcon,
   refreshIcon
@@ -146,6 +147,27 @@ export const imagesPlugin: JupyterFrontEndPlugin<IRuntimeImages> = {
       icon: args => (args['isPalette'] ? undefined : fileUploadIcon),
       isEnabled: () => model.status === 'ready',
       execute: () => actions.importImages()
+    });
+
+    // The toolbar buttons run the commands; their tooltips (and accessible names)
+    // are the short captions, and they show no text.
+    const buttons: [string, string, string][] = [
+      ['create', CommandIDs.create, trans.__('Create new runtime image')],
+      ['refresh', CommandIDs.refresh, trans.__('Refresh')],
+      ['export', CommandIDs.exportImages, trans.__('Export')],
+      ['import', CommandIDs.importImages, trans.__('Import')]
+    ];
+    for (const [name, id, caption] of buttons) {
+      panel.toolbar.addItem(
+        name,
+        new CommandToolbarButton({ commands, id, label: '', caption })
+      );
+    }
+    // Enabled once the server extension answers.
+    model.statusChanged.connect(() => {
+      for (const [, id] of buttons) {
+        commands.notifyCommandChanged(id);
+      }
     });
 
     if (palette) {

@@ -1,14 +1,7 @@
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { ReactWidget } from '@jupyterlab/apputils';
 import type { ITranslator } from '@jupyterlab/translation';
-import {
-  addIcon,
-  downloadIcon,
-  fileUploadIcon,
-  refreshIcon,
-  SidePanel,
-  ToolbarButton
-} from '@jupyterlab/ui-components';
+import { SidePanel } from '@jupyterlab/ui-components';
 import type { CommandRegistry } from '@lumino/commands';
 import type { Message } from '@lumino/messaging';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -22,15 +15,6 @@ import {
 } from '../../tokens';
 import type { RuntimeImagesModel } from '../model';
 import { IPanelActions, RuntimeImagesView } from './RuntimeImagesView';
-
-/**
- * Toolbar actions, in addition to the per-row ones.
- */
-export interface IToolbarActions extends IPanelActions {
-  refresh(): void;
-  exportImages(): void;
-  importImages(): void;
-}
 
 /**
  * The commands other features add to every image of the list (see
@@ -87,44 +71,6 @@ export class RuntimeImagesPanel
     header.addClass('jp-RuntimeImages-header');
     this.header.addWidget(header);
 
-    const buttons: [string, ToolbarButton][] = [
-      [
-        'create',
-        new ToolbarButton({
-          icon: addIcon,
-          tooltip: trans.__('Create new runtime image'),
-          onClick: () => actions.create()
-        })
-      ],
-      [
-        'refresh',
-        new ToolbarButton({
-          icon: refreshIcon,
-          tooltip: trans.__('Refresh'),
-          onClick: () => actions.refresh()
-        })
-      ],
-      [
-        'export',
-        new ToolbarButton({
-          icon: downloadIcon,
-          tooltip: trans.__('Export'),
-          onClick: () => actions.exportImages()
-        })
-      ],
-      [
-        'import',
-        new ToolbarButton({
-          icon: fileUploadIcon,
-          tooltip: trans.__('Import'),
-          onClick: () => actions.importImages()
-        })
-      ]
-    ];
-    for (const [name, button] of buttons) {
-      this.toolbar.addItem(name, button);
-    }
-
     const view = ReactWidget.create(
       <RuntimeImagesView
         model={model}
@@ -147,7 +93,9 @@ export class RuntimeImagesPanel
   }
 
   addToolbarItem(name: string, item: Widget): void {
-    this.toolbar.insertAfter(this._lastToolbarItem, name, item);
+    if (!this.toolbar.insertAfter(this._lastToolbarItem, name, item)) {
+      this.toolbar.addItem(name, item);
+    }
     this._lastToolbarItem = name;
   }
 
@@ -176,6 +124,7 @@ export class RuntimeImagesPanel
 
   private readonly shell: JupyterFrontEnd.IShell;
   private _sections = 0;
+  /** The images' own "create" button comes first (the plugin adds it). */
   private _lastToolbarItem = 'create';
 }
 
@@ -183,7 +132,7 @@ export namespace RuntimeImagesPanel {
   export interface IOptions {
     model: RuntimeImagesModel;
     translator: ITranslator;
-    actions: IToolbarActions;
+    actions: IPanelActions;
     /** The application's commands (those other features add to the rows). */
     commands: CommandRegistry;
     /** The application shell (to show the panel). */
