@@ -88,8 +88,9 @@ def test_create_through_form(page: Any, lab: LabServer) -> None:
     field(page, "display_name").fill(DISPLAY)
     field(page, "metadata_image_name").fill("not a valid image !!")
     editor(page).locator('button[aria-label="Save"]').click()
-    # Client-side validation: the error is next to the field, nothing was written.
-    expect(field_error(page, "metadata_image_name")).to_contain_text("pattern")
+    # Client-side validation: the error is next to the field, in words (not the
+    # schema's pattern), and nothing was written.
+    expect(field_error(page, "metadata_image_name")).to_contain_text("Not a valid image reference")
     assert not (lab.store / f"{NAME}.json").exists()
 
     field(page, "metadata_image_name").fill("quay.io/test/ui-image:1.0")

@@ -1,4 +1,7 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
+import type { RJSFValidationError } from '@rjsf/utils';
 import type { JSONSchema7 } from 'json-schema';
+import { invalidReferenceMessage } from '../imageref';
 import type { IFieldError } from '../request';
 import type { IRuntimeImage } from '../tokens';
 import type { IInvalidRuntimeImage, IRuntimeImageBody } from './types';
@@ -144,4 +147,125 @@ export function formDataToBody(
     body.name = name;
   }
   return body;
+}
+
+/** The path of a validation error's field: `['metadata', 'tags', '1']`. */
+function errorPath(error: RJSFValidationError): string[] {
+  const path = (error.property ?? '').split('.').filter(part => part !== '');
+  const missing = error.params?.missingProperty;
+  // rjsf already appends the missing property to `property` of "required" errors.
+  return error.name === 'required' &&
+    typeof missing === 'string' &&
+    path[path.length - 1] !== missing
+    ? [...path, missing]
+    : path;
+}
+
+/** The schema of the field at `path` (array items included). */
+function fieldSchema(
+  schema: JSONSchema7,
+  path: string[]
+): JSONSchema7 | undefined {
+  let node: JSONSchema7 | undefined = schema;
+  for (const part of path) {
+    if (!node) {
+      return undefined;
+    }
+    const items: JSONSchema7['items'] = node.items;
+    node = /^\d+$/.test(part)
+      ? items && !Array.isArray(items) && typeof items === 'object'
+        ? (items as JSONSchema7)
+        : undefined
+      : (node.properties?.[part] as JSONSchema7 | undefined);
+  }
+  return node;
+}
+
+/**
+ * The validator's errors in words a person acts on: the field's title and what
+ * is expected, never a raw pattern ("must match pattern ^((?:…").
+ *
+ * @param schema the form's schema (the titles come from it)
+ */
+export function readableErrors(
+  errors: RJSFValidationError[],
+  schema: JSONSchema7,
+  trans: TranslationBundle
+): RJSFValidationError[] {
+  return errors.map(error => {
+    const path = errorPath(error);
+    const field = path.filter(part => !/^\d+$/.test(part)).pop() ?? '';
+    const isItem = /^\d+$/.test(path[path.length - 1] ?? '');
+    const own = fieldSchema(schema, path);
+    const parent = isItem ? fieldSchema(schema, path.slice(0, -1)) : own;
+    const title = parent?.title ?? field;
+    const limit = error.params?.limit;
+    let message: string;
+    switch (error.name) {
+      case 'required':
+        message = trans.__('%1 is required.', title);
+        break;
+      case 'minLength':
+        message =
+          limit === 1
+            ? trans.__('%1 is required.', title)
+            : trans.__('%1 needs at least %2 characters.', title, limit);
+        break;
+      case 'maxLength':
+        message = trans.__(
+          '%1 is too long: at most %2 characters.',
+          title,
+          limit
+        );
+        break;
+      case 'maxItems':
+        message = trans.__('%1: at most %2 items.', title, limit);
+        break;
+      case 'uniqueItems':
+        message = trans.__('%1: each one only once.', title);
+        break;
+      case 'enum':
+        message = trans.__(
+          '%1 must be one of: %2.',
+          title,
+          (own?.enum ?? []).join(', ')
+        );
+        break;
+      case 'pattern':
+        message = patternMessage(field, isItem, title, trans);
+        break;
+      default:
+        message = trans.__('%1: %2', title, error.message ?? '');
+    }
+    return { ...error, message, stack: `${title}: ${message}` };
+  });
+}
+
+function patternMessage(
+  field: string,
+  isItem: boolean,
+  title: string,
+  trans: TranslationBundle
+): string {
+  if (field === 'tags' && isItem) {
+    return trans.__(
+      'A tag has no spaces at its ends and no control characters.'
+    );
+  }
+  switch (field) {
+    case 'image_name':
+      return invalidReferenceMessage(trans);
+    case 'name':
+      return trans.__(
+        'Use lower case letters, digits, "_" and "-", starting with a letter and ending with a letter or a digit.'
+      );
+    case 'pull_secret':
+      return trans.__(
+        'A Kubernetes secret name: lower case letters, digits, "-" and ".", starting and ending with a letter or a digit.'
+      );
+    case 'display_name':
+      return trans.__('%1 cannot be blank.', title);
+    default:
+      return trans.__('%1 is not in the expected form.', title);
+  }
 }

@@ -1,4 +1,5 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
+import { invalidReferenceMessage } from '../../imageref';
 import React, { useMemo } from 'react';
 import {
   BuildField,
@@ -77,11 +78,7 @@ export function BuildImageForm(
   if (!git && !base) {
     clientErrors.fromImage = [trans.__('A base image is required.')];
   } else if (base && !checkReference(base, pattern).valid) {
-    clientErrors.fromImage = [
-      trans.__(
-        'Not a valid image reference: expected [registry[:port]/]repository[:tag][@sha256:digest], lower case.'
-      )
-    ];
+    clientErrors.fromImage = [invalidReferenceMessage(trans)];
   }
   if (!git && packageLines(form.packages).length === 0) {
     clientErrors.packages = [trans.__('At least one package is required.')];

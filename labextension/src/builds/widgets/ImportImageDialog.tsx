@@ -1,4 +1,5 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
+import { invalidReferenceMessage } from '../../imageref';
 import React, { useMemo, useState } from 'react';
 import type { BuildsModel } from '../model';
 import {
@@ -67,11 +68,7 @@ export function ImportImageForm(
   if (!form.image.trim()) {
     clientErrors.image = [trans.__('An image reference is required.')];
   } else if (!reference.valid) {
-    clientErrors.image = [
-      trans.__(
-        'Not a valid image reference: expected [registry[:port]/]repository[:tag][@sha256:digest], lower case.'
-      )
-    ];
+    clientErrors.image = [invalidReferenceMessage(trans)];
   }
   Object.assign(clientErrors, identityErrors(form, trans));
 

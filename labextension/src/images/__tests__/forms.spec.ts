@@ -1,10 +1,19 @@
+import { customizeValidator } from '@rjsf/validator-ajv8';
+import type { JSONSchema7 } from 'json-schema';
 import {
   formDataToBody,
   formSchema,
   hasErrors,
   invalidToFormData,
+  readableErrors,
   toErrorSchema
 } from '../forms';
+
+/** A translation bundle that only fills in `%1`, `%2`… */
+const trans = {
+  __: (text: string, ...args: unknown[]) =>
+    text.replace(/%(\d)/g, (_, i) => String(args[Number(i) - 1]))
+} as any;
 
 describe('toErrorSchema', () => {
   it('maps dotted paths and JSON pointers to nested fields', () => {
@@ -93,5 +102,106 @@ describe('form data', () => {
         'fixed'
       ).name
     ).toBe('fixed');
+  });
+});
+
+describe('readableErrors', () => {
+  // The runtime-image schema's shape and keywords (patterns shortened).
+  const schema: JSONSchema7 = {
+    type: 'object',
+    required: ['display_name', 'metadata'],
+    properties: {
+      name: {
+        title: 'Name',
+        type: 'string',
+        pattern: '^[a-z]([a-z0-9_-]*[a-z0-9])?$'
+      },
+      display_name: {
+        title: 'Display Name',
+        type: 'string',
+        minLength: 1,
+        pattern: '\\S'
+      },
+      metadata: {
+        type: 'object',
+        required: ['image_name'],
+        properties: {
+          image_name: {
+            title: 'Image Name',
+            type: 'string',
+            minLength: 1,
+            pattern: '^[a-z0-9./:@-]+$'
+          },
+          pull_policy: {
+            title: 'Image Pull Policy',
+            type: 'string',
+            enum: ['Always', 'IfNotPresent', 'Never']
+          },
+          pull_secret: {
+            title: 'Image Pull Secret',
+            type: 'string',
+            maxLength: 10,
+            pattern: '^[a-z0-9.-]+$'
+          },
+          tags: {
+            title: 'Tags',
+            type: 'array',
+            uniqueItems: true,
+            items: { type: 'string', pattern: '^\\S+$' }
+          }
+        }
+      }
+    }
+  };
+  const validator = customizeValidator();
+  const messages = (data: unknown) =>
+    validator.validateFormData(data, schema, undefined, errors =>
+      readableErrors(errors, schema, trans)
+    ).errorSchema as any;
+
+  it('says which field is required, by its title', () => {
+    const errors = messages({ metadata: {} });
+    expect(errors.display_name.__errors).toEqual(['Display Name is required.']);
+    expect(errors.metadata.image_name.__errors).toEqual([
+      'Image Name is required.'
+    ]);
+  });
+
+  it('says what is expected instead of a pattern', () => {
+    const errors = messages({
+      name: 'Bad Name',
+      display_name: ' ',
+      metadata: {
+        image_name: 'Not An Image!',
+        pull_policy: 'Sometimes',
+        pull_secret: 'A_SECRET_THAT_IS_LONG',
+        tags: ['ok', 'ok', 'two words']
+      }
+    });
+    const all = JSON.stringify(errors);
+    expect(all).not.toContain('must match pattern');
+    expect(all).not.toContain('^');
+    expect(errors.metadata.image_name.__errors).toEqual([
+      'Not a valid image reference: expected [registry[:port]/]repository[:tag][@sha256:digest], lower case.'
+    ]);
+    expect(errors.name.__errors[0]).toMatch(/^Use lower case letters, digits/);
+    expect(errors.display_name.__errors).toEqual([
+      'Display Name cannot be blank.'
+    ]);
+    expect(errors.metadata.pull_policy.__errors).toEqual([
+      'Image Pull Policy must be one of: Always, IfNotPresent, Never.'
+    ]);
+    expect(errors.metadata.pull_secret.__errors).toEqual(
+      expect.arrayContaining([
+        'Image Pull Secret is too long: at most 10 characters.',
+        expect.stringMatching(/^A Kubernetes secret name/)
+      ])
+    );
+    expect(errors.metadata.tags.__errors).toEqual([
+      'Tags: each one only once.'
+    ]);
+    expect(errors.metadata.tags[2].__errors).toEqual([
+      'A tag has no spaces at its ends and no control characters.'
+    ]);
   });
 });

@@ -9,7 +9,8 @@ import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
 import { FormComponent } from '@jupyterlab/ui-components';
 import type { ErrorSchema, RJSFSchema, UiSchema } from '@rjsf/utils';
 import { customizeValidator } from '@rjsf/validator-ajv8';
-import React, { useMemo, useState } from 'react';
+import type { JSONSchema7 } from 'json-schema';
+import React, { useEffect, useMemo, useRef, useState } from 'react';
 import {
   formDataToBody,
   formSchema,
@@ -17,12 +18,14 @@ import {
   IErrorSchema,
   imageToFormData,
   IFormData,
+  readableErrors,
   toErrorSchema
 } from '../forms';
 import type { RuntimeImagesModel } from '../model';
 import { APIError, errorMessage } from '../../request';
 import { IRuntimeImage, TRANSLATION_DOMAIN } from '../../tokens';
 import { TextButton } from '../../ui/buttons';
+import { FieldTemplate } from './FieldTemplate';
 import { createTagsField } from './TagsField';
 
 /** The form validator (the server's schema uses the `image-reference` format;
@@ -93,6 +96,7 @@ function EditorComponent(props: {
     () => ({ runtimeImageTags: createTagsField(trans) }),
     [trans]
   );
+  const templates = useMemo(() => ({ FieldTemplate }), []);
   const [formData, setFormData] = useState<IFormData>(options.formData);
   const [etag, setEtag] = useState<string | null>(options.etag ?? null);
   const [errors, setErrors] = useState<IErrorSchema | undefined>(undefined);
@@ -100,10 +104,30 @@ function EditorComponent(props: {
   const [liveValidate, setLiveValidate] = useState(false);
   const [saving, setSaving] = useState(false);
   const [formKey, setFormKey] = useState(0);
+  // Bumped after a failed save: the first invalid field (else the message) takes the focus.
+  const [failedSaves, setFailedSaves] = useState(0);
+  const body = useRef<HTMLDivElement>(null);
+  const messageRef = useRef<HTMLDivElement>(null);
   const fixedName = mode === 'create' ? undefined : options.name;
 
+  useEffect(() => {
+    if (failedSaves === 0) {
+      return;
+    }
+    // After rjsf's own update: it applies new errors in a render of its own.
+    const timer = setTimeout(() => {
+      const invalid = body.current?.querySelector<HTMLElement>(
+        '[aria-invalid="true"]'
+      );
+      (invalid ?? messageRef.current)?.focus();
+    }, 0);
+    return () => clearTimeout(timer);
+  }, [failedSaves]);
+
   const validate = (data: IFormData): IErrorSchema | undefined => {
-    const result = validator.validateFormData(data, schema);
+    const result = validator.validateFormData(data, schema, undefined, errors =>
+      readableErrors(errors, schema as JSONSchema7, trans)
+    );
     return result.errors.length > 0
       ? (result.errorSchema as IErrorSchema)
       : undefined;
@@ -127,6 +151,7 @@ function EditorComponent(props: {
       setErrors(clientErrors);
       setLiveValidate(true);
       setMessage(trans.__('Fix the highlighted fields before saving.'));
+      setFailedSaves(count => count + 1);
       return;
     }
     const body = formDataToBody(formData, fixedName);
@@ -179,12 +204,13 @@ function EditorComponent(props: {
       } else {
         setMessage(errorMessage(error));
       }
+      setFailedSaves(count => count + 1);
     }
     setSaving(false);
   };
 
   return (
-    <div className="jp-RuntimeImages-editorBody">
+    <div className="jp-RuntimeImages-editorBody" ref={body}>
       <h2 className="jp-RuntimeImages-editorTitle">
         {mode === 'create'
           ? trans.__('New runtime image')
@@ -213,7 +239,12 @@ function EditorComponent(props: {
         </p>
       )}
       {message && (
-        <div className="jp-RuntimeImages-formMessage" role="alert">
+        <div
+          ref={messageRef}
+          tabIndex={-1}
+          className="jp-RuntimeImages-formMessage"
+          role="alert"
+        >
           {message}
         </div>
       )}
@@ -222,6 +253,7 @@ function EditorComponent(props: {
         schema={schema}
         uiSchema={uiSchema as any}
         fields={fields}
+        templates={templates}
         formData={formData as any}
         validator={validator as any}
         idPrefix={props.idPrefix}
