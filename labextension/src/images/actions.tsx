@@ -206,6 +206,7 @@ export class RuntimeImagesActions
     if (this.tabs.activate(key)) {
       return;
     }
+    const opener = document.activeElement;
     let main: RuntimeImageEditorPanel | null = null;
     const editor = new RuntimeImageEditor({
       ...options,
@@ -213,6 +214,7 @@ export class RuntimeImagesActions
       translator: this.translator,
       onDone: image => {
         main?.dispose();
+        this.returnFocus(opener);
         if (image) {
           Notification.success(
             this.trans.__('Saved runtime image "%1".', image.display_name),

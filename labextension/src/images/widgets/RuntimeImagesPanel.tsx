@@ -114,6 +114,16 @@ export class RuntimeImagesPanel
     return true;
   }
 
+  /** The filter takes the focus (or the first button, e.g. Retry, without a list). */
+  protected onActivateRequest(msg: Message): void {
+    super.onActivateRequest(msg);
+    this.node
+      .querySelector<HTMLElement>(
+        'input.jp-RuntimeImages-search, .jp-RuntimeImages-content button'
+      )
+      ?.focus();
+  }
+
   /** Refresh at once when shown: polling pauses while the panel is hidden. */
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);

@@ -1,6 +1,6 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { deleteIcon, editIcon } from '@jupyterlab/ui-components';
-import React from 'react';
+import React, { useRef } from 'react';
 import type { IRuntimeImage } from '../../tokens';
 import { IconButton, TextButton } from '../../ui/buttons';
 import { useSignal } from '../../ui/signals';
@@ -161,6 +161,7 @@ export function RuntimeImagesView(props: {
   const { model, trans, actions, imageCommands } = props;
   useSignal(model.stateChanged);
   useSignal(imageCommands.changed);
+  const search = useRef<HTMLInputElement>(null);
 
   if (model.status !== 'ready') {
     return (
@@ -179,6 +180,7 @@ export function RuntimeImagesView(props: {
     <div className="jp-RuntimeImages-view">
       <div className="jp-RuntimeImages-filter">
         <input
+          ref={search}
           type="search"
           className="jp-mod-styled jp-RuntimeImages-search"
           placeholder={trans.__('Filter runtime images')}
@@ -232,7 +234,11 @@ export function RuntimeImagesView(props: {
           <TextButton
             className="jp-RuntimeImages-linkButton"
             label={trans.__('Clear filter')}
-            onClick={() => model.clearFilter()}
+            onClick={() => {
+              model.clearFilter();
+              // The button goes away with the filter: the focus goes to the filter box.
+              search.current?.focus();
+            }}
           />
         )}
       </div>
