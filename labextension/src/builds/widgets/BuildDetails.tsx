@@ -210,10 +210,11 @@ export function BuildDetailsView(props: {
       data-name={name}
       data-phase={summary.phase}
     >
-      <header className="jp-RuntimeImages-buildDetailsHeader">
+      {/* Not a <header>: that is a banner landmark, the page's, not a tab's. */}
+      <div className="jp-RuntimeImages-buildDetailsHeader">
         <h2 className="jp-RuntimeImages-buildDetailsTitle">{display}</h2>
         <PhaseBadge phase={summary.phase} trans={trans} />
-      </header>
+      </div>
       <BuildMessage
         summary={summary}
         role={summary.phase === 'Failed' ? 'alert' : 'status'}

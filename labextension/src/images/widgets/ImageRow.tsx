@@ -50,9 +50,10 @@ export function ImageReference(props: {
           key={warning}
           className="jp-RuntimeImages-badge jp-RuntimeImages-unpinned"
           title={warning}
-          aria-label={warning}
         >
           {trans.__('unpinned')}
+          {/* A plain span's aria-label is not read: the warning is text. */}
+          <span className="jp-RuntimeImages-srOnly">{`: ${warning}`}</span>
         </span>
       ))}
     </div>

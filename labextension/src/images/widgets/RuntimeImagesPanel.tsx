@@ -61,6 +61,9 @@ export class RuntimeImagesPanel
     this.imageCommands = new ImageCommands(options.commands);
     this.id = PANEL_ID;
     this.addClass('jp-RuntimeImages-panel');
+    // A landmark, named like JupyterLab's own sidebars ("File Browser Section").
+    this.node.setAttribute('role', 'region');
+    this.node.setAttribute('aria-label', trans.__('Runtime Images Section'));
     this.title.icon = runtimeImagesIcon;
     this.title.caption = trans.__('Runtime Images');
     this.title.label = '';
