@@ -44,12 +44,15 @@ export function IconButton(props: {
   onClick: () => void;
   disabled?: boolean;
   className?: string;
+  /** The id of what the button acts on (e.g. the row's name), read after the label. */
+  describedBy?: string;
 }): JSX.Element {
   return (
     <button
       type="button"
       className={`jp-RuntimeImages-iconButton ${props.className ?? ''}`}
       aria-label={props.label}
+      aria-describedby={props.describedBy}
       title={props.label}
       disabled={props.disabled}
       onClick={event => {

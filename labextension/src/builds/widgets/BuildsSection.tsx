@@ -8,7 +8,7 @@ import {
   refreshIcon,
   stopIcon
 } from '@jupyterlab/ui-components';
-import React, { useEffect, useReducer, useState } from 'react';
+import React, { useEffect, useReducer, useRef, useState } from 'react';
 import type { BuildsModel, IBuildSummary } from '../model';
 import {
   creatorOf,
@@ -18,6 +18,7 @@ import {
 } from '../resource';
 import type { ICustomNBImage, IProgress } from '../types';
 import { IconButton, TextButton } from '../../ui/buttons';
+import { useRovingFocus } from '../../ui/roving';
 import { useSignal } from '../../ui/signals';
 
 /** What the builds section's buttons do (implemented by the plugin). */
@@ -209,6 +210,7 @@ export function BuildRow(props: {
   const created = build.metadata.creationTimestamp;
   const running = isRunning(summary.phase);
   const runtimeImage = build.status?.runtimeImage;
+  const nameId = `jp-RuntimeImages-build-${name}`;
   return (
     <li
       className="jp-RuntimeImages-build"
@@ -229,28 +231,32 @@ export function BuildRow(props: {
           title={trans.__('Show details of build %1 (%2)', display, name)}
           onClick={() => actions.openDetails(name)}
         >
-          {display}
+          <span id={nameId}>{display}</span>
         </button>
         <span className="jp-RuntimeImages-actions">
           <IconButton
+            describedBy={nameId}
             icon={infoIcon}
             label={trans.__('Details')}
             onClick={() => actions.openDetails(name)}
           />
           {running ? (
             <IconButton
+              describedBy={nameId}
               icon={stopIcon}
               label={trans.__('Cancel build')}
               onClick={() => actions.cancel(name)}
             />
           ) : (
             <IconButton
+              describedBy={nameId}
               icon={refreshIcon}
               label={trans.__('Retry build')}
               onClick={() => actions.retry(name)}
             />
           )}
           <IconButton
+            describedBy={nameId}
             icon={deleteIcon}
             label={trans.__('Delete build')}
             onClick={() => actions.remove(name)}
@@ -320,6 +326,13 @@ export function BuildsSection(props: {
   useTick(30000);
   const [expanded, setExpanded] = useState(true);
   const builds = model.builds;
+  const list = useRef<HTMLUListElement>(null);
+  // The list is one tab stop; the arrow keys move between the builds' buttons.
+  const roving = useRovingFocus({
+    rowCount: builds.length,
+    renderedRows: () =>
+      Array.from(list.current?.children ?? []).map((row, index) => [index, row])
+  });
   const running = builds.filter(b => isRunning(model.summary(b).phase)).length;
   return (
     <section
@@ -372,10 +385,14 @@ export function BuildsSection(props: {
       )}
       {expanded && builds.length > 0 && (
         <ul
+          ref={list}
           className="jp-RuntimeImages-buildList"
           aria-label={trans.__('Builds')}
           aria-live="polite"
           aria-relevant="additions"
+          onKeyDown={roving.onKeyDown}
+          onFocus={roving.onFocus}
+          onBlur={roving.onBlur}
         >
           {builds.map(build => (
             <BuildRow

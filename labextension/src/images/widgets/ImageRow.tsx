@@ -77,6 +77,8 @@ export function ImageRow(props: {
   const tags = Array.isArray(md.tags) ? md.tags : [];
   const origin = image.origin ?? 'user';
   const deletable = origin === 'user';
+  // The row's buttons say what they do ("Edit"); the name says on what.
+  const nameId = `jp-RuntimeImages-image-${image.name}`;
   return (
     <div
       className="jp-RuntimeImages-row"
@@ -85,6 +87,7 @@ export function ImageRow(props: {
     >
       <div className="jp-RuntimeImages-rowHeader">
         <span
+          id={nameId}
           className="jp-RuntimeImages-displayName"
           title={`${image.display_name} (${image.name})`}
         >
@@ -92,11 +95,13 @@ export function ImageRow(props: {
         </span>
         <span className="jp-RuntimeImages-actions">
           <IconButton
+            describedBy={nameId}
             icon={editIcon}
             label={trans.__('Edit')}
             onClick={() => props.onEdit(image)}
           />
           <IconButton
+            describedBy={nameId}
             icon={copyIcon}
             label={trans.__('Duplicate')}
             onClick={() => props.onDuplicate(image)}
@@ -105,6 +110,7 @@ export function ImageRow(props: {
             const args = { name: image.name };
             return (
               <IconButton
+                describedBy={nameId}
                 key={id}
                 icon={props.commands.registry.icon(id, args)}
                 label={props.commands.registry.label(id, args)}
@@ -114,6 +120,7 @@ export function ImageRow(props: {
           })}
           {deletable && (
             <IconButton
+              describedBy={nameId}
               icon={deleteIcon}
               label={trans.__('Delete')}
               onClick={() => props.onDelete(image)}
