@@ -196,46 +196,66 @@ def test_delete_confirmation(page: Any) -> None:
     assert refused == []
 
 
-def test_kernelspec_dialog_with_field_errors(page: Any) -> None:
-    image_row(page, "gpu_lab").locator('button[aria-label="Create kernelspec"]').click()
-    dialog = page.locator(".jp-RuntimeImages-kernelspecDialog")
+def audit_form_dialog(
+    page: Any,
+    surface: str,
+    kind: str,
+    opener: Any,
+    fill: dict[str, str],
+    submit: str,
+    invalid: str,
+) -> tuple[list[str], Any]:
+    """Open a form dialog, fill `fill` (field -> text), submit it so that the field
+    `invalid` shows an error, and audit it; returns the refused violations and that
+    error (the dialog is left open)."""
+    opener.click()
+    dialog = page.locator(f".jp-RuntimeImages-{kind}Dialog")
     expect(dialog).to_be_visible()
-    dialog.locator("#jp-RuntimeImages-kernelspec-launchTimeout").fill("soon")
-    dialog.locator('button[aria-label="Create"]').click()
-    expect(dialog.locator("#jp-RuntimeImages-kernelspec-launchTimeout-error")).to_be_visible()
-    refused = check(page, "Kernelspec dialog", our_dialog())
+    for field, text in fill.items():
+        dialog.locator(f"#jp-RuntimeImages-{kind}-{field}").fill(text)
+    dialog.locator(f'button[aria-label="{submit}"]').click()
+    error = dialog.locator(f"#jp-RuntimeImages-{kind}-{invalid}-error")
+    expect(error).to_be_visible()
+    return check(page, surface, our_dialog()), error
+
+
+def close_dialog(page: Any) -> None:
     page.keyboard.press("Escape")
-    expect(dialog).to_have_count(0)
+    expect(page.locator(our_dialog())).to_have_count(0)
+
+
+def test_kernelspec_dialog_with_field_errors(page: Any) -> None:
+    opener = image_row(page, "gpu_lab").locator('button[aria-label="Create kernelspec"]')
+    refused, _ = audit_form_dialog(
+        page,
+        "Kernelspec dialog",
+        "kernelspec",
+        opener,
+        {"launchTimeout": "soon"},
+        "Create",
+        "launchTimeout",
+    )
+    close_dialog(page)
     assert refused == []
 
 
 def test_build_dialog_with_field_errors(page: Any) -> None:
-    panel(page).locator('.jp-Toolbar jp-button[title="Build image"]').click()
-    dialog = page.locator(".jp-RuntimeImages-buildDialog")
-    expect(dialog).to_be_visible()
-    dialog.locator('button[aria-label="Build"]').click()
-    expect(dialog.locator("#jp-RuntimeImages-build-fromImage-error")).to_be_visible()
-    refused = check(page, "Build dialog", our_dialog())
-    page.keyboard.press("Escape")
-    expect(dialog).to_have_count(0)
+    opener = panel(page).locator('.jp-Toolbar jp-button[title="Build image"]')
+    refused, _ = audit_form_dialog(page, "Build dialog", "build", opener, {}, "Build", "fromImage")
+    close_dialog(page)
     assert refused == []
 
 
 def test_import_dialog_with_field_errors(page: Any) -> None:
-    panel(page).locator('.jp-Toolbar jp-button[title="Import image"]').click()
-    dialog = page.locator(".jp-RuntimeImages-importDialog")
-    expect(dialog).to_be_visible()
-    dialog.locator("#jp-RuntimeImages-import-image").fill("Not A Reference!")
-    dialog.locator('button[aria-label="Import"]').click()
-    error = dialog.locator("#jp-RuntimeImages-import-image-error")
-    expect(error).to_be_visible()
-    refused = check(page, "Import dialog", our_dialog())
+    opener = panel(page).locator('.jp-Toolbar jp-button[title="Import image"]')
+    refused, error = audit_form_dialog(
+        page, "Import dialog", "import", opener, {"image": "Not A Reference!"}, "Import", "image"
+    )
     set_theme(page, dark=True)
     ratio = contrast_ratio(error)
     RESULTS["Import dialog"]["dark error text contrast"] = {f"{ratio}:1": 1}
     set_theme(page, dark=False)
-    page.keyboard.press("Escape")
-    expect(dialog).to_have_count(0)
+    close_dialog(page)
     assert refused == []
     # axe cannot tell the dialog's background behind its backdrop: measured here.
     assert ratio >= 4.5, ratio
