@@ -1,3 +1,5 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
+
 /**
  * A container image reference split into its parts, for display.
  *
@@ -55,4 +57,11 @@ export function shortDigest(digest: string): string {
     : ['', digest];
   const short = hex.length > 12 ? hex.slice(0, 12) : hex;
   return algorithm ? `${algorithm}:${short}` : short;
+}
+
+/** What a person reads when a reference does not parse (the forms say it alike). */
+export function invalidReferenceMessage(trans: TranslationBundle): string {
+  return trans.__(
+    'Not a valid image reference: expected [registry[:port]/]repository[:tag][@sha256:digest], lower case.'
+  );
 }

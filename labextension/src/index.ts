@@ -1,121 +1,16 @@
-import {
-  ILayoutRestorer,
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
-} from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
-import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import {
-  addIcon,
-  downloadIcon,
-  fileUploadIcon,
-  refreshIcon
-} from '@jupyterlab/ui-components';
-import { RuntimeImagesActions } from './actions';
-import { RuntimeImagesAPI } from './api';
-import { setupBuilds } from './builds/plugin';
-import { runtimeImagesIcon } from './icons';
-import { RuntimeImagesModel } from './model';
-import {
-  CommandIDs,
-  IRuntimeImages,
-  PANEL_ID,
-  TRANSLATION_DOMAIN
-} from './tokens';
-import { RuntimeImagesPanel } from './widgets/RuntimeImagesPanel';
+import type { JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { buildsPlugin } from './builds/plugin';
+import { imagesPlugin } from './images/plugin';
+import { kernelspecsPlugin } from './kernelspecs/plugin';
 
 /**
- * The Runtime Images sidebar, its commands and palette entries.
+ * The extension's plugins: the Runtime Images panel (it provides `IRuntimeImages`),
+ * and the builds and kernelspecs features, which add to it.
  */
-const plugin: JupyterFrontEndPlugin<IRuntimeImages> = {
-  id: 'jupyter-runtime-images:plugin',
-  description:
-    'Manage runtime image configurations (Elyra-compatible) from a sidebar panel.',
-  autoStart: true,
-  provides: IRuntimeImages,
-  optional: [ILayoutRestorer, ICommandPalette, ITranslator],
-  activate: (
-    app: JupyterFrontEnd,
-    restorer: ILayoutRestorer | null,
-    palette: ICommandPalette | null,
-    translator: ITranslator | null
-  ): IRuntimeImages => {
-    translator = translator ?? nullTranslator;
-    const trans = translator.load(TRANSLATION_DOMAIN);
+const plugins: JupyterFrontEndPlugin<any>[] = [
+  imagesPlugin,
+  buildsPlugin,
+  kernelspecsPlugin
+];
 
-    let panel: RuntimeImagesPanel | null = null;
-    const model = new RuntimeImagesModel({
-      api: new RuntimeImagesAPI({
-        serverSettings: app.serviceManager.serverSettings
-      }),
-      isActive: () => panel !== null && panel.isVisible
-    });
-    const actions = new RuntimeImagesActions({ app, model, translator });
-    panel = new RuntimeImagesPanel({ model, translator, actions });
-    panel.id = PANEL_ID;
-
-    const { commands, shell } = app;
-
-    commands.addCommand(CommandIDs.open, {
-      label: trans.__('Manage Runtime Images'),
-      caption: trans.__('Open the Runtime Images panel'),
-      icon: args => (args['isPalette'] ? undefined : runtimeImagesIcon),
-      execute: () => {
-        shell.activateById(PANEL_ID);
-        if (model.status === 'ready') {
-          void model.refresh().catch(() => undefined);
-        }
-      }
-    });
-    commands.addCommand(CommandIDs.create, {
-      label: trans.__('Create New Runtime Image'),
-      caption: trans.__('Create new runtime image'),
-      icon: args => (args['isPalette'] ? undefined : addIcon),
-      isEnabled: () => model.status === 'ready',
-      execute: () => actions.create()
-    });
-    commands.addCommand(CommandIDs.refresh, {
-      label: trans.__('Refresh Runtime Images'),
-      icon: args => (args['isPalette'] ? undefined : refreshIcon),
-      execute: () => actions.refresh()
-    });
-    commands.addCommand(CommandIDs.exportImages, {
-      label: trans.__('Export Runtime Images'),
-      icon: args => (args['isPalette'] ? undefined : downloadIcon),
-      isEnabled: () => model.status === 'ready',
-      execute: () => actions.exportImages()
-    });
-    commands.addCommand(CommandIDs.importImages, {
-      label: trans.__('Import Runtime Images'),
-      icon: args => (args['isPalette'] ? undefined : fileUploadIcon),
-      isEnabled: () => model.status === 'ready',
-      execute: () => actions.importImages()
-    });
-
-    if (palette) {
-      const category = trans.__('Runtime Images');
-      for (const command of [
-        CommandIDs.open,
-        CommandIDs.create,
-        CommandIDs.refresh,
-        CommandIDs.exportImages,
-        CommandIDs.importImages
-      ]) {
-        palette.addItem({ command, category, args: { isPalette: true } });
-      }
-    }
-
-    // Builds (CustomNBImage imports), live from the server's event stream.
-    setupBuilds({ app, panel, images: model, translator, palette });
-
-    shell.add(panel, 'left', { rank: 950, type: 'Runtime Images' });
-    if (restorer) {
-      restorer.add(panel, 'runtime-images');
-    }
-
-    void model.initialize();
-    return model;
-  }
-};
-
-export default [plugin];
+export default plugins;

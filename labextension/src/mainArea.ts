@@ -6,8 +6,8 @@ import {
   showErrorMessage
 } from '@jupyterlab/apputils';
 import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
-import { errorMessage } from './model';
-import { TRANSLATION_DOMAIN } from './tokens';
+import { errorMessage } from './request';
+import { PANEL_ID, TRANSLATION_DOMAIN } from './tokens';
 
 /**
  * The main-area tabs an actions class opens, one per key (an image's editor, a
@@ -67,7 +67,10 @@ export abstract class MainAreaActions {
     this.tabs = new MainAreaTabs(options.app);
   }
 
-  /** Ask before deleting: whether the user chose Delete (not Cancel). */
+  /**
+   * Ask before deleting: whether the user chose Delete (not Cancel). The dialog
+   * opens on Cancel, so Enter does not delete (as JupyterLab's own).
+   */
   protected async confirmDelete(title: string, body: string): Promise<boolean> {
     const result = await showDialog({
       title,
@@ -75,9 +78,27 @@ export abstract class MainAreaActions {
       buttons: [
         Dialog.cancelButton({ label: this.trans.__('Cancel') }),
         Dialog.warnButton({ label: this.trans.__('Delete') })
-      ]
+      ],
+      defaultButton: 0
     });
     return result.button.accept;
+  }
+
+  /**
+   * Give the keyboard focus back to `element` (where it was when a tab opened)
+   * once the tab is closed; when that element is gone or hidden, to the Runtime
+   * Images panel (which focuses its filter): never to the page.
+   */
+  protected returnFocus(element: Element | null): void {
+    if (
+      element instanceof HTMLElement &&
+      element.isConnected &&
+      element.getClientRects().length > 0
+    ) {
+      element.focus();
+      return;
+    }
+    this.app.shell.activateById(PANEL_ID);
   }
 
   /** Report a failed action: `title`, and the error's message. */

@@ -1,9 +1,16 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
-import type { IFieldError } from './tokens';
 
 /** The URL namespace of the server extension. */
 export const NAMESPACE = 'runtime-images';
+
+/**
+ * A field error reported by the server (`path` like `metadata.image_name`).
+ */
+export interface IFieldError {
+  path: string;
+  message: string;
+}
 
 /**
  * The outcome of a successful request (2xx or 304).
@@ -95,4 +102,12 @@ export async function requestAPI<T>(
     data: data as T | null,
     etag: response.headers.get('ETag')
   };
+}
+
+/** A human-readable message of any error. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) {
+    return error.message;
+  }
+  return String(error);
 }

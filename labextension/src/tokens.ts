@@ -1,14 +1,22 @@
+import type { Toolbar } from '@jupyterlab/ui-components';
 import { Token } from '@lumino/coreutils';
 import type { ISignal } from '@lumino/signaling';
+import type { Widget } from '@lumino/widgets';
+import type { JSONSchema7 } from 'json-schema';
 
 /**
- * Command identifiers of the runtime images extension.
+ * The public side of the extension: the runtime image types, the `IRuntimeImages`
+ * token the images plugin provides, and the ids of its panel and commands. The
+ * other features (builds, kernelspecs) use the images feature through this module only.
+ */
+
+/**
+ * Command identifiers of the Runtime Images panel.
  */
 export namespace CommandIDs {
   export const open = 'runtime-images:open';
   export const create = 'runtime-images:create';
   export const refresh = 'runtime-images:refresh';
-  export const edit = 'runtime-images:edit';
   export const exportImages = 'runtime-images:export';
   export const importImages = 'runtime-images:import';
 }
@@ -48,49 +56,6 @@ export interface IRuntimeImage {
 }
 
 /**
- * The body of a create or replace request.
- */
-export interface IRuntimeImageBody {
-  name?: string;
-  display_name: string;
-  schema_name?: 'runtime-image';
-  metadata: IRuntimeImageMetadata;
-}
-
-/**
- * A field error reported by the server (`path` like `metadata.image_name`).
- */
-export interface IFieldError {
-  path: string;
-  message: string;
-}
-
-/**
- * An instance file that is on disk but cannot be used.
- */
-export interface IInvalidRuntimeImage {
-  name: string;
-  origin?: Origin;
-  reason: string;
-  errors?: IFieldError[];
-  document?: Record<string, unknown> | null;
-  raw?: string;
-}
-
-/** One item of an import report. */
-export interface IImportResult {
-  name: string;
-  status: 'created' | 'updated' | 'unchanged' | 'skipped' | 'failed';
-  message?: string;
-  errors?: IFieldError[];
-}
-
-/** An export bundle. */
-export interface IExportBundle {
-  'runtime-images': IRuntimeImage[];
-}
-
-/**
  * Whether the server extension answers.
  *
  * - `checking`: the first request is in flight;
@@ -101,8 +66,39 @@ export interface IExportBundle {
 export type ServerStatus = 'checking' | 'ready' | 'missing' | 'error';
 
 /**
- * The public interface of the runtime images model, provided as a token so that
- * other extensions (e.g. a pipeline editor) can list the images and follow changes.
+ * The Runtime Images sidebar, as the other features see it: they add their
+ * sections, toolbar items and per-image buttons to it.
+ */
+export interface IRuntimeImagesPanel {
+  /** Whether the panel is shown (features pause their polling while it is not). */
+  readonly isVisible: boolean;
+  /** The panel's toolbar. */
+  readonly toolbar: Toolbar;
+  /** Add a section above the list of images. */
+  addSection(widget: Widget): void;
+  /**
+   * Add a toolbar item after the images' "create" button (and after the items
+   * added before it).
+   */
+  addToolbarItem(name: string, item: Widget): void;
+  /**
+   * Add a button to every image of the list, before its Delete button: it runs
+   * `command` with `{ name }` (the image's name), shows the command's icon, and
+   * its label is the button's accessible name and tooltip.
+   */
+  addImageCommand(command: string): void;
+  /**
+   * Activate the panel and show the image `name` alone (the filter is set to it).
+   *
+   * @returns whether the image exists (after a refresh)
+   */
+  showImage(name: string): Promise<boolean>;
+}
+
+/**
+ * The public interface of the runtime images, provided as a token so that other
+ * extensions (e.g. a pipeline editor) can list the images and follow changes, and
+ * the builds and kernelspecs features can add to the panel.
  */
 export interface IRuntimeImages {
   /** The valid images, sorted by display name. */
@@ -111,9 +107,19 @@ export interface IRuntimeImages {
   readonly changed: ISignal<IRuntimeImages, void>;
   /** Fetch the list again now. */
   refresh(): Promise<void>;
+  /** A valid image by name. */
+  find(name: string): IRuntimeImage | undefined;
+  /** Whether the server extension answers. */
+  readonly status: ServerStatus;
+  /** Emitted when `status` changes. */
+  readonly statusChanged: ISignal<IRuntimeImages, ServerStatus>;
+  /** The runtime-image JSON Schema the server serves (once `ready`). */
+  readonly schema: JSONSchema7 | null;
+  /** The sidebar panel. */
+  readonly panel: IRuntimeImagesPanel;
 }
 
 export const IRuntimeImages = new Token<IRuntimeImages>(
   'jupyter-runtime-images:IRuntimeImages',
-  'The runtime image configurations known to the server.'
+  'The runtime image configurations known to the server, and their panel.'
 );

@@ -103,6 +103,7 @@ def start_lab(
     name: str,
     extra_args: list[str] | None = None,
     server_config: dict[str, Any] | None = None,
+    page_config: dict[str, Any] | None = None,
 ) -> LabServer:
     home = tmp / "home"
     dirs = {
@@ -117,7 +118,12 @@ def start_lab(
     labconfig = dirs["JUPYTER_CONFIG_DIR"] / "labconfig"
     labconfig.mkdir(parents=True, exist_ok=True)
     (labconfig / "page_config.json").write_text(
-        json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
+        json.dumps(
+            {
+                "disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True},
+                **(page_config or {}),
+            }
+        )
     )
     if server_config:
         (dirs["JUPYTER_CONFIG_DIR"] / "jupyter_server_config.json").write_text(
@@ -196,6 +202,7 @@ def lab(
         tmp,
         request.module.__name__.rsplit(".", 1)[-1],
         server_config=lab_options.get("server_config"),
+        page_config=lab_options.get("page_config"),
     )
     try:
         yield server

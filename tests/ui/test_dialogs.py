@@ -22,16 +22,13 @@ from tests.fixtures.registry import RegistryServer
 
 from .conftest import OUTPUT, ConsoleLog, LabServer
 from .locators import build_row, image_row, panel
+from .steps import expect, run_palette_command
 
 pytestmark = pytest.mark.timeout(300)
 
 FACTORY = "r"
 FACTORY_IMAGE = "quay.io/jupyter/r-notebook:python-3.11"
 TIMINGS: dict[str, float] = {}
-
-
-def expect(locator: Any) -> Any:
-    return pytest.importorskip("playwright.sync_api").expect(locator)
 
 
 @pytest.fixture(scope="module")
@@ -67,16 +64,6 @@ def build_dialog(page: Any) -> Any:
 
 def b_field(page: Any, field: str) -> Any:
     return build_dialog(page).locator(f"#jp-RuntimeImages-build-{field}")
-
-
-def run_palette_command(page: Any, label: str) -> None:
-    page.keyboard.press("Control+Shift+C")
-    palette = page.locator(".lm-CommandPalette-input")
-    palette.wait_for(state="visible")
-    palette.fill(label)
-    item = page.locator(".lm-CommandPalette-item", has_text=label).first
-    item.wait_for(state="visible")
-    item.click()
 
 
 def kernel_json(lab: LabServer, kernel: str) -> dict[str, Any]:

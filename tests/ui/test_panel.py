@@ -18,6 +18,7 @@ import pytest
 
 from .conftest import OUTPUT, ConsoleLog, LabServer
 from .locators import image_row, panel
+from .steps import run_palette_command, use_theme
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -35,16 +36,6 @@ def field(page: Any, path: str) -> Any:
 
 def field_error(page: Any, path: str) -> Any:
     return editor(page).locator(f"[id$='-root_{path}__error']")
-
-
-def run_palette_command(page: Any, label: str) -> None:
-    page.keyboard.press("Control+Shift+C")
-    palette = page.locator(".lm-CommandPalette-input")
-    palette.wait_for(state="visible")
-    palette.fill(label)
-    item = page.locator(".lm-CommandPalette-item", has_text=label).first
-    item.wait_for(state="visible")
-    item.click()
 
 
 def write_image(lab: LabServer, name: str, document: dict[str, Any] | str) -> Path:
@@ -88,8 +79,9 @@ def test_create_through_form(page: Any, lab: LabServer) -> None:
     field(page, "display_name").fill(DISPLAY)
     field(page, "metadata_image_name").fill("not a valid image !!")
     editor(page).locator('button[aria-label="Save"]').click()
-    # Client-side validation: the error is next to the field, nothing was written.
-    expect(field_error(page, "metadata_image_name")).to_contain_text("pattern")
+    # Client-side validation: the error is next to the field, in words (not the
+    # schema's pattern), and nothing was written.
+    expect(field_error(page, "metadata_image_name")).to_contain_text("Not a valid image reference")
     assert not (lab.store / f"{NAME}.json").exists()
 
     field(page, "metadata_image_name").fill("quay.io/test/ui-image:1.0")
@@ -433,17 +425,14 @@ def test_screenshots_light_and_dark(page: Any) -> None:
     expect(panel(page).locator(".jp-RuntimeImages-row").first).to_be_visible()
     page.screenshot(path=str(OUTPUT / "runtime-images-light.png"))
     sidebar.screenshot(path=str(OUTPUT / "runtime-images-panel-light.png"))
-    run_palette_command(page, "Use Theme: JupyterLab Dark")
-    expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "false", timeout=30_000)
-    page.wait_for_timeout(500)
+    use_theme(page, dark=True)
     page.screenshot(path=str(OUTPUT / "runtime-images-dark.png"))
     sidebar.screenshot(path=str(OUTPUT / "runtime-images-panel-dark.png"))
     # Dark theme really applies to the panel: its background is dark.
     background = panel(page).evaluate("node => getComputedStyle(node).backgroundColor")
     channels = [int(c) for c in background[background.index("(") + 1 : -1].split(",")[:3]]
     assert sum(channels) < 3 * 100, background
-    run_palette_command(page, "Use Theme: JupyterLab Light")
-    expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "true", timeout=30_000)
+    use_theme(page, dark=False)
 
 
 def test_panel_restored_with_the_layout(page: Any, lab: LabServer) -> None:

@@ -8,15 +8,14 @@ import type { ITranslator } from '@jupyterlab/translation';
 import React from 'react';
 import { runtimeImagesIcon } from '../icons';
 import { MainAreaActions, userName } from '../mainArea';
-import type { RuntimeImagesModel } from '../model';
-import { PANEL_ID } from '../tokens';
-import { BuildDetailsView } from '../widgets/BuildDetails';
-import { IBuildActions, isRunning } from '../widgets/BuildsSection';
-import { showBuildImageDialog } from '../widgets/BuildImageDialog';
-import { showImportImageDialog } from '../widgets/ImportImageDialog';
+import { IRuntimeImages, PANEL_ID } from '../tokens';
 import type { BuildsModel } from './model';
 import { displayNameOf, imageNamePattern } from './resource';
 import type { ICustomNBImage } from './types';
+import { BuildDetailsView } from './widgets/BuildDetails';
+import { showBuildImageDialog } from './widgets/BuildImageDialog';
+import { IBuildActions, isRunning } from './widgets/BuildsSection';
+import { showImportImageDialog } from './widgets/ImportImageDialog';
 
 /**
  * What the builds section, the details and the commands do: dialogs, the details
@@ -126,9 +125,7 @@ export class BuildsActions extends MainAreaActions implements IBuildActions {
     if (!image) {
       return;
     }
-    await this.images.refresh().catch(() => undefined);
-    this.app.shell.activateById(PANEL_ID);
-    if (!this.images.find(image)) {
+    if (!(await this.images.panel.showImage(image))) {
       Notification.warning(
         this.trans.__(
           'The runtime image "%1" does not exist (any more).',
@@ -136,10 +133,7 @@ export class BuildsActions extends MainAreaActions implements IBuildActions {
         ),
         { autoClose: 5000 }
       );
-      return;
     }
-    this.images.clearFilter();
-    this.images.setFilterText(image);
   };
 
   /** What both new-build dialogs get: the model, the image grammar, the user. */
@@ -163,14 +157,14 @@ export class BuildsActions extends MainAreaActions implements IBuildActions {
     return created;
   }
 
-  private readonly images: RuntimeImagesModel;
+  private readonly images: IRuntimeImages;
 }
 
 export namespace BuildsActions {
   export interface IOptions {
     app: JupyterFrontEnd;
     model: BuildsModel;
-    images: RuntimeImagesModel;
+    images: IRuntimeImages;
     translator: ITranslator;
   }
 }

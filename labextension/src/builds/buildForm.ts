@@ -1,5 +1,6 @@
-import type { IFieldError } from '../tokens';
-import { fieldOfError, groupErrorsBy, newResource } from './resource';
+import type { IFieldError } from '../request';
+import { groupErrorsBy } from '../ui/forms';
+import { fieldOfError, newResource } from './resource';
 import type { ICustomNBImage } from './types';
 
 /** How the "Build image" dialog builds: packages on an image, or a git repository. */

@@ -1,5 +1,6 @@
 import { parseImageReference } from '../imageref';
-import type { IFieldError } from '../tokens';
+import type { IFieldError } from '../request';
+import { groupErrorsBy } from '../ui/forms';
 import {
   Annotations,
   API_VERSION,
@@ -147,26 +148,6 @@ export function fieldOfError(path: string): ImportField {
     return 'displayName';
   }
   return 'form';
-}
-
-/**
- * Group server field errors by the dialog field `fieldOf` maps their path to; errors
- * of the whole form keep their path in the message.
- */
-export function groupErrorsBy<F extends string>(
-  errors: ReadonlyArray<IFieldError>,
-  fieldOf: (path: string) => F | 'form'
-): Partial<Record<F | 'form', string[]>> {
-  const grouped: Partial<Record<F | 'form', string[]>> = {};
-  for (const error of errors) {
-    const field = fieldOf(error.path);
-    const message =
-      field === 'form' && error.path
-        ? `${error.path}: ${error.message}`
-        : error.message;
-    (grouped[field] = grouped[field] ?? []).push(message);
-  }
-  return grouped;
 }
 
 /** Group server field errors by Import image dialog field. */

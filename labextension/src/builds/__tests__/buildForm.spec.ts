@@ -1,0 +1,91 @@
+/**
+ * The "Build image" dialog's resource: PackageList and GitRepository CustomNBImages,
+ * and where server field errors go.
+ */
+import {
+  buildFieldOf,
+  buildResource,
+  groupBuildErrors,
+  IBuildForm,
+  packageLines
+} from '../buildForm';
+
+const form: IBuildForm = {
+  mode: 'packages',
+  fromImage: ' quay.io/org/base:1 ',
+  packages: 'six==1.16.0\n\n# a comment\nidna==3.7  # pinned\n',
+  repositoryUrl: '',
+  gitRef: '',
+  displayName: 'My Build',
+  description: ' d ',
+  creator: 'me'
+};
+
+const metadata = {
+  name: 'my-build',
+  annotations: {
+    'opendatahub.io/notebook-image-name': 'My Build',
+    'opendatahub.io/notebook-image-desc': 'd',
+    'opendatahub.io/notebook-image-creator': 'me'
+  }
+};
+
+describe('buildResource', () => {
+  it('makes a PackageList with builderImage and the package lines', () => {
+    expect(buildResource(form)).toEqual({
+      apiVersion: 'meteor.zone/v1alpha1',
+      kind: 'CustomNBImage',
+      metadata,
+      spec: {
+        buildType: 'PackageList',
+        builderImage: 'quay.io/org/base:1',
+        packageVersions: ['six==1.16.0', 'idna==3.7']
+      }
+    });
+  });
+
+  it('makes a GitRepository with the URL, the ref and an optional base', () => {
+    const git = {
+      ...form,
+      mode: 'git' as const,
+      repositoryUrl: ' file:///tmp/repo ',
+      gitRef: 'main'
+    };
+    expect(buildResource(git).spec).toEqual({
+      buildType: 'GitRepository',
+      repositoryUrl: 'file:///tmp/repo',
+      gitRef: 'main',
+      builderImage: 'quay.io/org/base:1'
+    });
+    expect(buildResource({ ...git, fromImage: '', gitRef: '' }).spec).toEqual({
+      buildType: 'GitRepository',
+      repositoryUrl: 'file:///tmp/repo'
+    });
+  });
+});
+
+describe('packageLines', () => {
+  it('drops blank lines and comments', () => {
+    expect(packageLines(' a \r\n#x\n\nb>=1 # c')).toEqual(['a', 'b>=1']);
+  });
+});
+
+describe('build field errors', () => {
+  it('maps spec paths to the fields and the rest like an import', () => {
+    expect(buildFieldOf('spec.builderImage')).toBe('fromImage');
+    expect(buildFieldOf('spec.packageVersions.1')).toBe('packages');
+    expect(buildFieldOf('spec.repositoryUrl')).toBe('repositoryUrl');
+    expect(buildFieldOf('spec.gitRef')).toBe('gitRef');
+    expect(buildFieldOf('metadata.name')).toBe('displayName');
+    expect(
+      buildFieldOf('metadata.annotations.opendatahub.io/notebook-image-creator')
+    ).toBe('creator');
+    expect(buildFieldOf('spec.profiles')).toBe('form');
+    expect(
+      groupBuildErrors([
+        { path: 'spec.gitRef', message: 'bad ref' },
+        { path: 'spec.other', message: 'unknown' }
+      ])
+    ).toEqual({ gitRef: ['bad ref'], form: ['spec.other: unknown'] });
+  });
+});

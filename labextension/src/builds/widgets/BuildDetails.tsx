@@ -1,0 +1,365 @@
+import { Time } from '@jupyterlab/coreutils';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import React, { useCallback, useEffect, useRef, useState } from 'react';
+import type { BuildsModel } from '../model';
+import { creatorOf, displayNameOf, annotation } from '../resource';
+import { Annotations, ICheck, IPackage } from '../types';
+import {
+  BuildMessage,
+  BuildProgress,
+  IBuildActions,
+  isRunning,
+  OpenRuntimeImageButton,
+  PhaseBadge
+} from './BuildsSection';
+import { TextButton } from '../../ui/buttons';
+import { useSignal } from '../../ui/signals';
+
+function formatTime(value: string | undefined): string {
+  if (!value) {
+    return '';
+  }
+  try {
+    return Time.format(value);
+  } catch {
+    return value;
+  }
+}
+
+function CheckResult(props: {
+  result: string;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { result, trans } = props;
+  const label =
+    result === 'pass'
+      ? trans.__('pass')
+      : result === 'warn'
+        ? trans.__('warn')
+        : result === 'fail'
+          ? trans.__('fail')
+          : result;
+  return (
+    <span
+      className={`jp-RuntimeImages-badge jp-RuntimeImages-checkResult jp-mod-${result}`}
+      data-result={result}
+    >
+      {label}
+    </span>
+  );
+}
+
+/** A table of the details: a header row of `columns`, then `children` (the rows). */
+function DetailsTable(props: {
+  columns: string[];
+  children: React.ReactNode;
+}): JSX.Element {
+  return (
+    <table className="jp-RuntimeImages-table">
+      <thead>
+        <tr>
+          {props.columns.map(column => (
+            <th key={column} scope="col">
+              {column}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{props.children}</tbody>
+    </table>
+  );
+}
+
+function PackageTable(props: {
+  title: string;
+  packages: IPackage[] | undefined;
+  trans: TranslationBundle;
+  className: string;
+}): JSX.Element | null {
+  const { title, packages, trans } = props;
+  if (!Array.isArray(packages) || packages.length === 0) {
+    return null;
+  }
+  return (
+    <section className={`jp-RuntimeImages-detailsSection ${props.className}`}>
+      <h3>
+        {title}{' '}
+        <span className="jp-RuntimeImages-packageCount">
+          ({packages.length})
+        </span>
+      </h3>
+      <DetailsTable columns={[trans.__('Name'), trans.__('Version')]}>
+        {packages.map((pkg, index) => (
+          <tr key={`${pkg.name}-${index}`}>
+            <td>{pkg.name}</td>
+            <td>{pkg.version ?? ''}</td>
+          </tr>
+        ))}
+      </DetailsTable>
+    </section>
+  );
+}
+
+/**
+ * A build's details: state, conditions history, checks, packages, the log, and
+ * the actions (cancel, retry, delete, open the runtime image).
+ */
+export function BuildDetailsView(props: {
+  model: BuildsModel;
+  name: string;
+  trans: TranslationBundle;
+  actions: IBuildActions;
+}): JSX.Element {
+  const { model, name, trans, actions } = props;
+  useSignal(model.stateChanged);
+  const [log, setLog] = useState<string | null>(null);
+  const [logError, setLogError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const logTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const mounted = useRef(true);
+
+  const loadLog = useCallback(async () => {
+    try {
+      const text = await model.log(name);
+      if (mounted.current) {
+        setLog(text);
+        setLogError(null);
+      }
+    } catch (error) {
+      if (mounted.current) {
+        setLogError(error instanceof Error ? error.message : String(error));
+      }
+    }
+  }, [model, name]);
+
+  useEffect(() => {
+    mounted.current = true;
+    void model
+      .fetch(name)
+      .catch(() => undefined)
+      .then(() => mounted.current && setLoading(false));
+    void loadLog();
+    // Follow the log while the build changes (at most once a second).
+    const onChange = (_: unknown, changed: string) => {
+      if (
+        changed !== name ||
+        logTimer.current !== null ||
+        model.get(name) === undefined // deleted: no log any more
+      ) {
+        return;
+      }
+      logTimer.current = setTimeout(() => {
+        logTimer.current = null;
+        void loadLog();
+      }, 1000);
+    };
+    model.buildChanged.connect(onChange);
+    return () => {
+      mounted.current = false;
+      model.buildChanged.disconnect(onChange);
+      if (logTimer.current !== null) {
+        clearTimeout(logTimer.current);
+      }
+    };
+  }, [model, name, loadLog]);
+
+  const build = model.get(name);
+  if (!build) {
+    return (
+      <div className="jp-RuntimeImages-buildDetails" data-name={name}>
+        <div className="jp-RuntimeImages-message" role="status">
+          {loading
+            ? trans.__('Loading build %1…', name)
+            : trans.__('The build %1 does not exist (any more).', name)}
+        </div>
+      </div>
+    );
+  }
+  const summary = model.summary(build);
+  const status = build.status ?? {};
+  const conditions = Array.isArray(status.conditions) ? status.conditions : [];
+  const checks: ICheck[] = Array.isArray(status.checks) ? status.checks : [];
+  const running = isRunning(summary.phase);
+  const display = displayNameOf(build);
+  const description = annotation(build, Annotations.description);
+
+  const facts: [string, React.ReactNode][] = [
+    [trans.__('Resource name'), <code>{name}</code>],
+    [trans.__('Build type'), build.spec?.buildType],
+    [
+      trans.__('From image'),
+      build.spec?.fromImage && <code>{build.spec.fromImage}</code>
+    ],
+    [trans.__('Pinned image'), status.image && <code>{status.image}</code>],
+    [
+      trans.__('Profiles'),
+      Array.isArray(build.spec?.profiles)
+        ? build.spec.profiles.join(', ')
+        : trans.__('default')
+    ],
+    [trans.__('Description'), description],
+    [trans.__('Creator'), creatorOf(build)],
+    [trans.__('Engine'), summary.engine],
+    [trans.__('Created'), formatTime(build.metadata.creationTimestamp)],
+    [trans.__('Runtime image'), status.runtimeImage]
+  ];
+
+  return (
+    <div
+      className="jp-RuntimeImages-buildDetails"
+      data-name={name}
+      data-phase={summary.phase}
+    >
+      {/* Not a <header>: that is a banner landmark, the page's, not a tab's. */}
+      <div className="jp-RuntimeImages-buildDetailsHeader">
+        <h2 className="jp-RuntimeImages-buildDetailsTitle">{display}</h2>
+        <PhaseBadge phase={summary.phase} trans={trans} />
+      </div>
+      <BuildMessage
+        summary={summary}
+        role={summary.phase === 'Failed' ? 'alert' : 'status'}
+        showReason={true}
+      />
+      {summary.phase === 'Building' && (
+        <BuildProgress progress={summary.progress} trans={trans} />
+      )}
+      <div className="jp-RuntimeImages-buildDetailsActions">
+        {running ? (
+          <TextButton
+            className="jp-mod-styled jp-mod-warn"
+            label={trans.__('Cancel build')}
+            onClick={() => actions.cancel(name)}
+          >
+            {trans.__('Cancel')}
+          </TextButton>
+        ) : (
+          <TextButton
+            className="jp-mod-styled"
+            label={trans.__('Retry build')}
+            onClick={() => actions.retry(name)}
+          >
+            {trans.__('Retry')}
+          </TextButton>
+        )}
+        {summary.phase === 'Ready' && status.runtimeImage && (
+          <OpenRuntimeImageButton
+            className="jp-mod-styled jp-mod-accept"
+            image={status.runtimeImage}
+            onClick={() => actions.openRuntimeImage(name)}
+            trans={trans}
+          />
+        )}
+        <TextButton
+          className="jp-mod-styled jp-mod-reject"
+          label={trans.__('Delete build')}
+          onClick={() => actions.remove(name)}
+        >
+          {trans.__('Delete')}
+        </TextButton>
+      </div>
+      <dl className="jp-RuntimeImages-facts">
+        {facts
+          .filter(([, value]) => value)
+          .map(([label, value]) => (
+            <React.Fragment key={label}>
+              <dt>{label}</dt>
+              <dd>{value}</dd>
+            </React.Fragment>
+          ))}
+      </dl>
+      <section className="jp-RuntimeImages-detailsSection jp-RuntimeImages-conditions">
+        <h3>{trans.__('Conditions')}</h3>
+        {conditions.length === 0 ? (
+          <p>{trans.__('No condition yet.')}</p>
+        ) : (
+          <DetailsTable
+            columns={[
+              trans.__('Type'),
+              trans.__('Status'),
+              trans.__('Reason'),
+              trans.__('Message'),
+              trans.__('Time')
+            ]}
+          >
+            {conditions.map((condition, index) => (
+              <tr
+                key={index}
+                data-type={condition.type}
+                data-status={condition.status}
+                className={
+                  condition.status === 'False' ? 'jp-mod-error' : undefined
+                }
+              >
+                <td>{condition.type}</td>
+                <td>{condition.status}</td>
+                <td>{condition.reason ?? ''}</td>
+                <td className="jp-RuntimeImages-conditionMessage">
+                  {condition.message ?? ''}
+                </td>
+                <td title={condition.lastTransitionTime}>
+                  {formatTime(condition.lastTransitionTime)}
+                </td>
+              </tr>
+            ))}
+          </DetailsTable>
+        )}
+      </section>
+      {checks.length > 0 && (
+        <section className="jp-RuntimeImages-detailsSection jp-RuntimeImages-checks">
+          <h3>{trans.__('Checks')}</h3>
+          <DetailsTable
+            columns={[
+              trans.__('Profile'),
+              trans.__('Check'),
+              trans.__('Result'),
+              trans.__('Message')
+            ]}
+          >
+            {checks.map((check, index) => (
+              <tr key={index} data-result={check.result} data-id={check.id}>
+                <td>{check.profile ?? ''}</td>
+                <td>{check.id ?? ''}</td>
+                <td>
+                  <CheckResult result={check.result} trans={trans} />
+                </td>
+                <td>{check.message ?? ''}</td>
+              </tr>
+            ))}
+          </DetailsTable>
+        </section>
+      )}
+      <PackageTable
+        title={trans.__('Software')}
+        packages={status.software}
+        trans={trans}
+        className="jp-RuntimeImages-software"
+      />
+      <PackageTable
+        title={trans.__('Python packages')}
+        packages={status.pythonDependencies}
+        trans={trans}
+        className="jp-RuntimeImages-pythonPackages"
+      />
+      <section className="jp-RuntimeImages-detailsSection jp-RuntimeImages-log">
+        <h3>
+          {trans.__('Log')}{' '}
+          <TextButton
+            className="jp-RuntimeImages-linkButton"
+            label={trans.__('Reload the log')}
+            onClick={() => void loadLog()}
+          >
+            {trans.__('Reload')}
+          </TextButton>
+        </h3>
+        {logError && (
+          <div className="jp-RuntimeImages-refreshError" role="alert">
+            {trans.__('Could not read the log: %1', logError)}
+          </div>
+        )}
+        <pre className="jp-RuntimeImages-logText" tabIndex={0}>
+          {log ?? trans.__('Loading…')}
+        </pre>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,177 @@
+/**
+ * RuntimeImagesAPI: each method calls the right endpoint, verb, headers and body.
+ */
+// First: replaces the REST boundary for the imports below.
+import { mockedRequestAPI as mocked, SETTINGS } from '../../__tests__/support';
+
+import { RuntimeImagesAPI } from '../api';
+
+const image = {
+  name: 'x',
+  display_name: 'X',
+  schema_name: 'runtime-image',
+  metadata: { image_name: 'quay.io/a/b:1' },
+  origin: 'user'
+};
+
+describe('RuntimeImagesAPI', () => {
+  let api: RuntimeImagesAPI;
+  beforeEach(() => {
+    mocked.mockReset();
+    api = new RuntimeImagesAPI({ serverSettings: SETTINGS });
+  });
+
+  it('gets the schema', async () => {
+    mocked.mockResolvedValue({
+      status: 200,
+      data: { type: 'object' },
+      etag: null
+    });
+    expect(await api.getSchema()).toEqual({ type: 'object' });
+    expect(mocked).toHaveBeenCalledWith('schema', { method: 'GET' }, SETTINGS);
+  });
+
+  it('lists with include_invalid and a conditional ETag', async () => {
+    mocked.mockResolvedValue({
+      status: 200,
+      data: {
+        'runtime-images': [image],
+        invalid: [{ name: 'bad', reason: 'r' }]
+      },
+      etag: '"v2"'
+    });
+    const listing = await api.listImages('"v1"');
+    expect(mocked).toHaveBeenCalledWith(
+      'images?include_invalid=true',
+      { method: 'GET', headers: { 'If-None-Match': '"v1"' } },
+      SETTINGS
+    );
+    expect(listing).toEqual({
+      images: [image],
+      invalid: [{ name: 'bad', reason: 'r' }],
+      etag: '"v2"'
+    });
+  });
+
+  it('returns null on 304 Not Modified', async () => {
+    mocked.mockResolvedValue({ status: 304, data: null, etag: '"v1"' });
+    expect(await api.listImages('"v1"')).toBeNull();
+  });
+
+  it('sends no If-None-Match without an ETag', async () => {
+    mocked.mockResolvedValue({
+      status: 200,
+      data: { 'runtime-images': [] },
+      etag: null
+    });
+    const listing = await api.listImages(null);
+    expect(mocked.mock.calls[0][1]).toEqual({ method: 'GET', headers: {} });
+    expect(listing).toEqual({ images: [], invalid: [], etag: null });
+  });
+
+  it('gets one image with its ETag, encoding the name', async () => {
+    mocked.mockResolvedValue({ status: 200, data: image, etag: '"e"' });
+    expect(await api.getImage('a b')).toEqual({ image, etag: '"e"' });
+    expect(mocked.mock.calls[0][0]).toBe('images/a%20b');
+  });
+
+  it('creates with POST', async () => {
+    mocked.mockResolvedValue({ status: 201, data: image, etag: '"e"' });
+    const body = {
+      display_name: 'X',
+      metadata: { image_name: 'quay.io/a/b:1' }
+    };
+    await api.createImage(body);
+    expect(mocked).toHaveBeenCalledWith(
+      'images',
+      { method: 'POST', body: JSON.stringify(body) },
+      SETTINGS
+    );
+  });
+
+  it('replaces with PUT and If-Match', async () => {
+    mocked.mockResolvedValue({ status: 200, data: image, etag: '"f"' });
+    const body = {
+      name: 'x',
+      display_name: 'X',
+      metadata: { image_name: 'a/b' }
+    };
+    expect(await api.replaceImage('x', body, '"e"')).toEqual({
+      image,
+      etag: '"f"'
+    });
+    expect(mocked).toHaveBeenCalledWith(
+      'images/x',
+      {
+        method: 'PUT',
+        headers: { 'If-Match': '"e"' },
+        body: JSON.stringify(body)
+      },
+      SETTINGS
+    );
+  });
+
+  it('replaces without If-Match when no ETag is known (repair)', async () => {
+    mocked.mockResolvedValue({ status: 200, data: image, etag: null });
+    await api.replaceImage('x', {
+      display_name: 'X',
+      metadata: { image_name: 'a' }
+    });
+    expect((mocked.mock.calls[0][1] as any).headers).toEqual({});
+  });
+
+  it('patches with a merge patch', async () => {
+    mocked.mockResolvedValue({ status: 200, data: image, etag: null });
+    await api.patchImage('x', { display_name: 'Y' });
+    expect(mocked.mock.calls[0][1]).toEqual({
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/merge-patch+json' },
+      body: '{"display_name":"Y"}'
+    });
+  });
+
+  it('deletes, duplicates, exports and imports', async () => {
+    mocked.mockResolvedValue({ status: 204, data: null, etag: null });
+    await api.deleteImage('x');
+    expect(mocked).toHaveBeenLastCalledWith(
+      'images/x',
+      { method: 'DELETE' },
+      SETTINGS
+    );
+
+    mocked.mockResolvedValue({
+      status: 201,
+      data: { ...image, name: 'x_copy' },
+      etag: null
+    });
+    expect((await api.duplicateImage('x')).name).toBe('x_copy');
+    expect(mocked).toHaveBeenLastCalledWith(
+      'images/x/duplicate',
+      { method: 'POST' },
+      SETTINGS
+    );
+
+    mocked.mockResolvedValue({
+      status: 200,
+      data: { 'runtime-images': [image] },
+      etag: null
+    });
+    expect(await api.exportImages()).toEqual({ 'runtime-images': [image] });
+    expect(mocked).toHaveBeenLastCalledWith(
+      'export',
+      { method: 'GET' },
+      SETTINGS
+    );
+
+    const results = [{ name: 'x', status: 'created' }];
+    mocked.mockResolvedValue({ status: 200, data: { results }, etag: null });
+    expect(await api.importImages({ 'runtime-images': [image] }, true)).toEqual(
+      results
+    );
+    expect(mocked.mock.calls[mocked.mock.calls.length - 1][0]).toBe(
+      'import?overwrite=true'
+    );
+    await api.importImages({ 'runtime-images': [] });
+    expect(mocked.mock.calls[mocked.mock.calls.length - 1][0]).toBe('import');
+  });
+});
