@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from traitlets.config import Config
 
-from runtime_images.app import make_build_controller
+from runtime_images.builds.wiring import make_build_controller
 from runtime_images.inspect import ImageInspector
 from runtime_images.registry import RegistryClient
 from runtime_images.store import RuntimeImageStore

@@ -10,10 +10,8 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Instance, Integer, default
 
 from . import __version__
-from .builds.buildah import BuildahEngine
-from .builds.builder import EmbeddedEngine, ImageBuilder, LayerBuildEngine
 from .builds.controller import BuildController
-from .builds.importer import ImageImportEngine
+from .builds.wiring import make_build_controller
 from .handlers import ROUTES
 from .inspect import ImageInspector
 from .registry import RegistryClient
@@ -21,61 +19,6 @@ from .store import RuntimeImageStore
 
 BUILD_EVENT_SCHEMA = Path(__file__).parent / "schemas" / "events" / "build.yaml"
 BUILD_EVENT_SCHEMA_ID = "https://events.jupyter.org/runtime_images/build"
-
-
-def make_build_controller(
-    parent: Any,
-    store: RuntimeImageStore,
-    registry: RegistryClient,
-    inspector: ImageInspector,
-    emit: Any = None,
-    **traits: Any,
-) -> BuildController:
-    """The build controller with its engines (shared by the server and the CLI).
-
-    The embedded engine is always there; the buildah engine when the buildah command is
-    installed (``c.BuildahEngine.command``); the kubernetes engine only when it is configured
-    (``c.BuildController.engine = "kubernetes"`` or any ``c.KubernetesEngine`` setting).
-    ``c.ImageBuilder.fallback_engine`` names the engine the embedded one hands what layer
-    append cannot build to.
-    """
-    controller = BuildController(parent=parent, engines={}, emit=emit, **traits)
-    profiles = controller.default_profiles
-    builder_config = ImageBuilder(parent=parent, config=controller.config)
-    importer = ImageImportEngine(
-        store, registry, inspector, default_profiles=profiles, builder=builder_config
-    )
-    builder = LayerBuildEngine(
-        builder_config, registry, inspector, importer, default_profiles=profiles
-    )
-    controller.engines["embedded"] = EmbeddedEngine(importer, builder)
-    buildah = BuildahEngine(
-        builder_config,
-        registry,
-        inspector,
-        importer,
-        default_profiles=profiles,
-        parent=parent,
-        config=controller.config,
-    )
-    if buildah.available:
-        controller.engines[buildah.name] = buildah
-    if controller.engine == "kubernetes" or "KubernetesEngine" in controller.config:
-        from .builds.kubernetes import KubernetesEngine
-
-        controller.engines["kubernetes"] = KubernetesEngine(
-            store, registry=registry, parent=controller
-        )
-    fallback = builder_config.fallback_engine
-    if fallback:
-        builder.fallback = controller.engines.get(fallback)
-        if builder.fallback is None:
-            controller.log.warning(
-                "runtime-images: ImageBuilder.fallback_engine = %r, but no such engine is "
-                "available (is its command installed?); builds layer append cannot do will fail.",
-                fallback,
-            )
-    return controller
 
 
 class RuntimeImages(ExtensionApp):

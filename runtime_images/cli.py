@@ -470,7 +470,7 @@ def _with_local_controller(work: Callable[[Any], Awaitable[T]]) -> T:
     ready to run only what ``work`` gives it — not the other builds of the directory."""
     import asyncio
 
-    from .app import make_build_controller
+    from .builds.wiring import make_build_controller
     from .inspect import ImageInspector
     from .registry import RegistryClient
 
@@ -606,10 +606,10 @@ def cmd_import_image(args: argparse.Namespace) -> int:
 
 
 def _build_store() -> Any:
-    from .builds.controller import BuildController
     from .builds.store import BuildStore
+    from .builds.wiring import builds_directory
 
-    return BuildStore(Path(BuildController(config=load_config(), engines={}).builds_dir))
+    return BuildStore(Path(builds_directory(load_config())))
 
 
 def cmd_builds(args: argparse.Namespace) -> int:

@@ -46,9 +46,12 @@ from traitlets.config import LoggingConfigurable
 from ..fileio import held_temp_dir
 from ..reference import Reference, parse
 from . import model
-from .builder import LABEL_PREFIX, ImageBuilder, build_inputs, read_layout_image
-from .controller import BuildContext, BuildFailure
+from .base_image import read_layout_image
+from .engine import BuildContext, BuildFailure
+from .image_config import LABEL_PREFIX, build_inputs
+from .importer import ImageImport
 from .oci import Layout
+from .outcome import Outcomes, failure_of
 from .repository import (
     DetectedEnvironment,
     RepositoryError,
@@ -58,11 +61,11 @@ from .repository import (
     inside,
     read_environment_file,
 )
+from .settings import BuildSettings
 
 if TYPE_CHECKING:
-    from ..inspect import ImageInspector, Validation
+    from ..inspect import Validation
     from ..registry import RegistryClient
-    from .importer import ImageImportEngine
 
 # What this engine builds that layer append cannot (the rest of repository.UNSUPPORTED is
 # a Dockerfile, which replaces detection altogether).
@@ -133,19 +136,17 @@ class BuildahEngine(LoggingConfigurable):
 
     def __init__(
         self,
-        builder: ImageBuilder,
+        settings: BuildSettings,
         client: RegistryClient,
-        inspector: ImageInspector,
-        importer: ImageImportEngine,
-        default_profiles: list[str] | None = None,
+        outcomes: Outcomes,
+        importer: ImageImport,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.builder = builder
+        self.builder = settings
         self.client = client
-        self.inspector = inspector
+        self.outcomes = outcomes
         self.importer = importer
-        self.default_profiles = default_profiles
 
     @property
     def available(self) -> bool:
@@ -237,7 +238,7 @@ class BuildahEngine(LoggingConfigurable):
                 await self._buildah(build, ["rmi", tag], quiet=True)
         await build.update(image=result.familiar())
         validation = await self._validate(build, layout, result)
-        await self.importer._configure(build, result, validation)
+        await self.outcomes.ready(build, result, validation, "Built")
 
     async def _clone(
         self, build: BuildContext, work: Path
@@ -278,11 +279,7 @@ class BuildahEngine(LoggingConfigurable):
             base_ref = parse(base)
             resolved = await self.client.resolve(base_ref)
         except (registry.RegistryError, ValueError) as error:
-            from .importer import failure_of
-
-            failure = failure_of(error, base)
-            failure.condition = model.BUILDING_STEP
-            raise failure from None
+            raise failure_of(error, base, model.BUILDING_STEP) from None
         pinned = base_ref.with_tag(base_ref.tag or "latest").with_digest(resolved.digest)
         await build.update(baseImage=str(pinned))
         config: dict[str, Any] = resolved.config.get("config") or {}
@@ -391,32 +388,13 @@ class BuildahEngine(LoggingConfigurable):
 
     async def _validate(self, build: BuildContext, layout: Layout, result: Reference) -> Validation:
         """Check the built image like an imported one: in its registry, or in the layout."""
-        from .. import registry
-
         if self.builder.target_registry:
-            return await self.importer._validate(build, result, registry)
-        from ..inspect import Validation
-        from ..inspect.profiles import run_profiles
-        from .importer import record_validation
-
-        profiles = (
-            build.spec.get("profiles")
-            or self.default_profiles
-            or list(self.inspector.default_profiles)
+            return await self.outcomes.validate_in_registry(build, result, 1, 2)
+        limits, digest = self.outcomes.inspector.limits, result.digest
+        assert digest is not None
+        return await self.outcomes.validate_local(
+            build, lambda: read_layout_image(layout, digest, result, limits)
         )
-        await build.step(
-            model.VALIDATING, f"Checking the built image against {', '.join(profiles)}."
-        )
-        assert result.digest is not None
-        limits, digest = self.inspector.limits, result.digest
-
-        def check() -> Validation:
-            view = read_layout_image(layout, digest, result, limits)
-            return Validation(view.report, profiles, run_profiles(view, profiles))
-
-        validation = await asyncio.to_thread(check)
-        await record_validation(build, validation)
-        return validation
 
     # -- running buildah -------------------------------------------------------------------
 

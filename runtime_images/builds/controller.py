@@ -16,113 +16,25 @@ import copy
 import itertools
 import os
 import threading
-import time
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 from traitlets import Float, Integer, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
-from ..errors import AlreadyExistsError, ConflictError, NotFoundError
+from ..errors import ConflictError, NotFoundError
 from . import model
 from .claims import ClaimRegistry
-from .store import BuildStore
-
-if TYPE_CHECKING:
-    from ..store import RuntimeImageStore
+from .engine import BuildContext, BuildFailure, Engine
+from .store import BuildStore, default_directory
 
 Emit = Callable[[dict[str, Any]], None]
 
 
 class EndedElsewhere(Exception):
     """Another process ended (cancelled) or took over the build this one was running."""
-
-
-class BuildFailure(Exception):
-    """A build step failed for a reason a person can act on (a condition reason)."""
-
-    def __init__(self, reason: str, message: str, condition: str = model.READY_CONDITION) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-        self.condition = condition
-
-
-class Engine(Protocol):
-    """Runs one build type to completion, reporting through the :class:`BuildContext`.
-
-    An engine that keeps state outside the server (a custom resource in a cluster) may
-    also define ``async cancel(resource)``: it is called when a person cancels or deletes
-    the build, and not when the server stops (the build then resumes on the next start).
-    One that only follows work done elsewhere sets ``uses_build_slot = False``, so its
-    builds do not count against ``BuildController.concurrency``.
-    """
-
-    name: str
-
-    async def run(self, build: BuildContext) -> None: ...
-
-
-class BuildContext:
-    """One running build: its resource, and the ways an engine reports progress."""
-
-    PROGRESS_INTERVAL = 0.5
-
-    def __init__(self, controller: BuildController, resource: dict[str, Any]) -> None:
-        self.controller = controller
-        self.resource = resource
-        self._last_progress = 0.0
-
-    @property
-    def name(self) -> str:
-        return str(self.resource["metadata"]["name"])
-
-    @property
-    def spec(self) -> dict[str, Any]:
-        spec: dict[str, Any] = self.resource["spec"]
-        return spec
-
-    @property
-    def status(self) -> dict[str, Any]:
-        status: dict[str, Any] = self.resource.setdefault("status", {})
-        return status
-
-    async def condition(self, type_: str, status: str, reason: str, message: str) -> None:
-        model.set_condition(self.resource, type_, status, reason, message)
-        self.log(f"{type_}={status} {reason}: {message}")
-        await self.save()
-
-    async def step(self, type_: str, message: str) -> None:
-        """Start a step: its condition is Unknown (in progress) until it ends."""
-        self.status["phase"] = model.BUILDING
-        await self.condition(type_, "Unknown", "InProgress", message)
-
-    async def update(self, **fields: Any) -> None:
-        self.status.update(fields)
-        await self.save()
-
-    def progress(
-        self, bytes_done: int, bytes_total: int, steps_done: int, steps_total: int
-    ) -> None:
-        """Record progress; saved and emitted at most twice a second (and at the end)."""
-        self.status["progress"] = {
-            "bytesDone": bytes_done,
-            "bytesTotal": bytes_total,
-            "stepsDone": steps_done,
-            "stepsTotal": steps_total,
-        }
-        now = time.monotonic()
-        if bytes_done >= bytes_total or now - self._last_progress >= self.PROGRESS_INTERVAL:
-            self._last_progress = now
-            self.controller.schedule_save(self)
-
-    def log(self, line: str) -> None:
-        self.controller.builds.append_log(self.name, f"{model.now()} {line}")
-
-    async def save(self) -> None:
-        await self.controller.save(self.resource)
 
 
 class BuildController(LoggingConfigurable):
@@ -171,9 +83,7 @@ class BuildController(LoggingConfigurable):
 
     @default("builds_dir")
     def _default_builds_dir(self) -> str:
-        from jupyter_core.paths import jupyter_data_dir
-
-        return os.path.join(jupyter_data_dir(), "runtime-images", "builds")
+        return default_directory()
 
     def __init__(self, engines: Mapping[str, Engine], emit: Emit | None = None, **kwargs: Any):
         super().__init__(**kwargs)
@@ -559,6 +469,9 @@ class BuildController(LoggingConfigurable):
         ):
             raise EndedElsewhere(name)
 
+    def append_log(self, name: str, line: str) -> None:
+        self.builds.append_log(name, line)
+
     def schedule_save(self, build: BuildContext) -> None:
         """Save from a synchronous progress callback, coalescing bursts."""
         name = build.name
@@ -603,62 +516,3 @@ async def _ended(*tasks: asyncio.Task[None]) -> None:
     for task in tasks:
         if not task.cancelled():
             task.exception()  # retrieved: the build recorded (or logged) its own failure
-
-
-async def configure_runtime_image(
-    store: RuntimeImageStore, build: BuildContext, image_name: str
-) -> str:
-    """Create or update the runtime image named like the build; "created" or "updated".
-
-    Display name, description and creator come from the resource's annotations, the pull
-    secret from ``spec.imagePullSecret``, the tags from :func:`model.runtime_image_tags`;
-    ``status.runtimeImage`` is set (not saved). Updating keeps
-    what a person added to the runtime image (their tags, pull policy, other keys). Shared
-    by every engine, so a Ready build configures the same image wherever it ran.
-    """
-    display_name, description, creator = model.display_fields(build.resource)
-    name = build.name
-    metadata: dict[str, Any] = {
-        "image_name": image_name,
-        "description": description,
-        "creator": creator,
-    }
-    secret = (build.spec.get("imagePullSecret") or {}).get("name")
-    if secret:
-        metadata["pull_secret"] = secret
-    build_tags = model.runtime_image_tags(build.resource)
-
-    def create_or_update() -> str:
-        try:
-            existing = store.get_entry(name)
-        except NotFoundError:
-            try:
-                store.create(
-                    {
-                        "name": name,
-                        "display_name": display_name,
-                        "schema_name": "runtime-image",
-                        "metadata": {**metadata, "tags": build_tags},
-                    }
-                )
-                return "created"
-            except AlreadyExistsError:
-                existing = store.get_entry(name)
-        kept = (existing.document or {}).get("metadata") if existing.valid else None
-        if not isinstance(kept, dict):  # an invalid file is repaired, not merged
-            kept = {}
-        old_tags = [t for t in kept.get("tags") or [] if isinstance(t, str)]
-        merged = {
-            **kept,
-            **metadata,
-            "tags": [*old_tags, *(t for t in build_tags if t not in old_tags)],
-        }
-        store.replace(
-            name,
-            {"display_name": display_name, "schema_name": "runtime-image", "metadata": merged},
-        )
-        return "updated"
-
-    action = await asyncio.to_thread(create_or_update)
-    build.status["runtimeImage"] = name
-    return action

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..fileio import atomic_write_bytes, file_lock
+from ..fileio import atomic_write_bytes, file_lock, remove_abandoned
 from ..registry.errors import InvalidManifest
 from ..registry.manifest import Manifest, parse_digest_field, parse_manifest, verify_digest
 
@@ -161,9 +161,11 @@ class Layout:
         verify_digest(raw, digest, f"manifest {digest} in {self.root}")
         return parse_manifest(raw, None, digest, f"{digest} in {self.root}")
 
-    def remove_temp_files(self) -> None:
-        for path in self.root.glob(".incoming-*"):
-            path.unlink(missing_ok=True)
+    def remove_abandoned(self) -> int:
+        """Remove the downloads (``.incoming-*``) and build directories (``.build-*``) that
+        processes which died left here; live ones hold them (:func:`fileio.remove_abandoned`)."""
+        leftovers = [*self.root.glob(".incoming-*"), *self.root.glob(".build-*")]
+        return remove_abandoned(leftovers)
 
 
 def oci_layer_type(media_type: str) -> str:

@@ -22,6 +22,13 @@ MAX_LOG_BYTES = 4 * 1024 * 1024
 MAX_RESOURCE_BYTES = 4 * 1024 * 1024
 
 
+def default_directory() -> str:
+    """``<jupyter_data_dir()>/runtime-images/builds``, unless configured otherwise."""
+    from jupyter_core.paths import jupyter_data_dir
+
+    return os.path.join(jupyter_data_dir(), "runtime-images", "builds")
+
+
 class BuildStore:
     """CustomNBImage resources in ``directory``/<name>.json, logs in <name>.log."""
 

@@ -395,7 +395,7 @@ class FileSystem:
                 self._apply_entry(info, archive, layer, on_file)
                 # tarfile keeps every TarInfo it read (for getmembers()): about 400 bytes
                 # each, more than the tree itself. Iterating does not need them.
-                archive.members.clear()
+                archive.members.clear()  # type: ignore[attr-defined]  # (not in typeshed)
         self.layers += 1
 
     def _apply_entry(

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from traitlets.config import Config
 
-from runtime_images.app import make_build_controller
 from runtime_images.builds.controller import BuildController
+from runtime_images.builds.wiring import make_build_controller
 from runtime_images.inspect import ImageInspector
 from runtime_images.registry import RegistryClient
 from runtime_images.store import RuntimeImageStore

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from traitlets.config import Config
 
-from runtime_images.app import make_build_controller
 from runtime_images.builds.buildah import BuildahEngine
+from runtime_images.builds.wiring import make_build_controller
 from runtime_images.errors import ConflictError, NotFoundError
 from runtime_images.inspect import ImageInspector
 from tests.fixtures import debian, images

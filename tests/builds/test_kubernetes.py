@@ -21,13 +21,13 @@ import pytest
 from traitlets import TraitError
 from traitlets.config import Config
 
-from runtime_images.app import make_build_controller
 from runtime_images.builds.kubernetes import (
     OWNER_LABEL,
     KubernetesEngine,
     label_value,
     mirror_status,
 )
+from runtime_images.builds.wiring import make_build_controller
 from runtime_images.errors import NotFoundError
 from runtime_images.inspect import ImageInspector
 from runtime_images.registry import RegistryClient

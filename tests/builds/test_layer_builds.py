@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from traitlets.config import Config
 
-from runtime_images.builds.builder import with_on_path
+from runtime_images.builds.image_config import with_on_path
 from runtime_images.inspect import inspect_image
 from runtime_images.registry import RegistryClient
 from tests.fixtures import images
@@ -177,7 +177,7 @@ async def test_a_restarted_server_reads_the_base_from_its_record(
 ) -> None:
     """The parsed base is recorded in the layout; after a restart (memory cleared) it is
     read from there, and an unreadable record is replaced by reading the layers again."""
-    engine = builder.controller.engines["embedded"].builder
+    bases = builder.controller.engines["embedded"].layer_append.bases
 
     def build(name: str) -> dict[str, Any]:
         return package_list(name, base, "idna==3.7")
@@ -199,11 +199,11 @@ async def test_a_restarted_server_reads_the_base_from_its_record(
     ]
     six[-1] = "renamed-by-the-test"
     record.write_text(json.dumps(recorded))
-    engine._bases.clear()  # a restarted server
+    bases.forget()  # a restarted server
     assert "six" not in dependencies(await builder.run(build("second")))
 
     record.write_bytes(b"{not json")
-    engine._bases.clear()
+    bases.forget()
     assert dependencies(await builder.run(build("third")))["six"] == "1.15.0"
     assert json.loads(record.read_text())["version"] == 2  # recorded again
 
@@ -366,8 +366,7 @@ async def test_import_copies_to_the_target_registry_when_configured(
     """The ImageStream idea: the runtime image points at a copy in the team's registry."""
     with registry.pusher() as pusher:
         digest = pusher.push_image(repo_name, "1", images.elyra_ok())
-    harness = BuildHarness(tmp_path, target=f"{own_registry.host}/mirror")
-    harness.controller.engines["embedded"].importer.builder.copy_imports = True
+    harness = BuildHarness(tmp_path, target=f"{own_registry.host}/mirror", copy_imports=True)
     await harness.controller.start()
     try:
         build = await harness.run(

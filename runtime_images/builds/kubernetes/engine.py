@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Any
 from ...errors import ConflictError, ValidationFailedError
 from ...registry import RegistryClient
 from .. import model
-from ..controller import BuildContext, BuildFailure, configure_runtime_image
+from ..engine import BuildContext, BuildFailure
+from ..outcome import configure_runtime_image
 from .cluster import (
     ClusterError,
     ConfigurationError,

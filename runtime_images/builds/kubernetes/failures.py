@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import model
-from ..controller import BuildFailure
+from ..engine import BuildFailure
 from .cluster import ClusterError, Target, forbidden_message, metadata_errors, rejection_message
 from .operator import TEKTON_NAME_LIMIT, longest_name, pipeline_run_name
 

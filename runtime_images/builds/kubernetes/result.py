@@ -21,8 +21,8 @@ from typing import Any
 from ...reference import parse
 from ...registry import RegistryError
 from .. import model
-from ..controller import BuildFailure
-from ..importer import failure_of
+from ..engine import BuildFailure
+from ..outcome import failure_of
 from .operator import image_of_stream, imported_tag, run_name_of
 
 # Read one ImageStream by name: None when there is none (or it may not be read).

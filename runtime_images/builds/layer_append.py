@@ -1,0 +1,375 @@
+"""PackageList and GitRepository builds by appending layers to a base image, no daemon.
+
+A build resolves its base image (``builderImage``, or ``runtimeEnvironment`` through
+``ImageBuilder.base_images``), reads the base (:mod:`.base_image`: its Python, site-packages,
+installed distributions and user), installs the packages with the host's pip for the
+image's interpreter into a staging directory (wheels only: :mod:`.packages`), and appends
+that as one reproducible layer (plus, for a repository, a layer with its files in the
+working directory). The new config and manifest go to the layout (:mod:`.image_config`)
+and, with a target registry, are pushed there. The result is checked and the runtime image
+configured through :mod:`.outcome`. What layer append cannot do is raised as
+:class:`CannotAppend`, for the embedded engine to hand over or fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import posixpath
+import shutil
+from pathlib import Path
+
+from .. import registry
+from ..fileio import held_temp_dir
+from ..inspect import ImageView
+from ..inspect.report import Distribution, canonical_name
+from ..reference import Reference, parse
+from . import model
+from .base_image import BaseImages, apply_layer_file
+from .engine import BuildContext, BuildFailure
+from .image_config import assemble, path_dirs
+from .layers import LayerBlob, LayerPlan, write_layer
+from .oci import Layout
+from .outcome import Outcomes, copy_image, failure_of
+from .packages import (
+    EarlyInstall,
+    Installation,
+    PackageError,
+    PythonTarget,
+    RequiresBuild,
+    check_requirements,
+    install,
+    place_data,
+    platform_tags,
+    remove_distribution,
+)
+from .repository import DetectedEnvironment, RepositoryError, clone, detect
+from .settings import BuildSettings
+
+__all__ = ["CannotAppend", "LayerAppend"]
+
+STEPS = 4
+
+
+class CannotAppend(Exception):
+    """Layer append cannot build this (``reason`` RequiresBuild or BuildFailed); the
+    message says why — for a fallback engine, or the build's failure."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.reason: str = getattr(error, "reason", model.BUILD_FAILED)
+
+
+class LayerAppend:
+    """Builds PackageList and GitRepository images by layer append."""
+
+    def __init__(
+        self,
+        settings: BuildSettings,
+        client: registry.RegistryClient,
+        bases: BaseImages,
+        outcomes: Outcomes,
+    ) -> None:
+        self.settings = settings
+        self.client = client
+        self.bases = bases
+        self.outcomes = outcomes
+        self._cleaned = False
+
+    async def run(self, build: BuildContext) -> None:
+        layout = Layout(Path(self.settings.layout_dir))
+        if not self._cleaned:  # what builds of a crashed process left in the layout
+            self._cleaned = True
+            await asyncio.to_thread(layout.remove_abandoned)
+        with held_temp_dir(layout.root, f".build-{build.name}-") as work:
+            await self._run(build, layout, work)
+
+    async def _run(self, build: BuildContext, layout: Layout, work: Path) -> None:
+        spec = build.spec
+        detected: DetectedEnvironment | None = None
+        repository_dir: Path | None = None
+        if spec["buildType"] == model.GIT_REPOSITORY:
+            repository_dir = work / "repository"
+            detected = await self._clone(build, repository_dir)
+            base = (
+                spec.get("builderImage")
+                or (
+                    detected.python_version
+                    and self.settings.base_for_python(detected.python_version)
+                )
+                or self.settings.default_base_image
+            )
+            requirements = list(detected.requirements)
+        else:
+            base = spec.get("builderImage") or self.settings.base_for(spec["runtimeEnvironment"])
+            requirements = list(spec["packageVersions"])
+        try:
+            check_requirements(requirements)
+        except PackageError as error:
+            raise CannotAppend(error) from None
+
+        early: EarlyInstall | None = None
+        try:
+            await build.step(model.BUILDING_STEP, f"Reading the base image {base}.")
+            try:
+                base_ref = parse(base)
+                resolved = await self.client.resolve(base_ref)
+                if requirements:
+                    early = EarlyInstall(
+                        requirements,
+                        resolved.platform.architecture,
+                        path_dirs(resolved.config),
+                        work / "pip-early",
+                        build.log,
+                    )
+                view = await self.bases.fetch(
+                    build, layout, base_ref, resolved, STEPS, early.on_file if early else None
+                )
+            except registry.RegistryError as error:
+                raise failure_of(error, base, model.BUILDING_STEP) from None
+            pinned_base = base_ref.with_tag(base_ref.tag or "latest").with_digest(resolved.digest)
+            await build.update(baseImage=str(pinned_base))
+
+            target = _python_target(view, resolved.platform.architecture)
+            uid, gid = _owner(view)
+            await build.step(
+                model.BUILDING_STEP,
+                (
+                    f"Installing {len(requirements)} requirement(s) for Python {target.version} "
+                    f"into {target.site_packages}."
+                ),
+            )
+            plans = []
+            lock: list[str] = []
+            if requirements:
+                plan, lock = await self._package_layer(
+                    build, view, target, requirements, work, uid, gid, early
+                )
+                plans.append(plan)
+            if repository_dir is not None:
+                plans.append(
+                    await asyncio.to_thread(_repository_layer, view, repository_dir, uid, gid)
+                )
+            blobs = [
+                await asyncio.to_thread(write_layer, plan, layout.temp_file()) for plan in plans
+            ]
+            for blob in blobs:
+                layout.add_file(blob.path, blob.digest)
+            await build.update(lock=lock)
+
+            manifest, config = assemble(
+                layout, resolved, blobs, build, pinned_base, lock, detected, target.bin_dir
+            )
+            ref_name = f"{build.name}:latest"
+            layout.tag(ref_name, manifest)
+            result = self.settings.result_reference(build.name, manifest.digest)
+            await build.condition(
+                model.BUILDING_STEP,
+                "True",
+                "Built",
+                (
+                    f"Built {manifest.digest} from {pinned_base.familiar()} "
+                    f"({len(lock)} locked distribution(s))."
+                ),
+            )
+            if self.settings.target_registry:
+                await copy_image(
+                    build,
+                    self.settings.skopeo,
+                    self.client,
+                    f"oci:{layout.root}:{ref_name}",
+                    result,
+                )
+            await build.update(image=result.familiar())
+
+            validation = await self.outcomes.validate_local(
+                build, lambda: _with_layers(view, layout, blobs, config, result, manifest.digest)
+            )
+            await self.outcomes.ready(build, result, validation, "Built")
+        finally:
+            if early is not None:
+                await early.close()
+
+    async def _clone(self, build: BuildContext, directory: Path) -> DetectedEnvironment:
+        spec = build.spec
+        await build.step(model.BUILDING_STEP, f"Cloning {spec['repositoryUrl']}.")
+        try:
+            commit = await clone(
+                spec["repositoryUrl"],
+                spec.get("gitRef"),
+                directory,
+                build.log,
+                self.settings.clone_limits,
+            )
+        except RepositoryError as error:
+            raise BuildFailure(model.BUILD_FAILED, str(error), model.BUILDING_STEP) from None
+        await build.update(commit=commit)
+        try:
+            detected = detect(directory)
+        except RepositoryError as error:
+            raise CannotAppend(error) from None
+        await build.update(detected=detected.to_json())
+        build.log(f"Detected: {detected.summary()}")
+        if detected.install_project:
+            # Building a project runs its code (setup.py, an in-tree build backend).
+            raise CannotAppend(
+                RequiresBuild(
+                    f"The repository is a Python project ({detected.files[-1]}) that must be "
+                    "built to be installed, which runs its code; layer append never runs a "
+                    "build's code on this machine: use the buildah engine."
+                )
+            )
+        return detected
+
+    async def _package_layer(
+        self,
+        build: BuildContext,
+        view: ImageView,
+        target: PythonTarget,
+        requirements: list[str],
+        work: Path,
+        uid: int,
+        gid: int,
+        early: EarlyInstall | None = None,
+    ) -> tuple[LayerPlan, list[str]]:
+        base_dists = {canonical_name(d.name): d for d in view.report.distributions}
+        base_versions = {n: d.version for n, d in base_dists.items()}
+        installed = await early.result(target, base_versions) if early else None
+        if installed is None:
+            try:
+                installed = await install(
+                    requirements, target, base_versions, work / "pip", build.log
+                )
+            except PackageError as error:
+                raise CannotAppend(error) from None
+        plan = await asyncio.to_thread(
+            _plan_package_layer, view, target, installed, base_dists, uid, gid
+        )
+        return plan, installed.lock
+
+
+def _with_layers(
+    base: ImageView,
+    layout: Layout,
+    blobs: list[LayerBlob],
+    config: dict[str, object],
+    result: Reference,
+    digest: str,
+) -> ImageView:
+    """The built image's view: the base's (copied: it may be cached for other builds) with
+    the new layers applied (blocking)."""
+    from ..inspect.report import build_report
+
+    fs = base.fs.copy()
+    for blob in blobs:
+        apply_layer_file(fs, layout.blob_path(blob.digest))
+    return build_report(
+        fs,
+        config,
+        reference=str(result),
+        digest=digest,
+        platform=base.report.platform,
+        compressed_size=base.report.compressed_size + sum(b.size for b in blobs),
+    )
+
+
+def _python_target(view: ImageView, architecture: str) -> PythonTarget:
+    """Where the base's interpreter takes packages: a venv on PATH, or the system's."""
+    python = view.report.python
+    if python is None or not python.version:
+        raise BuildFailure(
+            model.BUILD_FAILED,
+            (
+                "The base image has no python3 on PATH "
+                f"({':'.join(view.report.config.path)}), so packages cannot be added to it."
+            ),
+            model.BUILDING_STEP,
+        )
+    version = ".".join(python.version.split(".")[:2])
+    musl = bool(view.report.os and view.report.os.id == "alpine")
+    platforms = platform_tags(architecture, musl)
+    venv = posixpath.dirname(posixpath.dirname(python.path))
+    if view.fs.lookup(f"{venv}/pyvenv.cfg") is not None:
+        # A virtual environment on PATH (UBI's /opt/app-root, many notebook images): its
+        # interpreter does not see the system site-packages its symlink points into.
+        return PythonTarget(
+            version,
+            python.path,
+            f"{venv}/lib/python{version}/site-packages",
+            f"{venv}/bin",
+            platforms,
+        )
+    real = python.real_path or python.path
+    prefix = posixpath.dirname(posixpath.dirname(real))
+    candidates = [
+        f"{prefix}/lib/python{version}/site-packages",
+        f"/usr/local/lib/python{version}/site-packages",
+    ]
+    site = next((c for c in candidates if (n := view.fs.lookup(c)) is not None and n.is_dir), None)
+    bin_dir = f"{prefix}/bin"
+    if site is None and view.fs.lookup("/usr/lib/python3/dist-packages") is not None:
+        # Debian's interpreter: pip installs into /usr/local/lib/pythonX.Y/dist-packages.
+        site, bin_dir = f"/usr/local/lib/python{version}/dist-packages", "/usr/local/bin"
+    if site is None:
+        site = candidates[0]
+    return PythonTarget(version, python.path, site, bin_dir, platforms)
+
+
+def _owner(view: ImageView) -> tuple[int, int]:
+    """The uid and gid the image runs as (files of the new layers belong to them)."""
+    user = view.report.config.user.split(":", 1)[0]
+    if not user:
+        return 0, 0
+    found = view.report.user(user)
+    if found is not None:
+        return found.uid, found.gid
+    return (int(user), 0) if user.isdigit() else (0, 0)
+
+
+def _repository_layer(view: ImageView, repository: Path, uid: int, gid: int) -> LayerPlan:
+    working_dir = view.report.config.working_dir or "/home/jovyan"
+    plan = LayerPlan(uid=uid, gid=gid)
+    git_dir = repository / ".git"
+    if git_dir.exists():
+        shutil.rmtree(git_dir)
+    plan.add_tree(repository, working_dir)
+    return plan
+
+
+def _plan_package_layer(
+    view: ImageView,
+    target: PythonTarget,
+    installed: Installation,
+    base_dists: dict[str, Distribution],
+    uid: int,
+    gid: int,
+) -> LayerPlan:
+    """The layer of what pip installed, less what the base has, hiding what it upgrades."""
+    plan = LayerPlan(uid=uid, gid=gid)
+    for name, version in installed.installed.items():
+        old = base_dists.get(name)
+        if old is None:
+            continue
+        if old.version == version:
+            remove_distribution(installed.site, name)  # the base has it already
+            continue
+        # An upgrade: hide the old metadata and the old files of its top-level packages,
+        # so only the new version is importable.
+        for entry in view.fs.listdir(old.location):
+            if entry.endswith(".dist-info") and _dist_name(entry) == name:
+                plan.whiteouts.add(f"{old.location}/{entry}")
+        for entry in installed.top_level.get(name, []):
+            existing = view.fs.lookup(f"{old.location}/{entry}")
+            if existing is None or entry.endswith(".dist-info"):
+                continue
+            if old.location != target.site_packages:
+                plan.whiteouts.add(f"{old.location}/{entry}")
+            elif existing.is_dir:
+                plan.opaque.add(f"{target.site_packages}/{entry}")
+    for tree, destination in place_data(installed, target, installed.site.parent / "data"):
+        plan.add_tree(tree, destination)
+    plan.add_tree(installed.site, target.site_packages)
+    return plan
+
+
+def _dist_name(directory: str) -> str:
+    return canonical_name(directory[: -len(".dist-info")].rsplit("-", 1)[0])

@@ -1,0 +1,338 @@
+"""How any engine ends a build: its image checked, the checks recorded, failures explained,
+the image copied where it should live, and the runtime image configured.
+
+Every engine (embedded import, layer append, buildah, kubernetes) ends a build through
+these, so a Ready build means the same thing — and configures the same runtime image —
+wherever it ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .. import registry
+from ..errors import AlreadyExistsError, NotFoundError
+from ..inspect import InvalidLayer, Validation, run_profiles
+from ..reference import InvalidReferenceError, Reference, parse
+from . import model
+from .engine import BuildContext, BuildFailure
+
+if TYPE_CHECKING:
+    from ..inspect import ImageInspector, ImageView
+    from ..store import RuntimeImageStore
+
+__all__ = [
+    "Outcomes",
+    "checks_message",
+    "configure_runtime_image",
+    "copy_image",
+    "failure_of",
+    "record_validation",
+]
+
+
+def failure_of(error: Exception, image: str, step: str | None = None) -> BuildFailure:
+    """Turn a registry error into a failure reason and a message a person can act on
+    (the condition ``step`` it happened in, when given)."""
+    failure = _failure_of(error, image)
+    if step is not None:
+        failure.condition = step
+    return failure
+
+
+def _failure_of(error: Exception, image: str) -> BuildFailure:
+    host = _registry_host(image)
+    if isinstance(error, registry.InvalidCredentials):
+        return BuildFailure(
+            model.AUTH_REQUIRED,
+            (
+                f"The registry {host} refused the credentials in your auth file: update them "
+                f"(e.g. `podman login {host}`) and retry. ({error})"
+            ),
+        )
+    if isinstance(error, registry.AuthRequired):
+        return BuildFailure(
+            model.AUTH_REQUIRED,
+            (
+                f"The registry {host} asks for credentials: add them to your auth file "
+                f"(REGISTRY_AUTH_FILE or ~/.docker/config.json, e.g. with `podman login {host}`) "
+                f"and retry. ({error})"
+            ),
+        )
+    if isinstance(error, registry.AccessDenied):
+        return BuildFailure(
+            model.AUTH_REQUIRED,
+            (
+                f"The registry {host} denied access to {image} with your credentials: ask for "
+                f"pull access or use other credentials. ({error})"
+            ),
+        )
+    if isinstance(error, registry.ImageNotFound):
+        return BuildFailure(
+            model.IMAGE_NOT_FOUND,
+            f"{image} was not found: check the repository name and tag. ({error})",
+        )
+    if isinstance(error, registry.DigestMismatch):
+        return BuildFailure(
+            model.DIGEST_MISMATCH,
+            (
+                f"What the registry sent for {image} does not match its digest: the download "
+                f"was corrupted or the registry is misbehaving; retry later. ({error})"
+            ),
+        )
+    if isinstance(error, registry.RegistryUnavailable | registry.RateLimited):
+        return BuildFailure(
+            model.REGISTRY_UNAVAILABLE,
+            (
+                f"The registry {host} could not be reached after several attempts: check the "
+                f"address and your network, then retry. ({error})"
+            ),
+        )
+    if isinstance(error, InvalidLayer):
+        return BuildFailure(model.BUILD_FAILED, f"A layer of {image} cannot be read: {error}")
+    return BuildFailure(model.BUILD_FAILED, f"The image {image} could not be read: {error}")
+
+
+def _registry_host(image: str) -> str:
+    try:
+        return parse(image).registry_host
+    except InvalidReferenceError:
+        return image
+
+
+def checks_message(validation: Validation) -> str:
+    failures = validation.failures
+    listed = "; ".join(f"{c.message} [{c.profile}]" for c in failures)
+    return f"The image does not meet {len(failures)} requirement(s): {listed}"
+
+
+async def record_validation(build: BuildContext, validation: Validation) -> None:
+    """Put a validation's checks and software in the status; fail unless every check passed."""
+    report = validation.report.to_json()
+    await build.update(
+        checks=[check.to_json() for check in validation.checks],
+        software=report.get("software", []),
+        pythonDependencies=[
+            {"name": d["name"], "version": d["version"]} for d in report.get("distributions", [])
+        ],
+    )
+    if not validation.ok:
+        raise BuildFailure(model.REQUIREMENTS_NOT_MET, checks_message(validation), model.VALIDATING)
+    warnings = sum(1 for c in validation.checks if c.result == "warn")
+    await build.condition(
+        model.VALIDATING,
+        "True",
+        "RequirementsMet",
+        (
+            f"All checks of {', '.join(validation.profiles)} passed"
+            + (f" ({warnings} warning(s))." if warnings else ".")
+        ),
+    )
+
+
+class Outcomes:
+    """The checks and the end of a build, with what they need (store, registry, inspector).
+
+    ``default_profiles`` are the requirement profiles a build checks when its spec names
+    none (``BuildController.default_profiles``, else ``ImageInspector.default_profiles``).
+    """
+
+    def __init__(
+        self,
+        store: RuntimeImageStore,
+        client: registry.RegistryClient,
+        inspector: ImageInspector,
+        default_profiles: list[str] | None = None,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.inspector = inspector
+        self.default_profiles = default_profiles
+
+    def profiles(self, build: BuildContext) -> list[str]:
+        return list(
+            build.spec.get("profiles")
+            or self.default_profiles
+            or list(self.inspector.default_profiles)
+        )
+
+    async def validate_in_registry(
+        self, build: BuildContext, image: Reference, steps_done: int, steps_total: int
+    ) -> Validation:
+        """Stream the image's layers from its registry and check it (condition Validating)."""
+        await build.step(model.VALIDATING, f"Reading the layers of {image.familiar()}.")
+
+        def progress(done: int, total: int) -> None:
+            build.progress(done, total, steps_done, steps_total)
+
+        try:
+            validation = await self.inspector.validate(
+                self.client, image, self.profiles(build), progress=progress
+            )
+        except registry.RegistryError as error:
+            raise failure_of(error, str(image), model.VALIDATING) from None
+        await record_validation(build, validation)
+        return validation
+
+    async def validate_local(
+        self, build: BuildContext, read: Callable[[], ImageView]
+    ) -> Validation:
+        """Check an image built here: ``read()`` gives its view (blocking: it runs in a
+        thread, as do the checks)."""
+        profiles = self.profiles(build)
+        await build.step(
+            model.VALIDATING, f"Checking the built image against {', '.join(profiles)}."
+        )
+
+        def check() -> Validation:
+            view = read()
+            return Validation(view.report, profiles, run_profiles(view, profiles))
+
+        try:
+            validation = await asyncio.to_thread(check)
+        except InvalidLayer as error:
+            raise BuildFailure(model.BUILD_FAILED, str(error), model.VALIDATING) from None
+        await record_validation(build, validation)
+        return validation
+
+    async def ready(
+        self, build: BuildContext, image: Reference, validation: Validation, done: str
+    ) -> None:
+        """Configure the runtime image and mark the build Ready (``done``: "Imported",
+        "Built")."""
+        action = await configure_runtime_image(self.store, build, image.familiar())
+        build.status["phase"] = model.READY
+        size = validation.report.compressed_size
+        steps = int((build.status.get("progress") or {}).get("stepsTotal") or 1)
+        build.progress(size, size, steps, steps)
+        await build.condition(
+            model.READY_CONDITION,
+            "True",
+            "Ready",
+            (
+                f"{done} and validated; runtime image '{build.name}' {action}, pinned to "
+                f"{image.familiar()}."
+            ),
+        )
+
+
+async def configure_runtime_image(
+    store: RuntimeImageStore, build: BuildContext, image_name: str
+) -> str:
+    """Create or update the runtime image named like the build; "created" or "updated".
+
+    Display name, description and creator come from the resource's annotations, the pull
+    secret from ``spec.imagePullSecret``, the tags from :func:`model.runtime_image_tags`;
+    ``status.runtimeImage`` is set (not saved). Updating keeps what a person added to the
+    runtime image (their tags, pull policy, other keys).
+    """
+    display_name, description, creator = model.display_fields(build.resource)
+    name = build.name
+    metadata: dict[str, Any] = {
+        "image_name": image_name,
+        "description": description,
+        "creator": creator,
+    }
+    secret = (build.spec.get("imagePullSecret") or {}).get("name")
+    if secret:
+        metadata["pull_secret"] = secret
+    build_tags = model.runtime_image_tags(build.resource)
+
+    def create_or_update() -> str:
+        try:
+            existing = store.get_entry(name)
+        except NotFoundError:
+            try:
+                store.create(
+                    {
+                        "name": name,
+                        "display_name": display_name,
+                        "schema_name": "runtime-image",
+                        "metadata": {**metadata, "tags": build_tags},
+                    }
+                )
+                return "created"
+            except AlreadyExistsError:
+                existing = store.get_entry(name)
+        kept = (existing.document or {}).get("metadata") if existing.valid else None
+        if not isinstance(kept, dict):  # an invalid file is repaired, not merged
+            kept = {}
+        old_tags = [t for t in kept.get("tags") or [] if isinstance(t, str)]
+        merged = {
+            **kept,
+            **metadata,
+            "tags": [*old_tags, *(t for t in build_tags if t not in old_tags)],
+        }
+        store.replace(
+            name,
+            {"display_name": display_name, "schema_name": "runtime-image", "metadata": merged},
+        )
+        return "updated"
+
+    action = await asyncio.to_thread(create_or_update)
+    build.status["runtimeImage"] = name
+    return action
+
+
+async def copy_image(
+    build: BuildContext,
+    skopeo: str,
+    client: registry.RegistryClient,
+    source: str,
+    destination: Reference,
+    source_reference: Reference | None = None,
+) -> None:
+    """Copy an image with ``skopeo copy --preserve-digests`` (condition ``Pushing``).
+
+    ``source`` is a skopeo transport (``oci:…`` or ``docker://…``); registry sources and
+    the destination get the client's plain-http rule and auth file. Blobs the destination
+    registry already has are not sent again, and within one registry they are mounted.
+    """
+    target = f"{destination.repository}:{destination.tag}"
+    await build.step(model.PUSHING, f"Pushing to {target}.")
+    if shutil.which(skopeo) is None:
+        raise BuildFailure(
+            model.BUILD_FAILED,
+            (
+                f"Pushing needs skopeo, which is not installed (ImageBuilder.skopeo = {skopeo!r}); "
+                "install it, or clear ImageBuilder.target_registry."
+            ),
+            model.PUSHING,
+        )
+
+    def plain_http(reference: Reference) -> bool:
+        return client._locate(reference).base_url.startswith("http:")
+
+    location = client._locate(destination)
+    command = [
+        skopeo,
+        "copy",
+        "--preserve-digests",
+        "--quiet",
+        f"--dest-tls-verify={str(not plain_http(destination)).lower()}",
+    ]
+    if source_reference is not None:
+        command.append(f"--src-tls-verify={str(not plain_http(source_reference)).lower()}")
+    auth_file = client.auth_file or os.environ.get("REGISTRY_AUTH_FILE")
+    if auth_file and os.path.exists(auth_file):
+        command.append(f"--authfile={auth_file}")
+    command += [source, f"docker://{location.host}/{location.repository}:{destination.tag}"]
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    output, _ = await process.communicate()
+    text = output.decode("utf-8", errors="replace").strip()
+    if text:
+        build.log(f"skopeo: {text}")
+    if process.returncode != 0:
+        denied = re.search(r"unauthorized|authentication required|denied", text, re.IGNORECASE)
+        reason = model.AUTH_REQUIRED if denied else model.REGISTRY_UNAVAILABLE
+        raise BuildFailure(reason, f"Pushing to {target} failed: {text[-400:]}", model.PUSHING)
+    await build.condition(
+        model.PUSHING, "True", "Pushed", f"Pushed {destination.digest} to {target}."
+    )
