@@ -7,13 +7,14 @@ from typing import Any
 
 from jupyter_events import EventLogger
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Instance, Integer, default
+from traitlets import Instance, Integer, Type, default
 
 from . import __version__
 from .builds.controller import BuildController
 from .builds.wiring import make_build_controller
 from .handlers import ROUTES
 from .inspect import ImageInspector
+from .kernelspec import KernelspecInstaller
 from .registry import RegistryClient
 from .store import RuntimeImageStore
 
@@ -44,39 +45,71 @@ class RuntimeImages(ExtensionApp):
         help="Largest body accepted by POST /runtime-images/import (bytes).",
     ).tag(config=True)
 
-    store = Instance(RuntimeImageStore, help="The runtime image store (not configurable).")
+    # The components, swappable the jupyter_server way (a subclass named in configuration)
+    # and made once; configure each as c.<ClassName>.<trait>.
+
+    store_class = Type(
+        default_value=RuntimeImageStore,
+        klass=RuntimeImageStore,
+        config=True,
+        help="The runtime image store (configure it as c.RuntimeImageStore.<trait>).",
+    )
+    registry_class = Type(
+        default_value=RegistryClient,
+        klass=RegistryClient,
+        config=True,
+        help="The OCI registry client (configure it as c.RegistryClient.<trait>).",
+    )
+    inspector_class = Type(
+        default_value=ImageInspector,
+        klass=ImageInspector,
+        config=True,
+        help="Image inspection and checks (configure them as c.ImageInspector.<trait>).",
+    )
+    kernelspec_installer_class = Type(
+        default_value=KernelspecInstaller,
+        klass=KernelspecInstaller,
+        config=True,
+        help="The kernelspec installer's policy (c.KernelspecInstaller.<trait>).",
+    )
+    build_controller_class = Type(
+        default_value=BuildController,
+        klass=BuildController,
+        config=True,
+        help="The build controller and its engines (c.BuildController.<trait>).",
+    )
+
+    store = Instance(RuntimeImageStore)
+    registry = Instance(RegistryClient)
+    inspector = Instance(ImageInspector)
+    kernelspec_installer = Instance(KernelspecInstaller)
+    build_controller = Instance(BuildController)
 
     @default("store")
     def _default_store(self) -> RuntimeImageStore:
-        return RuntimeImageStore(parent=self)
-
-    registry = Instance(
-        RegistryClient,
-        help="The registry client; configure it as c.RegistryClient.<trait> (not configurable).",
-    )
+        return self.store_class(parent=self)
 
     @default("registry")
     def _default_registry(self) -> RegistryClient:
-        return RegistryClient(parent=self)
-
-    inspector = Instance(
-        ImageInspector,
-        help="Image checks; configure them as c.ImageInspector.<trait> (not configurable).",
-    )
+        return self.registry_class(parent=self)
 
     @default("inspector")
     def _default_inspector(self) -> ImageInspector:
-        return ImageInspector(parent=self)
+        return self.inspector_class(parent=self)
 
-    builds = Instance(
-        BuildController,
-        help="The build controller; configure it as c.BuildController.<trait> (not configurable).",
-    )
+    @default("kernelspec_installer")
+    def _default_kernelspec_installer(self) -> KernelspecInstaller:
+        return self.kernelspec_installer_class(parent=self)
 
-    @default("builds")
-    def _default_builds(self) -> BuildController:
+    @default("build_controller")
+    def _default_build_controller(self) -> BuildController:
         return make_build_controller(
-            self, self.store, self.registry, self.inspector, emit=self._emit_build_event
+            self,
+            self.store,
+            self.registry,
+            self.inspector,
+            emit=self._emit_build_event,
+            controller_class=self.build_controller_class,
         )
 
     @property
@@ -91,7 +124,8 @@ class RuntimeImages(ExtensionApp):
         self.event_logger.register_event_schema(BUILD_EVENT_SCHEMA)
         self.settings.update(
             {
-                "runtime_images_builds": self.builds,
+                "runtime_images_build_controller": self.build_controller,
+                "runtime_images_kernelspec_installer": self.kernelspec_installer,
                 "runtime_images_store": self.store,
                 "runtime_images_registry": self.registry,
                 "runtime_images_inspector": self.inspector,
@@ -108,10 +142,10 @@ class RuntimeImages(ExtensionApp):
         self.handlers.extend(ROUTES)
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
-        await self.builds.start()
+        await self.build_controller.start()
 
     async def stop_extension(self) -> None:
-        await self.builds.stop()
+        await self.build_controller.stop()
         await self.registry.aclose()
 
 

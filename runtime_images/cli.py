@@ -512,7 +512,7 @@ def _build_here(document: object, args: argparse.Namespace, engine: str | None =
             resource = controller.new_resource(
                 document, engine, message="Waiting for a Jupyter server to run it."
             )
-            controller.builds.create(resource)
+            controller.resources.create(resource)
             print(_not_waiting(resource["metadata"]["name"], args))
             return EXIT_OK
         name = (await controller.submit(document, engine))["metadata"]["name"]

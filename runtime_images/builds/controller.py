@@ -87,7 +87,9 @@ class BuildController(LoggingConfigurable):
 
     def __init__(self, engines: Mapping[str, Engine], emit: Emit | None = None, **kwargs: Any):
         super().__init__(**kwargs)
-        self.builds = BuildStore(Path(self.builds_dir), max_resource_bytes=self.max_resource_bytes)
+        self.resources = BuildStore(
+            Path(self.builds_dir), max_resource_bytes=self.max_resource_bytes
+        )
         self.engines = dict(engines)
         self.emit = emit
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -103,7 +105,7 @@ class BuildController(LoggingConfigurable):
         self._last_emitted: dict[str, int] = {}
         # Builds a claim decides: run by another process (looked at again when its claim
         # lapses), and ours that were taken over or ended by another process.
-        self.claims = ClaimRegistry(self.builds.directory, self.builds.lock, uuid.uuid4().hex)
+        self.claims = ClaimRegistry(self.resources.directory, self.resources.lock, uuid.uuid4().hex)
         self._elsewhere: set[str] = set()
         self._given_up: set[str] = set()
         self._own_stamps: dict[str, tuple[int, int] | None] = {}
@@ -119,13 +121,13 @@ class BuildController(LoggingConfigurable):
         self._semaphore = asyncio.Semaphore(self.concurrency)
         if not watch:
             return
-        removed = await asyncio.to_thread(self.builds.remove_abandoned_files)
+        removed = await asyncio.to_thread(self.resources.remove_abandoned_files)
         if removed:
             self.log.info("runtime-images: removed %d files left by interrupted writes", removed)
-        for resource in await asyncio.to_thread(self.builds.list):
+        for resource in await asyncio.to_thread(self.resources.list):
             if model.phase_of(resource) in model.ACTIVE_PHASES:
                 self._schedule(resource["metadata"]["name"], resumed=True)
-        self._known = await asyncio.to_thread(self.builds.stamps)
+        self._known = await asyncio.to_thread(self.resources.stamps)
         self._poller = asyncio.create_task(self._poll())
 
     async def stop(self) -> None:
@@ -143,13 +145,13 @@ class BuildController(LoggingConfigurable):
             try:
                 await self.sync()
             except Exception:  # keep watching whatever one scan met
-                self.log.exception("runtime-images: scanning %s failed", self.builds.directory)
+                self.log.exception("runtime-images: scanning %s failed", self.resources.directory)
 
     async def sync(self) -> None:
         """Pick up resources written by another process, and builds whose claim lapsed;
         stop builds another process ended; forget deleted ones."""
         running = set(self._tasks)
-        stamps = await asyncio.to_thread(self.builds.stamps)
+        stamps = await asyncio.to_thread(self.resources.stamps)
         for name, stamp in stamps.items():
             changed = self._known.get(name) != stamp
             if name in self._tasks:
@@ -159,14 +161,14 @@ class BuildController(LoggingConfigurable):
             lapsed = name in self._elsewhere and await asyncio.to_thread(self.claims.lapsed, name)
             if changed or lapsed:
                 with contextlib.suppress(NotFoundError):
-                    resource = await asyncio.to_thread(self.builds.get, name)
+                    resource = await asyncio.to_thread(self.resources.get, name)
                     if model.phase_of(resource) in model.ACTIVE_PHASES:
                         self._schedule(name)
         self._elsewhere &= set(stamps)
         # Only builds that ran before the scan began, and whose file is still gone: one
         # submitted while the scan ran is not in it, and must not be taken for deleted.
         for name in (running & set(self._tasks)) - set(stamps):
-            if not (self.builds.directory / f"{name}.json").exists():
+            if not (self.resources.directory / f"{name}.json").exists():
                 self._cancel_requested.add(name)
                 self._tasks[name].cancel()
         self._known = stamps
@@ -174,13 +176,13 @@ class BuildController(LoggingConfigurable):
     # -- operations ----------------------------------------------------------------------
 
     def list(self) -> list[dict[str, Any]]:
-        return self.builds.list()
+        return self.resources.list()
 
     def get(self, name: str) -> dict[str, Any]:
-        return self.builds.get(name)
+        return self.resources.get(name)
 
     def read_log(self, name: str) -> str:
-        return self.builds.read_log(name)
+        return self.resources.read_log(name)
 
     def new_resource(
         self,
@@ -204,14 +206,14 @@ class BuildController(LoggingConfigurable):
     async def submit(self, document: object, engine: str | None = None) -> dict[str, Any]:
         """Validate and persist a new resource as Pending, and start it when a slot frees."""
         resource = self.new_resource(document, engine)
-        await asyncio.to_thread(self.builds.create, resource)
+        await asyncio.to_thread(self.resources.create, resource)
         self._emit(resource)
         self._schedule(resource["metadata"]["name"])
         return resource
 
     async def cancel(self, name: str) -> dict[str, Any]:
         """Cancel a Pending or Building build: it ends Failed with reason Cancelled."""
-        resource = await asyncio.to_thread(self.builds.get, name)
+        resource = await asyncio.to_thread(self.resources.get, name)
         if model.phase_of(resource) not in model.ACTIVE_PHASES:
             raise ConflictError(f"The build {name!r} has already ended; nothing to cancel.")
         task = self._tasks.get(name)
@@ -220,7 +222,7 @@ class BuildController(LoggingConfigurable):
             task.cancel()
             await _ended(task)
             self._cancel_requested.discard(name)  # if it was cancelled before it started
-            resource = await asyncio.to_thread(self.builds.get, name)  # as the engine left it
+            resource = await asyncio.to_thread(self.resources.get, name)  # as the engine left it
             if model.phase_of(resource) in model.ACTIVE_PHASES:  # it never started
                 await self._mark_cancelled(resource)
             await self._cancel_in_engine(resource)
@@ -238,8 +240,8 @@ class BuildController(LoggingConfigurable):
             await _ended(task)
             self._cancel_requested.discard(name)  # if it was cancelled before it started
         with contextlib.suppress(NotFoundError):
-            await self._cancel_in_engine(await asyncio.to_thread(self.builds.get, name))
-        await asyncio.to_thread(self.builds.delete, name)
+            await self._cancel_in_engine(await asyncio.to_thread(self.resources.get, name))
+        await asyncio.to_thread(self.resources.delete, name)
         await asyncio.to_thread(self.claims.forget, name)
         self._known.pop(name, None)
         self._last_events.pop(name, None)
@@ -249,7 +251,7 @@ class BuildController(LoggingConfigurable):
     async def retry(self, name: str, run: bool = True) -> dict[str, Any]:
         """Run an ended build again from the start (a new generation); with ``run=False``
         only mark it Pending, for whichever server runs it next."""
-        resource = await asyncio.to_thread(self.builds.get, name)
+        resource = await asyncio.to_thread(self.resources.get, name)
         if model.phase_of(resource) in model.ACTIVE_PHASES:
             raise ConflictError(f"The build {name!r} is still running.")
         resource["metadata"]["generation"] = int(resource["metadata"].get("generation", 1)) + 1
@@ -275,7 +277,7 @@ class BuildController(LoggingConfigurable):
         """Whether the build takes one of the ``concurrency`` slots: not when its engine
         only follows work done elsewhere (``uses_build_slot = False``, e.g. a cluster)."""
         try:
-            resource = await asyncio.to_thread(self.builds.get, name)
+            resource = await asyncio.to_thread(self.resources.get, name)
         except NotFoundError:
             return True
         engine = self.engines.get((resource.get("status") or {}).get("engine", "embedded"))
@@ -304,7 +306,7 @@ class BuildController(LoggingConfigurable):
             if not await self._uses_slot(name):
                 slot = contextlib.nullcontext()
             async with slot:
-                resource = await asyncio.to_thread(self.builds.get, name)
+                resource = await asyncio.to_thread(self.resources.get, name)
                 if model.phase_of(resource) not in model.ACTIVE_PHASES:
                     return
                 ours, previous = await asyncio.to_thread(self.claims.claim, name, self.claim_lease)
@@ -337,7 +339,7 @@ class BuildController(LoggingConfigurable):
                 return  # another process ended or took over the build
             if name in self._cancel_requested:
                 with contextlib.suppress(NotFoundError, EndedElsewhere):
-                    await self._mark_cancelled(await asyncio.to_thread(self.builds.get, name))
+                    await self._mark_cancelled(await asyncio.to_thread(self.resources.get, name))
                 return
             raise
         finally:
@@ -393,7 +395,7 @@ class BuildController(LoggingConfigurable):
         """A build running here whose file another process changed: stop it when that
         process ended it (a cancel from another server or the CLI)."""
         try:
-            resource = await asyncio.to_thread(self.builds.get, name)
+            resource = await asyncio.to_thread(self.resources.get, name)
         except NotFoundError:
             return  # deleted: the deletion check below cancels it
         task = self._tasks.get(name)
@@ -415,7 +417,7 @@ class BuildController(LoggingConfigurable):
             resource, model.READY_CONDITION, "False", model.CANCELLED, "The build was cancelled."
         )
         with contextlib.suppress(NotFoundError):
-            self.builds.append_log(resource["metadata"]["name"], f"{model.now()} Cancelled.")
+            self.resources.append_log(resource["metadata"]["name"], f"{model.now()} Cancelled.")
         await self.save(resource)
 
     # -- persistence and events ----------------------------------------------------------
@@ -430,7 +432,7 @@ class BuildController(LoggingConfigurable):
         """
         snapshot = copy.deepcopy(resource)
         name = snapshot["metadata"]["name"]
-        if not (self.builds.directory / f"{name}.json").exists():
+        if not (self.resources.directory / f"{name}.json").exists():
             raise NotFoundError(f"No build named {name!r}.")  # deleted meanwhile: stop
         order = next(self._save_order)
         written = await asyncio.to_thread(self._write, snapshot, order)
@@ -440,13 +442,13 @@ class BuildController(LoggingConfigurable):
 
     def _write(self, snapshot: dict[str, Any], order: int) -> bool:
         name = snapshot["metadata"]["name"]
-        with self._write_lock, self.builds.lock():
+        with self._write_lock, self.resources.lock():
             if self._last_written.get(name, -1) > order:
                 return False  # a newer state is already on disk
             self._refuse_if_ended_elsewhere(snapshot)
-            self.builds.save(snapshot)
+            self.resources.save(snapshot)
             self._last_written[name] = order
-            self._own_stamps[name] = self.builds.stamp(name)
+            self._own_stamps[name] = self.resources.stamp(name)
             return True
 
     def _refuse_if_ended_elsewhere(self, snapshot: dict[str, Any]) -> None:
@@ -454,13 +456,13 @@ class BuildController(LoggingConfigurable):
         have ended this generation of the build since this one last wrote it."""
         name = snapshot["metadata"]["name"]
         try:
-            current = self.builds.get(name)
+            current = self.resources.get(name)
         except NotFoundError:
             raise NotFoundError(f"No build named {name!r}.") from None
         same_generation = current["metadata"].get("generation", 1) == snapshot["metadata"].get(
             "generation", 1
         )
-        changed_by_another = self.builds.stamp(name) != self._own_stamps.get(name)
+        changed_by_another = self.resources.stamp(name) != self._own_stamps.get(name)
         if (
             same_generation
             and changed_by_another
@@ -470,7 +472,7 @@ class BuildController(LoggingConfigurable):
             raise EndedElsewhere(name)
 
     def append_log(self, name: str, line: str) -> None:
-        self.builds.append_log(name, line)
+        self.resources.append_log(name, line)
 
     def schedule_save(self, build: BuildContext) -> None:
         """Save from a synchronous progress callback, coalescing bursts."""

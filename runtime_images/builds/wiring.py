@@ -29,6 +29,7 @@ def make_build_controller(
     registry: RegistryClient,
     inspector: ImageInspector,
     emit: Emit | None = None,
+    controller_class: type[BuildController] = BuildController,
     **traits: Any,
 ) -> BuildController:
     """The build controller with its engines.
@@ -39,7 +40,7 @@ def make_build_controller(
     ``c.ImageBuilder.fallback_engine`` names the engine the embedded one hands what layer
     append cannot build to.
     """
-    controller = BuildController(parent=parent, engines={}, emit=emit, **traits)
+    controller = controller_class(parent=parent, engines={}, emit=emit, **traits)
     settings = BuildSettings(parent=parent, config=controller.config)
     outcomes = Outcomes(store, registry, inspector, controller.default_profiles)
     importer = ImageImport(settings, registry, outcomes)

@@ -16,7 +16,7 @@ from .base import RuntimeImagesHandler, domain_errors
 class BuildsMixin(RuntimeImagesHandler):
     @property
     def controller(self) -> BuildController:
-        controller: BuildController = self.settings["runtime_images_builds"]
+        controller: BuildController = self.settings["runtime_images_build_controller"]
         return controller
 
     async def resource_body(self) -> Any:

@@ -38,7 +38,8 @@ class KernelspecHandler(RuntimeImagesHandler):
         body = await self.json_body()
         with domain_errors():
             options = parse_options(body)
-        errors = KernelspecInstaller(config=self.config).location_errors(options)
+        installer: KernelspecInstaller = self.settings["runtime_images_kernelspec_installer"]
+        errors = installer.location_errors(options)
         if errors:
             summary = "; ".join(str(e) for e in errors)
             raise FieldErrorsHTTPError(400, f"Invalid kernelspec options: {summary}", errors)

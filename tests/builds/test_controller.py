@@ -315,7 +315,7 @@ async def test_resources_written_by_another_process_are_picked_up(
         pusher.push_image(repo_name, "1", images.elyra_ok())
     resource = model.normalize(import_resource(f"{registry.host}/{repo_name}:1", name="external"))
     resource["status"] = {"phase": "Pending", "engine": "embedded"}
-    BuildStore(harness.controller.builds.directory).create(resource)
+    BuildStore(harness.controller.resources.directory).create(resource)
     build = await harness.wait("external")
     assert build["status"]["phase"] == "Ready"
 

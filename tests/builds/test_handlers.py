@@ -67,7 +67,7 @@ def events(
         received.append(data)
 
     jp_serverapp.event_logger.add_listener(schema_id=BUILD_EVENT_SCHEMA_ID, listener=listener)
-    controller = jp_serverapp.web_app.settings["runtime_images_builds"]
+    controller = jp_serverapp.web_app.settings["runtime_images_build_controller"]
     jp_asyncio_loop.run_until_complete(controller.start())
     yield received
     jp_asyncio_loop.run_until_complete(controller.stop())

@@ -248,7 +248,7 @@ def rest_builds(
     timeout) does not run its ``finally``, and the builds would go on calling a stopped
     cluster while the rest of the teardown runs.
     """
-    controller: BuildController = jp_serverapp.web_app.settings["runtime_images_builds"]
+    controller: BuildController = jp_serverapp.web_app.settings["runtime_images_build_controller"]
     jp_asyncio_loop.run_until_complete(controller.start())
     try:
         yield controller

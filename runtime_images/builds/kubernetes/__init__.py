@@ -6,7 +6,7 @@
 
 from .cluster import ClusterError, forbidden_message, label_value, rejection_message
 from .engine import KubernetesEngine
-from .operator import Mirror, image_of_stream, latest_condition, mirror_status
+from .operator import Mirror, image_of_stream, mirror_status, most_recent_condition
 from .resource import OWNER_LABEL
 
 __all__ = [
@@ -17,7 +17,7 @@ __all__ = [
     "forbidden_message",
     "image_of_stream",
     "label_value",
-    "latest_condition",
     "mirror_status",
+    "most_recent_condition",
     "rejection_message",
 ]

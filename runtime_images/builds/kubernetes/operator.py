@@ -70,7 +70,7 @@ class Mirror:
     message: str
 
 
-def latest_condition(conditions: object) -> Mapping[str, Any] | None:
+def most_recent_condition(conditions: object) -> Mapping[str, Any] | None:
     """The most recent condition (by ``lastTransitionTime``; the later one on a tie).
 
     The operator's UI showed ``conditions[0]`` (M11); the latest is what happened last.
@@ -96,7 +96,7 @@ def mirror_status(cluster_resource: Mapping[str, Any], build_type: str) -> Mirro
     raw = [c for c in status.get("conditions") or [] if isinstance(c, Mapping) and c.get("type")]
     conditions = {str(c["type"]): c for c in raw}
     operator_phase = str(status.get("phase") or "")
-    latest = latest_condition(raw)
+    latest = most_recent_condition(raw)
     latest_message = str((latest or {}).get("message") or "")
 
     def state(type_: str) -> str:
