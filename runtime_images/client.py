@@ -9,7 +9,8 @@
     images.kernelspec("my_image", provisioner="kubernetes")
 
 It uses only the standard library (``urllib``) so it works in any kernel environment, and
-raises typed errors carrying the server's message and field errors.
+raises the product's own error classes (:mod:`runtime_images.errors`) carrying the
+server's message, status, code and field errors.
 """
 
 from __future__ import annotations
@@ -24,6 +25,18 @@ import urllib.request
 from collections.abc import Iterable
 from typing import Any
 
+from .errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PreconditionFailedError,
+    RuntimeImagesError,
+    UpstreamError,
+    ValidationFailedError,
+)
+from .validation import FieldError
+
 __all__ = [
     "ClientError",
     "ConflictError",
@@ -37,68 +50,27 @@ __all__ = [
 ]
 
 
-class ClientError(Exception):
-    """The server refused a request; ``message`` is its explanation."""
+ClientError = RuntimeImagesError
+"""What every error the client raises is: the server's ``message``, the answer's
+``status``, ``reason`` and ``code`` (the machine-readable cause, e.g. ``AuthRequired``) and
+the offending fields in ``errors`` (each ``error.path`` / ``error["path"]``, and message)."""
 
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        reason: str | None = None,
-        errors: list[dict[str, str]] | None = None,
-        code: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.reason = reason
-        self.errors = errors or []
-        self.code = code
-        """The machine-readable cause, when the server gives one (e.g. ``AuthRequired``)."""
+ValidationError = ValidationFailedError
+"""400: ``errors`` names every offending field."""
 
 
-class ValidationError(ClientError):
-    """400: ``errors`` names every offending field."""
-
-
-class ForbiddenError(ClientError):
-    """403: not authorized, or a read-only (factory or shared) image."""
-
-
-class NotFoundError(ClientError):
-    """404: no such image or build."""
-
-
-class ConflictError(ClientError):
-    """409: the name is taken, or the resource is in the wrong state."""
-
-
-class PreconditionFailedError(ClientError):
-    """412: the image changed since it was read (If-Match)."""
-
-
-class UpstreamError(ClientError):
-    """422, 424 or 429: a registry (or a package the server needs) failed; see ``code``.
-
-    422: the image is not in its registry (``ImageNotFound``); 429: the registry rate-limits
-    (``RateLimited``); 424: anything else — ``AuthRequired``, ``RegistryUnavailable``…, or
-    ``GatewayProvisionersMissing`` for kernelspecs.
-    """
-
-
-class ServerNotFoundError(ClientError):
+class ServerNotFoundError(RuntimeImagesError):
     """No running Jupyter server with this extension could be found or reached."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(0, message)
 
-
-_ERRORS = {
-    400: ValidationError,
+# The server's statuses, by the same error table it answers with
+# (runtime_images.error_codes): 422, 424 and 429 are a registry or a dependency failing.
+_ERRORS: dict[int, type[RuntimeImagesError]] = {
     403: ForbiddenError,
     404: NotFoundError,
     409: ConflictError,
     412: PreconditionFailedError,
+    413: PayloadTooLargeError,
     422: UpstreamError,
     424: UpstreamError,
     429: UpstreamError,
@@ -178,14 +150,21 @@ class RuntimeImages:
         return json.loads(payload) if payload.strip() else None
 
     @staticmethod
-    def _error(error: urllib.error.HTTPError) -> ClientError:
+    def _error(error: urllib.error.HTTPError) -> RuntimeImagesError:
         try:
             body = json.loads(error.read() or b"{}")
         except ValueError:
             body = {}
         message = body.get("message") or f"HTTP {error.code}"
-        cls = _ERRORS.get(error.code, ClientError)
-        return cls(error.code, message, body.get("reason"), body.get("errors"), body.get("code"))
+        answer = {"status": error.code, "reason": body.get("reason"), "code": body.get("code")}
+        fields = [
+            FieldError(str(item.get("path", "")), str(item.get("message", "")))
+            for item in body.get("errors") or []
+            if isinstance(item, dict)
+        ]
+        if error.code == 400:
+            return ValidationFailedError(fields, message, **answer)
+        return _ERRORS.get(error.code, RuntimeImagesError)(message, errors=fields, **answer)
 
     @staticmethod
     def _quote(name: str) -> str:

@@ -38,7 +38,7 @@ from typing import Any
 from traitlets import Bool
 from traitlets.config import LoggingConfigurable
 
-from .errors import AlreadyExistsError, RuntimeImagesError, ValidationFailedError
+from .errors import AlreadyExistsError, UpstreamError, ValidationFailedError
 from .store import RuntimeImageStore
 from .validation import FieldError
 
@@ -72,7 +72,7 @@ USER_NAME_PATTERN = re.compile(r"^[^\s,]+$")
 INSTALL_HINT = "pip install gateway-provisioners"
 
 
-class GatewayProvisionersMissing(RuntimeImagesError):
+class GatewayProvisionersMissing(UpstreamError):
     """The ``gateway_provisioners`` package (launchers and templates) is not installed."""
 
     def __init__(self) -> None:
@@ -80,7 +80,8 @@ class GatewayProvisionersMissing(RuntimeImagesError):
             "Kernelspecs for runtime images use the launchers of Gateway Provisioners, which "
             f"is not installed in this Python environment ({sys.prefix}). Install it with "
             f"`{INSTALL_HINT}` (with the [k8s] or [docker] extra to launch kernels) and "
-            "restart the Jupyter server."
+            "restart the Jupyter server.",
+            code="GatewayProvisionersMissing",
         )
 
 

@@ -38,6 +38,13 @@ class FieldError:
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
 
+    def __getitem__(self, key: str) -> str:
+        """``error["path"]``, ``error["message"]``: as in the JSON answers, for code that
+        reads the client's errors like the REST API's."""
+        if key not in ("path", "message"):
+            raise KeyError(key)
+        return str(getattr(self, key))
+
 
 @cache
 def load_schema(name: str = SCHEMA_NAME) -> dict[str, Any]:

@@ -1,16 +1,14 @@
-"""The thin REST layer's shared behaviour: auth resource, body parsing and error mapping.
+"""The thin REST layer's shared behaviour: auth resource, body parsing and error answers.
 
-Core modules raise domain errors (``runtime_images.errors``); this is the one place that
-turns them into HTTP statuses, so every route answers bad input with a JSON 4xx naming the
-problem, never a 500.
+Core modules raise domain errors; every route answers them through the one error table
+(:mod:`runtime_images.error_codes`), here, so bad input gets a JSON 4xx naming the problem
+(and its fields and code), never a 500.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import errno
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http.client import responses
 from typing import Any, TypeVar
 
@@ -18,61 +16,62 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from .. import documents
-from ..errors import (
-    AlreadyExistsError,
-    ConflictError,
-    NotFoundError,
-    PayloadTooLargeError,
-    PreconditionFailedError,
-    ReadOnlyError,
-    RuntimeImagesError,
-    ValidationFailedError,
-)
+from ..error_codes import error_code
+from ..errors import RuntimeImagesError
 from ..fileio import LockTimeoutError
+from ..reference import InvalidReferenceError
+from ..registry.errors import RegistryError
 from ..store import RuntimeImageStore
 from ..validation import FieldError
 
 AUTH_RESOURCE = "runtime_images"
 T = TypeVar("T")
-
-_STATUS_OF_ERROR: list[tuple[type[Exception], int]] = [
-    (ValidationFailedError, 400),
-    (NotFoundError, 404),
-    (AlreadyExistsError, 409),
-    (ConflictError, 409),
-    (ReadOnlyError, 403),
-    (PreconditionFailedError, 412),
-    (PayloadTooLargeError, 413),
-    (LockTimeoutError, 503),
-]
+DOMAIN_ERRORS = (
+    RuntimeImagesError,
+    RegistryError,
+    LockTimeoutError,
+    InvalidReferenceError,
+    OSError,
+)
+"""What the core raises for a person to read (everything else is a bug: a 500)."""
 
 
-class FieldErrorsHTTPError(web.HTTPError):
-    """An HTTP error whose JSON body lists the offending fields."""
+class DomainHTTPError(web.HTTPError):
+    """An HTTP error for a domain error: its ``code``, the fields it names, and headers to
+    send (``Retry-After`` of a rate-limiting registry)."""
 
-    def __init__(self, status_code: int, message: str, errors: list[FieldError]) -> None:
+    def __init__(
+        self,
+        status_code: int,
+        message: str,
+        code: str | None = None,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(status_code, message.replace("%", "%%"))
-        self.errors = errors
+        self.code = code
+        self.errors = errors or []
+        self.headers = headers or {}
 
 
-def _http_error(error: Exception) -> web.HTTPError:
-    for error_class, status in _STATUS_OF_ERROR:
-        if isinstance(error, error_class):
-            if isinstance(error, ValidationFailedError):
-                return FieldErrorsHTTPError(status, str(error), error.errors)
-            return web.HTTPError(status, str(error).replace("%", "%%"))
-    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
-        return web.HTTPError(507, "The disk holding the runtime images is full.")
-    raise error
+def field_error(status: int, message: str, path: str) -> DomainHTTPError:
+    """A 4xx naming one field of the request (a query argument, a body key)."""
+    return DomainHTTPError(status, message, "ValidationFailedError", [FieldError(path, message)])
 
 
-@contextlib.contextmanager
-def domain_errors() -> Iterator[None]:
-    """Map the core's domain errors raised in the block to HTTP errors."""
-    try:
-        yield
-    except (RuntimeImagesError, LockTimeoutError, OSError) as error:
-        raise _http_error(error) from error
+def http_error(error: BaseException) -> DomainHTTPError:
+    """The answer to a domain error, by the one table (:mod:`runtime_images.error_codes`)."""
+    answer = error_code(error)
+    if answer is None:
+        raise error
+    message = str(error) or answer.code
+    if answer.code == "DiskFull":
+        message = "The disk holding the runtime images is full."
+    headers = {}
+    retry_after = getattr(error, "retry_after", None)
+    if isinstance(retry_after, int | float) and retry_after > 0:
+        headers["Retry-After"] = str(int(retry_after))
+    return DomainHTTPError(answer.status, message, answer.code, list(answer.fields), headers)
 
 
 class RuntimeImagesHandler(APIHandler):
@@ -90,9 +89,19 @@ class RuntimeImagesHandler(APIHandler):
         return int(self.settings.get("runtime_images_max_body_bytes", 1024 * 1024))
 
     async def call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run blocking core work off the event loop and map its errors to HTTP."""
-        with domain_errors():
-            return await asyncio.to_thread(function, *args, **kwargs)
+        """Run blocking core work off the event loop."""
+        return await asyncio.to_thread(function, *args, **kwargs)
+
+    def _handle_request_exception(self, e: BaseException) -> None:
+        """A domain error raised anywhere in a route is answered by the one table
+        (:mod:`runtime_images.error_codes`): a 4xx naming the problem, never a 500."""
+        if isinstance(e, DOMAIN_ERRORS) and error_code(e) is not None:
+            try:  # tornado reads the error being handled from sys.exc_info()
+                raise http_error(e) from e
+            except DomainHTTPError as answer:
+                super()._handle_request_exception(answer)
+            return
+        super()._handle_request_exception(e)
 
     def body_text(self, limit: int | None = None, needs: str = "a JSON body") -> bytes:
         """The raw request body; 413 when it is over ``limit``, 400 when it is empty."""
@@ -117,11 +126,7 @@ class RuntimeImagesHandler(APIHandler):
             return default
         if value in ("true", "false"):
             return value == "true"
-        raise FieldErrorsHTTPError(
-            400,
-            f"The query argument {name!r} must be true or false.",
-            [FieldError(name, "must be true or false")],
-        )
+        raise field_error(400, f"The query argument {name!r} must be true or false.", name)
 
     def write_json(self, payload: Any, status: int = 200) -> None:
         self.set_status(status)
@@ -150,9 +155,11 @@ class RuntimeImagesHandler(APIHandler):
             "message": (error.log_message or "").replace("%%", "%") or responses.get(status_code),
             "reason": error.reason or responses.get(status_code, "Unknown"),
         }
-        if isinstance(error, FieldErrorsHTTPError):
-            reply["errors"] = [e.to_json() for e in error.errors]
-        code = getattr(error, "code", None)
-        if isinstance(code, str):
-            reply["code"] = code
+        if isinstance(error, DomainHTTPError):
+            for header, value in error.headers.items():
+                self.set_header(header, value)
+            if error.errors:
+                reply["errors"] = [e.to_json() for e in error.errors]
+            if error.code:
+                reply["code"] = error.code
         self.finish(documents.dumps(reply))

@@ -10,7 +10,7 @@ from tornado import web
 
 from ..builds.controller import BuildController
 from ..builds.model import parse_text
-from .base import RuntimeImagesHandler, domain_errors
+from .base import RuntimeImagesHandler
 
 
 class BuildsMixin(RuntimeImagesHandler):
@@ -44,8 +44,7 @@ class BuildCollectionHandler(BuildsMixin):
     async def post(self) -> None:
         document = await self.resource_body()
         engine = self.get_query_argument("engine", None) or None
-        with domain_errors():
-            resource = await self.controller.submit(document, engine=engine)
+        resource = await self.controller.submit(document, engine=engine)
         name = resource["metadata"]["name"]
         self.set_header(
             "Location", url_path_join(self.base_url, "runtime-images", "builds", url_escape(name))
@@ -64,8 +63,7 @@ class BuildHandler(BuildsMixin):
     @web.authenticated
     @authorized
     async def delete(self, name: str) -> None:
-        with domain_errors():
-            await self.controller.delete(name)
+        await self.controller.delete(name)
         self.set_status(204)
         self.finish()
 
@@ -86,8 +84,7 @@ class BuildCancelHandler(BuildsMixin):
     @web.authenticated
     @authorized
     async def post(self, name: str) -> None:
-        with domain_errors():
-            self.write_json(await self.controller.cancel(name))
+        self.write_json(await self.controller.cancel(name))
 
 
 class BuildRetryHandler(BuildsMixin):
@@ -96,5 +93,4 @@ class BuildRetryHandler(BuildsMixin):
     @web.authenticated
     @authorized
     async def post(self, name: str) -> None:
-        with domain_errors():
-            self.write_json(await self.controller.retry(name))
+        self.write_json(await self.controller.retry(name))

@@ -12,21 +12,9 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..kernelspec import (
-    GatewayProvisionersMissing,
-    KernelspecInstaller,
-    install_kernelspec,
-    parse_options,
-)
-from .base import FieldErrorsHTTPError, RuntimeImagesHandler, domain_errors
-
-
-class DependencyHTTPError(web.HTTPError):
-    """A 4xx naming a missing dependency; ``code`` is the machine-readable cause."""
-
-    def __init__(self, status_code: int, message: str, code: str) -> None:
-        super().__init__(status_code, message.replace("%", "%%"))
-        self.code = code
+from ..errors import ValidationFailedError
+from ..kernelspec import KernelspecInstaller, install_kernelspec, parse_options
+from .base import RuntimeImagesHandler
 
 
 class KernelspecHandler(RuntimeImagesHandler):
@@ -36,15 +24,11 @@ class KernelspecHandler(RuntimeImagesHandler):
     @authorized
     async def post(self, name: str) -> None:
         body = await self.json_body()
-        with domain_errors():
-            options = parse_options(body)
+        options = parse_options(body)
         installer: KernelspecInstaller = self.settings["runtime_images_kernelspec_installer"]
         errors = installer.location_errors(options)
         if errors:
             summary = "; ".join(str(e) for e in errors)
-            raise FieldErrorsHTTPError(400, f"Invalid kernelspec options: {summary}", errors)
-        try:
-            installed = await self.call(install_kernelspec, self.store, name, options)
-        except GatewayProvisionersMissing as error:
-            raise DependencyHTTPError(424, str(error), "GatewayProvisionersMissing") from None
+            raise ValidationFailedError(errors, f"Invalid kernelspec options: {summary}")
+        installed = await self.call(install_kernelspec, self.store, name, options)
         self.write_json(installed.to_json(), 201)

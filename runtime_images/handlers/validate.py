@@ -15,11 +15,10 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from ..errors import ValidationFailedError
 from ..inspect import ImageInspector
-from ..inspect.profiles import UnknownProfile
 from ..reference import InvalidReferenceError
 from ..validation import FieldError
-from .base import FieldErrorsHTTPError
 from .registry import RegistryMixin
 
 _KEYS = ("image", "name", "profiles", "platform")
@@ -58,23 +57,17 @@ class ValidateHandler(RegistryMixin):
         errors = _field_errors(body)
         if errors:
             summary = "; ".join(str(e) for e in errors)
-            raise FieldErrorsHTTPError(400, f"Invalid validate request: {summary}", errors)
+            raise ValidationFailedError(errors, f"Invalid validate request: {summary}")
         if "name" in body:
             entry = await self.call(self.store.get, body["name"])
             image = str(((entry.document or {}).get("metadata") or {}).get("image_name"))
         else:
             image = body["image"]
         try:
-            result = await self.registry_call(
-                self.inspector.validate(
-                    self.registry, image, body.get("profiles"), platform=body.get("platform")
-                )
+            result = await self.inspector.validate(
+                self.registry, image, body.get("profiles"), platform=body.get("platform")
             )
-        except UnknownProfile as error:
-            raise FieldErrorsHTTPError(
-                400, str(error), [FieldError("profiles", str(error))]
-            ) from None
         except InvalidReferenceError as error:
             field = "name" if "name" in body else "image"
-            raise FieldErrorsHTTPError(400, str(error), [FieldError(field, str(error))]) from None
+            raise ValidationFailedError([FieldError(field, str(error))], str(error)) from None
         self.write_json(result.to_json())

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from ..errors import ValidationFailedError
+from ..validation import FieldError
 from .report import ImageView, User
 
 __all__ = [
@@ -44,8 +46,11 @@ class Check:
     run: Callable[[ImageView], tuple[Result, str]]
 
 
-class UnknownProfile(ValueError):
-    pass
+class UnknownProfile(ValidationFailedError):
+    """A requirement profile that does not exist (the field ``profiles``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__([FieldError("profiles", message)], message)
 
 
 def _path_text(view: ImageView) -> str:

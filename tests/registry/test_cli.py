@@ -40,7 +40,8 @@ def test_pin_image_and_stored_runtime_image(
     stored = json.loads((directory / "mine.json").read_text())
     assert stored["metadata"]["image_name"] == f"{ref}@{image.digest}"
     missing = run_cli(isolated_env, "pin", f"{registry.host}/{repo_name}:2.0")
-    assert missing.returncode == 1 and "2.0 was not found" in missing.stderr
+    # Exit 2, as validate: the registry could not give it (issue 13: one exit-code table).
+    assert missing.returncode == 2 and "2.0 was not found" in missing.stderr
 
 
 def test_inspect_json_and_text(

@@ -36,7 +36,6 @@ def call_errors() -> tuple[type[BaseException], ...]:
     """What a call through the client can raise: its ApiException (an HTTP status),
     urllib3's errors (not reached, cut off), and a malformed body."""
     import urllib3.exceptions
-
     from kubernetes.client.exceptions import OpenApiException
 
     return (OSError, ValueError, urllib3.exceptions.HTTPError, OpenApiException)

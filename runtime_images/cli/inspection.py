@@ -1,0 +1,140 @@
+"""The verbs that read images from their registries: pin, inspect and validate."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING
+
+from ..error_codes import EXIT_OK, EXIT_REFUSED
+from .common import (
+    Verb,
+    layer_progress,
+    load_config,
+    print_json,
+    run_with_registry,
+    stored_image,
+    table,
+)
+
+if TYPE_CHECKING:
+    from ..inspect import ImageReport
+
+
+def cmd_pin(args: argparse.Namespace) -> int:
+    if args.name:
+        store, entry, image = stored_image(args.name)
+        pinned = run_with_registry(lambda client: client.pin(image))
+        # If-Match: an edit made while the registry answered is not overwritten.
+        store.patch(args.name, {"metadata": {"image_name": pinned.familiar()}}, entry.etag)
+        print(f"Runtime image '{args.name}' pinned: {pinned.familiar()}")
+    else:
+        print(run_with_registry(lambda client: client.pin(args.image)).familiar())
+    return EXIT_OK
+
+
+def _inspect_lines(report: ImageReport) -> list[str]:
+    config = report.config
+    py = report.python
+    lines = [
+        f"Image:         {report.reference}",
+        f"Digest:        {report.digest}",
+        f"Platform:      {report.platform}",
+        f"OS:            {report.os.pretty_name if report.os else 'unknown'}",
+        "Python:        "
+        + (f"{py.path} ({py.version or 'version unknown'})" if py else "none on PATH")
+        + (", pip installed" if report.pip else ", no pip"),
+        f"User:          {config.user or '(root)'}",
+        f"Working dir:   {config.working_dir or '/'}",
+        f"Entrypoint:    {json.dumps(config.entrypoint)}",
+        f"Cmd:           {json.dumps(config.cmd)}",
+        f"Exposed ports: {', '.join(config.exposed_ports) or 'none'}",
+        f"PATH:          {':'.join(config.path)}",
+        (
+            f"Layers:        {report.layers} ({report.compressed_size / 1e6:.1f} MB), "
+            f"{report.files} files"
+        ),
+        "Users:         "
+        + ", ".join(
+            f"{u.name} ({u.uid}:{u.gid})"
+            for u in report.users
+            if u.uid == 0 or 1000 <= u.uid < 65534
+        ),
+        f"Python packages ({len(report.distributions)}):",
+    ]
+    lines += [f"  {d.name} {d.version}" for d in report.distributions]
+    return lines
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from ..inspect import inspect_image
+
+    progress = layer_progress()
+    image = stored_image(args.name)[2] if args.name else args.image
+    view = run_with_registry(
+        lambda c: inspect_image(c, image, platform=args.platform, progress=progress)
+    )
+    if args.json:
+        print_json(view.report.to_json())
+    else:
+        print("\n".join(_inspect_lines(view.report)))
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Exit 0 when no check fails, 1 when one does, 2 when the image cannot be checked."""
+    from ..inspect import ImageInspector
+
+    image = stored_image(args.name)[2] if args.name else args.image
+    inspector = ImageInspector(config=load_config())
+    result = run_with_registry(
+        lambda c: inspector.validate(
+            c, image, args.profile, platform=args.platform, progress=layer_progress()
+        )
+    )
+    if args.json:
+        print_json(result.to_json())
+    else:
+        rows = [[c.profile, c.id, c.result.upper(), c.message] for c in result.checks]
+        print(f"{image} ({result.report.digest})")
+        print(table(rows, ["Profile", "Check", "Result", "Message"]))
+        failed = len(result.failures)
+        print(
+            f"{failed} check{'s' if failed != 1 else ''} failed." if failed else "No check failed."
+        )
+    return EXIT_OK if result.ok else EXIT_REFUSED
+
+
+def register(verb: Verb) -> None:
+    """Add this module's verbs to the command line."""
+    sub = verb(
+        "pin", "Resolve a tag to the digest its registry serves (repo:tag@sha256:…).", cmd_pin
+    )
+    target = sub.add_mutually_exclusive_group(required=True)
+    target.add_argument("image", nargs="?", help="An image reference to pin (printed).")
+    target.add_argument("--name", help="A runtime image whose image_name to pin and store.")
+
+    sub = verb("inspect", "Show an image's OS, Python, packages, users and config.", cmd_inspect)
+    target = sub.add_mutually_exclusive_group(required=True)
+    target.add_argument("image", nargs="?", help="The image reference.")
+    target.add_argument("--name", help="A runtime image whose image to inspect.")
+    sub.add_argument("--json", action="store_true", help="Print the report as JSON.")
+    sub.add_argument("--platform", help="os/arch[/variant] of a multi-arch image.")
+
+    sub = verb(
+        "validate",
+        "Check an image against requirement profiles. Exit 0: no check failed; 1: a check "
+        "failed; 2: the image could not be checked.",
+        cmd_validate,
+    )
+    target = sub.add_mutually_exclusive_group(required=True)
+    target.add_argument("image", nargs="?", help="The image reference to check.")
+    target.add_argument("--name", help="A runtime image whose image to check.")
+    sub.add_argument(
+        "--profile",
+        action="append",
+        help="elyra, kubeflow, odh-notebook or gateway-kernel (repeatable; default: "
+        "ImageInspector.default_profiles).",
+    )
+    sub.add_argument("--json", action="store_true", help="Print the result as JSON.")
+    sub.add_argument("--platform", help="os/arch[/variant] of a multi-arch image.")
