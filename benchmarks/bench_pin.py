@@ -1,9 +1,11 @@
 """Benchmark: pin (tag -> digest) against ``skopeo inspect --format '{{.Digest}}'``.
 
-Three numbers per registry (anonymous and Bearer token auth): ``pin`` on a warm client in
-a running server (what the REST route and builds do), ``pin`` in a fresh Python process
-(what a CLI call costs, imports included), and ``skopeo inspect`` (a fresh process). Target:
-pin faster than skopeo. Prints the numbers; not a timed test.
+Four numbers per registry (anonymous and Bearer token auth), measured side by side in one
+run: ``pin`` on a warm client in a running server (what the REST route and builds do),
+``jupyter-runtime-images pin`` (the command, a fresh process), ``jupyter runtime-images pin``
+(the same through the ``jupyter`` launcher, which starts another Python), and ``skopeo
+inspect`` (a fresh process). Target: the command within skopeo's time. Prints the numbers;
+not a timed test.
 
     .venv/bin/python benchmarks/bench_pin.py [--repeat 20]
 """
@@ -27,10 +29,11 @@ from runtime_images.registry import RegistryClient
 from tests.fixtures import images, oci
 from tests.fixtures.registry import RegistryServer, write_auth_file
 
-COLD = (
-    "import asyncio, sys; from runtime_images.registry import pin; "
-    "print(asyncio.run(pin(sys.argv[1])))"
-)
+BIN = os.path.dirname(sys.executable)
+COMMANDS = {
+    "jupyter-runtime-images pin": [os.path.join(BIN, "jupyter-runtime-images"), "pin"],
+    "jupyter runtime-images pin": [os.path.join(BIN, "jupyter"), "runtime-images", "pin"],
+}
 
 
 def bench(registry: RegistryServer, repeat: int, env: dict[str, str]) -> None:
@@ -54,47 +57,22 @@ def bench(registry: RegistryServer, repeat: int, env: dict[str, str]) -> None:
         return times
 
     warm_times = asyncio.run(warm())
-    cold_times, skopeo_times = [], []
+    times: dict[str, list[float]] = {name: [] for name in [*COMMANDS, "skopeo inspect"]}
+    skopeo = ["skopeo", "inspect", "--tls-verify=false", *creds, "--format", "{{.Digest}}"]
     for _ in range(max(3, repeat // 4)):
-        t0 = time.perf_counter()
-        out = subprocess.run(
-            [sys.executable, "-c", COLD, ref],
-            check=True,
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=ROOT,
-        )
-        cold_times.append(time.perf_counter() - t0)
-        assert out.stdout.strip().endswith(index.digest)
-        t0 = time.perf_counter()
-        out = subprocess.run(
-            [
-                "skopeo",
-                "inspect",
-                "--tls-verify=false",
-                *creds,
-                "--format",
-                "{{.Digest}}",
-                f"docker://{ref}",
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-            env=env,
-        )
-        skopeo_times.append(time.perf_counter() - t0)
-        assert out.stdout.strip() == index.digest
+        for name, command in [*COMMANDS.items(), ("skopeo inspect", skopeo)]:
+            target = f"docker://{ref}" if name == "skopeo inspect" else ref
+            t0 = time.perf_counter()
+            out = subprocess.run(
+                [*command, target], check=True, capture_output=True, text=True, env=env
+            )
+            times[name].append(time.perf_counter() - t0)
+            assert out.stdout.strip().endswith(index.digest), out.stdout
     label = registry.auth or "anonymous"
-    print(
-        f"[{label}] pin, warm client (median of {repeat}): {statistics.median(warm_times) * 1000:.1f} ms"
-    )
-    print(
-        f"[{label}] pin, fresh process (median):        {statistics.median(cold_times) * 1000:.0f} ms"
-    )
-    print(
-        f"[{label}] skopeo inspect (median):           {statistics.median(skopeo_times) * 1000:.0f} ms"
-    )
+    median = statistics.median(warm_times) * 1000
+    print(f"[{label}] pin, warm client (median of {repeat}): {median:.1f} ms")
+    for name, measured in times.items():
+        print(f"[{label}] {name} (median): {statistics.median(measured) * 1000:.0f} ms")
 
 
 def main() -> None:

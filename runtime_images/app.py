@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from jupyter_events import EventLogger
@@ -16,9 +15,10 @@ from .handlers import ROUTES
 from .inspect import ImageInspector
 from .kernelspec import KernelspecInstaller
 from .registry import RegistryClient
+from .schemas import schema_path
 from .store import RuntimeImageStore
 
-BUILD_EVENT_SCHEMA = Path(__file__).parent / "schemas" / "events" / "build.yaml"
+BUILD_EVENT_SCHEMA = schema_path("events/build.yaml")
 BUILD_EVENT_SCHEMA_ID = "https://events.jupyter.org/runtime_images/build"
 
 

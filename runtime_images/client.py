@@ -35,7 +35,7 @@ from .errors import (
     UpstreamError,
     ValidationFailedError,
 )
-from .validation import FieldError
+from .fields import FieldError
 
 __all__ = [
     "ClientError",

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import PayloadTooLargeError, ValidationFailedError
-from .validation import FieldError
+from .fields import FieldError
 
 __all__ = [
     "DEFAULT_LIMITS",

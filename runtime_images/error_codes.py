@@ -24,7 +24,7 @@ from .errors import (
     UpstreamError,
     ValidationFailedError,
 )
-from .validation import FieldError
+from .fields import FieldError
 
 __all__ = ["EXIT_NOT_DONE", "EXIT_OK", "EXIT_REFUSED", "ErrorCode", "error_code"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .validation import FieldError
+from .fields import FieldError
 
 __all__ = [
     "AlreadyExistsError",

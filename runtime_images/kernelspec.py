@@ -39,8 +39,8 @@ from traitlets import Bool
 from traitlets.config import LoggingConfigurable
 
 from .errors import AlreadyExistsError, UpstreamError, ValidationFailedError
+from .fields import FieldError
 from .store import RuntimeImageStore
-from .validation import FieldError
 
 PROVISIONERS: dict[str, dict[str, str]] = {
     "kubernetes": {

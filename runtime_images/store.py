@@ -34,13 +34,13 @@ from .errors import (
     ReadOnlyError,
     ValidationFailedError,
 )
+from .fields import FieldError
 from .fileio import atomic_write_bytes, file_lock
 from .reference import unpinned_warning
 from .validation import (
     API_READ_ONLY_KEYS,
     SCHEMA_NAME,
     STORED_KEYS,
-    FieldError,
     validate_for_write,
     validate_stored,
 )

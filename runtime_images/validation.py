@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 from typing import Any
 
 from . import reference
+from .fields import FieldError
+from .schemas import schema_path
 
 SCHEMA_NAME = "runtime-image"
 STORED_KEYS = ("display_name", "metadata", "schema_name")
@@ -25,31 +25,10 @@ API_READ_ONLY_KEYS = ("name", "origin", "warnings")
 """Keys the API adds to an instance; accepted in request bodies and not stored."""
 
 
-@dataclass(frozen=True)
-class FieldError:
-    """One validation problem: the dotted path of the field and what is wrong with it."""
-
-    path: str
-    message: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"path": self.path, "message": self.message}
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
-
-    def __getitem__(self, key: str) -> str:
-        """``error["path"]``, ``error["message"]``: as in the JSON answers, for code that
-        reads the client's errors like the REST API's."""
-        if key not in ("path", "message"):
-            raise KeyError(key)
-        return str(getattr(self, key))
-
-
 @cache
 def load_schema(name: str = SCHEMA_NAME) -> dict[str, Any]:
     """Return a JSON Schema shipped in ``runtime_images/schemas``."""
-    text = files("runtime_images").joinpath(f"schemas/{name}.json").read_text("utf-8")
+    text = schema_path(f"{name}.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

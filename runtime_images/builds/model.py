@@ -15,7 +15,8 @@ from typing import Any
 
 from .. import documents
 from ..errors import ValidationFailedError
-from ..validation import FieldError, compiled_validator, json_schema_errors
+from ..fields import FieldError
+from ..validation import compiled_validator, json_schema_errors
 
 API_VERSION = "meteor.zone/v1alpha1"
 KIND = "CustomNBImage"

@@ -18,11 +18,11 @@ from tornado import web
 from .. import documents
 from ..error_codes import error_code
 from ..errors import RuntimeImagesError
+from ..fields import FieldError
 from ..fileio import LockTimeoutError
 from ..reference import InvalidReferenceError
 from ..registry.errors import RegistryError
 from ..store import RuntimeImageStore
-from ..validation import FieldError
 
 AUTH_RESOURCE = "runtime_images"
 T = TypeVar("T")

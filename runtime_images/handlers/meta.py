@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from importlib.resources import files
-
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from ..schemas import schema_path
 from ..validation import load_schema
 from .base import RuntimeImagesHandler
 
@@ -26,5 +25,5 @@ class OpenAPIHandler(RuntimeImagesHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        text = files("runtime_images").joinpath("openapi.yaml").read_text("utf-8")
+        text = schema_path("openapi.yaml").read_text("utf-8")
         self.finish(text, set_content_type="application/yaml; charset=utf-8")

@@ -16,9 +16,9 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..errors import ValidationFailedError
+from ..fields import FieldError
 from ..inspect import ImageInspector
 from ..reference import InvalidReferenceError
-from ..validation import FieldError
 from .registry import RegistryMixin
 
 _KEYS = ("image", "name", "profiles", "platform")

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from ..errors import ValidationFailedError
-from ..validation import FieldError
+from ..fields import FieldError
 from .report import ImageView, User
 
 __all__ = [

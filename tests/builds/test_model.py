@@ -13,7 +13,7 @@ import yaml
 
 from runtime_images.builds import model
 from runtime_images.errors import ValidationFailedError
-from runtime_images.validation import FieldError
+from runtime_images.fields import FieldError
 
 SEED_IMPORT = """
 apiVersion: meteor.zone/v1alpha1

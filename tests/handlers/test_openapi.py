@@ -13,7 +13,7 @@ from runtime_images.handlers import ROUTES
 
 from ..support import RunningServer
 
-SPEC = Path(__file__).parents[2] / "runtime_images" / "openapi.yaml"
+SPEC = Path(__file__).parents[2] / "schemas" / "openapi.yaml"
 
 
 def test_every_route_is_described() -> None:

@@ -3,7 +3,7 @@
  * return them, and the build events of the server's event bus.
  */
 
-/** The `$id` of the build event schema (runtime_images/schemas/events/build.yaml). */
+/** The `$id` of the build event schema (schemas/events/build.yaml). */
 export const BUILD_EVENT_SCHEMA_ID =
   'https://events.jupyter.org/runtime_images/build';
 
