@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -14,6 +13,7 @@ import yaml
 from runtime_images.builds import model
 from runtime_images.errors import ValidationFailedError
 from runtime_images.fields import FieldError
+from runtime_images.schemas import schema_path
 
 SEED_IMPORT = """
 apiVersion: meteor.zone/v1alpha1
@@ -150,7 +150,7 @@ def test_bad_specs_name_the_field(spec: dict[str, Any], paths: list[str]) -> Non
 
 # -- the schema file and model.py agree on the per-buildType rules -------------------------
 
-SCHEMA_FILE = Path(model.__file__).parent.parent / "schemas" / "custom-nb-image.json"
+SCHEMA_FILE = schema_path("custom-nb-image.json")
 ENVIRONMENT = {"osName": "ubi", "osVersion": "8", "pythonVersion": "3.8"}
 MUTUALLY_EXCLUSIVE = (
     "spec.builderImage",
