@@ -60,6 +60,8 @@ case "${1:-}" in
     "$VENV/bin/ruff" check runtime_images tests benchmarks
     "$VENV/bin/ruff" format --check runtime_images tests benchmarks
     "$VENV/bin/mypy"
+    # The layers of DESIGN.md: no import cycles, nothing importing upwards (pyproject.toml).
+    "$VENV/bin/lint-imports" --no-cache
     "$VENV/bin/jupyter" server extension list 2>&1 | grep -E "runtime_images.*OK"
     "$VENV/bin/jupyter" labextension list 2>&1 | grep -E "jupyter-runtime-images.*enabled.*OK"
     # The frontend: lint and unit tests (node_modules was installed by the build hook).
