@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from jupyter_events import EventLogger
 from jupyter_server.extension.application import ExtensionApp
@@ -20,6 +20,16 @@ from .store import RuntimeImageStore
 
 BUILD_EVENT_SCHEMA = schema_path("events/build.yaml")
 BUILD_EVENT_SCHEMA_ID = "https://events.jupyter.org/runtime_images/build"
+
+
+def _component(klass: type[Any], what: str) -> Type[Any, Any]:
+    """A component's class, swappable with a subclass named in configuration."""
+    return Type(
+        default_value=klass,
+        klass=klass,
+        config=True,
+        help=f"{what}: this class or a subclass (configure it as c.{klass.__name__}.<trait>).",
+    )
 
 
 class RuntimeImages(ExtensionApp):
@@ -48,36 +58,11 @@ class RuntimeImages(ExtensionApp):
     # The components, swappable the jupyter_server way (a subclass named in configuration)
     # and made once; configure each as c.<ClassName>.<trait>.
 
-    store_class = Type(
-        default_value=RuntimeImageStore,
-        klass=RuntimeImageStore,
-        config=True,
-        help="The runtime image store (configure it as c.RuntimeImageStore.<trait>).",
-    )
-    registry_class = Type(
-        default_value=RegistryClient,
-        klass=RegistryClient,
-        config=True,
-        help="The OCI registry client (configure it as c.RegistryClient.<trait>).",
-    )
-    inspector_class = Type(
-        default_value=ImageInspector,
-        klass=ImageInspector,
-        config=True,
-        help="Image inspection and checks (configure them as c.ImageInspector.<trait>).",
-    )
-    kernelspec_installer_class = Type(
-        default_value=KernelspecInstaller,
-        klass=KernelspecInstaller,
-        config=True,
-        help="The kernelspec installer's policy (c.KernelspecInstaller.<trait>).",
-    )
-    build_controller_class = Type(
-        default_value=BuildController,
-        klass=BuildController,
-        config=True,
-        help="The build controller and its engines (c.BuildController.<trait>).",
-    )
+    store_class = _component(RuntimeImageStore, "The runtime image store")
+    registry_class = _component(RegistryClient, "The OCI registry client")
+    inspector_class = _component(ImageInspector, "Image inspection and checks")
+    kernelspec_installer_class = _component(KernelspecInstaller, "The kernelspec installer")
+    build_controller_class = _component(BuildController, "The build controller")
 
     store = Instance(RuntimeImageStore)
     registry = Instance(RegistryClient)
@@ -87,19 +72,19 @@ class RuntimeImages(ExtensionApp):
 
     @default("store")
     def _default_store(self) -> RuntimeImageStore:
-        return self.store_class(parent=self)
+        return cast(RuntimeImageStore, self.store_class(parent=self))
 
     @default("registry")
     def _default_registry(self) -> RegistryClient:
-        return self.registry_class(parent=self)
+        return cast(RegistryClient, self.registry_class(parent=self))
 
     @default("inspector")
     def _default_inspector(self) -> ImageInspector:
-        return self.inspector_class(parent=self)
+        return cast(ImageInspector, self.inspector_class(parent=self))
 
     @default("kernelspec_installer")
     def _default_kernelspec_installer(self) -> KernelspecInstaller:
-        return self.kernelspec_installer_class(parent=self)
+        return cast(KernelspecInstaller, self.kernelspec_installer_class(parent=self))
 
     @default("build_controller")
     def _default_build_controller(self) -> BuildController:

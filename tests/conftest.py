@@ -83,8 +83,21 @@ def isolated_env(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def running_server(isolated_env: dict[str, str], tmp_path: Path) -> Iterator[RunningServer]:
-    server = RunningServer(isolated_env, tmp_path)
+def env(isolated_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """The isolated environment, with registry and build settings for tests in the shared
+    configuration file: no credentials, no registry retries, builds picked up at once."""
+    config_file = Path(isolated_env["JUPYTER_CONFIG_DIR"]) / "jupyter_server_config.json"
+    config = json.loads(config_file.read_text())
+    config["RegistryClient"] = {"auth_file": str(tmp_path / "none.json"), "retries": 0}
+    config["BuildController"] = {"poll_interval": 0.2}
+    config_file.write_text(json.dumps(config))
+    return isolated_env
+
+
+@pytest.fixture
+def running_server(env: dict[str, str], tmp_path: Path) -> Iterator[RunningServer]:
+    """A real ``jupyter server`` on the environment of :func:`env`."""
+    server = RunningServer(env, tmp_path)
     try:
         yield server
     finally:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,27 +36,8 @@ pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.fixture
-def env(isolated_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    config_file = Path(isolated_env["JUPYTER_CONFIG_DIR"]) / "jupyter_server_config.json"
-    config = json.loads(config_file.read_text())
-    config["RegistryClient"] = {"auth_file": str(tmp_path / "none.json"), "retries": 0}
-    config["BuildController"] = {"poll_interval": 0.2}
-    config_file.write_text(json.dumps(config))
-    return isolated_env
-
-
-@pytest.fixture
-def server(env: dict[str, str], tmp_path: Path) -> Iterator[RunningServer]:
-    running = RunningServer(env, tmp_path)
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def client(server: RunningServer) -> RuntimeImages:
-    return RuntimeImages(url=server.url, token=server.token, timeout=60)
+def client(running_server: RunningServer) -> RuntimeImages:
+    return RuntimeImages(url=running_server.url, token=running_server.token, timeout=60)
 
 
 def test_runtime_image_methods_and_their_errors(client: RuntimeImages) -> None:
@@ -235,23 +215,26 @@ def test_kernelspec(client: RuntimeImages, env: dict[str, str]) -> None:
 
 
 def test_discovery_of_a_running_server(
-    server: RunningServer, env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    running_server: RunningServer,
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     for variable in ("JUPYTERHUB_SERVICE_URL", "JUPYTERHUB_API_TOKEN", "JUPYTERHUB_SERVICE_PREFIX"):
         monkeypatch.delenv(variable, raising=False)
     # jupyter_server.serverapp.list_running_servers reads the server's runtime file.
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", env["JUPYTER_RUNTIME_DIR"])
     found = RuntimeImages()
-    assert found.base_url == server.url + "/"
-    assert found.token == server.token
+    assert found.base_url == running_server.url + "/"
+    assert found.token == running_server.token
     assert isinstance(found.list(), list)
 
     # JupyterHub's variables win over the runtime files.
-    monkeypatch.setenv("JUPYTERHUB_SERVICE_URL", f"http://0.0.0.0:{server.port}/")
-    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", server.token)
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_URL", f"http://0.0.0.0:{running_server.port}/")
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", running_server.token)
     monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/")
     hub = RuntimeImages()
-    assert hub.base_url == f"http://127.0.0.1:{server.port}/"
+    assert hub.base_url == f"http://127.0.0.1:{running_server.port}/"
     assert isinstance(hub.list(), list)
 
     # An explicit URL wins over both.
@@ -259,7 +242,7 @@ def test_discovery_of_a_running_server(
 
 
 def test_no_server_and_bad_token(
-    server: RunningServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    running_server: RunningServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     for variable in ("JUPYTERHUB_SERVICE_URL", "JUPYTERHUB_API_TOKEN"):
         monkeypatch.delenv(variable, raising=False)
@@ -271,7 +254,7 @@ def test_no_server_and_bad_token(
     with pytest.raises(ServerNotFoundError, match="cannot be reached"):
         RuntimeImages(url=f"http://127.0.0.1:{free_port()}", token="t").list()
     with pytest.raises(ForbiddenError):
-        RuntimeImages(url=server.url, token="wrong-token").list()
+        RuntimeImages(url=running_server.url, token="wrong-token").list()
 
 
 NOTEBOOK = Path(__file__).parents[1] / "docs" / "runtime-images-client.ipynb"
@@ -321,7 +304,7 @@ def parameterised_notebook(registry: RegistryServer, repo_name: str, workdir: Pa
 
 
 def test_the_documented_notebook_runs_top_to_bottom_twice(
-    server: RunningServer,
+    running_server: RunningServer,
     env: dict[str, str],
     tmp_path: Path,
     registry: RegistryServer,  # noqa: F811

@@ -176,17 +176,10 @@ class BuildahEngine(LoggingConfigurable):
                 base: str | None = None
             else:
                 assert detected is not None
-                base = (
-                    spec.get("builderImage")
-                    or (
-                        detected.python_version
-                        and self.builder.base_for_python(detected.python_version)
-                    )
-                    or self.builder.default_base_image
-                )
+                base = self.builder.base_of(spec, detected)
         else:
             context.mkdir()
-            base = spec.get("builderImage") or self.builder.base_for(spec["runtimeEnvironment"])
+            base = self.builder.base_of(spec, None)
 
         pinned_base: Reference | None = None
         if base is not None:

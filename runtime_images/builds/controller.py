@@ -216,29 +216,28 @@ class BuildController(LoggingConfigurable):
         resource = await asyncio.to_thread(self.resources.get, name)
         if model.phase_of(resource) not in model.ACTIVE_PHASES:
             raise ConflictError(f"The build {name!r} has already ended; nothing to cancel.")
-        task = self._tasks.get(name)
-        if task is not None:
-            self._cancel_requested.add(name)
-            task.cancel()
-            await _ended(task)
-            self._cancel_requested.discard(name)  # if it was cancelled before it started
+        if await self._stop_here(name):
             resource = await asyncio.to_thread(self.resources.get, name)  # as the engine left it
-            if model.phase_of(resource) in model.ACTIVE_PHASES:  # it never started
-                await self._mark_cancelled(resource)
-            await self._cancel_in_engine(resource)
-            return resource
-        await self._mark_cancelled(resource)
+        if model.phase_of(resource) in model.ACTIVE_PHASES:  # it never started here
+            await self._mark_cancelled(resource)
         await self._cancel_in_engine(resource)
         return resource
 
+    async def _stop_here(self, name: str) -> bool:
+        """Cancel the build's task in this process, if it has one, and wait until it ended
+        (it records Cancelled itself); whether there was one."""
+        task = self._tasks.get(name)
+        if task is None:
+            return False
+        self._cancel_requested.add(name)
+        task.cancel()
+        await _ended(task)
+        self._cancel_requested.discard(name)  # if it was cancelled before it started
+        return True
+
     async def delete(self, name: str) -> None:
         """Cancel the build if it runs, then remove it and its log."""
-        task = self._tasks.get(name)
-        if task is not None:
-            self._cancel_requested.add(name)
-            task.cancel()
-            await _ended(task)
-            self._cancel_requested.discard(name)  # if it was cancelled before it started
+        await self._stop_here(name)
         with contextlib.suppress(NotFoundError):
             await self._cancel_in_engine(await asyncio.to_thread(self.resources.get, name))
         await asyncio.to_thread(self.resources.delete, name)

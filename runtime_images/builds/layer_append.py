@@ -90,18 +90,10 @@ class LayerAppend:
         if spec["buildType"] == model.GIT_REPOSITORY:
             repository_dir = work / "repository"
             detected = await self._clone(build, repository_dir)
-            base = (
-                spec.get("builderImage")
-                or (
-                    detected.python_version
-                    and self.settings.base_for_python(detected.python_version)
-                )
-                or self.settings.default_base_image
-            )
             requirements = list(detected.requirements)
         else:
-            base = spec.get("builderImage") or self.settings.base_for(spec["runtimeEnvironment"])
             requirements = list(spec["packageVersions"])
+        base = self.settings.base_of(spec, detected)
         try:
             check_requirements(requirements)
         except PackageError as error:

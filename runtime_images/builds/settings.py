@@ -12,7 +12,7 @@ from traitlets.config import LoggingConfigurable
 from ..reference import Reference, parse
 from . import model
 from .engine import BuildFailure
-from .repository import CloneLimits
+from .repository import CloneLimits, DetectedEnvironment
 
 __all__ = ["BuildSettings"]
 
@@ -134,6 +134,20 @@ class BuildSettings(LoggingConfigurable):
                 ),
                 model.BUILDING_STEP,
             ) from None
+
+    def base_of(self, spec: dict[str, object], detected: DetectedEnvironment | None) -> str:
+        """The base image a build starts from: its ``builderImage``; else, for a package
+        list, its ``runtimeEnvironment``'s; for a repository, the one for the Python its
+        runtime.txt names, or ``default_base_image``."""
+        builder_image = spec.get("builderImage")
+        if isinstance(builder_image, str) and builder_image:
+            return builder_image
+        if detected is None:
+            environment = spec["runtimeEnvironment"]
+            assert isinstance(environment, dict)
+            return self.base_for(environment)
+        by_python = detected.python_version and self.base_for_python(detected.python_version)
+        return by_python or self.default_base_image
 
     def base_for_python(self, version: str) -> str | None:
         for key, image in self.base_images.items():

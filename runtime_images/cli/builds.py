@@ -215,14 +215,18 @@ def cmd_build_log(args: argparse.Namespace) -> int:
 
 
 def cmd_build_cancel(args: argparse.Namespace) -> int:
-    name = args.name
+    _on_server_or_here(args.name, "cancel_build", "cancel")
+    print(f"{args.name}: cancelled.")
+    return EXIT_OK
+
+
+def _on_server_or_here(name: str, client_method: str, controller_method: str) -> None:
+    """Do something to a build through the running server, else in this process."""
     server = find_server()
     if server is not None:
-        server.cancel_build(name)
+        getattr(server, client_method)(name)
     else:
-        _with_local_controller(lambda controller: controller.cancel(name))
-    print(f"{name}: cancelled.")
-    return EXIT_OK
+        _with_local_controller(lambda controller: getattr(controller, controller_method)(name))
 
 
 def cmd_build_retry(args: argparse.Namespace) -> int:
@@ -260,13 +264,8 @@ def cmd_build_retry(args: argparse.Namespace) -> int:
 
 
 def cmd_build_delete(args: argparse.Namespace) -> int:
-    name = args.name
-    server = find_server()
-    if server is not None:
-        server.delete_build(name)
-    else:
-        _with_local_controller(lambda controller: controller.delete(name))
-    print(f"{name}: deleted (the runtime image it configured, if any, is kept).")
+    _on_server_or_here(args.name, "delete_build", "delete")
+    print(f"{args.name}: deleted (the runtime image it configured, if any, is kept).")
     return EXIT_OK
 
 
