@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from traitlets.config import Config
 
 from runtime_images.builds.wiring import make_build_controller
+from runtime_images.client import custom_nb_image
 from runtime_images.inspect import ImageInspector
 from runtime_images.registry import RegistryClient
 from runtime_images.store import RuntimeImageStore
@@ -59,19 +60,8 @@ def sh(*command: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
 
 
 def resource(name: str, base: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "meteor.zone/v1alpha1",
-        "kind": "CustomNBImage",
-        "metadata": {
-            "name": name,
-            "annotations": {
-                "opendatahub.io/notebook-image-name": name,
-                "opendatahub.io/notebook-image-desc": "benchmark",
-                "opendatahub.io/notebook-image-creator": "bench",
-            },
-        },
-        "spec": {"buildType": "PackageList", "builderImage": base, "packageVersions": PACKAGES},
-    }
+    spec = {"buildType": "PackageList", "builderImage": base, "packageVersions": PACKAGES}
+    return custom_nb_image(spec, name, name=name, description="benchmark", creator="bench")
 
 
 async def embedded_builds(

@@ -364,16 +364,18 @@ class RuntimeImages:
             time.sleep(interval)
 
 
-def image_import_resource(
-    image: str,
+def custom_nb_image(
+    spec: dict[str, Any],
     display_name: str,
     *,
     name: str | None = None,
     description: str = "",
     creator: str | None = None,
-    profiles: list[str] | None = None,
 ) -> dict[str, Any]:
-    """A CustomNBImage that imports ``image`` (the ``import-image`` shortcut)."""
+    """A CustomNBImage resource with ``spec`` (e.g. ``{"buildType": "PackageList",
+    "builderImage": …, "packageVersions": […]}``), for :meth:`RuntimeImages.build`: its
+    name derived from the display name when not given, the description defaulting to the
+    display name and the creator to the current user."""
     import getpass
     import re
 
@@ -382,9 +384,6 @@ def image_import_resource(
     if name is None:
         name = re.sub(r"[^a-z0-9-]+", "-", derive_name(display_name).replace("_", "-"))
         name = name.strip("-")[:63].rstrip("-") or "image"
-    spec: dict[str, Any] = {"buildType": "ImageImport", "fromImage": image}
-    if profiles:
-        spec["profiles"] = profiles
     return {
         "apiVersion": "meteor.zone/v1alpha1",
         "kind": "CustomNBImage",
@@ -398,3 +397,19 @@ def image_import_resource(
         },
         "spec": spec,
     }
+
+
+def image_import_resource(
+    image: str,
+    display_name: str,
+    *,
+    name: str | None = None,
+    description: str = "",
+    creator: str | None = None,
+    profiles: list[str] | None = None,
+) -> dict[str, Any]:
+    """A CustomNBImage that imports ``image`` (the ``import-image`` shortcut)."""
+    spec: dict[str, Any] = {"buildType": "ImageImport", "fromImage": image}
+    if profiles:
+        spec["profiles"] = profiles
+    return custom_nb_image(spec, display_name, name=name, description=description, creator=creator)

@@ -156,3 +156,31 @@ def peak_rss(
     measured = json.loads(result_file.read_text())
     completed.returncode = measured["code"]
     return completed, measured["kb"] / 1024
+
+
+def strict_json(text: str) -> Any:
+    """Parse JSON as a browser's ``JSON.parse`` does: no ``NaN`` or ``Infinity``."""
+
+    def refuse(name: str) -> Any:
+        raise AssertionError(f"the answer is not standard JSON: it contains {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+async def rest(fetch: Any, method: str, *parts: str, body: Any = None, **kwargs: Any) -> Any:
+    """A request to ``runtime-images/<parts>`` with pytest-jupyter's ``jp_fetch``: (status,
+    headers, body parsed as strict JSON when it is JSON, else text), errors included."""
+    from tornado.httpclient import HTTPClientError
+
+    if body is not None and not isinstance(body, str | bytes):
+        body = json.dumps(body)
+    kwargs.setdefault("allow_nonstandard_methods", True)  # a POST with no body
+    try:
+        response = await fetch("runtime-images", *parts, method=method, body=body, **kwargs)
+    except HTTPClientError as error:
+        response = error.response
+        assert response is not None
+    text = response.body.decode() if response.body else ""
+    content_type = response.headers.get("Content-Type", "")
+    parsed = strict_json(text) if text.strip() and "json" in content_type else text or None
+    return response.code, response.headers, parsed

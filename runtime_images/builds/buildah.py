@@ -55,7 +55,7 @@ from .outcome import Outcomes, failure_of
 from .repository import (
     DetectedEnvironment,
     RepositoryError,
-    clone,
+    clone_for,
     detect,
     environment_root,
     inside,
@@ -237,27 +237,19 @@ class BuildahEngine(LoggingConfigurable):
         self, build: BuildContext, work: Path
     ) -> tuple[Path, str | None, DetectedEnvironment | None]:
         """Clone; return the context, the repository's Dockerfile (if any) or what it needs."""
-        spec = build.spec
-        await build.step(model.BUILDING_STEP, f"Cloning {spec['repositoryUrl']}.")
         repository = work / "context"
+        await clone_for(build, repository, self.builder.clone_limits)
         try:
-            commit = await clone(
-                spec["repositoryUrl"],
-                spec.get("gitRef"),
-                repository,
-                build.log,
-                self.builder.clone_limits,
-            )
             shutil.rmtree(repository / ".git", ignore_errors=True)
             root, prefix = environment_root(repository)
             if (root / "Dockerfile").is_file():
                 inside(repository, root / "Dockerfile", f"{prefix}Dockerfile")
-                await build.update(commit=commit, detected={"files": [f"{prefix}Dockerfile"]})
+                await build.update(detected={"files": [f"{prefix}Dockerfile"]})
                 return repository, f"{prefix}Dockerfile", None
             detected = detect(repository, allow=RUN_FILES)
         except RepositoryError as error:
             raise BuildFailure(model.BUILD_FAILED, str(error), model.BUILDING_STEP) from None
-        await build.update(commit=commit, detected=detected.to_json())
+        await build.update(detected=detected.to_json())
         build.log(f"Detected: {detected.summary()}")
         return repository, None, detected
 

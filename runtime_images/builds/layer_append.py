@@ -42,7 +42,7 @@ from .packages import (
     platform_tags,
     remove_distribution,
 )
-from .repository import DetectedEnvironment, RepositoryError, clone, detect
+from .repository import DetectedEnvironment, RepositoryError, clone_for, detect
 from .settings import BuildSettings
 
 __all__ = ["CannotAppend", "LayerAppend"]
@@ -182,19 +182,7 @@ class LayerAppend:
                 await early.close()
 
     async def _clone(self, build: BuildContext, directory: Path) -> DetectedEnvironment:
-        spec = build.spec
-        await build.step(model.BUILDING_STEP, f"Cloning {spec['repositoryUrl']}.")
-        try:
-            commit = await clone(
-                spec["repositoryUrl"],
-                spec.get("gitRef"),
-                directory,
-                build.log,
-                self.settings.clone_limits,
-            )
-        except RepositoryError as error:
-            raise BuildFailure(model.BUILD_FAILED, str(error), model.BUILDING_STEP) from None
-        await build.update(commit=commit)
+        await clone_for(build, directory, self.settings.clone_limits)
         try:
             detected = detect(directory)
         except RepositoryError as error:

@@ -45,54 +45,63 @@ def failure_of(error: Exception, image: str, step: str | None = None) -> BuildFa
     return failure
 
 
+# The first class the error is an instance of gives the reason, and what to do (with
+# {host} and {image}); the error's own message follows.
+_FAILURES: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str, str], ...] = (
+    (
+        registry.InvalidCredentials,
+        model.AUTH_REQUIRED,
+        (
+            "The registry {host} refused the credentials in your auth file: update them "
+            "(e.g. `podman login {host}`) and retry."
+        ),
+    ),
+    (
+        registry.AuthRequired,
+        model.AUTH_REQUIRED,
+        (
+            "The registry {host} asks for credentials: add them to your auth file "
+            "(REGISTRY_AUTH_FILE or ~/.docker/config.json, e.g. with `podman login {host}`) "
+            "and retry."
+        ),
+    ),
+    (
+        registry.AccessDenied,
+        model.AUTH_REQUIRED,
+        (
+            "The registry {host} denied access to {image} with your credentials: ask for "
+            "pull access or use other credentials."
+        ),
+    ),
+    (
+        registry.ImageNotFound,
+        model.IMAGE_NOT_FOUND,
+        "{image} was not found: check the repository name and tag.",
+    ),
+    (
+        registry.DigestMismatch,
+        model.DIGEST_MISMATCH,
+        (
+            "What the registry sent for {image} does not match its digest: the download was "
+            "corrupted or the registry is misbehaving; retry later."
+        ),
+    ),
+    (
+        (registry.RegistryUnavailable, registry.RateLimited),
+        model.REGISTRY_UNAVAILABLE,
+        (
+            "The registry {host} could not be reached after several attempts: check the "
+            "address and your network, then retry."
+        ),
+    ),
+)
+
+
 def _failure_of(error: Exception, image: str) -> BuildFailure:
-    host = _registry_host(image)
-    if isinstance(error, registry.InvalidCredentials):
-        return BuildFailure(
-            model.AUTH_REQUIRED,
-            (
-                f"The registry {host} refused the credentials in your auth file: update them "
-                f"(e.g. `podman login {host}`) and retry. ({error})"
-            ),
-        )
-    if isinstance(error, registry.AuthRequired):
-        return BuildFailure(
-            model.AUTH_REQUIRED,
-            (
-                f"The registry {host} asks for credentials: add them to your auth file "
-                f"(REGISTRY_AUTH_FILE or ~/.docker/config.json, e.g. with `podman login {host}`) "
-                f"and retry. ({error})"
-            ),
-        )
-    if isinstance(error, registry.AccessDenied):
-        return BuildFailure(
-            model.AUTH_REQUIRED,
-            (
-                f"The registry {host} denied access to {image} with your credentials: ask for "
-                f"pull access or use other credentials. ({error})"
-            ),
-        )
-    if isinstance(error, registry.ImageNotFound):
-        return BuildFailure(
-            model.IMAGE_NOT_FOUND,
-            f"{image} was not found: check the repository name and tag. ({error})",
-        )
-    if isinstance(error, registry.DigestMismatch):
-        return BuildFailure(
-            model.DIGEST_MISMATCH,
-            (
-                f"What the registry sent for {image} does not match its digest: the download "
-                f"was corrupted or the registry is misbehaving; retry later. ({error})"
-            ),
-        )
-    if isinstance(error, registry.RegistryUnavailable | registry.RateLimited):
-        return BuildFailure(
-            model.REGISTRY_UNAVAILABLE,
-            (
-                f"The registry {host} could not be reached after several attempts: check the "
-                f"address and your network, then retry. ({error})"
-            ),
-        )
+    for kind, reason, advice in _FAILURES:
+        if isinstance(error, kind):
+            what = advice.format(host=_registry_host(image), image=image)
+            return BuildFailure(reason, f"{what} ({error})")
     if isinstance(error, InvalidLayer):
         return BuildFailure(model.BUILD_FAILED, f"A layer of {image} cannot be read: {error}")
     return BuildFailure(model.BUILD_FAILED, f"The image {image} could not be read: {error}")

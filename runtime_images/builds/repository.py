@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from ..documents import loads_json
+from . import model
+from .engine import BuildContext, BuildFailure
 
 UNSUPPORTED = ("Dockerfile", "environment.yml", "environment.yaml", "apt.txt", "postBuild")
 MAX_ENVIRONMENT_FILE_BYTES = 1 << 20
@@ -174,6 +176,21 @@ async def clone(
         await _git("clone", "-q", "--depth", "1", *branch, "--", url, str(target), watch=watch)
     commit = await _git("rev-parse", "HEAD", cwd=target)
     log(f"Cloned commit {commit}")
+    return commit
+
+
+async def clone_for(build: BuildContext, directory: Path, limits: CloneLimits) -> str:
+    """Clone a GitRepository build's ``repositoryUrl`` at its ``gitRef`` (step Building);
+    the commit. A clone that fails fails the build, saying why."""
+    spec = build.spec
+    await build.step(model.BUILDING_STEP, f"Cloning {spec['repositoryUrl']}.")
+    try:
+        commit = await clone(
+            spec["repositoryUrl"], spec.get("gitRef"), directory, build.log, limits
+        )
+    except RepositoryError as error:
+        raise BuildFailure(model.BUILD_FAILED, str(error), model.BUILDING_STEP) from None
+    await build.update(commit=commit)
     return commit
 
 

@@ -127,13 +127,7 @@ class BuildahHarness(Harness):
 def _harness(
     tmp_path: Path, storage: Path, loop: asyncio.AbstractEventLoop, target: str = ""
 ) -> Iterator[BuildahHarness]:
-    harness = BuildahHarness(tmp_path, storage, target=target)
-    loop.run_until_complete(harness.controller.start())
-    try:
-        yield harness
-    finally:
-        loop.run_until_complete(harness.controller.stop())
-        loop.run_until_complete(harness.client.aclose())
+    yield from BuildahHarness(tmp_path, storage, target=target).running(loop)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import asyncio
 import socket
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pytest
 from traitlets.config import Config
@@ -77,18 +77,21 @@ class Harness:
         await self.controller.submit(resource)
         return await self.wait(resource["metadata"]["name"])
 
+    def running(self, loop: asyncio.AbstractEventLoop) -> Iterator[Self]:
+        """For a fixture: started on ``loop``, yielded, then stopped and closed."""
+        loop.run_until_complete(self.controller.start())
+        try:
+            yield self
+        finally:
+            loop.run_until_complete(self.controller.stop())
+            loop.run_until_complete(self.client.aclose())
+
 
 @pytest.fixture
 def harness(
     tmp_path: Path, isolated_home: Path, jp_asyncio_loop: asyncio.AbstractEventLoop
 ) -> Iterator[Harness]:
-    harness = Harness(tmp_path)
-    jp_asyncio_loop.run_until_complete(harness.controller.start())
-    try:
-        yield harness
-    finally:
-        jp_asyncio_loop.run_until_complete(harness.controller.stop())
-        jp_asyncio_loop.run_until_complete(harness.client.aclose())
+    yield from Harness(tmp_path).running(jp_asyncio_loop)
 
 
 def ready_condition(build: dict[str, Any]) -> dict[str, Any]:

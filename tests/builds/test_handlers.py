@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from tornado.httpclient import HTTPClientError, HTTPResponse
+from tornado.httpclient import HTTPResponse
 
 from runtime_images.app import BUILD_EVENT_SCHEMA_ID
 from tests.fixtures import images
 from tests.fixtures.registry import RegistryServer
+from tests.support import rest
 
 from .test_controller import import_resource
 
@@ -31,25 +31,7 @@ def jp_server_config(jp_server_config: dict[str, Any], tmp_path: Path) -> dict[s
     }
 
 
-async def call(fetch: Fetch, method: str, *parts: str, body: Any = None, **kwargs: Any) -> Any:
-    if body is not None and not isinstance(body, (str, bytes)):
-        body = json.dumps(body)
-    try:
-        response = await fetch(
-            "runtime-images",
-            *parts,
-            method=method,
-            body=body,
-            allow_nonstandard_methods=True,
-            **kwargs,
-        )
-    except HTTPClientError as error:
-        response = error.response
-        assert response is not None
-    text = response.body.decode() if response.body else ""
-    content_type = response.headers.get("Content-Type", "")
-    parsed = json.loads(text) if text.strip() and "json" in content_type else text
-    return response.code, response.headers, parsed
+call = rest
 
 
 @pytest.fixture

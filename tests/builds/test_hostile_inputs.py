@@ -170,12 +170,7 @@ def limited_builder(
         clone_timeout=3.0,
         max_repository_bytes=1_000_000,
     )
-    jp_asyncio_loop.run_until_complete(harness.controller.start())
-    try:
-        yield harness
-    finally:
-        jp_asyncio_loop.run_until_complete(harness.controller.stop())
-        jp_asyncio_loop.run_until_complete(harness.client.aclose())
+    yield from harness.running(jp_asyncio_loop)
 
 
 class TricklingGitServer:

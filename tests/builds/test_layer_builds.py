@@ -73,13 +73,7 @@ def builder(
     registry: RegistryServer,
     jp_asyncio_loop: asyncio.AbstractEventLoop,
 ) -> Iterator[BuildHarness]:
-    harness = BuildHarness(tmp_path, target=f"{registry.host}/built")
-    jp_asyncio_loop.run_until_complete(harness.controller.start())
-    try:
-        yield harness
-    finally:
-        jp_asyncio_loop.run_until_complete(harness.controller.stop())
-        jp_asyncio_loop.run_until_complete(harness.client.aclose())
+    yield from BuildHarness(tmp_path, target=f"{registry.host}/built").running(jp_asyncio_loop)
 
 
 async def inspect(reference: str) -> Any:

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tornado.httpclient import HTTPClientError, HTTPResponse
+from tornado.httpclient import HTTPResponse
 
-from ..support import VALID_IMAGE, write_instance
+from ..support import VALID_IMAGE, rest, write_instance
 from ..test_documents import BILLION_LAUGHS
 
 Fetch = Callable[..., Awaitable[HTTPResponse]]
@@ -31,14 +31,6 @@ HOSTILE_VALUES = {
 }
 
 
-def _reject_constant(name: str) -> Any:
-    raise AssertionError(f"the answer is not standard JSON: it contains {name}")
-
-
-def strict_json(text: str) -> Any:
-    return json.loads(text, parse_constant=_reject_constant)
-
-
 @pytest.fixture
 def jp_server_config(jp_server_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
     return {
@@ -49,20 +41,8 @@ def jp_server_config(jp_server_config: dict[str, Any], tmp_path: Path) -> dict[s
 
 
 async def send(fetch: Fetch, method: str, *parts: str, body: str | None = None, **kw: Any) -> Any:
-    try:
-        response = await fetch(
-            "runtime-images",
-            *parts,
-            method=method,
-            body=body,
-            allow_nonstandard_methods=True,
-            **kw,
-        )
-    except HTTPClientError as error:
-        response = error.response
-        assert response is not None
-    text = response.body.decode() if response.body else ""
-    return response.code, strict_json(text) if text.strip() else None
+    code, _, answer = await rest(fetch, method, *parts, body=body, **kw)
+    return code, answer
 
 
 def image_body(hostile: str) -> str:

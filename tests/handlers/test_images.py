@@ -16,7 +16,7 @@ from tornado.httpclient import HTTPClientError, HTTPResponse
 from runtime_images.handlers.images import MAX_IMPORT_ITEMS
 from runtime_images.store import LOCK_FILE_NAME
 
-from ..support import VALID_IMAGE, write_instance
+from ..support import VALID_IMAGE, rest, write_instance
 
 Fetch = Callable[..., Awaitable[HTTPResponse]]
 
@@ -38,17 +38,7 @@ def jp_server_config(
     return jp_server_config
 
 
-async def call(fetch: Fetch, method: str, *parts: str, body: Any = None, **kwargs: Any) -> Any:
-    """Make a request; return (status, headers, parsed JSON body), errors included."""
-    if body is not None and not isinstance(body, (str, bytes)):
-        body = json.dumps(body)
-    try:
-        response = await fetch("runtime-images", *parts, method=method, body=body, **kwargs)
-    except HTTPClientError as error:
-        response = error.response
-        assert response is not None
-    text = response.body.decode() if response.body else ""
-    return response.code, response.headers, json.loads(text) if text.strip() else None
+call = rest
 
 
 def image(display_name: str = "My Image 1", **metadata: Any) -> dict[str, Any]:
