@@ -47,6 +47,8 @@ __all__ = [
     "ServerNotFoundError",
     "UpstreamError",
     "ValidationError",
+    "custom_nb_image",
+    "image_import_resource",
 ]
 
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ("pytest_jupyter.jupyter_server",)
+# Real registries and their fixtures (tests/fixtures/plugin.py), for every test directory.
+pytest_plugins = ("pytest_jupyter.jupyter_server", "tests.fixtures.plugin")
 
 from .support import RunningServer, store_dir
 

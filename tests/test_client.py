@@ -26,7 +26,6 @@ from runtime_images.client import (
     discover,
 )
 from tests.fixtures import images
-from tests.fixtures.plugin import basic_registry, registry, repo_name  # noqa: F401
 from tests.fixtures.proxy import HoldingProxy
 from tests.fixtures.registry import RegistryServer
 
@@ -85,8 +84,8 @@ def test_runtime_image_methods_and_their_errors(client: RuntimeImages) -> None:
 
 def test_registry_methods(
     client: RuntimeImages,
-    registry: RegistryServer,  # noqa: F811
-    repo_name: str,  # noqa: F811
+    registry: RegistryServer,
+    repo_name: str,
 ) -> None:
     with registry.pusher() as pusher:
         digest = pusher.push_image(repo_name, "1", images.elyra_ok())
@@ -122,8 +121,8 @@ def test_registry_methods(
 
 def test_registry_failures_are_upstream_errors_with_their_code(
     client: RuntimeImages,
-    basic_registry: RegistryServer,  # noqa: F811
-    repo_name: str,  # noqa: F811
+    basic_registry: RegistryServer,
+    repo_name: str,
 ) -> None:
     private = f"{basic_registry.host}/{repo_name}:1"
     with pytest.raises(UpstreamError) as needs_credentials:
@@ -138,8 +137,8 @@ def test_registry_failures_are_upstream_errors_with_their_code(
 
 def test_build_methods(
     client: RuntimeImages,
-    registry: RegistryServer,  # noqa: F811
-    repo_name: str,  # noqa: F811
+    registry: RegistryServer,
+    repo_name: str,
 ) -> None:
     with registry.pusher() as pusher:
         digest = pusher.push_image(repo_name, "2", images.elyra_ok())
@@ -176,8 +175,8 @@ def test_build_methods(
 
 def test_a_running_build_is_cancelled_from_the_client(
     client: RuntimeImages,
-    registry: RegistryServer,  # noqa: F811
-    repo_name: str,  # noqa: F811
+    registry: RegistryServer,
+    repo_name: str,
 ) -> None:
     with registry.pusher() as pusher:
         pusher.push_image(repo_name, "1", images.elyra_ok())
@@ -289,7 +288,7 @@ def run_notebook(source: Path, env: dict[str, str], workdir: Path) -> str:
     return json.dumps([c.get("outputs", []) for c in executed.cells])
 
 
-def parameterised_notebook(registry: RegistryServer, repo_name: str, workdir: Path) -> Path:  # noqa: F811
+def parameterised_notebook(registry: RegistryServer, repo_name: str, workdir: Path) -> Path:
     import nbformat
 
     with registry.pusher() as pusher:
@@ -307,8 +306,8 @@ def test_the_documented_notebook_runs_top_to_bottom_twice(
     running_server: RunningServer,
     env: dict[str, str],
     tmp_path: Path,
-    registry: RegistryServer,  # noqa: F811
-    repo_name: str,  # noqa: F811
+    registry: RegistryServer,
+    repo_name: str,
 ) -> None:
     """docs/runtime-images-client.ipynb, executed by a real kernel that finds the server —
     twice, as a person re-runs it (names it created are taken the second time)."""
@@ -327,8 +326,8 @@ def test_the_documented_notebook_runs_top_to_bottom_twice(
 def test_the_notebook_goes_on_without_gateway_provisioners(
     env: dict[str, str],
     tmp_path: Path,
-    registry: RegistryServer,  # noqa: F811
-    repo_name: str,  # noqa: F811
+    registry: RegistryServer,
+    repo_name: str,
 ) -> None:
     """A server where gateway-provisioners cannot be imported (as on a machine that never
     installed it): the kernelspec cell reports what to install and the rest runs."""

@@ -1,9 +1,0 @@
-"""Real-registry fixtures (see tests/fixtures/plugin.py)."""
-
-from tests.fixtures.plugin import (  # noqa: F401
-    basic_registry,
-    isolated_home,
-    registry,
-    repo_name,
-    token_registry,
-)
