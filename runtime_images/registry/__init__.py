@@ -32,6 +32,7 @@ from .errors import (
     RegistryError,
     RegistryUnavailable,
 )
+from .location import RegistryLocation
 from .manifest import Descriptor, Manifest, Platform
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "RateLimited",
     "RegistryClient",
     "RegistryError",
+    "RegistryLocation",
     "RegistryUnavailable",
     "ResolvedImage",
     "TagList",
