@@ -3,8 +3,8 @@
 Reading (ping, manifests, blobs, tags, resolving and pinning) is here; the pieces it is
 made of each have their own module: :mod:`.location` (where a reference lives),
 :mod:`.transport` (sending, redirects, retries, answers as errors), :mod:`.authflow`
-(challenges, Basic, Bearer tokens), :mod:`.budget` (deadlines, rates, bounded bodies) and
-:mod:`.download` (verified blob streams).
+(challenges, Basic, Bearer tokens), :mod:`.budget` (deadlines, rates, bounded bodies),
+:mod:`.upload` and :mod:`.publish` (pushing blobs, manifests and whole images).
 """
 
 from __future__ import annotations
@@ -51,7 +51,9 @@ from .manifest import (
     select_platform,
     verify_digest,
 )
+from .publish import ImageSource, Publisher, PushProgress
 from .transport import Transport
+from .upload import BlobSource, Uploader
 
 if TYPE_CHECKING:
     from typing import Self
@@ -86,7 +88,7 @@ class TagList(list[str]):
 
 
 class RegistryClient(LoggingConfigurable):
-    """Read images from OCI / Docker registries over the distribution API (async).
+    """Read and push images in OCI / Docker registries over the distribution API (async).
 
     One instance per application; it keeps one HTTP connection pool and a token cache.
     Use ``async with RegistryClient(...) as client`` or call :meth:`aclose`.
@@ -195,6 +197,26 @@ class RegistryClient(LoggingConfigurable):
         help="PEM bundle of CA certificates for registries with a private CA.",
     )
 
+    chunked_upload_threshold = Int(
+        64 * 1024 * 1024,
+        config=True,
+        help="""Blobs up to this many bytes are uploaded in one request (POST, then PUT);
+        larger ones in chunks of upload_chunk_size (PATCH each, then PUT), which proxies
+        that cap request bodies let through.""",
+    )
+    upload_chunk_size = Int(
+        16 * 1024 * 1024,
+        min=1024,
+        config=True,
+        help="Bytes per PATCH request of a chunked upload.",
+    )
+    push_concurrency = Int(
+        3,
+        min=1,
+        config=True,
+        help="Blobs of one image uploaded at the same time.",
+    )
+
     @default("insecure_registries")
     def _default_insecure(self) -> list[str]:
         return []
@@ -222,6 +244,8 @@ class RegistryClient(LoggingConfigurable):
         # Before super().__init__: configuration may already trigger the auth_file observer.
         # The parts read this client's traits when they need them, so they are built first.
         self._transport = Transport(self, CredentialStore(None))
+        self._uploader = Uploader(self._transport, self)
+        self._publisher = Publisher(self._uploader, lambda: self.push_concurrency)
         super().__init__(**kwargs)
         self._transport.auth.use(CredentialStore([self.auth_file] if self.auth_file else None))
 
@@ -517,3 +541,121 @@ class RegistryClient(LoggingConfigurable):
                 + (f"the tags: {shown}" if tags else "no tags"),
                 status=404,
             ) from None
+
+    # -- pushing ---------------------------------------------------------------------------
+
+    async def blob_exists(self, reference: Reference | str, digest: str) -> bool:
+        """Whether the repository of ``reference`` has the blob ``digest``: the check a
+        push makes first (its token is asked for push access too, as the push needs)."""
+        loc = self.location(reference, push=True)
+        return await self._uploader.exists(loc, str(parse_digest_field(digest, "blob digest")))
+
+    async def mount_blob(
+        self, reference: Reference | str, digest: str, source: Reference | str
+    ) -> bool:
+        """Mount the blob from ``source``'s repository (same registry) into ``reference``'s.
+
+        False when the registry did not mount it (it does not have it there, or does not
+        mount); the upload session it opened instead is cancelled.
+        """
+        loc = self.location(reference, push=True)
+        checked = str(parse_digest_field(digest, "blob digest"))
+        origin = self.location(source)
+        if origin.host != loc.host:
+            return False
+        session = await self._uploader.mount(loc, checked, origin.repository)
+        if session is None:
+            return True
+        await self._uploader.cancel(session, loc)
+        return False
+
+    async def push_blob(
+        self,
+        reference: Reference | str,
+        descriptor: Descriptor,
+        source: BlobSource,
+        *,
+        mount_from: Reference | str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> str:
+        """Put a blob into ``reference``'s repository unless it is there; how it got there.
+
+        ``source`` is a file path (retried after a failure) or an async byte stream (sent
+        once). Returns ``exists``, ``mounted`` (from ``mount_from``'s repository) or
+        ``uploaded``. The bytes are hashed as they go and the last piece is only sent when
+        they match ``descriptor``: otherwise :class:`DigestMismatch`, and nothing is
+        stored. ``progress`` is told the bytes of every piece sent (negative when a retry
+        starts again).
+        """
+        loc = self.location(reference, push=True)
+        return await self._uploader.push_blob(
+            loc,
+            descriptor.digest,
+            descriptor.size,
+            source,
+            mount_from=self._mount_repository(mount_from, loc),
+            sent=progress,
+        )
+
+    async def push_manifest(
+        self, reference: Reference | str, raw: bytes, media_type: str
+    ) -> Reference:
+        """Put a manifest or index, byte for byte, under ``reference``'s tag (or digest).
+
+        Its blobs (or, for an index, its manifests) must be in the repository already.
+        The registry's ``Docker-Content-Digest`` must be the digest of ``raw``
+        (:class:`DigestMismatch` otherwise). Returns the pinned reference.
+        """
+        ref = self._ref(reference)
+        digest = compute_digest(raw)
+        if ref.digest and ref.digest != digest:
+            raise DigestMismatch(f"the manifest hashes to {digest}, not {ref.digest}")
+        loc = self.location(ref, push=True)
+        await self._uploader.put_manifest(loc, ref.tag or digest, raw, media_type, digest)
+        return ref.with_digest(digest)
+
+    async def push_image(
+        self,
+        source: ImageSource,
+        manifest: str,
+        destination: Reference | str,
+        *,
+        mount_from: Reference | str | None = None,
+        progress: Callable[[PushProgress], None] | None = None,
+    ) -> Reference:
+        """Push the image or index ``manifest`` (a digest) of an OCI layout; its pinned name.
+
+        ``source`` is a layout (``builds.oci.Layout``; ``layout.find(tag).digest`` gives the
+        digest). Blobs go first, skipping what the repository has and mounting from
+        ``mount_from``'s repository (an image of the same registry it was built on) what
+        that has; then the manifests, byte for byte, and the tag: ``destination``'s, or
+        ``latest``. A destination with a digest must name this image. ``progress`` gets a
+        :class:`PushProgress` after every piece and every blob.
+        """
+        ref = self._ref(destination)
+        digest = str(parse_digest_field(manifest, "the manifest digest to push"))
+        if ref.digest and ref.digest != digest:
+            raise DigestMismatch(
+                f"{ref.familiar()} names {ref.digest}, but the image to push is {digest}"
+            )
+        tag = ref.tag or (None if ref.digest else DEFAULT_TAG)
+        loc = self.location(ref, push=True)
+        await self._publisher.push_image(
+            source,
+            digest,
+            loc,
+            tag or digest,
+            self._mount_repository(mount_from, loc),
+            progress,
+        )
+        return ref.with_tag(tag).with_digest(digest)
+
+    def _mount_repository(
+        self, mount_from: Reference | str | None, loc: RegistryLocation
+    ) -> str | None:
+        """The repository blobs can be mounted from: ``mount_from``'s, if in the same
+        registry as ``loc`` (where it was read from, so a mirror counts)."""
+        if mount_from is None:
+            return None
+        origin = self.location(mount_from)
+        return origin.repository if origin.host == loc.host else None
