@@ -176,6 +176,12 @@ class Publisher:
     ) -> None:
         """Push the image or index ``digest`` of ``source`` to ``loc`` as ``target``."""
         plan = await asyncio.to_thread(_plan, source, digest)
+        for entry in plan.elsewhere:  # before anything is sent
+            if not await self._uploader.manifest_exists(loc, entry.digest):
+                raise ImageNotFound(
+                    f"the index {digest} lists {entry.digest}, which is neither in the "
+                    f"layout nor in {loc.host}/{loc.repository}"
+                )
         blobs = sorted(plan.blobs.values(), key=lambda blob: -blob.size)  # long ones first
         tracker = _Tracker(blobs, progress)
         limit = asyncio.Semaphore(max(1, self._concurrency()))
@@ -205,12 +211,6 @@ class Publisher:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
-        for entry in plan.elsewhere:
-            if not await self._uploader.manifest_exists(loc, entry.digest):
-                raise ImageNotFound(
-                    f"the index {digest} lists {entry.digest}, which is neither in the "
-                    f"layout nor in {loc.host}/{loc.repository}"
-                )
         for manifest in plan.manifests:
             top = manifest.digest == digest
             await self._uploader.put_manifest(
