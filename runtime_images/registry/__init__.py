@@ -1,4 +1,4 @@
-"""An async, read-only OCI distribution client: ping, manifests, blobs, tags, pinning.
+"""An async OCI distribution client: ping, manifests, blobs, tags, pinning, and pushing.
 
 HTTP client: httpx (``httpx.AsyncClient``). Chosen over tornado's ``AsyncHTTPClient``,
 which jupyter_server already brings, because layer streaming needs backpressure and
@@ -32,7 +32,9 @@ from .errors import (
     RegistryError,
     RegistryUnavailable,
 )
+from .location import RegistryLocation
 from .manifest import Descriptor, Manifest, Platform
+from .publish import ImageSource, PushProgress
 
 __all__ = [
     "AccessDenied",
@@ -42,14 +44,17 @@ __all__ = [
     "Descriptor",
     "DigestMismatch",
     "ImageNotFound",
+    "ImageSource",
     "InvalidCredentials",
     "InvalidManifest",
     "Manifest",
     "Platform",
     "PlatformNotFound",
+    "PushProgress",
     "RateLimited",
     "RegistryClient",
     "RegistryError",
+    "RegistryLocation",
     "RegistryUnavailable",
     "ResolvedImage",
     "TagList",

@@ -1,24 +1,21 @@
-"""The OCI distribution client: configuration, transport, auth flow and API calls."""
+"""The OCI distribution client: its configuration, lifecycle and public API.
+
+Reading (ping, manifests, blobs, tags, resolving and pinning) is here; the pieces it is
+made of each have their own module: :mod:`.location` (where a reference lives),
+:mod:`.transport` (sending, redirects, retries, answers as errors), :mod:`.authflow`
+(challenges, Basic, Bearer tokens), :mod:`.budget` (deadlines, rates, bounded bodies),
+:mod:`.upload` and :mod:`.publish` (pushing blobs, manifests and whole images).
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import contextvars
-import ipaddress
-import math
-import random
-import socket
-import ssl
-import time
-import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
-from traitlets import Dict, Float, Int, List, Unicode, default, observe, validate
+from traitlets import Dict, Float, Int, List, TraitError, Unicode, default, observe, validate
 from traitlets.config import LoggingConfigurable
 
 from ..reference import (
@@ -27,22 +24,18 @@ from ..reference import (
     Reference,
     normalise_mirrors,
     parse,
-    rewrite_for_mirror,
 )
-from .auth import Challenge, Credentials, CredentialStore, parse_challenge
-from .body import BodyTooLarge, UnsupportedEncoding, read_body
+from .auth import CredentialStore, parse_challenge
+from .download import blob_stream
 from .errors import (
-    AccessDenied,
-    AuthRequired,
     DigestMismatch,
     ImageNotFound,
-    InvalidCredentials,
     InvalidManifest,
     PlatformNotFound,
-    RateLimited,
     RegistryError,
     RegistryUnavailable,
 )
+from .location import RegistryLocation, locate, registry_base_url
 from .manifest import (
     ACCEPT_MANIFESTS,
     INDEX_TYPES,
@@ -58,17 +51,14 @@ from .manifest import (
     select_platform,
     verify_digest,
 )
+from .publish import ImageSource, Publisher, PushProgress
+from .transport import Transport
+from .upload import BlobSource, Uploader
 
 if TYPE_CHECKING:
     from typing import Self
 
 __all__ = ["RegistryClient", "ResolvedImage", "TagList"]
-
-MAX_REDIRECTS = 5
-ERROR_BODY_BYTES = 64 * 1024
-"""Of an error answer only the start is read (for its error codes), decoded."""
-_RETRY_STATUSES = frozenset({500, 502, 503, 504})
-_MAX_RETRY_AFTER = 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -91,131 +81,14 @@ class ResolvedImage:
         return self.reference.with_tag(self.reference.tag or DEFAULT_TAG).with_digest(self.digest)
 
 
-@dataclass
-class _Location:
-    """Where a reference is fetched from (after mirror rewriting)."""
-
-    host: str
-    repository: str
-    base_url: str
-
-
-@dataclass
-class _Token:
-    value: str
-    expires: float
-
-
 class TagList(list[str]):
     """Tags of a repository; ``truncated`` says why the list is incomplete, if it is."""
 
     truncated: str | None = None
 
 
-@dataclass
-class _Operation:
-    """One registry operation under its deadline: what it is and how far it got."""
-
-    host: str
-    what: str
-    timeout: float
-    step: str = ""
-    received: int = 0
-
-    def count(self, received: int) -> None:
-        self.received += received
-
-    def expired(self) -> RegistryUnavailable:
-        step = f" while reading {self.step}" if self.step else ""
-        return RegistryUnavailable(
-            f"{self.host} did not finish {self.what} within {self.timeout:g} s{step} "
-            f"({self.received} bytes received): the registry or the network is stalled or "
-            "too slow. If the registry is only slow, raise RegistryClient.operation_timeout"
-        )
-
-
-_OPERATION: contextvars.ContextVar[_Operation | None] = contextvars.ContextVar(
-    "registry_operation", default=None
-)
-
-
-class _TransferRate:
-    """Is a blob still arriving at ``minimum`` bytes/s, over windows of waiting time?
-
-    Only time spent waiting for the registry counts, so a slow consumer (a disk, a parser)
-    never makes a registry look slow.
-    """
-
-    def __init__(self, minimum: float, window: float) -> None:
-        self.minimum, self.window = minimum, window
-        self.waited = 0.0
-        self.bytes = 0
-
-    def too_slow(self, waited: float, received: int) -> tuple[int, float] | None:
-        """Record one read; at the end of a window below the rate, its (bytes, seconds)."""
-        self.waited += waited
-        self.bytes += received
-        if self.minimum <= 0 or self.waited < self.window:
-            return None
-        window = (self.bytes, self.waited)
-        self.waited, self.bytes = 0.0, 0
-        return window if window[0] < self.minimum * window[1] else None
-
-
-def _describe(error: BaseException) -> str:
-    """An exception as text that is never empty (httpx timeouts often have no message)."""
-    return str(error) or type(error).__name__
-
-
-def _parse_retry_after(value: str | None) -> float | None:
-    """Seconds from ``Retry-After`` (a number), or None when absent or absurd."""
-    try:
-        seconds = float(value or "")
-    except ValueError:
-        return None
-    return seconds if math.isfinite(seconds) and 0 <= seconds <= _MAX_RETRY_AFTER else None
-
-
-def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
-    seen: BaseException | None = error
-    for _ in range(10):
-        if seen is None:
-            return False
-        if isinstance(seen, kind):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-def _unknown_host(error: BaseException) -> bool:
-    """A DNS failure (no such host): retrying will not help, so fail at once."""
-    return _caused_by(error, socket.gaierror)
-
-
-def _untrusted_certificate(error: BaseException) -> bool:
-    """TLS verification failed: retrying will not help either."""
-    return _caused_by(error, ssl.SSLCertVerificationError) or (
-        "CERTIFICATE_VERIFY_FAILED" in str(error)
-    )
-
-
-def _plain_http_answer(error: BaseException) -> bool:
-    """A TLS handshake answered in plain http: the registry has no TLS; retrying won't help."""
-    return "WRONG_VERSION_NUMBER" in str(error) or "record layer failure" in str(error)
-
-
-def _is_loopback(host: str) -> bool:
-    name = urlsplit(f"//{host}").hostname or host
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
 class RegistryClient(LoggingConfigurable):
-    """Read images from OCI / Docker registries over the distribution API (async).
+    """Read and push images in OCI / Docker registries over the distribution API (async).
 
     One instance per application; it keeps one HTTP connection pool and a token cache.
     Use ``async with RegistryClient(...) as client`` or call :meth:`aclose`.
@@ -324,6 +197,26 @@ class RegistryClient(LoggingConfigurable):
         help="PEM bundle of CA certificates for registries with a private CA.",
     )
 
+    chunked_upload_threshold = Int(
+        64 * 1024 * 1024,
+        config=True,
+        help="""Blobs up to this many bytes are uploaded in one request (POST, then PUT);
+        larger ones in chunks of upload_chunk_size (PATCH each, then PUT), which proxies
+        that cap request bodies let through.""",
+    )
+    upload_chunk_size = Int(
+        16 * 1024 * 1024,
+        min=1024,
+        config=True,
+        help="Bytes per PATCH request of a chunked upload.",
+    )
+    push_concurrency = Int(
+        3,
+        min=1,
+        config=True,
+        help="Blobs of one image uploaded at the same time.",
+    )
+
     @default("insecure_registries")
     def _default_insecure(self) -> list[str]:
         return []
@@ -333,20 +226,14 @@ class RegistryClient(LoggingConfigurable):
         try:
             return normalise_mirrors(proposal["value"])
         except InvalidReferenceError as error:
-            from traitlets import TraitError
-
             raise TraitError(str(error)) from None
 
     @observe("auth_file")
     def _auth_file_changed(self, change: Any) -> None:
-        self._credentials = CredentialStore([change["new"]] if change["new"] else None)
-        self._basic.clear()
-        self._tokens.clear()
+        self._transport.auth.use(CredentialStore([change["new"]] if change["new"] else None))
 
     @validate("platform")
     def _validate_platform(self, proposal: Any) -> str:
-        from traitlets import TraitError
-
         try:
             Platform.parse(proposal["value"])
         except ValueError as error:
@@ -355,13 +242,12 @@ class RegistryClient(LoggingConfigurable):
 
     def __init__(self, **kwargs: Any) -> None:
         # Before super().__init__: configuration may already trigger the auth_file observer.
-        self._http: httpx.AsyncClient | None = None
-        self._challenges: dict[str, Challenge] = {}
-        self._basic: dict[str, str] = {}
-        self._tokens: dict[tuple[str, str], _Token] = {}
-        self._auth_lock = asyncio.Lock()
+        # The parts read this client's traits when they need them, so they are built first.
+        self._transport = Transport(self, CredentialStore(None))
+        self._uploader = Uploader(self._transport, self)
+        self._publisher = Publisher(self._uploader, lambda: self.push_concurrency)
         super().__init__(**kwargs)
-        self._credentials = CredentialStore([self.auth_file] if self.auth_file else None)
+        self._transport.auth.use(CredentialStore([self.auth_file] if self.auth_file else None))
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -372,466 +258,38 @@ class RegistryClient(LoggingConfigurable):
         await self.aclose()
 
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        await self._transport.aclose()
 
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None:
-            # The system's trust store (where sites install their private CAs), plus ca_file.
-            verify = ssl.create_default_context()
-            if self.ca_file:
-                verify.load_verify_locations(cafile=self.ca_file)
-            self._http = httpx.AsyncClient(
-                timeout=httpx.Timeout(self.read_timeout, connect=self.connect_timeout),
-                follow_redirects=False,  # we follow them, dropping credentials across hosts
-                verify=verify,
-                headers={"User-Agent": "jupyter-runtime-images"},
-            )
-        return self._http
+    # -- where references live -------------------------------------------------------------
 
-    # -- budgets ---------------------------------------------------------------------------
+    def location(self, reference: Reference | str, *, push: bool = False) -> RegistryLocation:
+        """Where ``reference`` is read from (``push=False``: mirrors apply) or pushed to.
 
-    @contextlib.asynccontextmanager
-    async def _operation(self, host: str, what: str) -> AsyncIterator[_Operation]:
-        """Run the block under ``operation_timeout``; nested operations share the outer one.
-
-        At the deadline every await inside is cancelled (requests, retries' sleeps, token
-        requests) and :class:`RegistryUnavailable` says what was being read and how much had
-        arrived.
+        Pushes go to the registry the reference names: mirrors are for reading only, as
+        for podman and skopeo. ``plain_http`` follows insecure_registries and loopback.
         """
-        outer = _OPERATION.get()
-        if outer is not None:
-            yield outer
-            return
-        operation = _Operation(host, what, self.operation_timeout)
-        token = _OPERATION.set(operation)
-        try:
-            async with asyncio.timeout(self.operation_timeout) as deadline:
-                yield operation
-        except TimeoutError:
-            if deadline.expired():
-                raise operation.expired() from None
-            raise
-        finally:
-            _OPERATION.reset(token)
+        ref = self._ref(reference)
+        return locate(ref, self.insecure_registries, None if push else self.mirrors)
 
-    async def _read(
-        self,
-        response: httpx.Response,
-        loc: _Location,
-        limit: int,
-        what: str,
-        trait: str,
-        source: str | None = None,
-    ) -> bytes:
-        """A whole body, decoded, at most ``limit`` bytes (``trait`` sets the limit).
-
-        ``source`` is the host that sent it when that is not the registry (a token server).
-        """
-        source = source or loc.host
-        operation = _OPERATION.get()
-        if operation is not None:
-            operation.step = what
-        try:
-            return await read_body(
-                response, limit, on_bytes=operation.count if operation is not None else None
-            )
-        except BodyTooLarge:
-            raise InvalidManifest(
-                f"{what} from {source} is larger than {limit} bytes (decoded); raise "
-                f"RegistryClient.{trait} if it is genuine"
-            ) from None
-        except UnsupportedEncoding as error:
-            raise InvalidManifest(f"{what} from {source} uses an unsupported {error}") from None
-        except zlib.error as error:
-            raise InvalidManifest(
-                f"{what} from {source} is not valid {response.headers.get('content-encoding')} "
-                f"data ({error})"
-            ) from None
-        except httpx.TimeoutException:
-            raise RegistryUnavailable(
-                f"{source} sent nothing for {self.read_timeout:g} s while sending {what} "
-                "(RegistryClient.read_timeout)"
-            ) from None
-        except httpx.TransportError as error:
-            raise RegistryUnavailable(
-                f"the connection to {source} broke while reading {what}: {_describe(error)}"
-            ) from None
-
-    # -- locations and credentials ---------------------------------------------------------
-
-    def _locate(self, ref: Reference) -> _Location:
-        target = rewrite_for_mirror(ref, self.mirrors) if self.mirrors else ref
-        host = target.registry_host
-        scheme = "http" if host in self.insecure_registries or _is_loopback(host) else "https"
-        return _Location(host, target.path, f"{scheme}://{host}")
-
-    async def _creds(self, host: str, repository: str) -> Credentials | None:
-        return await self._credentials.lookup_async(host, repository)
-
-    # -- transport -------------------------------------------------------------------------
-
-    async def _send_once(
-        self, method: str, url: str, headers: dict[str, str], auth: str | None
-    ) -> httpx.Response:
-        """One request, following redirects; Authorization only goes to the original origin.
-
-        Always streamed: a body is only ever read through :meth:`_read`, under a budget of
-        decoded bytes, and the caller closes the response.
-        """
-        origin = urlsplit(url)[:2]
-        client = self._client()
-        for _ in range(MAX_REDIRECTS + 1):
-            hop_headers = dict(headers)
-            if auth and urlsplit(url)[:2] == origin:
-                hop_headers["Authorization"] = auth
-            request = client.build_request(method, url, headers=hop_headers)
-            response = await client.send(request, stream=True)
-            # Path only: query strings of storage redirects can carry signatures.
-            self.log.debug(
-                "registry: %s %s -> %s", method, urlsplit(url).path, response.status_code
-            )
-            if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
-                await response.aclose()
-                url = urljoin(url, response.headers["location"])
-                if response.status_code == 303:
-                    method = "GET"
-                continue
-            return response
-        raise RegistryUnavailable(f"too many redirects from {urlsplit(url).netloc}")
-
-    async def _request(
-        self,
-        method: str,
-        loc: _Location,
-        path: str,
-        *,
-        accept: str | None = None,
-        what: str,
-    ) -> httpx.Response:
-        """Send with auth and retries; returns any response that is not 401-retriable or 5xx.
-
-        The response is streamed: read it with :meth:`_read` or close it.
-        """
-        url = loc.base_url + path
-        headers = {"Accept": accept} if accept else {}
-        authenticated = False
-        attempt = 0
-        while True:
-            auth = self._auth_header(loc)
-            try:
-                response = await self._send_once(method, url, headers, auth)
-            except httpx.TransportError as error:
-                if (
-                    attempt >= self.retries
-                    or _unknown_host(error)
-                    or _untrusted_certificate(error)
-                    or _plain_http_answer(error)
-                ):
-                    raise self._transport_error(loc, error, what, attempt + 1) from None
-                attempt += 1
-                await self._sleep(attempt, f"{method} {loc.host}: {type(error).__name__}")
-                continue
-            if response.status_code in _RETRY_STATUSES and attempt < self.retries:
-                await response.aclose()
-                attempt += 1
-                await self._sleep(attempt, f"{method} {loc.host}: HTTP {response.status_code}")
-                continue
-            if response.status_code == 401 and not authenticated:
-                challenge = parse_challenge(response.headers.get("www-authenticate", ""))
-                await response.aclose()
-                await self._authenticate(loc, challenge, what)
-                authenticated = True
-                continue
-            return response
-
-    async def _sleep(self, attempt: int, why: str) -> None:
-        delay = self.retry_backoff * (2 ** (attempt - 1)) * (1 + random.random() / 4)
-        self.log.debug("Retrying in %.2fs after %s", delay, why)
-        await asyncio.sleep(delay)
-
-    def _transport_error(
-        self, loc: _Location, error: Exception, what: str, attempts: int = 1
-    ) -> RegistryError:
-        detail = str(error) or type(error).__name__
-        if _plain_http_answer(error):
-            return RegistryUnavailable(
-                f"cannot reach the registry {loc.host} for {what}: it answered in plain http "
-                f"over https ({detail}); if it only speaks plain http, add {loc.host!r} to "
-                "RegistryClient.insecure_registries"
-            )
-        if _untrusted_certificate(error):
-            return RegistryUnavailable(
-                f"cannot reach the registry {loc.host} for {what}: its TLS certificate is not "
-                f"trusted ({detail}). Install its CA in the system trust store or set "
-                "RegistryClient.ca_file; if it only speaks plain http, add it to "
-                "RegistryClient.insecure_registries"
-            )
-        if isinstance(error, httpx.ConnectTimeout):
-            detail = (
-                f"no connection within the timeout ({self.connect_timeout:g} s, "
-                "RegistryClient.connect_timeout)"
-            )
-        elif isinstance(error, httpx.TimeoutException):
-            detail = (
-                f"no answer within the timeout ({self.read_timeout:g} s, "
-                f"RegistryClient.read_timeout; {type(error).__name__})"
-            )
-        if _unknown_host(error):
-            return RegistryUnavailable(
-                f"cannot reach the registry {loc.host} for {what}: its name does not resolve "
-                f"({detail}); check the name, or configure RegistryClient.mirrors for an "
-                "air-gapped site"
-            )
-        return RegistryUnavailable(
-            f"cannot reach the registry {loc.host} for {what} after {attempts} "
-            f"attempt{'s' if attempts > 1 else ''}: {detail}"
-        )
-
-    # -- authentication --------------------------------------------------------------------
-
-    def _auth_header(self, loc: _Location) -> str | None:
-        """What to send as ``Authorization``, from what was derived from current credentials.
-
-        An auth file that changed since the last request (a rotated password, a logout)
-        drops every Basic header and token derived from the old one (one stat per file).
-        """
-        if self._credentials.changed():
-            self._basic.clear()
-            self._tokens.clear()
-        challenge = self._challenges.get(loc.host)
-        if challenge is None:
-            return None
-        if challenge.scheme == "basic":
-            return self._basic.get(loc.host)
-        token = self._tokens.get((loc.host, self._scope(loc)))
-        if token and token.expires > time.monotonic():
-            return f"Bearer {token.value}"
-        return None
-
-    @staticmethod
-    def _scope(loc: _Location) -> str:
-        return f"repository:{loc.repository}:pull"
-
-    async def _authenticate(self, loc: _Location, challenge: Challenge | None, what: str) -> None:
-        creds = await self._creds(loc.host, loc.repository)
-        if challenge is None or challenge.scheme not in ("basic", "bearer"):
-            raise AuthRequired(
-                f"{loc.host} refused {what} without a supported authentication method "
-                f"({challenge.scheme if challenge else 'no challenge'})",
-                status=401,
-            )
-        self._challenges[loc.host] = challenge
-        if challenge.scheme == "basic":
-            if creds is None:
-                raise self._auth_required(loc, what)
-            self._basic[loc.host] = creds.basic_header()
-            return
-        async with self._auth_lock:
-            await self._fetch_token(loc, challenge, creds, what)
-
-    def _auth_required(self, loc: _Location, what: str) -> AuthRequired:
-        challenge = self._challenges.get(loc.host)
-        maybe_missing = (
-            " (token registries such as Docker Hub answer the same way when the repository "
-            "does not exist: check the name too)"
-            if challenge is not None and challenge.scheme == "bearer"
-            else ""
-        )
-        return AuthRequired(
-            f"{loc.host} requires authentication for {what}, and no credentials for it were "
-            f"found in {', '.join(self._credentials.paths)}. Log in with "
-            f"'podman login {loc.host}' or 'docker login {loc.host}', or set "
-            f"RegistryClient.auth_file{maybe_missing}",
-            status=401,
-        )
-
-    async def _fetch_token(
-        self, loc: _Location, challenge: Challenge, creds: Credentials | None, what: str
-    ) -> None:
-        realm = challenge.params.get("realm")
-        if not realm or urlsplit(realm).scheme not in ("http", "https"):
-            raise AuthRequired(f"{loc.host} sent a Bearer challenge without a usable realm")
-        realm_host = urlsplit(realm).netloc
-        if (
-            creds is not None
-            and urlsplit(realm).scheme == "http"
-            and not (_is_loopback(realm_host) or realm_host in self.insecure_registries)
-        ):
-            raise AuthRequired(
-                f"{loc.host} wants credentials sent to {realm_host} over plain http; refusing. "
-                f"Add {realm_host} to RegistryClient.insecure_registries if that is intended"
-            )
-        query = {"scope": self._scope(loc)}
-        if "service" in challenge.params:
-            query["service"] = challenge.params["service"]
-        headers = {"Authorization": creds.basic_header()} if creds else {}
-        url = realm + ("&" if "?" in realm else "?") + urlencode(query)
-        client = self._client()
-        token_what = f"the token for {loc.host}"
-        attempt = 0
-        while True:
-            try:
-                response = await client.send(
-                    client.build_request("GET", url, headers=headers), stream=True
-                )
-            except httpx.TransportError as error:
-                if attempt >= self.retries:
-                    raise RegistryUnavailable(
-                        f"cannot reach the token server {realm_host} of {loc.host}: "
-                        f"{_describe(error)}"
-                    ) from None
-                attempt += 1
-                await self._sleep(attempt, f"token request: {type(error).__name__}")
-                continue
-            if response.status_code in _RETRY_STATUSES and attempt < self.retries:
-                await response.aclose()
-                attempt += 1
-                await self._sleep(attempt, f"token request: HTTP {response.status_code}")
-                continue
-            break
-        if response.status_code != 200:
-            await response.aclose()
-        if response.status_code in (401, 403):
-            if creds is not None:
-                raise InvalidCredentials(
-                    f"the credentials for {loc.host} (user {creds.username!r} from "
-                    f"{creds.source}) were rejected by its token server; log in again",
-                    status=401,
-                )
-            raise self._auth_required(loc, what)
-        if response.status_code == 429:
-            raise RateLimited(f"the token server of {loc.host} is rate-limiting requests")
-        if response.status_code != 200:
-            raise RegistryUnavailable(
-                f"the token server of {loc.host} answered HTTP {response.status_code}",
-                status=response.status_code,
-            )
-        raw = await self._read(
-            response, loc, self.max_response_bytes, token_what, "max_response_bytes", realm_host
-        )
-        try:
-            body = load_document(raw, token_what)
-        except InvalidManifest:
-            body = None
-        token = body.get("token") or body.get("access_token") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token:
-            raise AuthRequired(f"the token server of {loc.host} returned no token")
-        expires_in = body.get("expires_in") if isinstance(body, dict) else None
-        lifetime = (
-            min(max(expires_in, 60), 24 * 3600) if isinstance(expires_in, int | float) else 60
-        )
-        self._tokens[(loc.host, self._scope(loc))] = _Token(
-            token, time.monotonic() + float(lifetime) - 10
-        )
-
-    # -- errors ----------------------------------------------------------------------------
-
-    async def _raise_for_status(self, response: httpx.Response, loc: _Location, what: str) -> None:
-        status = response.status_code
-        if status < 400:
-            return
-        codes: list[str] = []
-        if response.request.method != "HEAD":
-            codes = await self._error_codes(response)
-        await response.aclose()
-        creds = await self._creds(loc.host, loc.repository)
-        challenge = self._challenges.get(loc.host)
-        if status == 401:
-            if creds is None:
-                raise self._auth_required(loc, what)
-            if challenge is not None and challenge.scheme == "basic":
-                raise InvalidCredentials(
-                    f"{loc.host} rejected the credentials for user {creds.username!r} "
-                    f"(from {creds.source}); log in again",
-                    status=401,
-                )
-            raise AccessDenied(
-                f"user {creds.username!r} may not pull {loc.host}/{loc.repository} "
-                "(or the repository does not exist); ask for pull access",
-                status=401,
-            )
-        if status == 403:
-            who = f"user {creds.username!r}" if creds else "anonymous users"
-            raise AccessDenied(
-                f"{loc.host} denied access to {loc.repository} for {who}", status=403
-            )
-        if status == 404:
-            if "NAME_UNKNOWN" in codes:
-                raise ImageNotFound(
-                    f"the repository {loc.host}/{loc.repository} does not exist", status=404
-                )
-            raise ImageNotFound(f"{what} was not found in {loc.host}", status=404)
-        if status == 429:
-            retry_after = _parse_retry_after(response.headers.get("retry-after"))
-            wait = f"; try again in {retry_after:.0f} s" if retry_after else "; try again later"
-            raise RateLimited(f"{loc.host} is rate-limiting pulls{wait}", retry_after=retry_after)
-        if status >= 500:
-            raise RegistryUnavailable(
-                f"{loc.host} failed with HTTP {status} for {what} after {self.retries + 1} "
-                "attempts",
-                status=status,
-            )
-        raise RegistryError(f"{loc.host} answered HTTP {status} for {what}", status=status)
-
-    @staticmethod
-    async def _error_codes(response: httpx.Response) -> list[str]:
-        """The distribution error codes of an error body (its first 64 KiB, decoded)."""
-        try:
-            body = await read_body(response, ERROR_BODY_BYTES, truncate=True)
-            document = load_document(body, "the error body")
-        except (BodyTooLarge, UnsupportedEncoding, zlib.error, httpx.HTTPError, InvalidManifest):
-            return []
-        errors = document.get("errors") if isinstance(document, dict) else None
-        if not isinstance(errors, list):
-            return []
-        return [str(e.get("code", ""))[:100] for e in errors[:100] if isinstance(e, dict)]
-
-    async def _raise_manifest_status(
-        self, response: httpx.Response, loc: _Location, ref: Reference, what: str
-    ) -> None:
-        """Like _raise_for_status, but a missing tag says whether the repository exists."""
-        try:
-            await self._raise_for_status(response, loc, what)
-        except ImageNotFound as error:
-            if "does not exist" in error.message:
-                raise
-            try:
-                tags = await self.list_tags(ref)
-            except ImageNotFound:
-                raise ImageNotFound(
-                    f"the repository {loc.host}/{loc.repository} does not exist "
-                    f"(looking for {what})",
-                    status=404,
-                ) from None
-            except RegistryError:
-                raise error from None
-            more = len(tags) > 10 or tags.truncated is not None
-            shown = ", ".join(tag[:128] for tag in sorted(tags)[:10]) + (", …" if more else "")
-            raise ImageNotFound(
-                f"{what} was not found in {loc.host}; the repository has "
-                + (f"the tags: {shown}" if tags else "no tags"),
-                status=404,
-            ) from None
-
-    # -- API -------------------------------------------------------------------------------
+    def _locate(self, ref: Reference) -> RegistryLocation:
+        """Kept for callers not yet moved to :meth:`location` (the builds engines)."""
+        return self.location(ref)
 
     @staticmethod
     def _ref(reference: Reference | str) -> Reference:
         return parse(reference) if isinstance(reference, str) else reference
 
+    # -- reading ---------------------------------------------------------------------------
+
     async def ping(self, registry: str) -> str | None:
         """Check that ``registry`` speaks the distribution API; return its auth scheme or None."""
-        scheme = (
-            "http" if registry in self.insecure_registries or _is_loopback(registry) else "https"
-        )
-        loc = _Location(registry, "", f"{scheme}://{registry}")
-        async with self._operation(loc.host, "GET /v2/"):
+        base_url = registry_base_url(registry, self.insecure_registries)
+        loc = RegistryLocation(registry, "", base_url, base_url.startswith("http:"))
+        async with self._transport.operation(loc.host, "GET /v2/"):
             try:
-                response = await self._send_once("GET", loc.base_url + "/v2/", {}, None)
+                response = await self._transport.send_once("GET", loc.base_url + "/v2/", {}, None)
             except httpx.TransportError as error:
-                raise self._transport_error(loc, error, "/v2/") from None
+                raise self._transport.transport_error(loc, error, "/v2/") from None
             await response.aclose()
         if response.status_code == 200:
             return None
@@ -847,10 +305,10 @@ class RegistryClient(LoggingConfigurable):
     async def head_manifest(self, reference: Reference | str) -> Descriptor:
         """The top-level descriptor (type, digest, size) a tag or digest resolves to."""
         ref = self._ref(reference)
-        loc = self._locate(ref)
+        loc = self.location(ref)
         what = f"{ref.familiar()}"
-        async with self._operation(loc.host, f"looking up {what}"):
-            response = await self._request(
+        async with self._transport.operation(loc.host, f"looking up {what}"):
+            response = await self._transport.request(
                 "HEAD",
                 loc,
                 f"/v2/{loc.repository}/manifests/{ref.for_pull()}",
@@ -880,13 +338,13 @@ class RegistryClient(LoggingConfigurable):
     ) -> Manifest:
         """Fetch a manifest or index by tag or digest; its digest is always verified."""
         ref = self._ref(reference)
-        loc = self._locate(ref)
+        loc = self.location(ref)
         target = tag_or_digest or ref.for_pull()
         if ":" in target:  # a digest: parsed before it goes into a URL
             target = str(parse_digest_field(target, f"the manifest digest of {ref.familiar()}"))
         what = ref.familiar() if tag_or_digest is None else f"{ref.familiar_name}@{target}"
-        async with self._operation(loc.host, f"fetching the manifest of {what}"):
-            response = await self._request(
+        async with self._transport.operation(loc.host, f"fetching the manifest of {what}"):
+            response = await self._transport.request(
                 "GET",
                 loc,
                 f"/v2/{loc.repository}/manifests/{target}",
@@ -894,7 +352,7 @@ class RegistryClient(LoggingConfigurable):
                 what=what,
             )
             await self._raise_manifest_status(response, loc, ref, what)
-            raw = await self._read(
+            raw = await self._transport.read(
                 response,
                 loc,
                 self.max_manifest_bytes,
@@ -921,7 +379,9 @@ class RegistryClient(LoggingConfigurable):
             if isinstance(platform, Platform)
             else Platform.parse(platform or self.platform)
         )
-        async with self._operation(self._locate(ref).host, f"resolving {ref.familiar()}"):
+        async with self._transport.operation(
+            self.location(ref).host, f"resolving {ref.familiar()}"
+        ):
             top = await self.get_manifest(ref)
             manifest = top
             for _ in range(3):  # nested indexes are legal; stop at a small depth
@@ -961,17 +421,19 @@ class RegistryClient(LoggingConfigurable):
                 "(RegistryClient.max_config_bytes)"
             )
         ref = self._ref(reference)
-        async with self._operation(self._locate(ref).host, f"fetching blob {descriptor.digest}"):
+        async with self._transport.operation(
+            self.location(ref).host, f"fetching blob {descriptor.digest}"
+        ):
             chunks = [chunk async for chunk in self.stream_blob(ref, descriptor)]
         return b"".join(chunks)
 
-    async def stream_blob(
+    def stream_blob(
         self,
         reference: Reference | str,
         descriptor: Descriptor,
         chunk_size: int = 256 * 1024,
         progress: Callable[[int], None] | None = None,
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes, Any]:
         """Yield a blob's bytes as they arrive, with backpressure; verify at the end.
 
         The digest and size are checked after the last chunk: a consumer must treat the
@@ -980,91 +442,9 @@ class RegistryClient(LoggingConfigurable):
         request is one operation (``operation_timeout``); the transfer must then keep up
         ``min_blob_rate``.
         """
-        ref = self._ref(reference)
-        loc = self._locate(ref)
-        what = f"blob {descriptor.digest} of {ref.familiar()}"
-        digest = parse_digest_field(descriptor.digest, what)
-        async with self._operation(loc.host, f"requesting {what}"):
-            response = await self._request(
-                "GET", loc, f"/v2/{loc.repository}/blobs/{digest}", what=what
-            )
-            await self._raise_for_status(response, loc, what)
-        operation = _OPERATION.get()
-        if operation is not None:  # a config fetched inside resolve(): say so at a deadline
-            operation.step = what
-        loop = asyncio.get_running_loop()
-        rate = _TransferRate(self.min_blob_rate, self.blob_rate_window)
-        try:
-            hasher = digest.hasher()
-            received = 0
-            pending: list[bytes] = []
-            pending_size = 0
-            # Network reads as they come (a chunk_size here would wait for a full chunk,
-            # hiding a trickle from the rate check), regrouped into chunk_size pieces.
-            pieces = response.aiter_raw().__aiter__()
-            try:
-                while True:
-                    waiting_since = loop.time()
-                    try:
-                        piece = await pieces.__anext__()
-                    except StopAsyncIteration:
-                        break
-                    received += len(piece)
-                    if operation is not None:
-                        operation.count(len(piece))
-                    slow = rate.too_slow(loop.time() - waiting_since, len(piece))
-                    if slow is not None:
-                        raise RegistryUnavailable(
-                            f"{loc.host} sent only {slow[0]} bytes of {what} in {slow[1]:.0f} s "
-                            f"of waiting ({received} of {descriptor.size} bytes received), "
-                            f"below RegistryClient.min_blob_rate ({self.min_blob_rate:g} "
-                            f"bytes/s over RegistryClient.blob_rate_window, "
-                            f"{self.blob_rate_window:g} s): the registry or the network is "
-                            "stalled. If it is only slow, lower RegistryClient.min_blob_rate"
-                        )
-                    if received > descriptor.size:
-                        raise DigestMismatch(
-                            f"{what} is larger than the {descriptor.size} bytes its manifest "
-                            "declares: corrupted or tampered with"
-                        )
-                    hasher.update(piece)
-                    pending.append(piece)
-                    pending_size += len(piece)
-                    if pending_size >= chunk_size:
-                        chunk = b"".join(pending) if len(pending) > 1 else pending[0]
-                        pending, pending_size = [], 0
-                        if progress is not None:
-                            progress(len(chunk))
-                        yield chunk
-            except httpx.TimeoutException:
-                raise RegistryUnavailable(
-                    f"{loc.host} sent nothing for {self.read_timeout:g} s "
-                    f"(RegistryClient.read_timeout) after {received} of {descriptor.size} "
-                    f"bytes of {what}"
-                ) from None
-            except httpx.TransportError as error:
-                raise RegistryUnavailable(
-                    f"the connection to {loc.host} broke after {received} of "
-                    f"{descriptor.size} bytes of {what}: {_describe(error)}"
-                ) from None
-            if received != descriptor.size:
-                raise DigestMismatch(
-                    f"{what} has {received} bytes, not the {descriptor.size} its manifest "
-                    "declares: truncated or corrupted"
-                )
-            if pending:
-                chunk = b"".join(pending)
-                if progress is not None:
-                    progress(len(chunk))
-                yield chunk
-            actual = f"{digest.algorithm}:{hasher.hexdigest()}"
-            if actual != str(digest):
-                raise DigestMismatch(
-                    f"{what} is corrupted: its content hashes to {actual}. The registry's "
-                    "storage or a proxy altered it; push the image again"
-                )
-        finally:
-            await response.aclose()
+        return blob_stream(
+            self._transport, self, self.location, reference, descriptor, chunk_size, progress
+        )
 
     async def list_tags(self, reference: Reference | str) -> TagList:
         """The repository's tags, following ``Link`` pagination within the budgets.
@@ -1073,12 +453,12 @@ class RegistryClient(LoggingConfigurable):
         cut and its ``truncated`` says so (a registry can paginate forever).
         """
         ref = self._ref(reference)
-        loc = self._locate(ref)
+        loc = self.location(ref)
         what = f"the tags of {ref.familiar_name}"
         tags = TagList()
         path: str | None = f"/v2/{loc.repository}/tags/list?n=1000"
         pages = 0
-        async with self._operation(loc.host, f"listing {what}"):
+        async with self._transport.operation(loc.host, f"listing {what}"):
             while path:
                 if pages >= self.max_tag_pages:
                     tags.truncated = (
@@ -1087,10 +467,10 @@ class RegistryClient(LoggingConfigurable):
                     )
                     break
                 pages += 1
-                response = await self._request("GET", loc, path, what=what)
-                await self._raise_for_status(response, loc, what)
+                response = await self._transport.request("GET", loc, path, what=what)
+                await self._transport.raise_for_status(response, loc, what)
                 link = response.links.get("next", {}).get("url")
-                raw = await self._read(
+                raw = await self._transport.read(
                     response,
                     loc,
                     self.max_response_bytes,
@@ -1127,10 +507,155 @@ class RegistryClient(LoggingConfigurable):
         checked to exist and returned unchanged.
         """
         ref = self._ref(reference)
-        async with self._operation(self._locate(ref).host, f"pinning {ref.familiar()}"):
+        async with self._transport.operation(self.location(ref).host, f"pinning {ref.familiar()}"):
             if ref.digest and not ref.tag:
                 descriptor = await self.head_manifest(ref)
                 return ref.with_digest(descriptor.digest)
             tagged = ref.with_tag(ref.tag or DEFAULT_TAG)
             descriptor = await self.head_manifest(tagged.without_digest())
             return tagged.with_digest(descriptor.digest)
+
+    async def _raise_manifest_status(
+        self, response: httpx.Response, loc: RegistryLocation, ref: Reference, what: str
+    ) -> None:
+        """Like _raise_for_status, but a missing tag says whether the repository exists."""
+        try:
+            await self._transport.raise_for_status(response, loc, what)
+        except ImageNotFound as error:
+            if "does not exist" in error.message:
+                raise
+            try:
+                tags = await self.list_tags(ref)
+            except ImageNotFound:
+                raise ImageNotFound(
+                    f"the repository {loc.host}/{loc.repository} does not exist "
+                    f"(looking for {what})",
+                    status=404,
+                ) from None
+            except RegistryError:
+                raise error from None
+            more = len(tags) > 10 or tags.truncated is not None
+            shown = ", ".join(tag[:128] for tag in sorted(tags)[:10]) + (", …" if more else "")
+            raise ImageNotFound(
+                f"{what} was not found in {loc.host}; the repository has "
+                + (f"the tags: {shown}" if tags else "no tags"),
+                status=404,
+            ) from None
+
+    # -- pushing ---------------------------------------------------------------------------
+
+    async def blob_exists(self, reference: Reference | str, digest: str) -> bool:
+        """Whether the repository of ``reference`` has the blob ``digest``: the check a
+        push makes first (its token is asked for push access too, as the push needs)."""
+        loc = self.location(reference, push=True)
+        return await self._uploader.exists(loc, str(parse_digest_field(digest, "blob digest")))
+
+    async def mount_blob(
+        self, reference: Reference | str, digest: str, source: Reference | str
+    ) -> bool:
+        """Mount the blob from ``source``'s repository (same registry) into ``reference``'s.
+
+        False when the registry did not mount it (it does not have it there, or does not
+        mount); the upload session it opened instead is cancelled.
+        """
+        loc = self.location(reference, push=True)
+        checked = str(parse_digest_field(digest, "blob digest"))
+        origin = self.location(source)
+        if origin.host != loc.host:
+            return False
+        session = await self._uploader.mount(loc, checked, origin.repository)
+        if session is None:
+            return True
+        await self._uploader.cancel(session, loc)
+        return False
+
+    async def push_blob(
+        self,
+        reference: Reference | str,
+        descriptor: Descriptor,
+        source: BlobSource,
+        *,
+        mount_from: Reference | str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> str:
+        """Put a blob into ``reference``'s repository unless it is there; how it got there.
+
+        ``source`` is a file path (retried after a failure) or an async byte stream (sent
+        once). Returns ``exists``, ``mounted`` (from ``mount_from``'s repository) or
+        ``uploaded``. The bytes are hashed as they go and the last piece is only sent when
+        they match ``descriptor``: otherwise :class:`DigestMismatch`, and nothing is
+        stored. ``progress`` is told the bytes of every piece sent (negative when a retry
+        starts again).
+        """
+        loc = self.location(reference, push=True)
+        return await self._uploader.push_blob(
+            loc,
+            descriptor.digest,
+            descriptor.size,
+            source,
+            mount_from=self._mount_repository(mount_from, loc),
+            sent=progress,
+        )
+
+    async def push_manifest(
+        self, reference: Reference | str, raw: bytes, media_type: str
+    ) -> Reference:
+        """Put a manifest or index, byte for byte, under ``reference``'s tag (or digest).
+
+        Its blobs (or, for an index, its manifests) must be in the repository already.
+        The registry's ``Docker-Content-Digest`` must be the digest of ``raw``
+        (:class:`DigestMismatch` otherwise). Returns the pinned reference.
+        """
+        ref = self._ref(reference)
+        digest = compute_digest(raw)
+        if ref.digest and ref.digest != digest:
+            raise DigestMismatch(f"the manifest hashes to {digest}, not {ref.digest}")
+        loc = self.location(ref, push=True)
+        await self._uploader.put_manifest(loc, ref.tag or digest, raw, media_type, digest)
+        return ref.with_digest(digest)
+
+    async def push_image(
+        self,
+        source: ImageSource,
+        manifest: str,
+        destination: Reference | str,
+        *,
+        mount_from: Reference | str | None = None,
+        progress: Callable[[PushProgress], None] | None = None,
+    ) -> Reference:
+        """Push the image or index ``manifest`` (a digest) of an OCI layout; its pinned name.
+
+        ``source`` is a layout (``builds.oci.Layout``; ``layout.find(tag).digest`` gives the
+        digest). Blobs go first, skipping what the repository has and mounting from
+        ``mount_from``'s repository (an image of the same registry it was built on) what
+        that has; then the manifests, byte for byte, and the tag: ``destination``'s, or
+        ``latest``. A destination with a digest must name this image. ``progress`` gets a
+        :class:`PushProgress` after every piece and every blob.
+        """
+        ref = self._ref(destination)
+        digest = str(parse_digest_field(manifest, "the manifest digest to push"))
+        if ref.digest and ref.digest != digest:
+            raise DigestMismatch(
+                f"{ref.familiar()} names {ref.digest}, but the image to push is {digest}"
+            )
+        tag = ref.tag or (None if ref.digest else DEFAULT_TAG)
+        loc = self.location(ref, push=True)
+        await self._publisher.push_image(
+            source,
+            digest,
+            loc,
+            tag or digest,
+            self._mount_repository(mount_from, loc),
+            progress,
+        )
+        return ref.with_tag(tag).with_digest(digest)
+
+    def _mount_repository(
+        self, mount_from: Reference | str | None, loc: RegistryLocation
+    ) -> str | None:
+        """The repository blobs can be mounted from: ``mount_from``'s, if in the same
+        registry as ``loc`` (where it was read from, so a mirror counts)."""
+        if mount_from is None:
+            return None
+        origin = self.location(mount_from)
+        return origin.repository if origin.host == loc.host else None

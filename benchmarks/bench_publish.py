@@ -1,0 +1,164 @@
+"""Benchmark: push a ~230 MB image from an OCI layout to a local registry.
+
+Side by side in one run with ``skopeo copy oci:<layout>:<tag> docker://…`` of the same
+layout: each round pushes to a fresh repository (so no blob is skipped or mounted), the
+two tools alternating. The product's push runs in a fresh subprocess so its peak RSS is
+its own. Targets: push <= 1.2x skopeo's time, peak RSS < 100 MB. Prints the numbers; not
+a timed test.
+
+    .venv/bin/python benchmarks/bench_publish.py [--size-mb 220] [--repeat 3]
+        [--threshold-mb 64] [--chunk-mb 16] [--concurrency 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from bench_validate import build_image  # the same image bench_validate checks
+
+from tests.fixtures.registry import RegistryServer, write_layout
+
+CHILD = """
+import asyncio, json, resource, sys, time
+from pathlib import Path
+from runtime_images.builds.oci import Layout
+from runtime_images.registry import RegistryClient
+
+async def main(layout_dir, destination, threshold, chunk, concurrency):
+    layout = Layout(Path(layout_dir))
+    async with RegistryClient(
+        chunked_upload_threshold=threshold,
+        upload_chunk_size=chunk,
+        push_concurrency=concurrency,
+    ) as client:
+        started = time.perf_counter()
+        pinned = await client.push_image(layout, layout.find("1.0").digest, destination)
+        return time.perf_counter() - started, str(pinned)
+
+elapsed, pinned = asyncio.run(
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
+)
+print(json.dumps({
+    "seconds": elapsed,
+    "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "pinned": pinned,
+}))
+"""
+
+
+def push_with_ours(
+    layout: Path, destination: str, args: argparse.Namespace, env: dict[str, str]
+) -> dict[str, float | str]:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            str(layout),
+            destination,
+            str(args.threshold_mb << 20),
+            str(args.chunk_mb << 20),
+            str(args.concurrency),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    result: dict[str, float | str] = json.loads(out.stdout)
+    return result
+
+
+def push_with_skopeo(layout: Path, destination: str, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            "skopeo",
+            "copy",
+            "--dest-tls-verify=false",
+            f"oci:{layout}:1.0",
+            f"docker://{destination}",
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size-mb", type=int, default=220)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--threshold-mb", type=int, default=64)
+    parser.add_argument("--chunk-mb", type=int, default=16)
+    parser.add_argument("--concurrency", type=int, default=3)
+    args = parser.parse_args()
+    if shutil.which("docker-registry") is None or shutil.which("skopeo") is None:
+        sys.exit(
+            "bench_publish needs docker-registry and skopeo (scripts/dev.sh test installs them)"
+        )
+    work = tempfile.mkdtemp(prefix="bench-publish-")
+    env = {
+        **os.environ,
+        "HOME": work,
+        "DOCKER_CONFIG": work,
+        "REGISTRY_AUTH_FILE": os.path.join(work, "auth.json"),
+    }
+    try:
+        started = time.perf_counter()
+        image = build_image(args.size_mb, work)
+        layout = write_layout(Path(work, "layout"), [image], image.manifest)
+        size = sum(blob.size for blob in image.blobs)
+        print(
+            f"built image: {len(image.layers)} layers, {size / 1e6:.1f} MB compressed "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+        ours: list[dict[str, float | str]] = []
+        theirs: list[float] = []
+        for round_ in range(args.repeat):
+            for tool in ("ours", "skopeo") if round_ % 2 == 0 else ("skopeo", "ours"):
+                # A registry of its own (a new port) each time: skopeo remembers where it
+                # pushed blobs (its blob info cache) and would mount them from there.
+                registry_dir = os.path.join(work, f"registry-{tool}-{round_}")
+                with RegistryServer(workdir=registry_dir) as registry:
+                    destination = f"{registry.host}/bench/{tool}:1"
+                    if tool == "ours":
+                        ours.append(push_with_ours(layout.root, destination, args, env))
+                        assert str(ours[-1]["pinned"]).endswith(image.digest), ours[-1]
+                    else:
+                        theirs.append(push_with_skopeo(layout.root, destination, env))
+                shutil.rmtree(registry_dir, ignore_errors=True)
+        push_s = statistics.median(float(r["seconds"]) for r in ours)
+        skopeo_s = statistics.median(theirs)
+        rss = max(float(r["max_rss_mb"]) for r in ours)
+        rounds = ", ".join(f"{float(r['seconds']):.2f}" for r in ours)
+        print(
+            f"push (median of {args.repeat}):        {push_s:.2f} s, "
+            f"{size / 1e6 / push_s:.0f} MB/s (rounds: {rounds})"
+        )
+        print(
+            f"skopeo copy oci: -> docker:// (median): {skopeo_s:.2f} s "
+            f"(rounds: {', '.join(f'{t:.2f}' for t in theirs)})"
+        )
+        print(f"ratio push / skopeo:              {push_s / skopeo_s:.2f}x (target <= 1.2x)")
+        print(f"peak RSS of the pushing process:  {rss:.0f} MB (target < 100 MB)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
