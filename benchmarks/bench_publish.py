@@ -33,7 +33,7 @@ from tests.fixtures.registry import RegistryServer, write_layout
 CHILD = """
 import asyncio, json, resource, sys, time
 from pathlib import Path
-from runtime_images.builds.oci import Layout
+from runtime_images.registry.layout import Layout
 from runtime_images.registry import RegistryClient
 
 async def main(layout_dir, destination, threshold, chunk, concurrency):

@@ -24,8 +24,8 @@ from ..inspect.report import build_report
 from ..inspect.stream import open_layer_file
 from ..reference import Reference
 from ..registry import RegistryClient, ResolvedImage
+from ..registry.layout import Layout
 from .engine import BuildContext
-from .oci import Layout
 from .settings import BuildSettings
 
 __all__ = ["BaseImages", "FileObserver", "apply_layer_file", "read_layout_image"]

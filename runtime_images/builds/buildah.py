@@ -45,12 +45,12 @@ from traitlets.config import LoggingConfigurable
 
 from ..fileio import held_temp_dir
 from ..reference import Reference, parse
+from ..registry.layout import Layout
 from . import model
 from .base_image import read_layout_image
 from .engine import BuildContext, BuildFailure
 from .image_config import LABEL_PREFIX, build_inputs
 from .importer import ImageImport
-from .oci import Layout
 from .outcome import Outcomes, failure_of
 from .repository import (
     DetectedEnvironment,

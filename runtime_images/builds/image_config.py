@@ -14,9 +14,16 @@ from typing import Any
 
 from ..reference import Reference
 from ..registry import ResolvedImage
+from ..registry.layout import (
+    OCI_CONFIG,
+    OCI_MANIFEST,
+    Descriptor,
+    Layout,
+    canonical_json,
+    oci_layer_type,
+)
 from .engine import BuildContext
 from .layers import LayerBlob
-from .oci import OCI_CONFIG, OCI_MANIFEST, Descriptor, Layout, canonical_json, oci_layer_type
 from .repository import DetectedEnvironment
 
 __all__ = ["DEFAULT_PATH", "LABEL_PREFIX", "assemble", "build_inputs", "path_dirs", "with_on_path"]

@@ -23,12 +23,12 @@ from ..fileio import held_temp_dir
 from ..inspect import ImageView
 from ..inspect.report import Distribution, canonical_name
 from ..reference import Reference, parse
+from ..registry.layout import Layout
 from . import model
 from .base_image import BaseImages, apply_layer_file
 from .engine import BuildContext, BuildFailure
 from .image_config import assemble, path_dirs
 from .layers import LayerBlob, LayerPlan, write_layer
-from .oci import Layout
 from .outcome import Outcomes, copy_image, failure_of
 from .packages import (
     EarlyInstall,

@@ -32,7 +32,7 @@ MAX_MANIFESTS = 1000
 class ImageSource(Protocol):
     """Where an image's manifests and blobs are read from: an OCI image layout.
 
-    :class:`runtime_images.builds.oci.Layout` has this shape; the registry package only
+    :class:`runtime_images.registry.layout.Layout` has this shape; the registry package only
     needs these two methods, so it does not depend on the builds package.
     """
 

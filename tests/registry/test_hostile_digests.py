@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from runtime_images.builds.oci import Layout, canonical_json
 from runtime_images.registry import InvalidManifest, RegistryClient
+from runtime_images.registry.layout import Layout, canonical_json
 from tests.fixtures.hostile_registry import HostileRegistry, Reply, watch_opens
 
 pytestmark = pytest.mark.timeout(60)

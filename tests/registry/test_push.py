@@ -1,7 +1,7 @@
 """Pushing images with RegistryClient to real registries (anonymous, Basic, Bearer token).
 
 Images are made by the tests (tests/fixtures/oci.py), written into an OCI layout
-(``runtime_images.builds.oci.Layout``) and pushed from there; skopeo then reads what
+(``runtime_images.registry.layout.Layout``) and pushed from there; skopeo then reads what
 arrived. Uploads and mounts are counted in the registry's own access log.
 """
 
@@ -22,7 +22,6 @@ from typing import Any, TypeVar
 
 import pytest
 
-from runtime_images.builds.oci import Layout
 from runtime_images.reference import parse
 from runtime_images.registry import (
     AccessDenied,
@@ -34,6 +33,7 @@ from runtime_images.registry import (
     RegistryClient,
     RegistryUnavailable,
 )
+from runtime_images.registry.layout import Layout
 from tests.fixtures import images, oci
 from tests.fixtures.registry import (
     PASSWORD,

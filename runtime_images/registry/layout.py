@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from ..fileio import atomic_write_bytes, file_lock, remove_abandoned
-from ..registry.errors import InvalidManifest
-from ..registry.manifest import Manifest, parse_digest_field, parse_manifest, verify_digest
+from .errors import InvalidManifest
+from .manifest import Manifest, parse_digest_field, parse_manifest, verify_digest
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"

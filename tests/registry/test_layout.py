@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime_images.builds.oci import OCI_CONFIG, OCI_MANIFEST, REF_NAME, Layout
+from runtime_images.registry.layout import OCI_CONFIG, OCI_MANIFEST, REF_NAME, Layout
 
 
 def image_in(layout: Layout, ref_name: str, payload: bytes) -> str:
