@@ -197,6 +197,15 @@ class RegistryClient(LoggingConfigurable):
         help="""Retries after a connection error, a timeout or a 5xx answer (never after
         other errors). Streams are only retried before their first byte.""",
     )
+    max_retry_after = Float(
+        30.0,
+        min=0.0,
+        config=True,
+        help="""Longest wait asked by a 429 (Too Many Requests) answer's Retry-After that is
+        honoured: the registry is then left alone that long by every request of this client
+        and the request is retried (up to ``retries`` times). A longer wait, or a 429 with no
+        Retry-After, fails at once with RateLimited (HTTP 429 with Retry-After here).""",
+    )
     retry_backoff = Float(
         0.5, config=True, help="Seconds before the first retry; doubles on each retry."
     )

@@ -9,10 +9,12 @@ classes in :mod:`.errors` with a message a person can act on.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import math
 import socket
 import ssl
+import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, Protocol
@@ -70,6 +72,8 @@ class TransportSettings(Protocol):
     def insecure_registries(self) -> Sequence[str]: ...
     @property
     def max_response_bytes(self) -> int: ...
+    @property
+    def max_retry_after(self) -> float: ...
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -116,6 +120,9 @@ class Transport:
         self._settings = settings
         self._http: httpx.AsyncClient | None = None
         self.auth = Authenticator(settings, credentials, self.client)
+        # Per registry host: the monotonic time before which no request is sent, set by a
+        # 429 with Retry-After, so concurrent requests wait with the one that was refused.
+        self._not_before: dict[str, float] = {}
 
     def client(self) -> httpx.AsyncClient:
         if self._http is None:
@@ -227,6 +234,7 @@ class Transport:
         authenticated = False
         attempt = 0
         while True:
+            await self._wait_if_rate_limited(loc.host)
             auth = self.auth.header(loc, wanted)
             try:
                 response = await self.send_once(
@@ -248,6 +256,12 @@ class Transport:
                 attempt += 1
                 await self._back_off(attempt, f"{method} {loc.host}: HTTP {response.status_code}")
                 continue
+            if response.status_code == 429 and attempt < retries:
+                wait = self._rate_limit_wait(loc.host, response)
+                if wait is not None:
+                    await response.aclose()
+                    attempt += 1
+                    continue
             if response.status_code == 401 and not authenticated:
                 challenge = parse_challenge(response.headers.get("www-authenticate", ""))
                 await response.aclose()
@@ -255,6 +269,29 @@ class Transport:
                 authenticated = True
                 continue
             return response
+
+    def _rate_limit_wait(self, host: str, response: httpx.Response) -> float | None:
+        """Seconds a 429 asks to wait when it says (``Retry-After``) and that is at most
+        RegistryClient.max_retry_after; the host is then paused for every request. None:
+        not worth waiting (no or a longer Retry-After), the answer is the caller's."""
+        wait = parse_retry_after(response.headers.get("retry-after"))
+        if wait is None or wait > self._settings.max_retry_after:
+            return None
+        until = time.monotonic() + wait
+        self._not_before[host] = max(self._not_before.get(host, 0.0), until)
+        self._settings.log.info("registry: %s rate-limits; waiting %.1f s", host, wait)
+        return wait
+
+    async def _wait_if_rate_limited(self, host: str) -> None:
+        """Sleep until a host that answered 429 with Retry-After accepts requests again."""
+        until = self._not_before.get(host)
+        if until is None:
+            return
+        delay = until - time.monotonic()
+        if delay <= 0:
+            self._not_before.pop(host, None)
+            return
+        await asyncio.sleep(min(delay, self._settings.max_retry_after))
 
     async def _back_off(self, attempt: int, why: str) -> None:
         await back_off(attempt, self._settings.retry_backoff, why, self._settings.log)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -111,13 +112,23 @@ def test_persistent_5xx_is_registry_unavailable(
     assert len(proxy.requests) == 3
 
 
-def test_429_is_rate_limited_and_not_retried(
+def test_429_longer_than_max_retry_after_is_rate_limited_and_not_retried(
     proxy: FaultProxy, repo_name: str, isolated_home: Path
 ) -> None:
     proxy.faults = [(429, {"Retry-After": "7"})]
     with pytest.raises(RateLimited, match=r"rate-limiting pulls; try again in 7 s") as info:
-        pin(f"{proxy.host}/{repo_name}:1")
+        pin(f"{proxy.host}/{repo_name}:1", max_retry_after=5)
     assert info.value.retry_after == 7 and len(proxy.requests) == 1
+
+
+def test_429_with_a_short_retry_after_is_waited_then_retried(
+    proxy: FaultProxy, repo_name: str, isolated_home: Path
+) -> None:
+    proxy.faults = [(429, {"Retry-After": "1"})]
+    started = time.monotonic()
+    assert pin(f"{proxy.host}/{repo_name}:1").startswith(f"{proxy.host}/{repo_name}:1@sha256:")
+    assert time.monotonic() - started >= 1.0
+    assert len(proxy.requests) == 2
 
 
 def test_4xx_is_not_retried(proxy: FaultProxy, repo_name: str, isolated_home: Path) -> None:
