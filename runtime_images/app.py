@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from jupyter_events import EventLogger
 from jupyter_server.extension.application import ExtensionApp
+from traitlets import Any as AnyTrait
 from traitlets import Instance, Integer, Type, default
 
 from . import __version__
@@ -17,9 +18,12 @@ from .kernelspec import KernelspecInstaller
 from .registry import RegistryClient
 from .schemas import schema_path
 from .store import RuntimeImageStore
+from .watch import TagWatcher
 
 BUILD_EVENT_SCHEMA = schema_path("events/build.yaml")
 BUILD_EVENT_SCHEMA_ID = "https://events.jupyter.org/runtime_images/build"
+UPDATE_EVENT_SCHEMA = schema_path("events/update-available.yaml")
+UPDATE_EVENT_SCHEMA_ID = "https://events.jupyter.org/runtime_images/update-available"
 
 
 def _component(klass: type[Any], what: str) -> Type[Any, Any]:
@@ -63,12 +67,23 @@ class RuntimeImages(ExtensionApp):
     inspector_class = _component(ImageInspector, "Image inspection and checks")
     kernelspec_installer_class = _component(KernelspecInstaller, "The kernelspec installer")
     build_controller_class = _component(BuildController, "The build controller")
+    tag_watcher_class = _component(TagWatcher, "The tag watcher")
 
     store = Instance(RuntimeImageStore)
     registry = Instance(RegistryClient)
     inspector = Instance(ImageInspector)
     kernelspec_installer = Instance(KernelspecInstaller)
     build_controller = Instance(BuildController)
+    tag_watcher = Instance(TagWatcher)
+
+    summarize_update = AnyTrait(
+        None,
+        allow_none=True,
+        config=True,
+        help="""A callable summarize(pinned_ref, current_ref) -> {packages: {added, removed,
+        changed}, vulnerabilities: {fixed, introduced} | None} | None (sync or async) giving
+        the change summary of a moved tag in GET updates and `outdated`. None: no summary.""",
+    )
 
     @default("store")
     def _default_store(self) -> RuntimeImageStore:
@@ -97,6 +112,24 @@ class RuntimeImages(ExtensionApp):
             controller_class=self.build_controller_class,
         )
 
+    @default("tag_watcher")
+    def _default_tag_watcher(self) -> TagWatcher:
+        return cast(
+            TagWatcher,
+            self.tag_watcher_class(
+                self.store,
+                self.registry,
+                builds=self.build_controller.list,
+                rebuild=self.build_controller.rebuild,
+                emit=self._emit_update_event,
+                summarize=self.summarize_update,
+                parent=self,
+            ),
+        )
+
+    def _emit_update_event(self, event: dict[str, Any]) -> None:
+        self.event_logger.emit(schema_id=UPDATE_EVENT_SCHEMA_ID, data=event)
+
     @property
     def event_logger(self) -> EventLogger:
         assert self.serverapp is not None and self.serverapp.event_logger is not None
@@ -107,6 +140,7 @@ class RuntimeImages(ExtensionApp):
 
     def initialize_settings(self) -> None:
         self.event_logger.register_event_schema(BUILD_EVENT_SCHEMA)
+        self.event_logger.register_event_schema(UPDATE_EVENT_SCHEMA)
         self.settings.update(
             {
                 "runtime_images_build_controller": self.build_controller,
@@ -114,6 +148,7 @@ class RuntimeImages(ExtensionApp):
                 "runtime_images_store": self.store,
                 "runtime_images_registry": self.registry,
                 "runtime_images_inspector": self.inspector,
+                "runtime_images_tag_watcher": self.tag_watcher,
                 "runtime_images_max_body_bytes": self.max_body_bytes,
                 "runtime_images_max_import_bytes": self.max_import_bytes,
             }
@@ -128,8 +163,10 @@ class RuntimeImages(ExtensionApp):
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         await self.build_controller.start()
+        self.tag_watcher.start()
 
     async def stop_extension(self) -> None:
+        await self.tag_watcher.stop()
         await self.build_controller.stop()
         await self.registry.aclose()
 

@@ -40,6 +40,7 @@ from traitlets.config import LoggingConfigurable
 
 from .errors import AlreadyExistsError, UpstreamError, ValidationFailedError
 from .fields import FieldError
+from .fileio import atomic_write_bytes, file_lock
 from .store import RuntimeImageStore
 
 PROVISIONERS: dict[str, dict[str, str]] = {
@@ -70,6 +71,8 @@ KERNEL_NAME_MAX_LENGTH = 200
 PORT_RANGE_PATTERN = re.compile(r"^(\d{1,5})\.\.(\d{1,5})$")
 USER_NAME_PATTERN = re.compile(r"^[^\s,]+$")
 INSTALL_HINT = "pip install gateway-provisioners"
+MAX_KERNEL_JSON_BYTES = 1024 * 1024
+MAX_RECORDS = 10_000
 
 
 class GatewayProvisionersMissing(UpstreamError):
@@ -385,7 +388,95 @@ def install_kernelspec(
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-    return InstalledKernelspec(kernel_name, destination, kernel_json)
+    installed = InstalledKernelspec(kernel_name, destination, kernel_json)
+    record_created(store, name, installed)
+    return installed
+
+
+# -- which kernelspecs this product created, for moving them with their runtime image -------
+
+
+def _records_path(store: RuntimeImageStore) -> Path:
+    return Path(store.data_dir) / "runtime-images" / "kernelspecs.json"
+
+
+def _read_records(path: Path) -> list[dict[str, str]]:
+    """The records on disk; a missing, oversized or edited-into-nonsense file is none."""
+    try:
+        if path.stat().st_size > MAX_KERNEL_JSON_BYTES * 4:
+            return []
+        value = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return []
+    items = value.get("kernelspecs") if isinstance(value, dict) else None
+    if not isinstance(items, list):
+        return []
+    keys = ("kernel_name", "resource_dir", "runtime_image")
+    return [
+        {key: item[key] for key in keys}
+        for item in items[:MAX_RECORDS]
+        if isinstance(item, dict) and all(isinstance(item.get(key), str) for key in keys)
+    ]
+
+
+def _write_records(path: Path, records: list[dict[str, str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = json.dumps({"kernelspecs": records[-MAX_RECORDS:]}, indent=1) + "\n"
+    atomic_write_bytes(path, data.encode("utf-8"))
+
+
+def record_created(store: RuntimeImageStore, name: str, installed: InstalledKernelspec) -> None:
+    """Remember that the kernelspec at ``installed.resource_dir`` was made from ``name``."""
+    path = _records_path(store)
+    with file_lock(path.with_name(".kernelspecs.lock")):
+        records = [
+            r for r in _read_records(path) if r["resource_dir"] != str(installed.resource_dir)
+        ]
+        records.append(
+            {
+                "kernel_name": installed.kernel_name,
+                "resource_dir": str(installed.resource_dir),
+                "runtime_image": name,
+            }
+        )
+        _write_records(path, records)
+
+
+def created_from(store: RuntimeImageStore, name: str) -> list[dict[str, str]]:
+    """The kernelspecs this product created from runtime image ``name`` that still exist."""
+    return [
+        r
+        for r in _read_records(_records_path(store))
+        if r["runtime_image"] == name and os.path.isfile(Path(r["resource_dir"]) / "kernel.json")
+    ]
+
+
+def repoint_kernelspecs(
+    store: RuntimeImageStore, name: str, old_image: str, new_image: str, dry_run: bool = False
+) -> list[str]:
+    """Make the kernelspecs created from ``name`` that launch ``old_image`` launch
+    ``new_image``; the names of those changed (or, with ``dry_run``, that would be).
+
+    A kernelspec someone pointed at another image since is left alone.
+    """
+    changed: list[str] = []
+    for record in created_from(store, name):
+        path = Path(record["resource_dir"]) / "kernel.json"
+        try:
+            if path.stat().st_size > MAX_KERNEL_JSON_BYTES:
+                continue
+            kernel_json = json.loads(path.read_bytes())
+            config = kernel_json["metadata"]["kernel_provisioner"]["config"]
+        except (OSError, ValueError, RecursionError, KeyError, TypeError):
+            continue
+        if not isinstance(config, dict) or config.get("image_name") != old_image:
+            continue
+        if not dry_run:
+            config["image_name"] = new_image
+            data = json.dumps(kernel_json, indent=2) + "\n"
+            atomic_write_bytes(path, data.encode("utf-8"), mode=0o644)
+        changed.append(record["kernel_name"])
+    return changed
 
 
 def _default_kernel_name(prefix: str, name: str) -> str:

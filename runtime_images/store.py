@@ -25,7 +25,7 @@ from typing import Any
 from traitlets import Float, Integer, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
-from . import documents, naming
+from . import documents, history, naming
 from .errors import (
     AlreadyExistsError,
     ConflictError,
@@ -356,6 +356,20 @@ class RuntimeImageStore(LoggingConfigurable):
             )
         return entry
 
+    # -- history -----------------------------------------------------------------------
+
+    def record_history(self, name: str, reference: str, reason: str) -> None:
+        """Append to the image's history (:mod:`runtime_images.history`) why it now points
+        at ``reference``. A failure to record is logged, never the change's failure."""
+        try:
+            history.record(self.data_dir, name, reference, reason)
+        except (OSError, ValueError) as error:
+            self.log.warning("runtime-images: cannot record the history of %s: %s", name, error)
+
+    def history(self, name: str) -> list[dict[str, Any]]:
+        """The digests ``name`` pointed at, when and why, oldest first."""
+        return history.read(self.data_dir, name)
+
     # -- writing -----------------------------------------------------------------------
 
     def _lock(self) -> Any:
@@ -434,7 +448,9 @@ class RuntimeImageStore(LoggingConfigurable):
                     f"A runtime image named {name!r} already exists; "
                     "choose another name or display name."
                 )
-            return self._write(name, document)
+            entry = self._write(name, document)
+        self.record_history(name, str(document["metadata"]["image_name"]), "created")
+        return entry
 
     def replace(self, name: str, body: object, if_match: str | None = None) -> Entry:
         """Replace ``name`` entirely (repairing it if invalid); factory images get a user copy."""
@@ -511,20 +527,26 @@ class RuntimeImageStore(LoggingConfigurable):
             if name is None or not naming.is_valid_name(name):
                 raise ValidationFailedError([FieldError("name", "is not a valid name")])
             with self._lock():
-                existing = self._find(name)
-                if existing is None:
-                    self._write(name, document)
-                    return ImportResult(name, "created", "created")
-                if existing.valid and existing.to_file() == _stored(document):
-                    return ImportResult(name, "unchanged", "identical to the existing image")
-                if not overwrite:
-                    return ImportResult(
-                        name, "skipped", "a runtime image with this name exists (use overwrite)"
-                    )
-                self._write(name, document)
-                return ImportResult(name, "updated", "replaced the existing image")
+                result = self._import_locked(name, document, overwrite)
+            if result.status == "created":
+                self.record_history(name, str(document["metadata"]["image_name"]), "created")
+            return result
         except ValidationFailedError as error:
             return ImportResult(name or f"item {position + 1}", "failed", str(error), error.errors)
+
+    def _import_locked(self, name: str, document: dict[str, Any], overwrite: bool) -> ImportResult:
+        existing = self._find(name)
+        if existing is None:
+            self._write(name, document)
+            return ImportResult(name, "created", "created")
+        if existing.valid and existing.to_file() == _stored(document):
+            return ImportResult(name, "unchanged", "identical to the existing image")
+        if not overwrite:
+            return ImportResult(
+                name, "skipped", "a runtime image with this name exists (use overwrite)"
+            )
+        self._write(name, document)
+        return ImportResult(name, "updated", "replaced the existing image")
 
     @staticmethod
     def _check_same_name(name: str, body: object) -> None:

@@ -268,6 +268,45 @@ class BuildController(LoggingConfigurable):
             self._schedule(name)
         return resource
 
+    async def rebuild(self, name: str, base: str) -> dict[str, Any]:
+        """Run an ended build again because its base moved to ``base`` (``repo:tag@sha256:…``).
+
+        What its last Ready run made is kept in ``status.lastGood``: the runtime image only
+        moves when the rebuild is Ready, and a failed rebuild says which image stays. A base
+        the spec pins by digest is replaced by ``base``; a tag is resolved afresh anyway.
+        """
+        resource = await asyncio.to_thread(self.resources.get, name)
+        if model.phase_of(resource) in model.ACTIVE_PHASES:
+            raise ConflictError(f"The build {name!r} is still running.")
+        status = resource.get("status") or {}
+        if model.phase_of(resource) == model.READY:
+            kept = ("image", "baseImage", "sourceImage", "runtimeImage")
+            last_good = {key: status[key] for key in kept if status.get(key)}
+        else:
+            last_good = status.get("lastGood") or {}
+        spec = resource["spec"]
+        for key in ("fromImage", "builderImage"):
+            value = spec.get(key)
+            if isinstance(value, str) and "@" in value:
+                spec[key] = base
+        resource["metadata"]["generation"] = int(resource["metadata"].get("generation", 1)) + 1
+        resource["status"] = {
+            "phase": model.PENDING,
+            "engine": status.get("engine", "embedded"),
+            "lastGood": last_good,
+            "rebuild": {"reason": "BaseUpdated", "base": base, "requestedAt": model.now()},
+        }
+        model.set_condition(
+            resource,
+            model.READY_CONDITION,
+            "Unknown",
+            "Pending",
+            f"Rebuilding on the new base {base}: waiting for a free build slot.",
+        )
+        await self.save(resource)
+        self._schedule(name)
+        return resource
+
     def resume(self, name: str) -> None:
         """Run a Pending or Building build that no process runs (it is claimed first)."""
         self._schedule(name)
@@ -404,6 +443,14 @@ class BuildController(LoggingConfigurable):
 
     async def _fail(self, build: BuildContext, failure: BuildFailure) -> None:
         build.status["phase"] = model.FAILED
+        kept = (build.status.get("lastGood") or {}).get("image")
+        if build.status.get("rebuild") and kept:
+            runtime_image = build.status["lastGood"].get("runtimeImage") or build.name
+            failure.message = (
+                f"The rebuild on the new base failed; the runtime image '{runtime_image}' "
+                f"keeps the last good image {kept}. {failure.message}"
+            )
+            build.status["rebuild"]["result"] = "Failed"
         if failure.condition != model.READY_CONDITION:
             model.set_condition(
                 build.resource, failure.condition, "False", failure.reason, failure.message

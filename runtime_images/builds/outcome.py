@@ -281,6 +281,7 @@ async def configure_runtime_image(
             name,
             {"display_name": display_name, "schema_name": "runtime-image", "metadata": merged},
         )
+        store.record_history(name, image_name, "rebuilt")
         return "updated"
 
     action = await asyncio.to_thread(create_or_update)

@@ -27,6 +27,7 @@ def cmd_pin(args: argparse.Namespace) -> int:
         pinned = run_with_registry(lambda client: client.pin(image))
         # If-Match: an edit made while the registry answered is not overwritten.
         store.patch(args.name, {"metadata": {"image_name": pinned.familiar()}}, entry.etag)
+        store.record_history(args.name, pinned.familiar(), "pinned")
         print(f"Runtime image '{args.name}' pinned: {pinned.familiar()}")
     else:
         print(run_with_registry(lambda client: client.pin(args.image)).familiar())

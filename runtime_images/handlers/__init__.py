@@ -22,6 +22,7 @@ from .kernelspec import KernelspecHandler
 from .meta import OpenAPIHandler, SchemaHandler
 from .registry import PinHandler
 from .validate import ValidateHandler
+from .watch import HistoryHandler, RepinHandler, UpdatesCheckHandler, UpdatesHandler
 
 _NAME = r"(?P<name>[^/]+)"
 
@@ -31,6 +32,10 @@ ROUTES: list[tuple[str, type[Any]]] = [
     (rf"/runtime-images/images/{_NAME}/duplicate", DuplicateHandler),
     (rf"/runtime-images/images/{_NAME}/pin", PinHandler),
     (rf"/runtime-images/images/{_NAME}/kernelspec", KernelspecHandler),
+    (rf"/runtime-images/images/{_NAME}/repin", RepinHandler),
+    (rf"/runtime-images/images/{_NAME}/history", HistoryHandler),
+    (r"/runtime-images/updates", UpdatesHandler),
+    (r"/runtime-images/updates/check", UpdatesCheckHandler),
     (r"/runtime-images/builds", BuildCollectionHandler),
     (rf"/runtime-images/builds/{_NAME}", BuildHandler),
     (rf"/runtime-images/builds/{_NAME}/log", BuildLogHandler),

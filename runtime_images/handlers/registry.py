@@ -37,4 +37,5 @@ class PinHandler(RegistryMixin):
         if_match = self.request.headers.get("If-Match") or entry.etag
         patch = {"metadata": {"image_name": pinned.familiar()}}
         updated = await self.call(self.store.patch, name, patch, if_match)
+        await self.call(self.store.record_history, name, pinned.familiar(), "pinned")
         self.write_entry(updated)

@@ -1,0 +1,26 @@
+"""Know when an image moved: watch tags, report what changed, re-pin or rebuild.
+
+:class:`TagWatcher` resolves the tag of every runtime image and every build's base with
+manifest HEAD requests, keeps each digest with when it was first seen
+(:mod:`.state`), announces each move once (``update-available``) and starts the rebuilds
+that opted in; :func:`repin` moves a runtime image and its kernelspecs to the new digest.
+The summary of a move is a pluggable function (``summarize(pinned_ref, current_ref)``).
+"""
+
+from __future__ import annotations
+
+from .repin import RepinResult, repin
+from .subjects import BUILD_BASE, REBUILD_ANNOTATION, RUNTIME_IMAGE, Subject
+from .watcher import CheckStats, Summarize, TagWatcher
+
+__all__ = [
+    "BUILD_BASE",
+    "REBUILD_ANNOTATION",
+    "RUNTIME_IMAGE",
+    "CheckStats",
+    "RepinResult",
+    "Subject",
+    "Summarize",
+    "TagWatcher",
+    "repin",
+]
