@@ -16,6 +16,8 @@ from .common import (
     table,
 )
 
+PACKAGE_KEYS = ("added", "removed", "changed")
+
 if TYPE_CHECKING:
     from ..registry import RegistryClient
     from ..watch import TagWatcher
@@ -47,17 +49,15 @@ def _short(digest: str | None) -> str:
 
 
 def _summary_text(summary: dict[str, Any] | None) -> str:
+    """``+2 -1 ~3 packages; 4 fixed, 0 new vulnerabilities`` (the summary holds counts)."""
     if not summary:
         return "-"
     packages = summary.get("packages") or {}
-    counts = [len(packages.get(key) or []) for key in ("added", "removed", "changed")]
-    parts = ["+{} -{} ~{} packages".format(*counts)]
+    parts = ["+{} -{} ~{} packages".format(*(packages.get(k, 0) for k in PACKAGE_KEYS))]
     vulnerabilities = summary.get("vulnerabilities")
     if isinstance(vulnerabilities, dict):
-        parts.append(
-            f"{len(vulnerabilities.get('fixed') or [])} fixed, "
-            f"{len(vulnerabilities.get('introduced') or [])} new vulnerabilities"
-        )
+        fixed, introduced = vulnerabilities.get("fixed", 0), vulnerabilities.get("introduced", 0)
+        parts.append(f"{fixed} fixed, {introduced} new vulnerabilities")
     return "; ".join(parts)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .repin import RepinResult, repin
 from .subjects import BUILD_BASE, REBUILD_ANNOTATION, RUNTIME_IMAGE, Subject
+from .summary import summary_from_diff
 from .watcher import CheckStats, Summarize, TagWatcher
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "Summarize",
     "TagWatcher",
     "repin",
+    "summary_from_diff",
 ]
