@@ -165,5 +165,6 @@ def main() -> None:
         f"vs skopeo {args.concurrency} at a time: {skopeo_parallel_all / cold:.1f}x"
     )
 
+
 if __name__ == "__main__":
     main()

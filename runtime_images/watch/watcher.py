@@ -224,7 +224,7 @@ class TagWatcher(LoggingConfigurable):
             results = await self._resolve_all(references)
             at = now_iso()
 
-            def merge(state: WatchState) -> tuple[dict[str, Any], list[Subject]]:
+            def merge(state: WatchState) -> dict[str, Any]:
                 state.checked_at = at
                 for reference, (digest, error) in results.items():
                     record = state.tags.setdefault(reference, TagRecord())
@@ -254,9 +254,9 @@ class TagWatcher(LoggingConfigurable):
                                 state.notified[subject.key] = current
                     elif self.emit is not None:
                         state.notified.pop(subject.key, None)
-                return self._report(subjects, state, {s.key for s in moved}), moved
+                return self._report(subjects, state, {s.key for s in moved})
 
-            report, _ = await asyncio.to_thread(WatchState.update, self.directory, merge)
+            report = await asyncio.to_thread(WatchState.update, self.directory, merge)
             for update in report["updates"]:
                 if update["new"]:
                     self._announce(update)
