@@ -265,6 +265,18 @@ class BuildahEngine(LoggingConfigurable):
             resolved = await self.client.resolve(base_ref)
         except (registry.RegistryError, ValueError) as error:
             raise failure_of(error, base, model.BUILDING_STEP) from None
+        if base_ref.is_local:
+            # buildah pulls FROM images itself, and no registry serves localhost/….
+            raise BuildFailure(
+                model.BUILD_FAILED,
+                (
+                    f"The base {base_ref.familiar()} is one of this machine's images, which "
+                    "buildah cannot pull: publish it first (jupyter runtime-images publish "
+                    f"{base_ref.without_digest().familiar()} --to docker://…) and build on the "
+                    "published reference, or use the embedded engine."
+                ),
+                model.BUILDING_STEP,
+            )
         pinned = base_ref.with_tag(base_ref.tag or "latest").with_digest(resolved.digest)
         await build.update(baseImage=str(pinned))
         config: dict[str, Any] = resolved.config.get("config") or {}
