@@ -4,10 +4,9 @@ an archive or a container engine's storage, and optionally repoint its runtime i
 from __future__ import annotations
 
 import argparse
-import sys
 
 from ..error_codes import EXIT_OK
-from .common import CommandError, Verb, draw_bar, load_config, open_store, run_with_registry
+from .common import CommandError, Verb, layer_progress, load_config, open_store, run_with_registry
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
@@ -35,17 +34,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
         if request.repoint:
             raise CommandError("--repoint needs a runtime image name, not an image reference")
     publisher = ImagePublisher(config=load_config())
-    show = None
-    if sys.stderr.isatty():
-
-        def show(done: int, total: int) -> None:
-            draw_bar(done, total, sys.stderr)
-
     published = run_with_registry(
-        lambda client: publisher.publish(client, source, request.to, show)
+        lambda client: publisher.publish(client, source, request.to, layer_progress())
     )
-    if show is not None:
-        sys.stderr.write("\r\033[K")
     print(f"Published {published.source} as {published.image} ({published.digest})")
     if request.repoint and entry is not None:
         repoint(store, entry.name, published, entry.etag)
