@@ -15,6 +15,7 @@ from .builds.wiring import make_build_controller
 from .handlers import ROUTES
 from .inspect import ImageInspector
 from .kernelspec import KernelspecInstaller
+from .publish import ImagePublisher
 from .registry import RegistryClient
 from .schemas import schema_path
 from .store import RuntimeImageStore
@@ -24,6 +25,8 @@ BUILD_EVENT_SCHEMA = schema_path("events/build.yaml")
 BUILD_EVENT_SCHEMA_ID = "https://events.jupyter.org/runtime_images/build"
 UPDATE_EVENT_SCHEMA = schema_path("events/update-available.yaml")
 UPDATE_EVENT_SCHEMA_ID = "https://events.jupyter.org/runtime_images/update-available"
+PUBLISH_EVENT_SCHEMA = schema_path("events/publish.yaml")
+PUBLISH_EVENT_SCHEMA_ID = "https://events.jupyter.org/runtime_images/publish"
 
 
 def _component(klass: type[Any], what: str) -> Type[Any, Any]:
@@ -68,6 +71,7 @@ class RuntimeImages(ExtensionApp):
     kernelspec_installer_class = _component(KernelspecInstaller, "The kernelspec installer")
     build_controller_class = _component(BuildController, "The build controller")
     tag_watcher_class = _component(TagWatcher, "The tag watcher")
+    publisher_class = _component(ImagePublisher, "Publishing images out of this machine")
 
     store = Instance(RuntimeImageStore)
     registry = Instance(RegistryClient)
@@ -84,6 +88,7 @@ class RuntimeImages(ExtensionApp):
         changed}, vulnerabilities: {fixed, introduced} | None} | None (sync or async) giving
         the change summary of a moved tag in GET updates and `outdated`. None: no summary.""",
     )
+    publisher = Instance(ImagePublisher)
 
     @default("store")
     def _default_store(self) -> RuntimeImageStore:
@@ -100,6 +105,10 @@ class RuntimeImages(ExtensionApp):
     @default("kernelspec_installer")
     def _default_kernelspec_installer(self) -> KernelspecInstaller:
         return cast(KernelspecInstaller, self.kernelspec_installer_class(parent=self))
+
+    @default("publisher")
+    def _default_publisher(self) -> ImagePublisher:
+        return cast(ImagePublisher, self.publisher_class(parent=self))
 
     @default("build_controller")
     def _default_build_controller(self) -> BuildController:
@@ -138,9 +147,13 @@ class RuntimeImages(ExtensionApp):
     def _emit_build_event(self, event: dict[str, Any]) -> None:
         self.event_logger.emit(schema_id=BUILD_EVENT_SCHEMA_ID, data=event)
 
+    def _emit_publish_event(self, event: dict[str, Any]) -> None:
+        self.event_logger.emit(schema_id=PUBLISH_EVENT_SCHEMA_ID, data=event)
+
     def initialize_settings(self) -> None:
         self.event_logger.register_event_schema(BUILD_EVENT_SCHEMA)
         self.event_logger.register_event_schema(UPDATE_EVENT_SCHEMA)
+        self.event_logger.register_event_schema(PUBLISH_EVENT_SCHEMA)
         self.settings.update(
             {
                 "runtime_images_build_controller": self.build_controller,
@@ -149,6 +162,8 @@ class RuntimeImages(ExtensionApp):
                 "runtime_images_registry": self.registry,
                 "runtime_images_inspector": self.inspector,
                 "runtime_images_tag_watcher": self.tag_watcher,
+                "runtime_images_publisher": self.publisher,
+                "runtime_images_emit_publish": self._emit_publish_event,
                 "runtime_images_max_body_bytes": self.max_body_bytes,
                 "runtime_images_max_import_bytes": self.max_import_bytes,
             }
