@@ -261,7 +261,9 @@ def repoint(store: RuntimeImageStore, name: str, published: Published, if_match:
     ``if_match`` is the version read before publishing: an edit made meanwhile is not
     overwritten (:class:`~runtime_images.errors.PreconditionFailedError`).
     """
-    return store.patch(name, {"metadata": {"image_name": published.image}}, if_match)
+    entry = store.patch(name, {"metadata": {"image_name": published.image}}, if_match)
+    store.record_history(name, published.image, "published")
+    return entry
 
 
 @dataclass(frozen=True)

@@ -376,3 +376,7 @@ def test_repoint_does_not_overwrite_an_edit_made_while_publishing(tmp_path: Path
     assert kept["metadata"] == {"image_name": "localhost/app:latest", "tags": ["edited"]}
     moved = repoint(store, entry.name, published, store.get(entry.name).etag)
     assert moved.document["metadata"]["image_name"] == published.image
+    assert [(h["reason"], h["reference"]) for h in store.history(entry.name)] == [
+        ("created", "localhost/app:latest"),
+        ("published", published.image),
+    ]
