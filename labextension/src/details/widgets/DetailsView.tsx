@@ -1,7 +1,7 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { downloadIcon, refreshIcon } from '@jupyterlab/ui-components';
+import { downloadIcon, LabIcon, refreshIcon } from '@jupyterlab/ui-components';
 import React, { useEffect } from 'react';
-import { IconButton } from '../../ui/buttons';
+import { IconButton, TextButton } from '../../ui/buttons';
 import { useSignal } from '../../ui/signals';
 import type { IRuntimeImages } from '../../tokens';
 import { DetailsModel, DetailsTab, TABS } from '../model';
@@ -72,18 +72,32 @@ export function DetailsView(props: {
           </code>
         )}
         <span className="jp-RuntimeImages-imageDetailsActions">
-          <IconButton
-            icon={downloadIcon}
-            label={trans.__('Download SBOM (CycloneDX)')}
-            className="jp-RuntimeImages-sbomCycloneDX"
-            onClick={() => void actions.downloadSbom(model, 'cyclonedx-json')}
-          />
-          <IconButton
-            icon={downloadIcon}
-            label={trans.__('Download SBOM (SPDX)')}
-            className="jp-RuntimeImages-sbomSpdx"
-            onClick={() => void actions.downloadSbom(model, 'spdx-json')}
-          />
+          <span
+            className="jp-RuntimeImages-sbom"
+            role="group"
+            aria-label={trans.__('Download SBOM')}
+          >
+            <LabIcon.resolveReact
+              icon={downloadIcon}
+              tag="span"
+              className="jp-RuntimeImages-sbomIcon"
+            />
+            {trans.__('SBOM:')}
+            <TextButton
+              className="jp-RuntimeImages-linkButton jp-RuntimeImages-sbomCycloneDX"
+              label={trans.__('Download SBOM (CycloneDX)')}
+              onClick={() => void actions.downloadSbom(model, 'cyclonedx-json')}
+            >
+              CycloneDX
+            </TextButton>
+            <TextButton
+              className="jp-RuntimeImages-linkButton jp-RuntimeImages-sbomSpdx"
+              label={trans.__('Download SBOM (SPDX)')}
+              onClick={() => void actions.downloadSbom(model, 'spdx-json')}
+            >
+              SPDX
+            </TextButton>
+          </span>
           <IconButton
             icon={refreshIcon}
             label={trans.__('Read this tab again')}

@@ -137,6 +137,7 @@ function Packages(props: {
         className="jp-RuntimeImages-count jp-RuntimeImages-packageCount"
         data-count={shown.length}
         data-total={all.length}
+        data-filter={filter.text}
         aria-live="polite"
       >
         {shown.length === all.length
