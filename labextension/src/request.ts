@@ -53,6 +53,7 @@ export class APIError extends Error {
  * @param settings the server connection settings (the app's, for the token and base URL)
  * @returns status, parsed body and ETag of a 2xx or 304 answer
  * @throws {ServerConnection.NetworkError} when the server cannot be reached
+ * @throws an `AbortError` (see `isAbortError`) when `init.signal` aborted it
  * @throws {APIError} on any other status
  */
 export async function requestAPI<T>(
@@ -73,6 +74,10 @@ export async function requestAPI<T>(
       settings
     );
   } catch (error) {
+    if (init.signal?.aborted) {
+      // Cancelled by the caller: not a network failure.
+      throw abortError(init.signal);
+    }
     throw new ServerConnection.NetworkError(error as TypeError);
   }
 
@@ -102,6 +107,26 @@ export async function requestAPI<T>(
     data: data as T | null,
     etag: response.headers.get('ETag')
   };
+}
+
+/** The error a request aborted through `signal` rejects with (an `AbortError`). */
+function abortError(signal: AbortSignal): Error {
+  const reason = signal.reason;
+  if (isAbortError(reason)) {
+    return reason;
+  }
+  const error = new Error('The request was cancelled.');
+  error.name = 'AbortError';
+  return error;
+}
+
+/** Whether `error` says a request was aborted (cancelled), not that it failed. */
+export function isAbortError(error: unknown): error is Error {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as Error).name === 'AbortError'
+  );
 }
 
 /** A human-readable message of any error. */

@@ -19,6 +19,8 @@ export namespace CommandIDs {
   export const refresh = 'runtime-images:refresh';
   export const exportImages = 'runtime-images:export';
   export const importImages = 'runtime-images:import';
+  /** Open the Details view of `args.name` (a runtime image) or `args.image` (a reference). */
+  export const openDetails = 'runtime-images:open-details';
 }
 
 /** Identifier of the sidebar panel (also the layout restorer key). */
@@ -84,9 +86,10 @@ export interface IRuntimeImagesPanel {
   /**
    * Add a button to every image of the list, before its Delete button: it runs
    * `command` with `{ name }` (the image's name), shows the command's icon, and
-   * its label is the button's accessible name and tooltip.
+   * its label is the button's accessible name and tooltip. The command added
+   * with `isDefault` is also what a double-click on an image does.
    */
-  addImageCommand(command: string): void;
+  addImageCommand(command: string, options?: { isDefault?: boolean }): void;
   /**
    * Activate the panel and show the image `name` alone (the filter is set to it).
    *

@@ -1,3 +1,4 @@
 import './base.css';
 import './builds.css';
 import './dialogs.css';
+import './details.css';

@@ -31,7 +31,7 @@ jest.mock('@jupyterlab/services', () => {
   };
 });
 
-import { APIError, requestAPI } from '../request';
+import { APIError, isAbortError, requestAPI } from '../request';
 
 function response(
   status: number,
@@ -150,5 +150,28 @@ describe('requestAPI', () => {
     const error = await requestAPI('images', {}, settings).catch(e => e);
     expect(error.name).toBe('NetworkError');
     expect(error.message).toBe('Failed to fetch');
+  });
+
+  it('passes the abort signal on, and rejects an aborted request with an AbortError', async () => {
+    const controller = new AbortController();
+    makeRequest.mockImplementation(
+      (_url: string, init: RequestInit) =>
+        new Promise((_, reject) =>
+          init.signal!.addEventListener('abort', () =>
+            reject(new TypeError('The user aborted a request.'))
+          )
+        )
+    );
+    const pending = requestAPI(
+      'inspect?name=a',
+      { method: 'GET', signal: controller.signal },
+      settings
+    ).catch(e => e);
+    expect(makeRequest.mock.calls[0][1].signal).toBe(controller.signal);
+    controller.abort();
+    const error = await pending;
+    expect(isAbortError(error)).toBe(true);
+    expect(error.name).not.toBe('NetworkError');
+    expect(isAbortError(new TypeError('Failed to fetch'))).toBe(false);
   });
 });

@@ -8,7 +8,7 @@ import type { ITranslator } from '@jupyterlab/translation';
 import React from 'react';
 import { runtimeImagesIcon } from '../icons';
 import { MainAreaActions, userName } from '../mainArea';
-import { IRuntimeImages, PANEL_ID } from '../tokens';
+import { CommandIDs, IRuntimeImages, PANEL_ID } from '../tokens';
 import type { BuildsModel } from './model';
 import { displayNameOf, imageNamePattern } from './resource';
 import type { ICustomNBImage } from './types';
@@ -133,6 +133,19 @@ export class BuildsActions extends MainAreaActions implements IBuildActions {
         ),
         { autoClose: 5000 }
       );
+    }
+  };
+
+  openImageDetails = (name: string): void => {
+    const status = this.model.get(name)?.status;
+    // The runtime image it made, else the image itself (a reference).
+    const args = status?.runtimeImage
+      ? { name: status.runtimeImage }
+      : status?.image
+        ? { image: status.image }
+        : null;
+    if (args) {
+      void this.app.commands.execute(CommandIDs.openDetails, args);
     }
   };
 

@@ -11,6 +11,8 @@ import {
   KIND
 } from './types';
 
+export { formatBytes } from '../format';
+
 /**
  * The image reference grammar of the runtime-image schema (`metadata.image_name`'s
  * pattern). The panel uses the pattern of the schema the server serves; this copy is
@@ -203,21 +205,6 @@ export function progressFraction(
     return Math.max(0, Math.min(1, (stepsDone ?? 0) / stepsTotal));
   }
   return null;
-}
-
-/** Bytes for a person: `1.5 MB`. */
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) {
-    return '';
-  }
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
 export function annotation(

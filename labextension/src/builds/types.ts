@@ -17,15 +17,8 @@ export namespace Annotations {
   export const creator = 'opendatahub.io/notebook-image-creator';
 }
 
-/** Requirement profiles an import can check. */
-export const PROFILES = [
-  'elyra',
-  'kubeflow',
-  'odh-notebook',
-  'gateway-kernel'
-] as const;
-export type Profile = (typeof PROFILES)[number];
-export const DEFAULT_PROFILES: Profile[] = ['elyra'];
+/** Requirement profiles an import can check (shared with the Details view). */
+export { DEFAULT_PROFILES, PROFILES, type Profile } from '../profiles';
 
 export type BuildPhase = 'Pending' | 'Building' | 'Ready' | 'Failed';
 export type BuildType = 'ImageImport' | 'PackageList' | 'GitRepository';

@@ -1,4 +1,3 @@
-import { Time } from '@jupyterlab/coreutils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import React, { useCallback, useEffect, useRef, useState } from 'react';
 import type { BuildsModel } from '../model';
@@ -13,79 +12,11 @@ import {
   OpenRuntimeImageButton,
   PhaseBadge
 } from './BuildsSection';
+import { formatTime } from '../../format';
 import { TextButton } from '../../ui/buttons';
 import { Facts } from '../../ui/Facts';
+import { CheckResult, DetailsSection, DetailsTable } from '../../ui/tables';
 import { useSignal } from '../../ui/signals';
-
-function formatTime(value: string | undefined): string {
-  if (!value) {
-    return '';
-  }
-  try {
-    return Time.format(value);
-  } catch {
-    return value;
-  }
-}
-
-function CheckResult(props: {
-  result: string;
-  trans: TranslationBundle;
-}): JSX.Element {
-  const { result, trans } = props;
-  const label =
-    result === 'pass'
-      ? trans.__('pass')
-      : result === 'warn'
-        ? trans.__('warn')
-        : result === 'fail'
-          ? trans.__('fail')
-          : result;
-  return (
-    <span
-      className={`jp-RuntimeImages-badge jp-RuntimeImages-checkResult jp-mod-${result}`}
-      data-result={result}
-    >
-      {label}
-    </span>
-  );
-}
-
-/** A section of the details: its title, then `children`. */
-function DetailsSection(props: {
-  title: React.ReactNode;
-  /** A class besides `jp-RuntimeImages-detailsSection`. */
-  className: string;
-  children: React.ReactNode;
-}): JSX.Element {
-  return (
-    <section className={`jp-RuntimeImages-detailsSection ${props.className}`}>
-      <h3>{props.title}</h3>
-      {props.children}
-    </section>
-  );
-}
-
-/** A table of the details: a header row of `columns`, then `children` (the rows). */
-function DetailsTable(props: {
-  columns: string[];
-  children: React.ReactNode;
-}): JSX.Element {
-  return (
-    <table className="jp-RuntimeImages-table">
-      <thead>
-        <tr>
-          {props.columns.map(column => (
-            <th key={column} scope="col">
-              {column}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>{props.children}</tbody>
-    </table>
-  );
-}
 
 function PackageTable(props: {
   title: string;
@@ -253,6 +184,18 @@ export function BuildDetailsView(props: {
             onClick={() => actions.openRuntimeImage(name)}
             trans={trans}
           />
+        )}
+        {summary.phase === 'Ready' && (status.runtimeImage || status.image) && (
+          <TextButton
+            className="jp-mod-styled jp-RuntimeImages-imageDetailsLink"
+            label={trans.__(
+              'Details of the image %1',
+              status.runtimeImage || status.image || ''
+            )}
+            onClick={() => actions.openImageDetails(name)}
+          >
+            {trans.__('Image details')}
+          </TextButton>
         )}
         <BuildButton button={remove} />
       </div>

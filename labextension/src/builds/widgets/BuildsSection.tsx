@@ -29,6 +29,8 @@ export interface IBuildActions {
   retry(name: string): void;
   remove(name: string): void;
   openRuntimeImage(name: string): void;
+  /** Open the Details view of the image the build `name` made. */
+  openImageDetails(name: string): void;
 }
 
 /** Re-render every `ms` (for ages like "3 minutes ago"). */

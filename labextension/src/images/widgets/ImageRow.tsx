@@ -84,6 +84,19 @@ export function ImageRow(props: {
       className="jp-RuntimeImages-row"
       data-name={image.name}
       data-origin={origin}
+      onMouseDown={event => {
+        // A double-click opens the image: it does not select the word under it.
+        if (event.detail > 1 && props.commands.defaultId) {
+          event.preventDefault();
+        }
+      }}
+      onDoubleClick={event => {
+        const id = props.commands.defaultId;
+        // A double-click on a button is two clicks on it, not the row's.
+        if (id && !(event.target as Element).closest('button')) {
+          void props.commands.registry.execute(id, { name: image.name });
+        }
+      }}
     >
       <div className="jp-RuntimeImages-rowHeader">
         <span

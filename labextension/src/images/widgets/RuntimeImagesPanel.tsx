@@ -33,7 +33,15 @@ export class ImageCommands {
     return this._changed;
   }
 
-  add(command: string): void {
+  /** The command a double-click on an image runs, if any. */
+  get defaultId(): string | null {
+    return this._defaultId;
+  }
+
+  add(command: string, isDefault = false): void {
+    if (isDefault) {
+      this._defaultId = command;
+    }
     if (!this._ids.includes(command)) {
       this._ids.push(command);
       this._changed.emit();
@@ -41,6 +49,7 @@ export class ImageCommands {
   }
 
   private _ids: string[] = [];
+  private _defaultId: string | null = null;
   private _changed = new Signal<this, void>(this);
 }
 
@@ -102,8 +111,8 @@ export class RuntimeImagesPanel
     this._lastToolbarItem = name;
   }
 
-  addImageCommand(command: string): void {
-    this.imageCommands.add(command);
+  addImageCommand(command: string, options?: { isDefault?: boolean }): void {
+    this.imageCommands.add(command, options?.isDefault ?? false);
   }
 
   async showImage(name: string): Promise<boolean> {

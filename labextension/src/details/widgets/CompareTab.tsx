@@ -1,0 +1,351 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
+import React, { useState } from 'react';
+import { formatBytes } from '../../format';
+import { shortDigest } from '../../imageref';
+import { TextButton } from '../../ui/buttons';
+import { useSignal } from '../../ui/signals';
+import { CheckResult, DetailsSection, DetailsTable } from '../../ui/tables';
+import type { IRuntimeImage } from '../../tokens';
+import { DetailsModel, diffRows, IDiffRow } from '../model';
+import type { IDiff } from '../types';
+import { Loading } from './Loading';
+import { FindingsTable } from './VulnerabilitiesTab';
+
+function changeLabel(
+  change: IDiffRow['change'],
+  trans: TranslationBundle
+): string {
+  switch (change) {
+    case 'added':
+      return trans.__('added');
+    case 'removed':
+      return trans.__('removed');
+    default:
+      return trans.__('changed');
+  }
+}
+
+function configValue(value: unknown): string {
+  if (value === null || value === undefined) {
+    return '';
+  }
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function Diff(props: { diff: IDiff; trans: TranslationBundle }): JSX.Element {
+  const { diff, trans } = props;
+  const rows = diffRows(diff);
+  const counts = {
+    added: rows.filter(r => r.change === 'added').length,
+    removed: rows.filter(r => r.change === 'removed').length,
+    changed: rows.filter(r => r.change === 'changed').length
+  };
+  const config = diff.config ?? [];
+  const checks = diff.checks ?? [];
+  const layers = diff.size?.layers ?? [];
+  const vulns = diff.vulnerabilities;
+  return (
+    <div className="jp-RuntimeImages-diff">
+      <p className="jp-RuntimeImages-diffSides">
+        {trans.__('A: %1', diff.a?.reference ?? '')}{' '}
+        <code>{shortDigest(diff.a?.digest ?? '')}</code>
+        <br />
+        {trans.__('B: %1', diff.b?.reference ?? '')}{' '}
+        <code>{shortDigest(diff.b?.digest ?? '')}</code>
+      </p>
+      <DetailsSection
+        className="jp-RuntimeImages-diffPackages"
+        title={trans.__(
+          'Packages: %1 added, %2 removed, %3 changed',
+          counts.added,
+          counts.removed,
+          counts.changed
+        )}
+      >
+        {rows.length === 0 ? (
+          <p>{trans.__('The same packages.')}</p>
+        ) : (
+          <DetailsTable
+            columns={[
+              trans.__('Change'),
+              trans.__('Ecosystem'),
+              trans.__('Environment'),
+              trans.__('Package'),
+              trans.__('A'),
+              trans.__('B')
+            ]}
+          >
+            {rows.map(row => (
+              <tr
+                key={`${row.ecosystem}\u0000${row.environment}\u0000${row.name}\u0000${row.change}`}
+                className={`jp-RuntimeImages-diffRow jp-mod-${row.change}`}
+                data-change={row.change}
+                data-name={row.name}
+              >
+                <td>{changeLabel(row.change, trans)}</td>
+                <td>{row.ecosystem}</td>
+                <td>{row.environment}</td>
+                <td>{row.name}</td>
+                <td>{row.a}</td>
+                <td>{row.b}</td>
+              </tr>
+            ))}
+          </DetailsTable>
+        )}
+      </DetailsSection>
+      {vulns && (
+        <DetailsSection
+          className="jp-RuntimeImages-diffVulnerabilities"
+          title={trans.__(
+            'Vulnerabilities: %1 fixed, %2 introduced',
+            vulns.fixed.length,
+            vulns.introduced.length
+          )}
+        >
+          {vulns.introduced.length > 0 && (
+            <>
+              <h4>{trans.__('Introduced in B')}</h4>
+              <div className="jp-RuntimeImages-introduced">
+                <FindingsTable findings={vulns.introduced} trans={trans} />
+              </div>
+            </>
+          )}
+          {vulns.fixed.length > 0 && (
+            <>
+              <h4>{trans.__('Fixed in B')}</h4>
+              <div className="jp-RuntimeImages-fixed">
+                <FindingsTable findings={vulns.fixed} trans={trans} />
+              </div>
+            </>
+          )}
+        </DetailsSection>
+      )}
+      <DetailsSection
+        className="jp-RuntimeImages-diffConfig"
+        title={trans.__('Configuration')}
+      >
+        {config.length === 0 ? (
+          <p>{trans.__('The same configuration.')}</p>
+        ) : (
+          <DetailsTable
+            columns={[trans.__('Field'), trans.__('A'), trans.__('B')]}
+          >
+            {config.map(change => (
+              <tr
+                key={change.field}
+                className="jp-RuntimeImages-diffRow jp-mod-changed"
+                data-field={change.field}
+              >
+                <td>{change.field}</td>
+                <td>
+                  <code>{configValue(change.a)}</code>
+                </td>
+                <td>
+                  <code>{configValue(change.b)}</code>
+                </td>
+              </tr>
+            ))}
+          </DetailsTable>
+        )}
+      </DetailsSection>
+      {diff.size && (
+        <DetailsSection
+          className="jp-RuntimeImages-diffSize"
+          title={trans.__('Size')}
+        >
+          <p>
+            {trans.__(
+              'A: %1 compressed, %2 on disk. B: %3 compressed, %4 on disk.',
+              formatBytes(diff.size.a?.compressed ?? 0),
+              formatBytes(diff.size.a?.uncompressed ?? 0),
+              formatBytes(diff.size.b?.compressed ?? 0),
+              formatBytes(diff.size.b?.uncompressed ?? 0)
+            )}
+          </p>
+          {layers.length > 0 && (
+            <DetailsTable
+              columns={[
+                trans.__('Layer'),
+                trans.__('In A'),
+                trans.__('In B'),
+                trans.__('Size'),
+                trans.__('Shared')
+              ]}
+            >
+              {layers.map(layer => (
+                <tr
+                  key={layer.digest}
+                  className={
+                    layer.shared
+                      ? undefined
+                      : 'jp-RuntimeImages-diffRow jp-mod-changed'
+                  }
+                  data-shared={layer.shared}
+                >
+                  <td>
+                    <code title={layer.digest}>
+                      {shortDigest(layer.digest)}
+                    </code>
+                  </td>
+                  <td>{configValue(layer.a)}</td>
+                  <td>{configValue(layer.b)}</td>
+                  <td>{formatBytes(layer.size)}</td>
+                  <td>{layer.shared ? trans.__('shared') : ''}</td>
+                </tr>
+              ))}
+            </DetailsTable>
+          )}
+        </DetailsSection>
+      )}
+      {checks.length > 0 && (
+        <DetailsSection
+          className="jp-RuntimeImages-diffChecks"
+          title={trans.__('Checks')}
+        >
+          <DetailsTable
+            columns={[
+              trans.__('Profile'),
+              trans.__('Check'),
+              trans.__('A'),
+              trans.__('B')
+            ]}
+          >
+            {checks.flatMap(profile => {
+              const ids = [
+                ...new Set([
+                  ...profile.a.map(c => c.id ?? ''),
+                  ...profile.b.map(c => c.id ?? '')
+                ])
+              ];
+              return ids.map(id => {
+                const a = profile.a.find(c => (c.id ?? '') === id);
+                const b = profile.b.find(c => (c.id ?? '') === id);
+                const differs = a?.result !== b?.result;
+                return (
+                  <tr
+                    key={`${profile.profile}/${id}`}
+                    className={
+                      differs
+                        ? 'jp-RuntimeImages-diffRow jp-mod-changed'
+                        : undefined
+                    }
+                  >
+                    <td>{profile.profile}</td>
+                    <td>{id}</td>
+                    <td title={a?.message}>
+                      {a && <CheckResult result={a.result} trans={trans} />}
+                    </td>
+                    <td title={b?.message}>
+                      {b && <CheckResult result={b.result} trans={trans} />}
+                    </td>
+                  </tr>
+                );
+              });
+            })}
+          </DetailsTable>
+        </DetailsSection>
+      )}
+    </div>
+  );
+}
+
+/**
+ * The Compare tab: this image (A) with another runtime image or any reference
+ * (B): packages added, removed and changed (highlighted), configuration, sizes,
+ * checks, and the vulnerabilities fixed and introduced.
+ */
+export function CompareTab(props: {
+  model: DetailsModel;
+  trans: TranslationBundle;
+  /** The runtime images to choose from. */
+  images: ReadonlyArray<IRuntimeImage>;
+}): JSX.Element {
+  const { model, trans } = props;
+  useSignal(model.stateChanged);
+  const others = props.images.filter(image => image.name !== model.name);
+  const [choice, setChoice] = useState('');
+  const [reference, setReference] = useState(model.compareWith ?? '');
+  const chosen = others.find(image => image.name === choice);
+  const other = (chosen?.metadata.image_name ?? reference).trim();
+  return (
+    <div className="jp-RuntimeImages-compareTab">
+      <form
+        className="jp-RuntimeImages-compareForm"
+        onSubmit={event => {
+          event.preventDefault();
+          if (other) {
+            model.compare(other);
+          }
+        }}
+      >
+        <label>
+          {trans.__('Compare with the runtime image')}
+          <select
+            className="jp-mod-styled jp-RuntimeImages-compareImage"
+            value={choice}
+            onChange={event => setChoice(event.currentTarget.value)}
+          >
+            <option value="">{trans.__('(a reference instead)')}</option>
+            {others.map(image => (
+              <option key={image.name} value={image.name}>
+                {image.display_name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {trans.__('or the image reference')}
+          <input
+            type="text"
+            className="jp-mod-styled jp-RuntimeImages-compareReference"
+            placeholder="quay.io/org/image:tag"
+            disabled={chosen !== undefined}
+            value={chosen ? chosen.metadata.image_name : reference}
+            onChange={event => setReference(event.currentTarget.value)}
+          />
+        </label>
+        <button
+          type="submit"
+          className="jp-mod-styled jp-mod-accept jp-RuntimeImages-compareButton"
+          disabled={!other || model.reference === null}
+        >
+          {trans.__('Compare')}
+        </button>
+      </form>
+      {model.reference === null && (
+        <p className="jp-RuntimeImages-empty">
+          {trans.__('The image reference is not known yet.')}
+        </p>
+      )}
+      {model.diff.status === 'idle' ? (
+        <p className="jp-RuntimeImages-empty">
+          {trans.__(
+            'Choose a runtime image or type a reference to see what differs.'
+          )}
+        </p>
+      ) : (
+        <Loading
+          loader={model.diff}
+          trans={trans}
+          what={trans.__(
+            'Comparing %1 with %2…',
+            model.compareFrom ?? '',
+            model.compareWith ?? ''
+          )}
+          onReload={() => model.reload(model.diff)}
+        >
+          {diff => <Diff diff={diff} trans={trans} />}
+        </Loading>
+      )}
+      {model.diff.status === 'ready' && (
+        <TextButton
+          className="jp-RuntimeImages-linkButton"
+          label={trans.__('Clear the comparison')}
+          onClick={() => model.diff.reset()}
+        >
+          {trans.__('Clear')}
+        </TextButton>
+      )}
+    </div>
+  );
+}

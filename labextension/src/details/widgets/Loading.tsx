@@ -1,0 +1,92 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
+import React, { useEffect, useReducer } from 'react';
+import { errorMessage } from '../../request';
+import { TextButton } from '../../ui/buttons';
+import { useSignal } from '../../ui/signals';
+import type { Loader } from '../loader';
+
+/** Re-render every second while `active`. */
+function useSeconds(active: boolean): void {
+  const [, tick] = useReducer((x: number) => x + 1, 0);
+  useEffect(() => {
+    if (!active) {
+      return;
+    }
+    const timer = setInterval(tick, 1000);
+    return () => clearInterval(timer);
+  }, [active]);
+}
+
+/**
+ * What a tab shows around one read: a spinner with the time spent and a Cancel
+ * button while it runs, the error and Retry when it failed, "Cancelled" and Load
+ * again when cancelled; `children(data)` once there is a result (a reload keeps
+ * the last result shown under the spinner).
+ */
+export function Loading<T>(props: {
+  loader: Loader<T>;
+  trans: TranslationBundle;
+  /** What is being read, e.g. "Reading the image…". */
+  what: string;
+  onReload: () => void;
+  /** What to show instead of the generic error (e.g. an empty state), or null. */
+  renderError?: (error: unknown) => React.ReactNode | null;
+  children: (data: T) => React.ReactNode;
+}): JSX.Element {
+  const { loader, trans } = props;
+  useSignal(loader.changed);
+  const loading = loader.status === 'loading';
+  useSeconds(loading);
+  const data = loader.data;
+  let state: React.ReactNode = null;
+  if (loading) {
+    const seconds = Math.floor(
+      (Date.now() - (loader.startedAt ?? Date.now())) / 1000
+    );
+    state = (
+      <div className="jp-RuntimeImages-loading" role="status">
+        <span className="jp-RuntimeImages-spinner" aria-hidden="true" />
+        <span className="jp-RuntimeImages-loadingText">
+          {seconds > 0
+            ? trans.__('%1 (%2 s)', props.what, seconds)
+            : props.what}
+        </span>
+        <TextButton
+          className="jp-mod-styled jp-RuntimeImages-cancelLoad"
+          label={trans.__('Cancel')}
+          title={trans.__('Stop reading')}
+          onClick={() => loader.cancel()}
+        />
+      </div>
+    );
+  } else if (loader.status === 'error') {
+    const custom = props.renderError?.(loader.error) ?? null;
+    state = custom ?? (
+      <div className="jp-RuntimeImages-loadError" role="alert">
+        <p>{errorMessage(loader.error)}</p>
+        <TextButton
+          className="jp-mod-styled jp-mod-accept"
+          label={trans.__('Retry')}
+          onClick={props.onReload}
+        />
+      </div>
+    );
+  } else if (loader.status === 'cancelled') {
+    state = (
+      <div className="jp-RuntimeImages-loadCancelled" role="status">
+        <p>{trans.__('Cancelled.')}</p>
+        <TextButton
+          className="jp-mod-styled jp-mod-accept"
+          label={trans.__('Load again')}
+          onClick={props.onReload}
+        />
+      </div>
+    );
+  }
+  return (
+    <div className="jp-RuntimeImages-loadable" data-status={loader.status}>
+      {state}
+      {data !== null && loader.status !== 'error' && props.children(data)}
+    </div>
+  );
+}

@@ -1,0 +1,67 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
+import React from 'react';
+
+/**
+ * The pieces of the details tabs (a build's, an image's): sections with a title,
+ * tables with a header row, and the badge of a check's result.
+ */
+
+/** A check's result as a badge: pass, warn or fail (translated). */
+export function CheckResult(props: {
+  result: string;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { result, trans } = props;
+  const label =
+    result === 'pass'
+      ? trans.__('pass')
+      : result === 'warn'
+        ? trans.__('warn')
+        : result === 'fail'
+          ? trans.__('fail')
+          : result;
+  return (
+    <span
+      className={`jp-RuntimeImages-badge jp-RuntimeImages-checkResult jp-mod-${result}`}
+      data-result={result}
+    >
+      {label}
+    </span>
+  );
+}
+
+/** A section of the details: its title, then `children`. */
+export function DetailsSection(props: {
+  title: React.ReactNode;
+  /** A class besides `jp-RuntimeImages-detailsSection`. */
+  className: string;
+  children: React.ReactNode;
+}): JSX.Element {
+  return (
+    <section className={`jp-RuntimeImages-detailsSection ${props.className}`}>
+      <h3>{props.title}</h3>
+      {props.children}
+    </section>
+  );
+}
+
+/** A table of the details: a header row of `columns`, then `children` (the rows). */
+export function DetailsTable(props: {
+  columns: string[];
+  children: React.ReactNode;
+}): JSX.Element {
+  return (
+    <table className="jp-RuntimeImages-table">
+      <thead>
+        <tr>
+          {props.columns.map(column => (
+            <th key={column} scope="col">
+              {column}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{props.children}</tbody>
+    </table>
+  );
+}
