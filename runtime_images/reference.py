@@ -17,8 +17,10 @@ from .digest import InvalidDigestError, parse_digest
 __all__ = [
     "DEFAULT_DOMAIN",
     "DEFAULT_TAG",
+    "LOCAL_DOMAIN",
     "InvalidReferenceError",
     "Reference",
+    "local_warning",
     "normalise_mirrors",
     "parse",
     "rewrite_for_mirror",
@@ -30,6 +32,7 @@ LEGACY_DEFAULT_DOMAIN = "index.docker.io"
 DOCKER_HUB_REGISTRY = "registry-1.docker.io"
 OFFICIAL_REPO_PREFIX = "library/"
 DEFAULT_TAG = "latest"
+LOCAL_DOMAIN = "localhost"
 NAME_TOTAL_LENGTH_MAX = 255
 TAG_LENGTH_MAX = 128
 
@@ -81,6 +84,12 @@ class Reference:
     def registry_host(self) -> str:
         """The host (and port) to contact: Docker Hub's API host for ``docker.io``."""
         return DOCKER_HUB_REGISTRY if self.domain == DEFAULT_DOMAIN else self.domain
+
+    @property
+    def is_local(self) -> bool:
+        """``localhost/…`` with no port: an image kept on this machine (its OCI layout),
+        as podman and buildah name local images — no registry serves it."""
+        return self.domain == LOCAL_DOMAIN
 
     @property
     def is_pinned(self) -> bool:
@@ -305,4 +314,20 @@ def unpinned_warning(ref: Reference | str) -> str | None:
     return (
         f"{parsed.familiar()} {what} and no digest, so it can change at any time; "
         "pin it to a digest (pin) or use a version tag for reproducible runs"
+    )
+
+
+def local_warning(ref: Reference | str) -> str | None:
+    """A warning for a reference to this machine's own images, or ``None``.
+
+    ``localhost/…`` images live in this machine's image layout: the server and the CLI here
+    read them, but Elyra's pipelines, Kubeflow, clusters and other machines cannot pull them.
+    """
+    parsed = parse(ref) if isinstance(ref, str) else ref
+    if not parsed.is_local:
+        return None
+    return (
+        f"{parsed.familiar_name} is only on this machine (its local image layout): only this "
+        "machine can use it; publish it to a registry (jupyter runtime-images publish … "
+        "--to docker://HOST/REPOSITORY --repoint) so pipelines and clusters can pull it"
     )

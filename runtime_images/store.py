@@ -36,7 +36,7 @@ from .errors import (
 )
 from .fields import FieldError
 from .fileio import atomic_write_bytes, file_lock
-from .reference import unpinned_warning
+from .reference import local_warning, parse, unpinned_warning
 from .validation import (
     API_READ_ONLY_KEYS,
     SCHEMA_NAME,
@@ -97,14 +97,16 @@ class Entry:
         warnings (e.g. an image reference that can change under its users)."""
         document = self.document or {}
         metadata = document.get("metadata") or {}
-        warning = unpinned_warning(metadata["image_name"]) if self.valid else None
+        reference = parse(metadata["image_name"]) if self.valid else None
+        warnings = [unpinned_warning(reference), local_warning(reference)] if reference else []
         return {
             "name": self.name,
             "display_name": document.get("display_name"),
             "schema_name": document.get("schema_name"),
             "metadata": metadata,
             "origin": self.layer.origin,
-            "warnings": [warning] if warning else [],
+            "local": bool(reference and reference.is_local),
+            "warnings": [warning for warning in warnings if warning],
         }
 
     def to_invalid_api(self) -> dict[str, Any]:

@@ -21,7 +21,7 @@ SCHEMA_NAME = "runtime-image"
 STORED_KEYS = ("display_name", "metadata", "schema_name")
 """The top-level keys of an instance file (Elyra's format); ``name`` is the file name."""
 
-API_READ_ONLY_KEYS = ("name", "origin", "warnings")
+API_READ_ONLY_KEYS = ("name", "origin", "local", "warnings")
 """Keys the API adds to an instance; accepted in request bodies and not stored."""
 
 

@@ -87,7 +87,13 @@ def test_create_writes_elyras_file_format(store: RuntimeImageStore, dirs: dict[s
     assert list(on_disk) == ["display_name", "metadata", "schema_name"]
     assert on_disk["metadata"] == {"image_name": "quay.io/jdoe/img:1.0", "custom": 1}
     assert path.stat().st_mode & 0o777 == 0o600
-    assert entry.to_api() == {"name": "my_image_1", "origin": "user", "warnings": [], **on_disk}
+    assert entry.to_api() == {
+        "name": "my_image_1",
+        "origin": "user",
+        "local": False,
+        "warnings": [],
+        **on_disk,
+    }
 
 
 @pytest.mark.parametrize(

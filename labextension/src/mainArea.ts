@@ -31,8 +31,12 @@ export class MainAreaTabs {
     return open !== undefined;
   }
 
-  /** Add `widget` to the main area as the tab of `key`, and activate it. */
+  /**
+   * Add `widget` to the main area as the tab of `key`, and activate it. Its
+   * content scrolls, on the theme's background (`jp-RuntimeImages-tabContent`).
+   */
   open(key: string, widget: MainAreaWidget): void {
+    widget.content.addClass('jp-RuntimeImages-tabContent');
     this.tabs.set(key, widget);
     widget.disposed.connect(() => {
       if (this.tabs.get(key) === widget) {

@@ -1,4 +1,4 @@
-import type { Toolbar } from '@jupyterlab/ui-components';
+import type { LabIcon, Toolbar } from '@jupyterlab/ui-components';
 import { Token } from '@lumino/coreutils';
 import type { ISignal } from '@lumino/signaling';
 import type { Widget } from '@lumino/widgets';
@@ -95,6 +95,23 @@ export interface IRuntimeImagesPanel {
   showImage(name: string): Promise<boolean>;
 }
 
+/** A command of the Runtime Images panel, and where it shows. */
+export interface IPanelCommand {
+  id: string;
+  label: string;
+  caption?: string;
+  /** Its icon: in the panel's toolbar and menus, not in the command palette. */
+  icon: LabIcon;
+  /** Whether it can run now (asked again when the server status changes). */
+  isEnabled?: () => boolean;
+  execute: () => unknown;
+  /**
+   * Its button in the panel's toolbar: the item's name, and the tooltip (and
+   * accessible name) when not the command's caption. The button shows no text.
+   */
+  toolbar?: { name: string; caption?: string };
+}
+
 /**
  * The public interface of the runtime images, provided as a token so that other
  * extensions (e.g. a pipeline editor) can list the images and follow changes, and
@@ -117,6 +134,12 @@ export interface IRuntimeImages {
   readonly schema: JSONSchema7 | null;
   /** The sidebar panel. */
   readonly panel: IRuntimeImagesPanel;
+  /**
+   * Add the commands of a feature of the panel: to the application, to the
+   * command palette (under "Runtime Images"), and their buttons to the panel's
+   * toolbar (see `IRuntimeImagesPanel.addToolbarItem`).
+   */
+  addCommands(commands: ReadonlyArray<IPanelCommand>): void;
 }
 
 export const IRuntimeImages = new Token<IRuntimeImages>(

@@ -14,14 +14,8 @@ from typing import Any
 
 from ..reference import Reference
 from ..registry import ResolvedImage
-from ..registry.layout import (
-    OCI_CONFIG,
-    OCI_MANIFEST,
-    Descriptor,
-    Layout,
-    canonical_json,
-    oci_layer_type,
-)
+from ..registry.layout import OCI_CONFIG, OCI_MANIFEST, Layout, canonical_json, oci_layer_type
+from ..registry.manifest import Descriptor
 from .engine import BuildContext
 from .layers import LayerBlob
 from .repository import DetectedEnvironment

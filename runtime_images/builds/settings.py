@@ -4,12 +4,11 @@ base cache and of clones."""
 
 from __future__ import annotations
 
-import os
-
 from traitlets import Bool, Dict, Float, Integer, Unicode, default
 from traitlets.config import LoggingConfigurable
 
 from ..reference import Reference, parse
+from ..registry.layout import configured_layout_dir, default_layout_dir
 from . import model
 from .engine import BuildFailure
 from .repository import CloneLimits, DetectedEnvironment
@@ -114,9 +113,10 @@ class BuildSettings(LoggingConfigurable):
 
     @default("layout_dir")
     def _default_layout_dir(self) -> str:
-        from jupyter_core.paths import jupyter_data_dir
-
-        return os.path.join(jupyter_data_dir(), "runtime-images", "oci-layout")
+        return (
+            configured_layout_dir(self.config, ("RegistryClient", "local_layout_dir"))
+            or default_layout_dir()
+        )
 
     def base_for(self, environment: dict[str, str]) -> str:
         key = ":".join(

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from ..errors import ValidationFailedError
 from ..fields import FieldError
+from ..reference import local_warning
 from .report import ImageView, User
 
 __all__ = [
@@ -352,9 +353,14 @@ def check_profile_names(profiles: Iterable[str]) -> list[str]:
 
 
 def run_profiles(view: ImageView, profiles: Iterable[str]) -> list[CheckResult]:
-    """Run the named profiles in order; unknown names raise :class:`UnknownProfile`."""
+    """Run the named profiles in order; unknown names raise :class:`UnknownProfile`.
+
+    An image only this machine has (``localhost/…``) gets a warning first, whatever the
+    profiles: every platform they describe pulls images from a registry.
+    """
     names = check_profile_names(profiles)
-    results: list[CheckResult] = []
+    local = local_warning(view.report.reference) if view.report.reference else None
+    results = [CheckResult("image", "published", "warn", local)] if local else []
     for name in names:
         for check in PROFILES[name]:
             result, message = check.run(view)

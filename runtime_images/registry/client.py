@@ -9,6 +9,7 @@ made of each have their own module: :mod:`.location` (where a reference lives),
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,8 @@ from .errors import (
     RegistryError,
     RegistryUnavailable,
 )
+from .layout import configured_layout_dir, default_layout_dir
+from .local import LocalImages
 from .location import RegistryLocation, locate, registry_base_url
 from .manifest import (
     ACCEPT_MANIFESTS,
@@ -51,7 +54,14 @@ from .manifest import (
     select_platform,
     verify_digest,
 )
-from .publish import ImageSource, Publisher, PushProgress
+from .publish import (
+    ImageSource,
+    LayoutFiles,
+    LayoutSource,
+    Publisher,
+    PushProgress,
+    RegistrySource,
+)
 from .transport import Transport
 from .upload import BlobSource, Uploader
 
@@ -210,12 +220,28 @@ class RegistryClient(LoggingConfigurable):
         config=True,
         help="Bytes per PATCH request of a chunked upload.",
     )
+    local_layout_dir = Unicode(
+        config=True,
+        help="""The OCI image layout this machine's images are read from: a reference
+        localhost/<name>[:tag] (localhost with no port) names an image in it, as podman
+        names local images, and is served with no registry. Defaults to
+        c.ImageBuilder.layout_dir, where builds keep what they make.""",
+    )
     push_concurrency = Int(
         3,
         min=1,
         config=True,
         help="Blobs of one image uploaded at the same time.",
     )
+
+    @default("local_layout_dir")
+    def _default_local_layout_dir(self) -> str:
+        return (
+            configured_layout_dir(
+                self.config, ("BuildSettings", "layout_dir"), ("ImageBuilder", "layout_dir")
+            )
+            or default_layout_dir()
+        )
 
     @default("insecure_registries")
     def _default_insecure(self) -> list[str]:
@@ -246,6 +272,7 @@ class RegistryClient(LoggingConfigurable):
         self._transport = Transport(self, CredentialStore(None))
         self._uploader = Uploader(self._transport, self)
         self._publisher = Publisher(self._uploader, lambda: self.push_concurrency)
+        self._local = LocalImages(lambda: self.local_layout_dir)
         super().__init__(**kwargs)
         self._transport.auth.use(CredentialStore([self.auth_file] if self.auth_file else None))
 
@@ -269,6 +296,11 @@ class RegistryClient(LoggingConfigurable):
         for podman and skopeo. ``plain_http`` follows insecure_registries and loopback.
         """
         ref = self._ref(reference)
+        if push and ref.is_local:
+            raise InvalidReferenceError(
+                f"{ref.familiar()} names this machine's own images, which no registry serves; "
+                "push to a registry host (host[:port]/repository)"
+            )
         return locate(ref, self.insecure_registries, None if push else self.mirrors)
 
     def _locate(self, ref: Reference) -> RegistryLocation:
@@ -305,6 +337,8 @@ class RegistryClient(LoggingConfigurable):
     async def head_manifest(self, reference: Reference | str) -> Descriptor:
         """The top-level descriptor (type, digest, size) a tag or digest resolves to."""
         ref = self._ref(reference)
+        if ref.is_local:
+            return await asyncio.to_thread(self._local.descriptor, ref)
         loc = self.location(ref)
         what = f"{ref.familiar()}"
         async with self._transport.operation(loc.host, f"looking up {what}"):
@@ -338,8 +372,10 @@ class RegistryClient(LoggingConfigurable):
     ) -> Manifest:
         """Fetch a manifest or index by tag or digest; its digest is always verified."""
         ref = self._ref(reference)
-        loc = self.location(ref)
         target = tag_or_digest or ref.for_pull()
+        if ref.is_local:
+            return await asyncio.to_thread(self._local.manifest, ref, target)
+        loc = self.location(ref)
         if ":" in target:  # a digest: parsed before it goes into a URL
             target = str(parse_digest_field(target, f"the manifest digest of {ref.familiar()}"))
         what = ref.familiar() if tag_or_digest is None else f"{ref.familiar_name}@{target}"
@@ -442,6 +478,8 @@ class RegistryClient(LoggingConfigurable):
         request is one operation (``operation_timeout``); the transfer must then keep up
         ``min_blob_rate``.
         """
+        if self._ref(reference).is_local:
+            return self._local.stream(descriptor, chunk_size, progress)
         return blob_stream(
             self._transport, self, self.location, reference, descriptor, chunk_size, progress
         )
@@ -453,9 +491,12 @@ class RegistryClient(LoggingConfigurable):
         cut and its ``truncated`` says so (a registry can paginate forever).
         """
         ref = self._ref(reference)
+        tags = TagList()
+        if ref.is_local:
+            tags.extend(await asyncio.to_thread(self._local.tags, ref))
+            return tags
         loc = self.location(ref)
         what = f"the tags of {ref.familiar_name}"
-        tags = TagList()
         path: str | None = f"/v2/{loc.repository}/tags/list?n=1000"
         pages = 0
         async with self._transport.operation(loc.host, f"listing {what}"):
@@ -616,7 +657,7 @@ class RegistryClient(LoggingConfigurable):
 
     async def push_image(
         self,
-        source: ImageSource,
+        source: LayoutFiles,
         manifest: str,
         destination: Reference | str,
         *,
@@ -625,13 +666,52 @@ class RegistryClient(LoggingConfigurable):
     ) -> Reference:
         """Push the image or index ``manifest`` (a digest) of an OCI layout; its pinned name.
 
-        ``source`` is a layout (``builds.oci.Layout``; ``layout.find(tag).digest`` gives the
-        digest). Blobs go first, skipping what the repository has and mounting from
-        ``mount_from``'s repository (an image of the same registry it was built on) what
-        that has; then the manifests, byte for byte, and the tag: ``destination``'s, or
-        ``latest``. A destination with a digest must name this image. ``progress`` gets a
-        :class:`PushProgress` after every piece and every blob.
+        ``source`` is a layout (:class:`~runtime_images.registry.layout.Layout`;
+        ``layout.find(tag).digest`` gives the digest). Blobs go first, skipping what the
+        repository has and mounting from ``mount_from``'s repository (an image of the same
+        registry it was built on) what that has; then the manifests, byte for byte, and the
+        tag: ``destination``'s, or ``latest``. A destination with a digest must name this
+        image. ``progress`` gets a :class:`PushProgress` after every piece and every blob.
         """
+        return await self._push(LayoutSource(source), manifest, destination, mount_from, progress)
+
+    async def copy_image(
+        self,
+        source: Reference | str,
+        destination: Reference | str,
+        *,
+        progress: Callable[[PushProgress], None] | None = None,
+    ) -> Reference:
+        """Copy the image ``source`` names — every platform of an index — to
+        ``destination``; its pinned name there (the same digest).
+
+        The source is one of this machine's images (``localhost/…``, read from the local
+        layout) or an image in a registry, whose blobs stream from one registry to the other
+        (mounted instead when both repositories are in the same registry).
+        """
+        ref = self._ref(source)
+        descriptor = await self.head_manifest(ref)
+        image_source: ImageSource
+        if ref.is_local:
+            image_source = LayoutSource(await asyncio.to_thread(self._local.layout))
+            mount_from: Reference | None = None
+        else:
+            image_source = RegistrySource(
+                ref.familiar_name,
+                lambda digest: self.get_manifest(ref, digest),
+                lambda blob: self.stream_blob(ref, blob),
+            )
+            mount_from = ref
+        return await self._push(image_source, descriptor.digest, destination, mount_from, progress)
+
+    async def _push(
+        self,
+        source: ImageSource,
+        manifest: str,
+        destination: Reference | str,
+        mount_from: Reference | str | None,
+        progress: Callable[[PushProgress], None] | None,
+    ) -> Reference:
         ref = self._ref(destination)
         digest = str(parse_digest_field(manifest, "the manifest digest to push"))
         if ref.digest and ref.digest != digest:

@@ -16,13 +16,19 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..fileio import atomic_write_bytes, file_lock, remove_abandoned
 from .errors import InvalidManifest
-from .manifest import Manifest, parse_digest_field, parse_manifest, verify_digest
+from .manifest import (
+    Descriptor,
+    Manifest,
+    load_document,
+    parse_digest_field,
+    parse_manifest,
+    verify_digest,
+)
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -36,21 +42,34 @@ def canonical_json(document: Any) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-@dataclass(frozen=True)
-class Descriptor:
-    media_type: str
-    digest: str
-    size: int
+def default_layout_dir() -> str:
+    """Where this machine's images are kept unless configured otherwise."""
+    from jupyter_core.paths import jupyter_data_dir
 
-    def to_json(self) -> dict[str, Any]:
-        return {"mediaType": self.media_type, "digest": self.digest, "size": self.size}
+    return os.path.join(jupyter_data_dir(), "runtime-images", "oci-layout")
+
+
+def configured_layout_dir(config: Any, *places: tuple[str, str]) -> str | None:
+    """The first layout directory configured at ``(section, trait)``: the builds'
+    (``ImageBuilder.layout_dir``) and the registry client's (``local_layout_dir``) default
+    to each other, so setting either moves both — what builds write is what is read."""
+    for section, trait in places:
+        value = config[section].get(trait) if section in config else None
+        if value:
+            return str(value)
+    return None
 
 
 class Layout:
-    """An OCI image layout directory."""
+    """An OCI image layout directory (created unless ``create`` is false, when it must
+    exist: :class:`FileNotFoundError` otherwise)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, create: bool = True) -> None:
         self.root = root
+        if not create:
+            if not (root / "index.json").is_file():
+                raise FileNotFoundError(f"{root} is not an OCI image layout (no index.json)")
+            return
         (root / "blobs" / "sha256").mkdir(parents=True, exist_ok=True)
         marker = root / "oci-layout"
         if not marker.exists():
@@ -111,27 +130,18 @@ class Layout:
         self.tag(ref_name, manifest)
         return manifest
 
+    def names(self) -> list[str]:
+        """The ``org.opencontainers.image.ref.name`` of every image in index.json."""
+        return [name for _, name, _ in self._entries()]
+
     def find(self, ref_name: str) -> Descriptor:
-        """The manifest tagged ``ref_name`` in index.json, every field of it checked."""
-        where = str(self.root / "index.json")
-        try:
-            index = json.loads((self.root / "index.json").read_text("utf-8"))
-        except (OSError, ValueError) as error:
-            raise InvalidManifest(f"{where} cannot be read ({error})") from None
-        entries = index.get("manifests") if isinstance(index, dict) else None
-        if not isinstance(entries, list):
-            raise InvalidManifest(f"{where}: manifests must be a list")
-        found = [
-            (i, m)
-            for i, m in enumerate(entries)
-            if isinstance(m, dict)
-            and isinstance(m.get("annotations"), dict)
-            and m["annotations"].get(REF_NAME) == ref_name
-        ]
+        """The manifest tagged ``ref_name`` in index.json, every field of it checked
+        (:class:`LookupError` when no single image has that name)."""
+        found = [(i, entry) for i, name, entry in self._entries() if name == ref_name]
         if len(found) != 1:
-            raise ValueError(f"{self.root} has no single image named {ref_name!r}")
+            raise LookupError(f"{self.root} has no single image named {ref_name!r}")
         i, entry = found[0]
-        field = f"{where} manifests[{i}]"
+        field = f"{self.root / 'index.json'} manifests[{i}]"
         digest = str(parse_digest_field(entry.get("digest"), f"{field}.digest"))
         size, media_type = entry.get("size"), entry.get("mediaType")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
@@ -139,6 +149,28 @@ class Layout:
         if not isinstance(media_type, str):
             raise InvalidManifest(f"{field}.mediaType: must be a string")
         return Descriptor(media_type, digest, size)
+
+    def _entries(self) -> list[tuple[int, str, dict[str, Any]]]:
+        """(position, ref name, entry) of the named entries of index.json."""
+        where = str(self.root / "index.json")
+        try:
+            with open(self.root / "index.json", "rb") as handle:
+                raw = handle.read(MAX_LAYOUT_MANIFEST_BYTES + 1)
+            if len(raw) > MAX_LAYOUT_MANIFEST_BYTES:
+                raise InvalidManifest(f"{where} is larger than {MAX_LAYOUT_MANIFEST_BYTES} bytes")
+            index = load_document(raw, where)
+        except OSError as error:
+            raise InvalidManifest(f"{where} cannot be read ({error.strerror or error})") from None
+        entries = index.get("manifests") if isinstance(index, dict) else None
+        if not isinstance(entries, list):
+            raise InvalidManifest(f"{where}: manifests must be a list")
+        return [
+            (i, name, entry)
+            for i, entry in enumerate(entries)
+            if isinstance(entry, dict)
+            and isinstance(entry.get("annotations"), dict)
+            and isinstance(name := entry["annotations"].get(REF_NAME), str)
+        ]
 
     def _write_index(self, index: dict[str, Any]) -> None:
         atomic_write_bytes(self.root / "index.json", canonical_json(index), mode=0o644)

@@ -117,6 +117,12 @@ class Platform:
         default = "v8" if self.architecture == "arm64" else None
         return (other.variant or default) == self.variant
 
+    def to_json(self) -> dict[str, str]:
+        document = {"os": self.os, "architecture": self.architecture}
+        if self.variant:
+            document["variant"] = self.variant
+        return document
+
     def __str__(self) -> str:
         return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
 
@@ -161,6 +167,19 @@ class Descriptor:
             platform=Platform.from_json(data.get("platform")),
             annotations=dict(annotations) if isinstance(annotations, dict) else {},
         )
+
+    def to_json(self) -> dict[str, Any]:
+        """The descriptor as a manifest or ``index.json`` entry holds it."""
+        document: dict[str, Any] = {
+            "mediaType": self.media_type,
+            "digest": self.digest,
+            "size": self.size,
+        }
+        if self.platform is not None:
+            document["platform"] = self.platform.to_json()
+        if self.annotations:
+            document["annotations"] = dict(self.annotations)
+        return document
 
 
 @dataclass(frozen=True)

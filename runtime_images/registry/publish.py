@@ -1,17 +1,18 @@
-"""Pushing a whole image, or a multi-arch index of images, from a local OCI layout.
+"""Pushing a whole image, or a multi-arch index of images, from a local OCI layout or
+from another registry.
 
 The order is the one registries need: every blob first (skipped when the repository has
 it, mounted when another repository of the registry does, uploaded otherwise; several at
 once), then the manifests an index lists (by digest), then the top manifest or index
-under its tag. Manifests are sent as the exact bytes in the layout, so the pushed image
-has the digest it had locally. Reading the layout (files, JSON) happens in worker threads,
-never on the event loop.
+under its tag. Manifests are sent as the exact bytes they were read as, so the pushed image
+has the digest it had at its source. Reading a layout (files, JSON) happens in worker
+threads, never on the event loop; a registry's blobs stream from one registry to the other.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -19,9 +20,18 @@ from typing import Protocol
 from .errors import ImageNotFound, InvalidManifest
 from .location import RegistryLocation
 from .manifest import Descriptor, Manifest
-from .upload import Uploader
+from .upload import BlobSource, Uploader
 
-__all__ = ["ImageSource", "Publisher", "PushProgress"]
+__all__ = [
+    "ImagePlan",
+    "ImageSource",
+    "LayoutFiles",
+    "LayoutSource",
+    "Publisher",
+    "PushProgress",
+    "RegistrySource",
+    "plan_image",
+]
 
 MAX_DEPTH = 3
 """Indexes of indexes are legal; deeper nesting than this is refused (as pulling does)."""
@@ -29,12 +39,9 @@ MAX_MANIFESTS = 1000
 """Manifests one push may carry (an index of every platform has a few dozen at most)."""
 
 
-class ImageSource(Protocol):
-    """Where an image's manifests and blobs are read from: an OCI image layout.
-
-    :class:`runtime_images.registry.layout.Layout` has this shape; the registry package only
-    needs these two methods, so it does not depend on the builds package.
-    """
+class LayoutFiles(Protocol):
+    """An OCI image layout's files: :class:`runtime_images.registry.layout.Layout` has
+    this shape (so tests can hand in their own)."""
 
     def blob_path(self, digest: str) -> Path:
         """The file holding the blob ``digest`` (a parsed digest, never a traversal)."""
@@ -43,6 +50,69 @@ class ImageSource(Protocol):
     def read_manifest(self, digest: str) -> Manifest:
         """The manifest or index ``digest``, verified against its digest and parsed."""
         ...
+
+
+class ImageSource(Protocol):
+    """Where an image's manifests and blobs are read from, for a push or an archive."""
+
+    name: str
+    """What the source is, for messages (``the layout``, a repository)."""
+
+    async def manifest(self, digest: str) -> Manifest | None:
+        """The manifest or index ``digest``, verified; ``None`` when the source lacks it."""
+        ...
+
+    async def blob(self, descriptor: Descriptor) -> BlobSource | None:
+        """The blob's bytes (a file, or a stream read when iterated); ``None`` when the
+        source lacks it."""
+        ...
+
+
+class LayoutSource:
+    """An OCI image layout as an :class:`ImageSource` (its files read in worker threads)."""
+
+    name = "the layout"
+
+    def __init__(self, layout: LayoutFiles) -> None:
+        self.layout = layout
+
+    async def manifest(self, digest: str) -> Manifest | None:
+        if not await asyncio.to_thread(self.layout.blob_path(digest).is_file):
+            return None
+        try:
+            return await asyncio.to_thread(self.layout.read_manifest, digest)
+        except OSError as error:
+            raise InvalidManifest(
+                f"the manifest {digest} cannot be read from the layout: {error.strerror or error}"
+            ) from None
+
+    async def blob(self, descriptor: Descriptor) -> BlobSource | None:
+        path = self.layout.blob_path(descriptor.digest)
+        return path if await asyncio.to_thread(path.is_file) else None
+
+
+class RegistrySource:
+    """An image in a registry as an :class:`ImageSource`: manifests fetched and verified,
+    blobs streamed straight into their destination (never held whole, never on disk)."""
+
+    def __init__(
+        self,
+        name: str,
+        get_manifest: Callable[[str], Awaitable[Manifest]],
+        stream_blob: Callable[[Descriptor], AsyncIterable[bytes]],
+    ) -> None:
+        self.name = name
+        self._get_manifest = get_manifest
+        self._stream_blob = stream_blob
+
+    async def manifest(self, digest: str) -> Manifest | None:
+        try:
+            return await self._get_manifest(digest)
+        except ImageNotFound:
+            return None
+
+    async def blob(self, descriptor: Descriptor) -> BlobSource | None:
+        return self._stream_blob(descriptor)
 
 
 @dataclass(frozen=True)
@@ -67,7 +137,9 @@ class PushProgress:
 
 
 @dataclass
-class _Plan:
+class ImagePlan:
+    """What copying an image involves, read from its source before anything is sent."""
+
     manifests: list[Manifest] = field(default_factory=list)
     """Every manifest in the layout, children before the index that lists them."""
     elsewhere: list[Descriptor] = field(default_factory=list)
@@ -80,32 +152,26 @@ def _is_non_distributable(media_type: str) -> bool:
     return "nondistributable" in media_type or "foreign" in media_type
 
 
-def _plan(source: ImageSource, digest: str) -> _Plan:
-    """Read the manifests reachable from ``digest`` (blocking: run it in a thread)."""
-    plan = _Plan()
+async def plan_image(source: ImageSource, digest: str) -> ImagePlan:
+    """The manifests reachable from ``digest`` and the blobs they name, each once."""
+    plan = ImagePlan()
     seen: set[str] = set()
 
-    def visit(descriptor_digest: str, depth: int, entry: Descriptor | None) -> None:
+    async def visit(descriptor_digest: str, depth: int, entry: Descriptor | None) -> None:
         if descriptor_digest in seen:
             return
         seen.add(descriptor_digest)
         if depth > MAX_DEPTH:
             raise InvalidManifest(f"{digest}: indexes nested more than {MAX_DEPTH} deep")
-        if not source.blob_path(descriptor_digest).is_file():
+        manifest = await source.manifest(descriptor_digest)
+        if manifest is None:
             if entry is None:
-                raise ImageNotFound(f"the manifest {digest} is not in the layout")
+                raise ImageNotFound(f"the manifest {digest} is not in {source.name}")
             plan.elsewhere.append(entry)
             return
-        try:
-            manifest = source.read_manifest(descriptor_digest)
-        except OSError as error:
-            raise InvalidManifest(
-                f"the manifest {descriptor_digest} cannot be read from the layout: "
-                f"{error.strerror or error}"
-            ) from None
         if manifest.is_index:
             for child in manifest.manifests:
-                visit(child.digest, depth + 1, child)
+                await visit(child.digest, depth + 1, child)
         else:
             for blob in manifest.descriptors():
                 plan.blobs.setdefault(blob.digest, blob)
@@ -113,7 +179,7 @@ def _plan(source: ImageSource, digest: str) -> _Plan:
         if len(plan.manifests) > MAX_MANIFESTS:
             raise InvalidManifest(f"{digest} lists more than {MAX_MANIFESTS} manifests")
 
-    visit(digest, 0, None)
+    await visit(digest, 0, None)
     return plan
 
 
@@ -175,7 +241,7 @@ class Publisher:
         progress: Callable[[PushProgress], None] | None,
     ) -> None:
         """Push the image or index ``digest`` of ``source`` to ``loc`` as ``target``."""
-        plan = await asyncio.to_thread(_plan, source, digest)
+        plan = await plan_image(source, digest)
         for entry in plan.elsewhere:  # before anything is sent
             if not await self._uploader.manifest_exists(loc, entry.digest):
                 raise ImageNotFound(
@@ -188,16 +254,15 @@ class Publisher:
 
         async def one(blob: Descriptor) -> None:
             async with limit:
-                path = source.blob_path(blob.digest)
-                present = await asyncio.to_thread(path.is_file)
-                if not present:
+                content = await source.blob(blob)
+                if content is None:
                     await self._absent_blob(blob, loc, tracker)
                     return
                 state = await self._uploader.push_blob(
                     loc,
                     blob.digest,
                     blob.size,
-                    path,
+                    content,
                     mount_from=mount_from,
                     sent=lambda length: tracker.sent(blob.digest, length),
                 )

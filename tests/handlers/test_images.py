@@ -73,7 +73,13 @@ async def test_create_get_list(jp_fetch: Fetch, jp_base_url: str) -> None:
     status, headers, created = await call(jp_fetch, "POST", "images", body=image())
     assert status == 201
     assert headers["Location"] == f"{jp_base_url}runtime-images/images/my_image_1"
-    assert created == {"name": "my_image_1", "origin": "user", "warnings": [], **image()}
+    assert created == {
+        "name": "my_image_1",
+        "origin": "user",
+        "local": False,
+        "warnings": [],
+        **image(),
+    }
     etag = headers["ETag"]
 
     status, headers, fetched = await call(jp_fetch, "GET", "images", "my_image_1")

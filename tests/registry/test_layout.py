@@ -44,7 +44,7 @@ def test_adopt_refuses_a_layout_without_the_image(tmp_path: Path) -> None:
     layout = Layout(tmp_path / "layout")
     staging = Layout(tmp_path / "staging")
     image_in(staging, "other:latest", b"{}")
-    with pytest.raises(ValueError, match="no single image named 'built:latest'"):
+    with pytest.raises(LookupError, match="no single image named 'built:latest'"):
         layout.adopt(staging, "built:latest")
     assert refs(layout) == {}
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support import free_port
 
 CHROMIUM = os.environ.get("RUNTIME_IMAGES_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -57,12 +58,6 @@ def jp_asyncio_loop() -> Iterator[None]:
 def jp_server_cleanup() -> Iterator[None]:
     """No in-process Jupyter server here (the servers are subprocesses)."""
     yield None
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -33,7 +33,7 @@ from tests.fixtures.registry import RegistryServer
 
 from .axe import Violation, audit, contrast_ratio, counts
 from .conftest import OUTPUT, LabServer
-from .locators import build_row, image_row, panel
+from .locators import FormDialog, build_row, image_row, panel
 from .steps import expect, focused, run_palette_command
 
 pytestmark = pytest.mark.timeout(300)
@@ -209,12 +209,12 @@ def audit_form_dialog(
     `invalid` shows an error, and audit it; returns the refused violations and that
     error (the dialog is left open)."""
     opener.click()
-    dialog = page.locator(f".jp-RuntimeImages-{kind}Dialog")
-    expect(dialog).to_be_visible()
+    dialog = FormDialog(kind)
+    expect(dialog.locator(page)).to_be_visible()
     for field, text in fill.items():
-        dialog.locator(f"#jp-RuntimeImages-{kind}-{field}").fill(text)
-    dialog.locator(f'button[aria-label="{submit}"]').click()
-    error = dialog.locator(f"#jp-RuntimeImages-{kind}-{invalid}-error")
+        dialog.field(page, field).fill(text)
+    dialog.locator(page).locator(f'button[aria-label="{submit}"]').click()
+    error = dialog.error(page, invalid)
     expect(error).to_be_visible()
     return check(page, surface, our_dialog()), error
 

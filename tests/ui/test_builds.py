@@ -21,7 +21,7 @@ from tests.fixtures.proxy import HoldingProxy
 from tests.fixtures.registry import RegistryServer
 
 from .conftest import OUTPUT, ConsoleLog, LabServer
-from .locators import build_row, image_row, panel
+from .locators import IMPORT_DIALOG, build_row, image_row, panel
 from .steps import expect, run_palette_command, use_theme
 
 pytestmark = pytest.mark.timeout(300)
@@ -69,18 +69,6 @@ def proxies(registry: RegistryServer) -> Iterator[list[HoldingProxy]]:
         yield [first, second]
 
 
-def dialog(page: Any) -> Any:
-    return page.locator(".jp-RuntimeImages-importDialog")
-
-
-def dialog_field(page: Any, field: str) -> Any:
-    return dialog(page).locator(f"#jp-RuntimeImages-import-{field}")
-
-
-def dialog_error(page: Any, field: str) -> Any:
-    return dialog(page).locator(f"#jp-RuntimeImages-import-{field}-error")
-
-
 def details(page: Any, name: str) -> Any:
     return page.locator(f'.jp-RuntimeImages-buildDetails[data-name="{name}"]:visible')
 
@@ -105,15 +93,15 @@ def fill_import(
     page: Any, reference: str, display: str, description: str = "Imported by the UI test"
 ) -> None:
     import_button(page).click()
-    expect(dialog(page)).to_be_visible()
-    dialog_field(page, "image").fill(reference)
-    dialog_field(page, "displayName").fill(display)
-    dialog_field(page, "description").fill(description)
-    dialog_field(page, "creator").fill("ui-tester")
+    expect(IMPORT_DIALOG.locator(page)).to_be_visible()
+    IMPORT_DIALOG.field(page, "image").fill(reference)
+    IMPORT_DIALOG.field(page, "displayName").fill(display)
+    IMPORT_DIALOG.field(page, "description").fill(description)
+    IMPORT_DIALOG.field(page, "creator").fill("ui-tester")
 
 
 def submit_import(page: Any) -> None:
-    dialog(page).locator('button[aria-label="Import"]').click()
+    IMPORT_DIALOG.locator(page).locator('button[aria-label="Import"]').click()
 
 
 def phases_seen(page: Any, name: str) -> list[str]:
@@ -154,16 +142,18 @@ def test_import_dialog_checks_the_reference_as_you_type(
     page: Any, registry: RegistryServer
 ) -> None:
     import_button(page).click()
-    expect(dialog(page)).to_be_visible()
+    expect(IMPORT_DIALOG.locator(page)).to_be_visible()
     # The reference field has the focus.
     assert page.evaluate("document.activeElement.id") == "jp-RuntimeImages-import-image"
-    field = dialog_field(page, "image")
-    warning = dialog(page).locator('[data-field="image"] .jp-RuntimeImages-fieldWarning')
+    field = IMPORT_DIALOG.field(page, "image")
+    warning = IMPORT_DIALOG.locator(page).locator(
+        '[data-field="image"] .jp-RuntimeImages-fieldWarning'
+    )
     field.fill("Not A Valid Reference!")
-    expect(dialog_error(page, "image")).to_contain_text("Not a valid image reference")
+    expect(IMPORT_DIALOG.error(page, "image")).to_contain_text("Not a valid image reference")
     expect(field).to_have_attribute("aria-invalid", "true")
     field.fill(f"{registry.host}/ui/elyra-ok")
-    expect(dialog_error(page, "image")).to_have_count(0)
+    expect(IMPORT_DIALOG.error(page, "image")).to_have_count(0)
     expect(warning).to_contain_text("Unpinned")
     field.fill(f"{registry.host}/ui/elyra-ok:latest")
     expect(warning).to_contain_text("Unpinned")
@@ -172,20 +162,22 @@ def test_import_dialog_checks_the_reference_as_you_type(
     field.fill(f"{registry.host}/ui/elyra-ok@sha256:" + "0" * 64)
     expect(warning).to_have_count(0)
     # The resource name is derived from the name (a DNS-1123 label).
-    dialog_field(page, "displayName").fill("My 1st Image!")
-    expect(dialog(page).locator(".jp-RuntimeImages-resourceName")).to_have_text("my-1st-image")
+    IMPORT_DIALOG.field(page, "displayName").fill("My 1st Image!")
+    expect(IMPORT_DIALOG.locator(page).locator(".jp-RuntimeImages-resourceName")).to_have_text(
+        "my-1st-image"
+    )
     # Submitting with missing fields says which ones, and sends nothing.
     submit_import(page)
-    expect(dialog_error(page, "description")).to_contain_text("required")
+    expect(IMPORT_DIALOG.error(page, "description")).to_contain_text("required")
     # elyra is checked by default; every profile is offered.
     for profile in ["elyra", "kubeflow", "odh-notebook", "gateway-kernel"]:
-        box = dialog(page).locator(f'input[aria-label="Check profile {profile}"]')
+        box = IMPORT_DIALOG.locator(page).locator(f'input[aria-label="Check profile {profile}"]')
         expect(box).to_be_visible()
         assert box.is_checked() == (profile == "elyra")
-    dialog(page).screenshot(path=str(OUTPUT / "builds-import-dialog.png"))
+    IMPORT_DIALOG.locator(page).screenshot(path=str(OUTPUT / "builds-import-dialog.png"))
     # Escape closes without importing.
     page.keyboard.press("Escape")
-    expect(dialog(page)).to_have_count(0)
+    expect(IMPORT_DIALOG.locator(page)).to_have_count(0)
     expect(panel(page).locator(".jp-RuntimeImages-builds")).to_have_attribute("data-count", "0")
 
 
@@ -200,7 +192,7 @@ def test_import_goes_pending_building_ready_live(
     # A first import, held by a proxy: it stays Building.
     fill_import(page, f"{first.host}/ui/blocker:1", BLOCKER)
     submit_import(page)
-    expect(dialog(page)).to_have_count(0)
+    expect(IMPORT_DIALOG.locator(page)).to_have_count(0)
     blocker = build_row(page, "blocker-image")
     expect(blocker).to_have_attribute("data-phase", "Building")
     expect(blocker.locator(".jp-RuntimeImages-buildMessage")).to_be_visible()
@@ -209,7 +201,7 @@ def test_import_goes_pending_building_ready_live(
     # A second one waits (one build at a time): Pending, at once.
     fill_import(page, f"{second.host}/ui/elyra-ok:1", ELYRA)
     submit_import(page)
-    expect(dialog(page)).to_have_count(0)
+    expect(IMPORT_DIALOG.locator(page)).to_have_count(0)
     elyra = build_row(page, "elyra-ok")
     expect(elyra).to_have_attribute("data-phase", "Pending")
     expect(elyra.locator(".jp-RuntimeImages-buildPhaseText")).to_have_text("Pending")
@@ -286,7 +278,7 @@ def test_failed_import_shows_the_reason(
 ) -> None:
     fill_import(page, f"{registry.host}/ui/no-python:1", NO_PYTHON)
     submit_import(page)
-    expect(dialog(page)).to_have_count(0)
+    expect(IMPORT_DIALOG.locator(page)).to_have_count(0)
     row = build_row(page, "no-python")
     expect(row).to_have_attribute("data-phase", "Failed", timeout=30_000)
     expect(row.locator(".jp-RuntimeImages-buildReason")).to_have_text("RequirementsNotMet")
@@ -328,19 +320,19 @@ def test_server_errors_show_next_to_the_fields(page: Any, registry: RegistryServ
     # A name that is taken: 409, shown at the name field.
     fill_import(page, f"{registry.host}/ui/elyra-ok:1", ELYRA)
     submit_import(page)
-    expect(dialog_error(page, "displayName")).to_contain_text("taken")
-    expect(dialog(page)).to_be_visible()
+    expect(IMPORT_DIALOG.error(page, "displayName")).to_contain_text("taken")
+    expect(IMPORT_DIALOG.locator(page)).to_be_visible()
     # Passes the grammar (32+ hex digits) but not the server's check (sha256 has 64):
     # the server's 400 names spec.fromImage, shown at the reference field.
-    dialog_field(page, "displayName").fill("Another One")
-    dialog_field(page, "image").fill(f"{registry.host}/ui/elyra-ok:1@sha256:" + "a" * 40)
-    expect(dialog_error(page, "image")).to_have_count(0)
+    IMPORT_DIALOG.field(page, "displayName").fill("Another One")
+    IMPORT_DIALOG.field(page, "image").fill(f"{registry.host}/ui/elyra-ok:1@sha256:" + "a" * 40)
+    expect(IMPORT_DIALOG.error(page, "image")).to_have_count(0)
     submit_import(page)
-    expect(dialog_error(page, "image")).to_be_visible()
-    expect(dialog(page)).to_be_visible()
-    dialog(page).screenshot(path=str(OUTPUT / "builds-import-server-error.png"))
-    dialog(page).locator('button[aria-label="Cancel"]').click()
-    expect(dialog(page)).to_have_count(0)
+    expect(IMPORT_DIALOG.error(page, "image")).to_be_visible()
+    expect(IMPORT_DIALOG.locator(page)).to_be_visible()
+    IMPORT_DIALOG.locator(page).screenshot(path=str(OUTPUT / "builds-import-server-error.png"))
+    IMPORT_DIALOG.locator(page).locator('button[aria-label="Cancel"]').click()
+    expect(IMPORT_DIALOG.locator(page)).to_have_count(0)
     expect(build_row(page, "another-one")).to_have_count(0)
 
 
@@ -427,7 +419,7 @@ def test_keyboard_reachable(page: Any) -> None:
     # The toolbar button opens the dialog from the keyboard.
     import_button(page).locator("button").focus()
     page.keyboard.press("Enter")
-    expect(dialog(page)).to_be_visible()
+    expect(IMPORT_DIALOG.locator(page)).to_be_visible()
     # Tab goes through the fields and stays in the dialog.
     labels = []
     for _ in range(12):
@@ -436,7 +428,7 @@ def test_keyboard_reachable(page: Any) -> None:
     assert "Name" in labels and "Check profile kubeflow" in labels and "Import" in labels
     assert page.evaluate("!!document.activeElement.closest('.jp-RuntimeImages-importDialog')")
     page.keyboard.press("Escape")
-    expect(dialog(page)).to_have_count(0)
+    expect(IMPORT_DIALOG.locator(page)).to_have_count(0)
     # A build's buttons are reachable with the arrow keys (the list is one tab stop);
     # Enter on Details opens them.
     row = build_row(page, "elyra-ok")

@@ -21,7 +21,7 @@ from tests.fixtures.plugin import registry  # noqa: F401  (session fixture)
 from tests.fixtures.registry import RegistryServer
 
 from .conftest import OUTPUT, ConsoleLog, LabServer
-from .locators import build_row, image_row, panel
+from .locators import BUILD_DIALOG, KERNELSPEC_DIALOG, build_row, image_row, panel
 from .steps import expect, run_palette_command
 
 pytestmark = pytest.mark.timeout(300)
@@ -46,26 +46,6 @@ def lab_options(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     }
 
 
-def kernelspec_dialog(page: Any) -> Any:
-    return page.locator(".jp-RuntimeImages-kernelspecDialog")
-
-
-def ks_field(page: Any, field: str) -> Any:
-    return kernelspec_dialog(page).locator(f"#jp-RuntimeImages-kernelspec-{field}")
-
-
-def ks_error(page: Any, field: str) -> Any:
-    return kernelspec_dialog(page).locator(f"#jp-RuntimeImages-kernelspec-{field}-error")
-
-
-def build_dialog(page: Any) -> Any:
-    return page.locator(".jp-RuntimeImages-buildDialog")
-
-
-def b_field(page: Any, field: str) -> Any:
-    return build_dialog(page).locator(f"#jp-RuntimeImages-build-{field}")
-
-
 def kernel_json(lab: LabServer, kernel: str) -> dict[str, Any]:
     path = lab.data_dir / "kernels" / kernel / "kernel.json"
     assert path.is_file(), f"{path} not written"
@@ -79,7 +59,7 @@ def open_kernelspec_dialog(page: Any) -> None:
     expect(button).to_have_attribute("title", "Create kernelspec")
     button.focus()
     page.keyboard.press("Enter")
-    expect(kernelspec_dialog(page)).to_be_visible()
+    expect(KERNELSPEC_DIALOG.locator(page)).to_be_visible()
     # The first field has the focus.
     assert page.evaluate("document.activeElement.id") == "jp-RuntimeImages-kernelspec-provisioner"
 
@@ -97,32 +77,32 @@ def test_open_panel(page: Any) -> None:
 def test_create_kernelspec(page: Any, lab: LabServer) -> None:
     open_kernelspec_dialog(page)
     # The server's defaults show as placeholders.
-    expect(ks_field(page, "kernelName")).to_have_attribute("placeholder", "k8s_r")
-    expect(ks_field(page, "displayName")).to_have_attribute(
+    expect(KERNELSPEC_DIALOG.field(page, "kernelName")).to_have_attribute("placeholder", "k8s_r")
+    expect(KERNELSPEC_DIALOG.field(page, "displayName")).to_have_attribute(
         "placeholder", "R Script 4.3.1 on Kubernetes"
     )
-    ks_field(page, "provisioner").select_option("docker")
-    expect(ks_field(page, "kernelName")).to_have_attribute("placeholder", "docker_r")
-    ks_field(page, "provisioner").select_option("kubernetes")
-    ks_field(page, "language").select_option("r")
+    KERNELSPEC_DIALOG.field(page, "provisioner").select_option("docker")
+    expect(KERNELSPEC_DIALOG.field(page, "kernelName")).to_have_attribute("placeholder", "docker_r")
+    KERNELSPEC_DIALOG.field(page, "provisioner").select_option("kubernetes")
+    KERNELSPEC_DIALOG.field(page, "language").select_option("r")
     # A field error only the server finds shows next to its field.
-    ks_field(page, "launchTimeout").fill("soon")
-    ks_field(page, "portRange").fill("40000-41000")
-    kernelspec_dialog(page).locator('button[aria-label="Create"]').click()
-    expect(ks_error(page, "launchTimeout")).to_contain_text("whole number")
-    expect(ks_error(page, "portRange")).to_contain_text("LOWER..UPPER")
-    expect(ks_field(page, "launchTimeout")).to_have_attribute("aria-invalid", "true")
+    KERNELSPEC_DIALOG.field(page, "launchTimeout").fill("soon")
+    KERNELSPEC_DIALOG.field(page, "portRange").fill("40000-41000")
+    KERNELSPEC_DIALOG.locator(page).locator('button[aria-label="Create"]').click()
+    expect(KERNELSPEC_DIALOG.error(page, "launchTimeout")).to_contain_text("whole number")
+    expect(KERNELSPEC_DIALOG.error(page, "portRange")).to_contain_text("LOWER..UPPER")
+    expect(KERNELSPEC_DIALOG.field(page, "launchTimeout")).to_have_attribute("aria-invalid", "true")
     assert not (lab.data_dir / "kernels" / "k8s_r").exists()
 
-    ks_field(page, "launchTimeout").fill("60")
-    expect(ks_error(page, "launchTimeout")).to_have_count(0)
-    ks_field(page, "portRange").fill("40000..41000")
-    ks_field(page, "authorizedUsers").fill("alice, bob")
+    KERNELSPEC_DIALOG.field(page, "launchTimeout").fill("60")
+    expect(KERNELSPEC_DIALOG.error(page, "launchTimeout")).to_have_count(0)
+    KERNELSPEC_DIALOG.field(page, "portRange").fill("40000..41000")
+    KERNELSPEC_DIALOG.field(page, "authorizedUsers").fill("alice, bob")
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "ui-dialogs-kernelspec.png"))
     # Submit from the keyboard.
-    ks_field(page, "portRange").press("Enter")
-    result = kernelspec_dialog(page).locator(".jp-RuntimeImages-kernelspecResult")
+    KERNELSPEC_DIALOG.field(page, "portRange").press("Enter")
+    result = KERNELSPEC_DIALOG.locator(page).locator(".jp-RuntimeImages-kernelspecResult")
     expect(result.locator(".jp-RuntimeImages-kernelspecName")).to_have_text("k8s_r")
     path = lab.data_dir / "kernels" / "k8s_r" / "kernel.json"
     expect(result.locator(".jp-RuntimeImages-kernelspecPath")).to_have_text(str(path))
@@ -136,29 +116,29 @@ def test_create_kernelspec(page: Any, lab: LabServer) -> None:
     assert spec["display_name"] == "R Script 4.3.1 on Kubernetes"
     assert spec["language"].lower() == "r"
     page.keyboard.press("Enter")  # the Close button has the focus
-    expect(kernelspec_dialog(page)).to_have_count(0)
+    expect(KERNELSPEC_DIALOG.locator(page)).to_have_count(0)
 
 
 def test_kernelspec_exists_offers_replace(page: Any, lab: LabServer) -> None:
     open_kernelspec_dialog(page)
-    ks_field(page, "displayName").fill("R on the cluster")
-    kernelspec_dialog(page).locator('button[aria-label="Create"]').click()
-    conflict = kernelspec_dialog(page).locator(".jp-RuntimeImages-kernelspecConflict")
+    KERNELSPEC_DIALOG.field(page, "displayName").fill("R on the cluster")
+    KERNELSPEC_DIALOG.locator(page).locator('button[aria-label="Create"]').click()
+    conflict = KERNELSPEC_DIALOG.locator(page).locator(".jp-RuntimeImages-kernelspecConflict")
     expect(conflict).to_contain_text("exists")
     # Nothing replaced yet.
     assert kernel_json(lab, "k8s_r")["display_name"] == "R Script 4.3.1 on Kubernetes"
     conflict.locator('button[aria-label="Replace"]').click()
-    result = kernelspec_dialog(page).locator(".jp-RuntimeImages-kernelspecResult")
+    result = KERNELSPEC_DIALOG.locator(page).locator(".jp-RuntimeImages-kernelspecResult")
     expect(result.locator(".jp-RuntimeImages-kernelspecName")).to_have_text("k8s_r")
     spec = kernel_json(lab, "k8s_r")
     assert spec["display_name"] == "R on the cluster"
     assert spec["metadata"]["kernel_provisioner"]["config"]["image_name"] == FACTORY_IMAGE
     result.locator('button[aria-label="Close"]').click()
-    expect(kernelspec_dialog(page)).to_have_count(0)
+    expect(KERNELSPEC_DIALOG.locator(page)).to_have_count(0)
     # Escape closes a dialog without a request.
     open_kernelspec_dialog(page)
     page.keyboard.press("Escape")
-    expect(kernelspec_dialog(page)).to_have_count(0)
+    expect(KERNELSPEC_DIALOG.locator(page)).to_have_count(0)
 
 
 def test_gateway_provisioners_missing_is_shown_as_the_server_says(
@@ -179,12 +159,12 @@ def test_gateway_provisioners_missing_is_shown_as_the_server_says(
     )
     try:
         open_kernelspec_dialog(page)
-        kernelspec_dialog(page).locator('button[aria-label="Create"]').click()
-        error = kernelspec_dialog(page).locator(".jp-RuntimeImages-importError")
+        KERNELSPEC_DIALOG.locator(page).locator('button[aria-label="Create"]').click()
+        error = KERNELSPEC_DIALOG.locator(page).locator(".jp-RuntimeImages-importError")
         expect(error).to_have_text(message)
         assert "pip install gateway-provisioners" in message
         page.keyboard.press("Escape")
-        expect(kernelspec_dialog(page)).to_have_count(0)
+        expect(KERNELSPEC_DIALOG.locator(page)).to_have_count(0)
     finally:
         page.unroute(pattern)
     # Chromium logs the simulated 424 as a failed load: expected here.
@@ -209,27 +189,27 @@ def test_build_dialog_checks_its_fields(page: Any) -> None:
     expect(build_button(page)).to_have_count(1)
     expect(build_button(page).locator("button")).to_have_attribute("aria-label", "Build image")
     build_button(page).click()
-    expect(build_dialog(page)).to_be_visible()
+    expect(BUILD_DIALOG.locator(page)).to_be_visible()
     assert page.evaluate("document.activeElement.id") == "jp-RuntimeImages-build-fromImage"
     # The runtime images are offered as base images.
-    options = build_dialog(page).locator("#jp-RuntimeImages-build-bases option")
+    options = BUILD_DIALOG.locator(page).locator("#jp-RuntimeImages-build-bases option")
     assert FACTORY_IMAGE in options.evaluate_all("nodes => nodes.map(n => n.value)")
-    build_dialog(page).locator('button[aria-label="Build"]').click()
-    expect(build_dialog(page).locator("#jp-RuntimeImages-build-fromImage-error")).to_contain_text(
-        "base image is required"
-    )
-    expect(build_dialog(page).locator("#jp-RuntimeImages-build-packages-error")).to_contain_text(
-        "At least one package"
-    )
+    BUILD_DIALOG.locator(page).locator('button[aria-label="Build"]').click()
+    expect(
+        BUILD_DIALOG.locator(page).locator("#jp-RuntimeImages-build-fromImage-error")
+    ).to_contain_text("base image is required")
+    expect(
+        BUILD_DIALOG.locator(page).locator("#jp-RuntimeImages-build-packages-error")
+    ).to_contain_text("At least one package")
     # The field with the first error has the focus.
     assert page.evaluate("document.activeElement.id") == "jp-RuntimeImages-build-fromImage"
-    b_field(page, "mode-git").check()
-    expect(b_field(page, "repositoryUrl")).to_be_visible()
+    BUILD_DIALOG.field(page, "mode-git").check()
+    expect(BUILD_DIALOG.field(page, "repositoryUrl")).to_be_visible()
     expect(
-        build_dialog(page).locator("#jp-RuntimeImages-build-repositoryUrl-error")
+        BUILD_DIALOG.locator(page).locator("#jp-RuntimeImages-build-repositoryUrl-error")
     ).to_contain_text("repository URL is required")
     page.keyboard.press("Escape")
-    expect(build_dialog(page)).to_have_count(0)
+    expect(BUILD_DIALOG.locator(page)).to_have_count(0)
 
 
 def test_build_from_a_git_repository(
@@ -240,19 +220,21 @@ def test_build_from_a_git_repository(
     )
     panel(page).locator(".jp-RuntimeImages-search").fill("")
     build_button(page).click()
-    expect(build_dialog(page)).to_be_visible()
-    b_field(page, "mode-git").check()
-    b_field(page, "repositoryUrl").fill(url)
-    b_field(page, "gitRef").fill("main")
-    b_field(page, "fromImage").fill(base)
-    b_field(page, "displayName").fill("From Git UI")
-    expect(build_dialog(page).locator(".jp-RuntimeImages-resourceName")).to_have_text("from-git-ui")
-    b_field(page, "description").fill("Built by the UI test")
-    b_field(page, "creator").fill("ui-tester")
+    expect(BUILD_DIALOG.locator(page)).to_be_visible()
+    BUILD_DIALOG.field(page, "mode-git").check()
+    BUILD_DIALOG.field(page, "repositoryUrl").fill(url)
+    BUILD_DIALOG.field(page, "gitRef").fill("main")
+    BUILD_DIALOG.field(page, "fromImage").fill(base)
+    BUILD_DIALOG.field(page, "displayName").fill("From Git UI")
+    expect(BUILD_DIALOG.locator(page).locator(".jp-RuntimeImages-resourceName")).to_have_text(
+        "from-git-ui"
+    )
+    BUILD_DIALOG.field(page, "description").fill("Built by the UI test")
+    BUILD_DIALOG.field(page, "creator").fill("ui-tester")
     page.screenshot(path=str(OUTPUT / "ui-dialogs-build.png"))
     submitted = time.monotonic()
-    build_dialog(page).locator('button[aria-label="Build"]').click()
-    expect(build_dialog(page)).to_have_count(0)
+    BUILD_DIALOG.locator(page).locator('button[aria-label="Build"]').click()
+    expect(BUILD_DIALOG.locator(page)).to_have_count(0)
     row = build_row(page, "from-git-ui")
     expect(row).to_be_visible(timeout=5_000)
     TIMINGS["build shown after submit"] = round(time.monotonic() - submitted, 2)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support import run_cli
 
 from .conftest import OUTPUT, ConsoleLog, LabServer
 from .locators import image_row, panel
@@ -43,6 +43,22 @@ def write_image(lab: LabServer, name: str, document: dict[str, Any] | str) -> Pa
     text = document if isinstance(document, str) else json.dumps(document, indent=2)
     path.write_text(text)
     return path
+
+
+def create_with_cli(lab: LabServer, name: str, display_name: str, image_name: str) -> None:
+    """Create a runtime image as a user would, with `jupyter runtime-images create`."""
+    result = run_cli(
+        lab.env,
+        "create",
+        "--name",
+        name,
+        "--display_name",
+        display_name,
+        "--image_name",
+        image_name,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def count(page: Any) -> int:
@@ -290,25 +306,7 @@ def test_repair_invalid_file(page: Any, lab: LabServer) -> None:
 
 def test_cli_change_appears_without_reload(page: Any, lab: LabServer) -> None:
     expect = pytest.importorskip("playwright.sync_api").expect
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "jupyter"),
-            "runtime-images",
-            "create",
-            "--name",
-            "x",
-            "--display_name",
-            "X",
-            "--image_name",
-            "quay.io/a/b:1",
-        ],
-        env=lab.env,
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
+    create_with_cli(lab, "x", "X", "quay.io/a/b:1")
     assert (lab.store / "x.json").exists()
     # No click on Refresh: the panel polls (conditional GET) and shows it.
     expect(image_row(page, "x")).to_be_visible(timeout=15_000)
@@ -318,25 +316,7 @@ def test_cli_change_appears_without_reload(page: Any, lab: LabServer) -> None:
 
 def test_unpinned_reference_is_marked(page: Any, lab: LabServer) -> None:
     expect = pytest.importorskip("playwright.sync_api").expect
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "jupyter"),
-            "runtime-images",
-            "create",
-            "--name",
-            "floating",
-            "--display_name",
-            "Floating",
-            "--image_name",
-            "ubuntu",
-        ],
-        env=lab.env,
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
+    create_with_cli(lab, "floating", "Floating", "ubuntu")
     badge = image_row(page, "floating").locator(".jp-RuntimeImages-unpinned")
     expect(badge).to_be_visible(timeout=15_000)
     expect(badge).to_have_attribute("title", re.compile("has no tag and no digest"))

@@ -3,7 +3,7 @@
  * module first (before the modules under test) replaces the REST boundary.
  *
  * - `../request`: as it is, but `requestAPI` is a `jest.fn()` the spec answers
- *   (`mockedRequestAPI`);
+ *   (`mockedRequestAPI`, with `response(…)`); every test starts with it reset;
  * - `@jupyterlab/coreutils`: only `URLExt.join`, joining with `/`;
  * - `@jupyterlab/services`: `ServerConnection` with fixed settings and its
  *   `NetworkError`, so no request reaches a server.
@@ -24,12 +24,24 @@ jest.mock('@jupyterlab/services', () => ({
   }
 }));
 
-import { requestAPI } from '../request';
+import { IResponse, requestAPI } from '../request';
 
 /** `requestAPI`, answered by the spec (`mockResolvedValue`, …). */
 export const mockedRequestAPI = requestAPI as jest.MockedFunction<
   typeof requestAPI
 >;
+
+beforeEach(() => {
+  mockedRequestAPI.mockReset();
+});
+
+/** What `requestAPI` answers: the body `data`, status 200 and no ETag by default. */
+export function response<T>(
+  data: T,
+  options: { status?: number; etag?: string | null } = {}
+): IResponse<T> {
+  return { status: options.status ?? 200, data, etag: options.etag ?? null };
+}
 
 /** The server settings the API clients under test get. */
 export const SETTINGS: any = { baseUrl: '/lab/' };

@@ -1,8 +1,8 @@
-import { RESTClient } from '../restClient';
+import { RESTClient, resourcePath } from '../restClient';
 import type { ICustomNBImage } from './types';
 
 function buildPath(name: string, ...rest: string[]): string {
-  return ['builds', encodeURIComponent(name), ...rest].join('/');
+  return resourcePath('builds', name, ...rest);
 }
 
 /**
@@ -21,19 +21,15 @@ export class BuildsAPI extends RESTClient {
 
   /** `GET builds/{name}`: one build, status included. */
   async get(name: string): Promise<ICustomNBImage> {
-    const { data } = await this.request<ICustomNBImage>(buildPath(name), {
-      method: 'GET'
-    });
-    return data as ICustomNBImage;
+    return this.requestBody(buildPath(name), { method: 'GET' });
   }
 
   /** `POST builds`: 201 with the resource (`Pending`); 400 field errors; 409 name taken. */
   async create(resource: ICustomNBImage): Promise<ICustomNBImage> {
-    const { data } = await this.request<ICustomNBImage>('builds', {
+    return this.requestBody('builds', {
       method: 'POST',
       body: JSON.stringify(resource)
     });
-    return data as ICustomNBImage;
   }
 
   /** `DELETE builds/{name}`: cancel it if it runs, and delete it. */
@@ -43,20 +39,12 @@ export class BuildsAPI extends RESTClient {
 
   /** `POST builds/{name}/cancel` (409 when it has ended). */
   async cancel(name: string): Promise<ICustomNBImage> {
-    const { data } = await this.request<ICustomNBImage>(
-      buildPath(name, 'cancel'),
-      { method: 'POST' }
-    );
-    return data as ICustomNBImage;
+    return this.requestBody(buildPath(name, 'cancel'), { method: 'POST' });
   }
 
   /** `POST builds/{name}/retry` (409 while it runs). */
   async retry(name: string): Promise<ICustomNBImage> {
-    const { data } = await this.request<ICustomNBImage>(
-      buildPath(name, 'retry'),
-      { method: 'POST' }
-    );
-    return data as ICustomNBImage;
+    return this.requestBody(buildPath(name, 'retry'), { method: 'POST' });
   }
 
   /** `GET builds/{name}/log`: the log as text. */

@@ -1,6 +1,8 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { invalidReferenceMessage } from '../imageref';
 import type { IFieldError } from '../request';
-import { groupErrorsBy } from '../ui/forms';
-import { fieldOfError, newResource } from './resource';
+import { FormErrors, groupErrorsBy } from '../ui/forms';
+import { checkReference, fieldOfError, newResource } from './resource';
 import type { ICustomNBImage } from './types';
 
 /** How the "Build image" dialog builds: packages on an image, or a git repository. */
@@ -36,6 +38,34 @@ export function packageLines(text: string): string[] {
     .split(/\r?\n/)
     .map(line => line.replace(/(^|\s)#.*$/, '').trim())
     .filter(line => line !== '');
+}
+
+/**
+ * What is wrong with the base image, the packages or the repository of a build
+ * (the name, description and creator are checked by `identityErrors`).
+ *
+ * @param pattern the image reference grammar (the runtime-image schema's)
+ */
+export function buildFormErrors(
+  form: IBuildForm,
+  pattern: string,
+  trans: TranslationBundle
+): FormErrors<BuildField> {
+  const errors: FormErrors<BuildField> = {};
+  const git = form.mode === 'git';
+  const base = form.fromImage.trim();
+  if (!git && !base) {
+    errors.fromImage = [trans.__('A base image is required.')];
+  } else if (base && !checkReference(base, pattern).valid) {
+    errors.fromImage = [invalidReferenceMessage(trans)];
+  }
+  if (!git && packageLines(form.packages).length === 0) {
+    errors.packages = [trans.__('At least one package is required.')];
+  }
+  if (git && !form.repositoryUrl.trim()) {
+    errors.repositoryUrl = [trans.__('A repository URL is required.')];
+  }
+  return errors;
 }
 
 /**

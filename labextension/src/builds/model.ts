@@ -1,5 +1,5 @@
-import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
+import { PolledModel } from '../polledModel';
 import { APIError } from '../request';
 import type { BuildsAPI } from './api';
 import { latestCondition } from './resource';
@@ -58,20 +58,14 @@ export function sortBuilds(builds: ICustomNBImage[]): ICustomNBImage[] {
  * and the whole resource (conditions, checks, packages) is fetched again, coalesced.
  * A slow list refresh is only a fallback (missed events, reconnects).
  */
-export class BuildsModel {
+export class BuildsModel extends PolledModel {
   constructor(options: BuildsModel.IOptions) {
+    super({ ...options, pollInterval: options.pollInterval ?? 30000 });
     this.api = options.api;
     this._fetchDelay = options.fetchDelay ?? 150;
-    this._pollInterval = options.pollInterval ?? 30000;
-    this._isActive = options.isActive ?? (() => true);
   }
 
   readonly api: BuildsAPI;
-
-  /** Any change of the list or of a build. */
-  get stateChanged(): ISignal<this, void> {
-    return this._stateChanged;
-  }
 
   /** A build changed (its name). */
   get buildChanged(): ISignal<this, string> {
@@ -98,10 +92,6 @@ export class BuildsModel {
   /** The failure of the last list refresh, if still current. */
   get error(): string | null {
     return this._error;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
   }
 
   get(name: string): ICustomNBImage | undefined {
@@ -143,7 +133,7 @@ export class BuildsModel {
       this._emit();
       throw error;
     }
-    if (this._isDisposed) {
+    if (this.isDisposed) {
       return;
     }
     this._error = null;
@@ -165,7 +155,12 @@ export class BuildsModel {
       }
     }
     this._loaded = true;
-    this._startPolling();
+    // The first poll one interval from now: the list was just fetched.
+    this.startPolling({
+      name: 'jupyter-runtime-images:builds',
+      max: 5 * 60 * 1000,
+      first: 'after-interval'
+    });
     this._emit();
   }
 
@@ -271,18 +266,16 @@ export class BuildsModel {
   }
 
   dispose(): void {
-    if (this._isDisposed) {
+    if (this.isDisposed) {
       return;
     }
-    this._isDisposed = true;
-    this._poll?.dispose();
     for (const state of this._fetches.values()) {
       if (state.timer !== null) {
         clearTimeout(state.timer);
       }
     }
     this._fetches.clear();
-    Signal.clearData(this);
+    super.dispose();
   }
 
   /**
@@ -358,7 +351,7 @@ export class BuildsModel {
 
   private _scheduleFetch(name: string): void {
     const state = this._fetchState(name);
-    if (state.timer !== null || state.inflight || this._isDisposed) {
+    if (state.timer !== null || state.inflight || this.isDisposed) {
       return; // a fetch is due, or runs and will run again (dirty)
     }
     state.timer = setTimeout(() => {
@@ -377,7 +370,7 @@ export class BuildsModel {
     const before = this._phaseOf(name);
     try {
       const resource = await this.api.get(name);
-      if (this._isDisposed || this._fetches.get(name) !== state) {
+      if (this.isDisposed || this._fetches.get(name) !== state) {
         return; // forgotten (deleted) meanwhile
       }
       if (resource?.metadata?.name === name) {
@@ -401,32 +394,8 @@ export class BuildsModel {
     }
   }
 
-  private _startPolling(): void {
-    if (this._poll || this._pollInterval <= 0 || this._isDisposed) {
-      return;
-    }
-    this._poll = new Poll({
-      auto: false,
-      factory: () => this.refresh(),
-      frequency: {
-        interval: this._pollInterval,
-        backoff: true,
-        max: 5 * 60 * 1000
-      },
-      name: 'jupyter-runtime-images:builds',
-      standby: () =>
-        (typeof document !== 'undefined' && document.hidden) ||
-        !this._isActive()
-    });
-    // The first tick after one interval: the list was just fetched.
-    void this._poll.schedule({
-      interval: this._pollInterval,
-      phase: 'started'
-    });
-  }
-
   private _emit(name?: string): void {
-    if (this._isDisposed) {
+    if (this.isDisposed) {
       return;
     }
     if (name) {
@@ -443,24 +412,17 @@ export class BuildsModel {
   private _seq = 0;
   private _loaded = false;
   private _error: string | null = null;
-  private _poll: Poll | null = null;
   private _fetchDelay: number;
-  private _pollInterval: number;
-  private _isActive: () => boolean;
-  private _isDisposed = false;
-  private _stateChanged = new Signal<this, void>(this);
   private _buildChanged = new Signal<this, string>(this);
   private _becameReady = new Signal<this, ICustomNBImage>(this);
 }
 
 export namespace BuildsModel {
-  export interface IOptions {
+  export interface IOptions extends Partial<PolledModel.IOptions> {
     api: BuildsAPI;
     /** Delay (ms) coalescing the fetches that events trigger. Default 150. */
     fetchDelay?: number;
     /** Fallback list refresh (ms); 0 disables it. Default 30 s. */
     pollInterval?: number;
-    /** Whether anything shows the builds now (the fallback refresh pauses otherwise). */
-    isActive?: () => boolean;
   }
 }

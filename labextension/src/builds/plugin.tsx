@@ -1,13 +1,8 @@
-import type {
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
-} from '@jupyterlab/application';
-import { ICommandPalette, ReactWidget } from '@jupyterlab/apputils';
-import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import { buildIcon, CommandToolbarButton } from '@jupyterlab/ui-components';
+import { ReactWidget } from '@jupyterlab/apputils';
+import { buildIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 import { importImageIcon } from '../icons';
-import { IRuntimeImages, TRANSLATION_DOMAIN } from '../tokens';
+import { panelFeaturePlugin } from '../panelFeature';
 import { BuildsActions } from './actions';
 import { BuildsAPI } from './api';
 import { BuildsModel } from './model';
@@ -24,26 +19,16 @@ export namespace BuildCommandIDs {
  * Images panel, the "Import image" and "Build image" toolbar buttons and commands,
  * and the builds followed live through the server's event stream.
  */
-export const buildsPlugin: JupyterFrontEndPlugin<void> = {
+export const buildsPlugin = panelFeaturePlugin({
   id: 'jupyter-runtime-images:builds',
   description:
     'Import and build runtime images (CustomNBImage), followed live in the Runtime Images panel.',
-  autoStart: true,
-  requires: [IRuntimeImages],
-  optional: [ICommandPalette, ITranslator],
-  activate: (
-    app: JupyterFrontEnd,
-    images: IRuntimeImages,
-    palette: ICommandPalette | null,
-    translator: ITranslator | null
-  ): void => {
-    translator = translator ?? nullTranslator;
-    const trans = translator.load(TRANSLATION_DOMAIN);
+  activate: ({ app, images, translator, trans, serverSettings }) => {
     const { panel } = images;
     const events = app.serviceManager.events as
       typeof app.serviceManager.events | undefined;
     const model = new BuildsModel({
-      api: new BuildsAPI({ serverSettings: app.serviceManager.serverSettings }),
+      api: new BuildsAPI({ serverSettings }),
       isActive: () => panel.isVisible,
       // Without an event stream (an old server), poll instead: slowly, and only while shown.
       pollInterval: events ? 30000 : 5000
@@ -83,47 +68,27 @@ export const buildsPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
-    app.commands.addCommand(BuildCommandIDs.buildImage, {
-      label: trans.__('Build Runtime Image…'),
-      caption: trans.__('Build image'),
-      icon: args => (args['isPalette'] ? undefined : buildIcon),
-      isEnabled: () => images.status === 'ready',
-      execute: () => actions.buildImage()
-    });
-    app.commands.addCommand(BuildCommandIDs.importImage, {
-      label: trans.__('Import Image as Runtime Image…'),
-      caption: trans.__('Import image'),
-      icon: args => (args['isPalette'] ? undefined : importImageIcon),
-      isEnabled: () => images.status === 'ready',
-      execute: () => actions.importImage()
-    });
-    // The toolbar buttons run the commands (their captions are the tooltips).
-    for (const [name, id] of [
-      ['import-image', BuildCommandIDs.importImage],
-      ['build-image', BuildCommandIDs.buildImage]
-    ]) {
-      panel.addToolbarItem(
-        name,
-        new CommandToolbarButton({ commands: app.commands, id, label: '' })
-      );
-    }
     // Enabled once the server extension answers.
-    images.statusChanged.connect(() => {
-      app.commands.notifyCommandChanged(BuildCommandIDs.importImage);
-      app.commands.notifyCommandChanged(BuildCommandIDs.buildImage);
-    });
-
-    if (palette) {
-      for (const command of [
-        BuildCommandIDs.importImage,
-        BuildCommandIDs.buildImage
-      ]) {
-        palette.addItem({
-          command,
-          category: trans.__('Runtime Images'),
-          args: { isPalette: true }
-        });
+    const isReady = () => images.status === 'ready';
+    images.addCommands([
+      {
+        id: BuildCommandIDs.importImage,
+        label: trans.__('Import Image as Runtime Image…'),
+        caption: trans.__('Import image'),
+        icon: importImageIcon,
+        isEnabled: isReady,
+        execute: () => actions.importImage(),
+        toolbar: { name: 'import-image' }
+      },
+      {
+        id: BuildCommandIDs.buildImage,
+        label: trans.__('Build Runtime Image…'),
+        caption: trans.__('Build image'),
+        icon: buildIcon,
+        isEnabled: isReady,
+        execute: () => actions.buildImage(),
+        toolbar: { name: 'build-image' }
       }
-    }
+    ]);
   }
-};
+});

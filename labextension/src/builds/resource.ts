@@ -1,6 +1,7 @@
-import { parseImageReference } from '../imageref';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { invalidReferenceMessage, parseImageReference } from '../imageref';
 import type { IFieldError } from '../request';
-import { groupErrorsBy } from '../ui/forms';
+import { FormErrors, groupErrorsBy } from '../ui/forms';
 import {
   Annotations,
   API_VERSION,
@@ -128,6 +129,26 @@ export function importResource(form: IImportForm): ICustomNBImage {
 
 export type ImportField =
   'image' | 'displayName' | 'description' | 'creator' | 'profiles' | 'form';
+
+/**
+ * What is wrong with the image reference of an import (the name, description
+ * and creator are checked by `identityErrors`).
+ *
+ * @param pattern the image reference grammar (the runtime-image schema's)
+ */
+export function importFormErrors(
+  form: IImportForm,
+  pattern: string,
+  trans: TranslationBundle
+): FormErrors<ImportField> {
+  if (!form.image.trim()) {
+    return { image: [trans.__('An image reference is required.')] };
+  }
+  if (!checkReference(form.image, pattern).valid) {
+    return { image: [invalidReferenceMessage(trans)] };
+  }
+  return {};
+}
 
 /** Which dialog field a server error (`path` like `spec.fromImage`) belongs to. */
 export function fieldOfError(path: string): ImportField {

@@ -1,5 +1,5 @@
 import type { JSONSchema7 } from 'json-schema';
-import { RESTClient } from '../restClient';
+import { RESTClient, resourcePath } from '../restClient';
 import type { IRuntimeImage } from '../tokens';
 import type {
   IExportBundle,
@@ -22,7 +22,7 @@ export interface IVersioned {
 }
 
 function imagePath(name: string, ...rest: string[]): string {
-  return ['images', encodeURIComponent(name), ...rest].join('/');
+  return resourcePath('images', name, ...rest);
 }
 
 /** `headers`, with `If-Match: etag` when there is an ETag (a conditional write). */
@@ -121,11 +121,7 @@ export class RuntimeImagesAPI extends RESTClient {
 
   /** `POST images/{name}/duplicate`. */
   async duplicateImage(name: string): Promise<IRuntimeImage> {
-    const { data } = await this.request<IRuntimeImage>(
-      imagePath(name, 'duplicate'),
-      { method: 'POST' }
-    );
-    return data as IRuntimeImage;
+    return this.requestBody(imagePath(name, 'duplicate'), { method: 'POST' });
   }
 
   /** `GET export`. */

@@ -1,6 +1,6 @@
 import type { JSONSchema7 } from 'json-schema';
-import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
+import { PolledModel } from '../polledModel';
 import { APIError, errorMessage } from '../request';
 import type { IRuntimeImage, ServerStatus } from '../tokens';
 import type { IVersioned, RuntimeImagesAPI } from './api';
@@ -51,11 +51,10 @@ export function sortImages(images: IRuntimeImage[]): IRuntimeImage[] {
  * reports, whether the server extension answers, the filter, and the write
  * operations (each one awaits the server, then refreshes the list).
  */
-export class RuntimeImagesModel {
+export class RuntimeImagesModel extends PolledModel {
   constructor(options: RuntimeImagesModel.IOptions) {
+    super({ ...options, pollInterval: options.pollInterval ?? 3000 });
     this._api = options.api;
-    this._pollInterval = options.pollInterval ?? 3000;
-    this._isActive = options.isActive ?? (() => true);
   }
 
   /** Emitted when the list of images (or invalid files) changes. */
@@ -66,11 +65,6 @@ export class RuntimeImagesModel {
   /** Emitted when `status` changes. */
   get statusChanged(): ISignal<this, ServerStatus> {
     return this._statusChanged;
-  }
-
-  /** Emitted on any state change (list, filter, status, error). */
-  get stateChanged(): ISignal<this, void> {
-    return this._stateChanged;
   }
 
   /** Whether the server extension answers. */
@@ -116,11 +110,6 @@ export class RuntimeImagesModel {
   /** The current filter. */
   get filter(): IFilter {
     return this._filter;
-  }
-
-  /** Whether the model has been disposed. */
-  get isDisposed(): boolean {
-    return this._isDisposed;
   }
 
   /** Set the filter text. */
@@ -206,7 +195,11 @@ export class RuntimeImagesModel {
     }
     this._setStatus('ready', '');
     await this.refresh();
-    this._startPolling();
+    this.startPolling({
+      name: 'jupyter-runtime-images:list',
+      max: 60 * 1000,
+      first: 'now'
+    });
   }
 
   /**
@@ -266,17 +259,6 @@ export class RuntimeImagesModel {
     return results;
   }
 
-  /** Stop polling and disconnect signals. */
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    this._poll?.dispose();
-    this._poll = null;
-    Signal.clearData(this);
-  }
-
   /**
    * Refresh after a successful write. A failure here does not make the write
    * fail: it shows as `refreshError` and the next poll retries.
@@ -290,7 +272,7 @@ export class RuntimeImagesModel {
   }
 
   private async _refreshOnce(): Promise<void> {
-    if (this._isDisposed) {
+    if (this.isDisposed) {
       return;
     }
     let listing;
@@ -369,25 +351,6 @@ export class RuntimeImagesModel {
     });
   }
 
-  private _startPolling(): void {
-    if (this._poll || this._pollInterval <= 0 || this._isDisposed) {
-      return;
-    }
-    this._poll = new Poll({
-      auto: true,
-      factory: () => this.refresh(),
-      frequency: {
-        interval: this._pollInterval,
-        backoff: true,
-        max: 60 * 1000
-      },
-      name: 'jupyter-runtime-images:list',
-      standby: () =>
-        (typeof document !== 'undefined' && document.hidden) ||
-        !this._isActive()
-    });
-  }
-
   private _setStatusFromError(error: unknown): void {
     if (error instanceof APIError && error.status === 404) {
       this._setStatus('missing', error.message);
@@ -408,7 +371,6 @@ export class RuntimeImagesModel {
 
   private readonly _api: RuntimeImagesAPI;
   private _changed = new Signal<this, void>(this);
-  private _stateChanged = new Signal<this, void>(this);
   private _statusChanged = new Signal<this, ServerStatus>(this);
   private _status: ServerStatus = 'checking';
   private _statusMessage = '';
@@ -423,19 +385,13 @@ export class RuntimeImagesModel {
   private _filter: IFilter = { text: '', tags: new Set() };
   private _filtered: IRuntimeImage[] | null = null;
   private _pending: Promise<void> = Promise.resolve();
-  private _poll: Poll | null = null;
-  private _pollInterval: number;
-  private _isActive: () => boolean;
-  private _isDisposed = false;
 }
 
 export namespace RuntimeImagesModel {
-  export interface IOptions {
+  export interface IOptions extends Partial<PolledModel.IOptions> {
     /** The REST client. */
     api: RuntimeImagesAPI;
     /** Polling interval in ms (0 disables polling). Default 3000. */
     pollInterval?: number;
-    /** Whether anything shows the list now (polling pauses otherwise). */
-    isActive?: () => boolean;
   }
 }

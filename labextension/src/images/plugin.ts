@@ -7,7 +7,6 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import {
   addIcon,
-  CommandToolbarButton,
   downloadIcon,
   fileUploadIcon,
   refreshIcon
@@ -20,6 +19,7 @@ import {
   IRuntimeImage,
   IRuntimeImages,
   IRuntimeImagesPanel,
+  IPanelCommand,
   PANEL_ID,
   ServerStatus,
   TRANSLATION_DOMAIN
@@ -27,6 +27,7 @@ import {
 import { RuntimeImagesActions } from './actions';
 import { RuntimeImagesAPI } from './api';
 import { RuntimeImagesModel } from './model';
+import { PanelCommands } from './panelCommands';
 import { RuntimeImagesPanel } from './widgets/RuntimeImagesPanel';
 
 /**
@@ -35,7 +36,8 @@ import { RuntimeImagesPanel } from './widgets/RuntimeImagesPanel';
 class RuntimeImages implements IRuntimeImages {
   constructor(
     private readonly model: RuntimeImagesModel,
-    readonly panel: IRuntimeImagesPanel
+    readonly panel: IRuntimeImagesPanel,
+    private readonly commands: PanelCommands
   ) {
     model.changed.connect(() => this._changed.emit(), this);
     model.statusChanged.connect(
@@ -70,6 +72,12 @@ class RuntimeImages implements IRuntimeImages {
 
   refresh(): Promise<void> {
     return this.model.refresh();
+  }
+
+  addCommands(commands: ReadonlyArray<IPanelCommand>): void {
+    this.commands.add(commands, (name, item) =>
+      this.panel.addToolbarItem(name, item)
+    );
   }
 
   private _changed = new Signal<IRuntimeImages, void>(this);
@@ -111,77 +119,66 @@ export const imagesPlugin: JupyterFrontEndPlugin<IRuntimeImages> = {
       shell: app.shell
     });
 
-    const { commands, shell } = app;
-
-    commands.addCommand(CommandIDs.open, {
-      label: trans.__('Manage Runtime Images'),
-      caption: trans.__('Open the Runtime Images panel'),
-      icon: args => (args['isPalette'] ? undefined : runtimeImagesIcon),
-      execute: () => {
-        shell.activateById(PANEL_ID);
-        if (model.status === 'ready') {
-          void model.refresh().catch(() => undefined);
-        }
-      }
+    const { shell } = app;
+    const { toolbar } = panel;
+    const commands = new PanelCommands({
+      commands: app.commands,
+      palette,
+      category: trans.__('Runtime Images'),
+      enabledChanged: model.statusChanged
     });
-    commands.addCommand(CommandIDs.create, {
-      label: trans.__('Create New Runtime Image'),
-      caption: trans.__('Create new runtime image'),
-      icon: args => (args['isPalette'] ? undefined : addIcon),
-      isEnabled: () => model.status === 'ready',
-      execute: () => actions.create()
-    });
-    commands.addCommand(CommandIDs.refresh, {
-      label: trans.__('Refresh Runtime Images'),
-      icon: args => (args['isPalette'] ? undefined : refreshIcon),
-      execute: () => actions.refresh()
-    });
-    commands.addCommand(CommandIDs.exportImages, {
-      label: trans.__('Export Runtime Images'),
-      icon: args => (args['isPalette'] ? undefined : downloadIcon),
-      isEnabled: () => model.status === 'ready',
-      execute: () => actions.exportImages()
-    });
-    commands.addCommand(CommandIDs.importImages, {
-      label: trans.__('Import Runtime Images'),
-      icon: args => (args['isPalette'] ? undefined : fileUploadIcon),
-      isEnabled: () => model.status === 'ready',
-      execute: () => actions.importImages()
-    });
-
-    // The toolbar buttons run the commands; their tooltips (and accessible names)
-    // are the short captions, and they show no text.
-    const buttons: [string, string, string][] = [
-      ['create', CommandIDs.create, trans.__('Create new runtime image')],
-      ['refresh', CommandIDs.refresh, trans.__('Refresh')],
-      ['export', CommandIDs.exportImages, trans.__('Export')],
-      ['import', CommandIDs.importImages, trans.__('Import')]
-    ];
-    for (const [name, id, caption] of buttons) {
-      panel.toolbar.addItem(
-        name,
-        new CommandToolbarButton({ commands, id, label: '', caption })
-      );
-    }
     // Enabled once the server extension answers.
-    model.statusChanged.connect(() => {
-      for (const [, id] of buttons) {
-        commands.notifyCommandChanged(id);
-      }
-    });
-
-    if (palette) {
-      const category = trans.__('Runtime Images');
-      for (const command of [
-        CommandIDs.open,
-        CommandIDs.create,
-        CommandIDs.refresh,
-        CommandIDs.exportImages,
-        CommandIDs.importImages
-      ]) {
-        palette.addItem({ command, category, args: { isPalette: true } });
-      }
-    }
+    const isReady = () => model.status === 'ready';
+    // The panel's own toolbar buttons come first (the others' go after "create").
+    commands.add(
+      [
+        {
+          id: CommandIDs.open,
+          label: trans.__('Manage Runtime Images'),
+          caption: trans.__('Open the Runtime Images panel'),
+          icon: runtimeImagesIcon,
+          execute: () => {
+            shell.activateById(PANEL_ID);
+            if (isReady()) {
+              void model.refresh().catch(() => undefined);
+            }
+          }
+        },
+        {
+          id: CommandIDs.create,
+          label: trans.__('Create New Runtime Image'),
+          caption: trans.__('Create new runtime image'),
+          icon: addIcon,
+          isEnabled: isReady,
+          execute: () => actions.create(),
+          toolbar: { name: 'create' }
+        },
+        {
+          id: CommandIDs.refresh,
+          label: trans.__('Refresh Runtime Images'),
+          icon: refreshIcon,
+          execute: () => actions.refresh(),
+          toolbar: { name: 'refresh', caption: trans.__('Refresh') }
+        },
+        {
+          id: CommandIDs.exportImages,
+          label: trans.__('Export Runtime Images'),
+          icon: downloadIcon,
+          isEnabled: isReady,
+          execute: () => actions.exportImages(),
+          toolbar: { name: 'export', caption: trans.__('Export') }
+        },
+        {
+          id: CommandIDs.importImages,
+          label: trans.__('Import Runtime Images'),
+          icon: fileUploadIcon,
+          isEnabled: isReady,
+          execute: () => actions.importImages(),
+          toolbar: { name: 'import', caption: trans.__('Import') }
+        }
+      ],
+      (name, item) => toolbar.addItem(name, item)
+    );
 
     shell.add(panel, 'left', { rank: 950, type: 'Runtime Images' });
     if (restorer) {
@@ -189,6 +186,6 @@ export const imagesPlugin: JupyterFrontEndPlugin<IRuntimeImages> = {
     }
 
     void model.initialize();
-    return new RuntimeImages(model, panel);
+    return new RuntimeImages(model, panel, commands);
   }
 };

@@ -1,4 +1,4 @@
-import { RESTClient } from '../restClient';
+import { RESTClient, resourcePath } from '../restClient';
 
 export type Provisioner = 'kubernetes' | 'docker';
 export type KernelLanguage = 'python' | 'r' | 'scala';
@@ -42,11 +42,10 @@ export class KernelspecsAPI extends RESTClient {
     name: string,
     options: IKernelspecOptions
   ): Promise<IInstalledKernelspec> {
-    const { data } = await this.request<IInstalledKernelspec>(
-      ['images', encodeURIComponent(name), 'kernelspec'].join('/'),
-      { method: 'POST', body: JSON.stringify(options) }
-    );
-    return data as IInstalledKernelspec;
+    return this.requestBody(resourcePath('images', name, 'kernelspec'), {
+      method: 'POST',
+      body: JSON.stringify(options)
+    });
   }
 }
 

@@ -1,10 +1,5 @@
-import type {
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
-} from '@jupyterlab/application';
-import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { kernelIcon } from '@jupyterlab/ui-components';
-import { IRuntimeImages, TRANSLATION_DOMAIN } from '../tokens';
+import { panelFeaturePlugin } from '../panelFeature';
 import { KernelspecsAPI } from './api';
 import { KernelspecsModel } from './model';
 import { showKernelspecDialog } from './widgets/KernelspecDialog';
@@ -19,24 +14,14 @@ export namespace KernelspecCommandIDs {
  * Kernelspecs that launch kernels in a runtime image (Gateway Provisioners): a
  * "Create kernelspec" button on every image of the Runtime Images panel.
  */
-export const kernelspecsPlugin: JupyterFrontEndPlugin<void> = {
+export const kernelspecsPlugin = panelFeaturePlugin({
   id: 'jupyter-runtime-images:kernelspecs',
   description:
     'Create kernelspecs that launch kernels in a runtime image (Gateway Provisioners).',
-  autoStart: true,
-  requires: [IRuntimeImages],
-  optional: [ITranslator],
-  activate: (
-    app: JupyterFrontEnd,
-    images: IRuntimeImages,
-    translator: ITranslator | null
-  ): void => {
-    const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
+  activate: ({ app, images, trans, serverSettings }) => {
     const { kernelspecs } = app.serviceManager;
     const model = new KernelspecsModel({
-      api: new KernelspecsAPI({
-        serverSettings: app.serviceManager.serverSettings
-      }),
+      api: new KernelspecsAPI({ serverSettings }),
       // The launcher and the kernel pickers list the new kernelspec.
       refreshSpecs: () => kernelspecs.refreshSpecs?.() ?? Promise.resolve()
     });
@@ -54,4 +39,4 @@ export const kernelspecsPlugin: JupyterFrontEndPlugin<void> = {
     });
     images.panel.addImageCommand(KernelspecCommandIDs.create);
   }
-};
+});

@@ -64,3 +64,40 @@ export function IconButton(props: {
     </button>
   );
 }
+
+/** A button of a list row: its icon, its label and what it does. */
+export interface IRowAction {
+  icon: LabIcon.IMaybeResolvable;
+  label: string;
+  onClick: () => void;
+  /** Its React key, when the label may not be unique. */
+  key?: string;
+}
+
+/**
+ * The buttons of a list row (`jp-RuntimeImages-actions`): an {@link IconButton}
+ * each, in order; `false` stands for a button the row does not offer.
+ *
+ * @param props.describedBy the id of what names the row, read after each label
+ */
+export function RowActions(props: {
+  actions: ReadonlyArray<IRowAction | false>;
+  describedBy?: string;
+}): JSX.Element {
+  return (
+    <span className="jp-RuntimeImages-actions">
+      {props.actions.map(
+        action =>
+          action && (
+            <IconButton
+              key={action.key ?? action.label}
+              describedBy={props.describedBy}
+              icon={action.icon}
+              label={action.label}
+              onClick={action.onClick}
+            />
+          )
+      )}
+    </span>
+  );
+}

@@ -132,6 +132,96 @@ export const TextField = forwardRef<
   );
 });
 
+/**
+ * A radio button or a check box with the text beside it, in its label. Its
+ * accessible name is `label`, its tooltip `title` (the label when not given).
+ */
+export function Choice(props: {
+  type: 'radio' | 'checkbox';
+  label: string;
+  /** The text beside the box, when not the label. */
+  text?: string;
+  title?: string;
+  id?: string;
+  /** The group of a radio button. */
+  name?: string;
+  checked: boolean;
+  onChange: (checked: boolean) => void;
+}): JSX.Element {
+  return (
+    <label className="jp-RuntimeImages-profile">
+      <input
+        id={props.id}
+        type={props.type}
+        name={props.name}
+        checked={props.checked}
+        aria-label={props.label}
+        title={props.title ?? props.label}
+        onChange={e => props.onChange(e.currentTarget.checked)}
+      />
+      {props.text ?? props.label}
+    </label>
+  );
+}
+
+/** One box of a {@link ChoiceGroup}: what it stands for and how it reads. */
+export interface IChoice<V extends string> {
+  value: V;
+  label: string;
+  text?: string;
+  title?: string;
+  /** Its id: the first box of a field that can be invalid has the field's id. */
+  id?: string;
+}
+
+/**
+ * A field of radio buttons (one value) or check boxes (any values): a fieldset
+ * with its legend, a {@link Choice} per value and the field's messages, which
+ * describe the fieldset.
+ *
+ * @param props.id the radio buttons' group name; the messages' id is `${id}-error`
+ */
+export function ChoiceGroup<V extends string>(props: {
+  type: 'radio' | 'checkbox';
+  id: string;
+  field: string;
+  legend: string;
+  choices: ReadonlyArray<IChoice<V>>;
+  isChecked: (value: V) => boolean;
+  /** A radio button was chosen, or a check box ticked or cleared. */
+  onToggle: (value: V) => void;
+  messages?: string[];
+  /** A class besides `jp-RuntimeImages-importField`. */
+  className?: string;
+}): JSX.Element {
+  const messages = props.messages ?? [];
+  return (
+    <fieldset
+      className={['jp-RuntimeImages-importField', props.className]
+        .filter(Boolean)
+        .join(' ')}
+      data-field={props.field}
+      aria-describedby={messages.length > 0 ? `${props.id}-error` : undefined}
+    >
+      <legend>{props.legend}</legend>
+      {props.choices.map(choice => (
+        <Choice
+          key={choice.value}
+          type={props.type}
+          label={choice.label}
+          text={choice.text}
+          title={choice.title}
+          id={choice.id}
+          name={props.type === 'radio' ? props.id : undefined}
+          checked={props.isChecked(choice.value)}
+          onChange={() => props.onToggle(choice.value)}
+        />
+      ))}
+      <FieldMessages id={`${props.id}-error`} messages={messages} />
+    </fieldset>
+  );
+}
+
 /** A ref for the element that takes the focus when the form opens. */
 export function useInitialFocus<E extends HTMLElement>(): React.RefObject<E> {
   const ref = useRef<E>(null);

@@ -87,3 +87,30 @@ export function showModalForm<T>(options: {
     Widget.attach(host, document.body);
   });
 }
+
+/** The props of a form shown by {@link formDialog}: its options, and `onDone`. */
+export type FormDialogProps<P, T> = P & {
+  /** Close the dialog with this value (`null`: cancelled). */
+  onDone: (value: T | null) => void;
+};
+
+/**
+ * The function that shows the form component `Form` in a modal form dialog (see
+ * {@link showModalForm}): given `Form`'s options, it resolves with the value the
+ * form is done with, or `null` when cancelled.
+ *
+ * @param dialog.id the prefix of the ids in the dialog (its title is `${id}-title`)
+ * @param dialog.title the dialog's title, for the options it is shown with
+ */
+export function formDialog<P, T>(
+  Form: (props: FormDialogProps<P, T>) => JSX.Element,
+  dialog: { id: string; className: string; title: (options: P) => string }
+): (options: P) => Promise<T | null> {
+  return options =>
+    showModalForm<T>({
+      id: dialog.id,
+      className: dialog.className,
+      title: dialog.title(options),
+      render: done => <Form {...options} onDone={done} />
+    });
+}

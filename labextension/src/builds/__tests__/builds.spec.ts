@@ -4,7 +4,11 @@
  * (events patch builds, fetches are coalesced, Deleted removes, no stale overwrite).
  */
 // First: replaces the REST boundary for the imports below.
-import { mockedRequestAPI as mocked, SETTINGS } from '../../__tests__/support';
+import {
+  mockedRequestAPI as mocked,
+  response,
+  SETTINGS
+} from '../../__tests__/support';
 
 import { BuildsAPI } from '../api';
 import { BuildsModel, sortBuilds } from '../model';
@@ -53,30 +57,22 @@ function event(data: Record<string, unknown>): any {
 const flush = () => new Promise(resolve => setTimeout(resolve, 0));
 
 describe('BuildsAPI', () => {
-  let api: BuildsAPI;
-  beforeEach(() => {
-    mocked.mockReset();
-    api = new BuildsAPI({ serverSettings: SETTINGS });
-  });
+  const api = new BuildsAPI({ serverSettings: SETTINGS });
 
   it('lists the builds', async () => {
-    mocked.mockResolvedValue({
-      status: 200,
-      data: { builds: [resource('a')] },
-      etag: null
-    });
+    mocked.mockResolvedValue(response({ builds: [resource('a')] }));
     expect((await api.list()).map(b => b.metadata.name)).toEqual(['a']);
     expect(mocked).toHaveBeenCalledWith('builds', { method: 'GET' }, SETTINGS);
   });
 
   it('lists nothing when the answer has no builds', async () => {
-    mocked.mockResolvedValue({ status: 200, data: {}, etag: null });
+    mocked.mockResolvedValue(response({}));
     expect(await api.list()).toEqual([]);
   });
 
   it('posts a resource as JSON', async () => {
     const body = resource('x');
-    mocked.mockResolvedValue({ status: 201, data: body, etag: null });
+    mocked.mockResolvedValue(response(body, { status: 201 }));
     expect(await api.create(body)).toEqual(body);
     expect(mocked).toHaveBeenCalledWith(
       'builds',
@@ -86,11 +82,7 @@ describe('BuildsAPI', () => {
   });
 
   it('gets, deletes, cancels and retries by (escaped) name', async () => {
-    mocked.mockResolvedValue({
-      status: 200,
-      data: resource('a b'),
-      etag: null
-    });
+    mocked.mockResolvedValue(response(resource('a b')));
     await api.get('a b');
     await api.cancel('a b');
     await api.retry('a b');
@@ -104,16 +96,16 @@ describe('BuildsAPI', () => {
   });
 
   it('reads the log as text', async () => {
-    mocked.mockResolvedValueOnce({ status: 200, data: 'line 1\n', etag: null });
+    mocked.mockResolvedValueOnce(response('line 1\n'));
     expect(await api.log('a')).toBe('line 1\n');
     expect(mocked).toHaveBeenCalledWith(
       'builds/a/log',
       { method: 'GET' },
       SETTINGS
     );
-    mocked.mockResolvedValueOnce({ status: 200, data: null, etag: null });
+    mocked.mockResolvedValueOnce(response(null));
     expect(await api.log('a')).toBe('');
-    mocked.mockResolvedValueOnce({ status: 200, data: 42 as any, etag: null });
+    mocked.mockResolvedValueOnce(response(42 as any));
     expect(await api.log('a')).toBe('42');
   });
 });

@@ -5,14 +5,16 @@ import type { BuildsModel } from '../model';
 import { creatorOf, displayNameOf, annotation } from '../resource';
 import { Annotations, ICheck, IPackage } from '../types';
 import {
+  BuildButton,
+  buildButtons,
   BuildMessage,
   BuildProgress,
   IBuildActions,
-  isRunning,
   OpenRuntimeImageButton,
   PhaseBadge
 } from './BuildsSection';
 import { TextButton } from '../../ui/buttons';
+import { Facts } from '../../ui/Facts';
 import { useSignal } from '../../ui/signals';
 
 function formatTime(value: string | undefined): string {
@@ -49,6 +51,21 @@ function CheckResult(props: {
   );
 }
 
+/** A section of the details: its title, then `children`. */
+function DetailsSection(props: {
+  title: React.ReactNode;
+  /** A class besides `jp-RuntimeImages-detailsSection`. */
+  className: string;
+  children: React.ReactNode;
+}): JSX.Element {
+  return (
+    <section className={`jp-RuntimeImages-detailsSection ${props.className}`}>
+      <h3>{props.title}</h3>
+      {props.children}
+    </section>
+  );
+}
+
 /** A table of the details: a header row of `columns`, then `children` (the rows). */
 function DetailsTable(props: {
   columns: string[];
@@ -81,13 +98,17 @@ function PackageTable(props: {
     return null;
   }
   return (
-    <section className={`jp-RuntimeImages-detailsSection ${props.className}`}>
-      <h3>
-        {title}{' '}
-        <span className="jp-RuntimeImages-packageCount">
-          ({packages.length})
-        </span>
-      </h3>
+    <DetailsSection
+      className={props.className}
+      title={
+        <>
+          {title}{' '}
+          <span className="jp-RuntimeImages-packageCount">
+            ({packages.length})
+          </span>
+        </>
+      }
+    >
       <DetailsTable columns={[trans.__('Name'), trans.__('Version')]}>
         {packages.map((pkg, index) => (
           <tr key={`${pkg.name}-${index}`}>
@@ -96,7 +117,7 @@ function PackageTable(props: {
           </tr>
         ))}
       </DetailsTable>
-    </section>
+    </DetailsSection>
   );
 }
 
@@ -179,7 +200,7 @@ export function BuildDetailsView(props: {
   const status = build.status ?? {};
   const conditions = Array.isArray(status.conditions) ? status.conditions : [];
   const checks: ICheck[] = Array.isArray(status.checks) ? status.checks : [];
-  const running = isRunning(summary.phase);
+  const { run, remove } = buildButtons(name, summary.phase, actions, trans);
   const display = displayNameOf(build);
   const description = annotation(build, Annotations.description);
 
@@ -224,23 +245,7 @@ export function BuildDetailsView(props: {
         <BuildProgress progress={summary.progress} trans={trans} />
       )}
       <div className="jp-RuntimeImages-buildDetailsActions">
-        {running ? (
-          <TextButton
-            className="jp-mod-styled jp-mod-warn"
-            label={trans.__('Cancel build')}
-            onClick={() => actions.cancel(name)}
-          >
-            {trans.__('Cancel')}
-          </TextButton>
-        ) : (
-          <TextButton
-            className="jp-mod-styled"
-            label={trans.__('Retry build')}
-            onClick={() => actions.retry(name)}
-          >
-            {trans.__('Retry')}
-          </TextButton>
-        )}
+        <BuildButton button={run} />
         {summary.phase === 'Ready' && status.runtimeImage && (
           <OpenRuntimeImageButton
             className="jp-mod-styled jp-mod-accept"
@@ -249,26 +254,16 @@ export function BuildDetailsView(props: {
             trans={trans}
           />
         )}
-        <TextButton
-          className="jp-mod-styled jp-mod-reject"
-          label={trans.__('Delete build')}
-          onClick={() => actions.remove(name)}
-        >
-          {trans.__('Delete')}
-        </TextButton>
+        <BuildButton button={remove} />
       </div>
-      <dl className="jp-RuntimeImages-facts">
-        {facts
-          .filter(([, value]) => value)
-          .map(([label, value]) => (
-            <React.Fragment key={label}>
-              <dt>{label}</dt>
-              <dd>{value}</dd>
-            </React.Fragment>
-          ))}
-      </dl>
-      <section className="jp-RuntimeImages-detailsSection jp-RuntimeImages-conditions">
-        <h3>{trans.__('Conditions')}</h3>
+      <Facts
+        className="jp-RuntimeImages-facts"
+        facts={facts.filter(([, value]) => value)}
+      />
+      <DetailsSection
+        className="jp-RuntimeImages-conditions"
+        title={trans.__('Conditions')}
+      >
         {conditions.length === 0 ? (
           <p>{trans.__('No condition yet.')}</p>
         ) : (
@@ -303,10 +298,12 @@ export function BuildDetailsView(props: {
             ))}
           </DetailsTable>
         )}
-      </section>
+      </DetailsSection>
       {checks.length > 0 && (
-        <section className="jp-RuntimeImages-detailsSection jp-RuntimeImages-checks">
-          <h3>{trans.__('Checks')}</h3>
+        <DetailsSection
+          className="jp-RuntimeImages-checks"
+          title={trans.__('Checks')}
+        >
           <DetailsTable
             columns={[
               trans.__('Profile'),
@@ -326,7 +323,7 @@ export function BuildDetailsView(props: {
               </tr>
             ))}
           </DetailsTable>
-        </section>
+        </DetailsSection>
       )}
       <PackageTable
         title={trans.__('Software')}
@@ -340,17 +337,21 @@ export function BuildDetailsView(props: {
         trans={trans}
         className="jp-RuntimeImages-pythonPackages"
       />
-      <section className="jp-RuntimeImages-detailsSection jp-RuntimeImages-log">
-        <h3>
-          {trans.__('Log')}{' '}
-          <TextButton
-            className="jp-RuntimeImages-linkButton"
-            label={trans.__('Reload the log')}
-            onClick={() => void loadLog()}
-          >
-            {trans.__('Reload')}
-          </TextButton>
-        </h3>
+      <DetailsSection
+        className="jp-RuntimeImages-log"
+        title={
+          <>
+            {trans.__('Log')}{' '}
+            <TextButton
+              className="jp-RuntimeImages-linkButton"
+              label={trans.__('Reload the log')}
+              onClick={() => void loadLog()}
+            >
+              {trans.__('Reload')}
+            </TextButton>
+          </>
+        }
+      >
         {logError && (
           <div className="jp-RuntimeImages-refreshError" role="alert">
             {trans.__('Could not read the log: %1', logError)}
@@ -359,7 +360,7 @@ export function BuildDetailsView(props: {
         <pre className="jp-RuntimeImages-logText" tabIndex={0}>
           {log ?? trans.__('Loading…')}
         </pre>
-      </section>
+      </DetailsSection>
     </div>
   );
 }

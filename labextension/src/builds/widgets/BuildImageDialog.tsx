@@ -1,25 +1,25 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { invalidReferenceMessage } from '../../imageref';
 import React, { useMemo } from 'react';
 import {
   BuildField,
+  buildFormErrors,
+  BuildMode,
   buildResource,
   groupBuildErrors,
-  IBuildForm,
-  packageLines
+  IBuildForm
 } from '../buildForm';
 import type { BuildsModel } from '../model';
-import { checkReference } from '../resource';
 import type { ICustomNBImage } from '../types';
 import type { IRuntimeImage } from '../../tokens';
 import {
+  ChoiceGroup,
   DialogForm,
-  FormErrors,
   TextField,
   useInitialFocus
 } from '../../ui/forms';
-import { showModalForm } from '../../ui/modal';
-import { identityErrors, useNewBuildForm } from './useNewBuildForm';
+import { formDialog, FormDialogProps } from '../../ui/modal';
+import { ResourceNameHint } from './ResourceNameHint';
+import { useNewBuildForm } from './useNewBuildForm';
 
 export interface IBuildImageOptions {
   model: BuildsModel;
@@ -32,8 +32,6 @@ export interface IBuildImageOptions {
   creator?: string;
 }
 
-type Errors = FormErrors<BuildField>;
-
 const ID = 'jp-RuntimeImages-build';
 
 /**
@@ -41,13 +39,11 @@ const ID = 'jp-RuntimeImages-build';
  * repository (GitRepository), with the name, description and creator of an import.
  */
 export function BuildImageForm(
-  props: IBuildImageOptions & {
-    onDone: (created: ICustomNBImage | null) => void;
-  }
+  props: FormDialogProps<IBuildImageOptions, ICustomNBImage>
 ): JSX.Element {
   const { trans, pattern } = props;
   const first = useInitialFocus<HTMLInputElement>();
-  const { form, update, resourceName, submitted, serverErrors, busy, submit } =
+  const { form, update, fieldProps, resourceName, messages, formProps } =
     useNewBuildForm<IBuildForm, BuildField>(props, {
       initial: {
         mode: 'packages',
@@ -58,7 +54,8 @@ export function BuildImageForm(
       },
       idPrefix: ID,
       toResource: buildResource,
-      groupErrors: groupBuildErrors
+      groupErrors: groupBuildErrors,
+      validate: form => buildFormErrors(form, pattern, trans)
     });
 
   const bases = useMemo(() => {
@@ -73,26 +70,6 @@ export function BuildImageForm(
   }, [props.images]);
 
   const git = form.mode === 'git';
-  const clientErrors: Errors = {};
-  const base = form.fromImage.trim();
-  if (!git && !base) {
-    clientErrors.fromImage = [trans.__('A base image is required.')];
-  } else if (base && !checkReference(base, pattern).valid) {
-    clientErrors.fromImage = [invalidReferenceMessage(trans)];
-  }
-  if (!git && packageLines(form.packages).length === 0) {
-    clientErrors.packages = [trans.__('At least one package is required.')];
-  }
-  if (git && !form.repositoryUrl.trim()) {
-    clientErrors.repositoryUrl = [trans.__('A repository URL is required.')];
-  }
-  Object.assign(clientErrors, identityErrors(form, trans));
-
-  const shown = (field: BuildField): string[] => [
-    ...(submitted ? (clientErrors[field] ?? []) : []),
-    ...(serverErrors[field] ?? [])
-  ];
-
   const field = (
     name: Exclude<BuildField, 'form'>,
     label: string,
@@ -105,17 +82,14 @@ export function BuildImageForm(
     } = {}
   ): JSX.Element => (
     <TextField
-      id={`${ID}-${name}`}
+      {...fieldProps(name)}
       ref={name === 'fromImage' && !git ? first : undefined}
-      field={name}
       label={label}
       help={help}
       rows={options.multiline ? (name === 'packages' ? 4 : 2) : undefined}
       placeholder={options.placeholder}
       list={options.list}
-      value={form[name]}
-      messages={shown(name)}
-      onChange={value => update(name, value)}
+      messages={messages(name)}
       extra={options.extra}
     />
   );
@@ -145,45 +119,36 @@ export function BuildImageForm(
 
   return (
     <DialogForm
+      {...formProps}
       label={trans.__('Build image')}
       className="jp-RuntimeImages-buildForm"
-      onSubmit={event => submit(clientErrors, event)}
-      messages={shown('form')}
-      trans={trans}
       submitLabel={trans.__('Build')}
       busyLabel={trans.__('Submitting…')}
-      busy={busy}
-      onCancel={() => props.onDone(null)}
     >
-      <fieldset className="jp-RuntimeImages-importField" data-field="mode">
-        <legend>{trans.__('Build from')}</legend>
-        <label className="jp-RuntimeImages-profile">
-          <input
-            id={`${ID}-mode-packages`}
-            type="radio"
-            name={`${ID}-mode`}
-            checked={!git}
-            aria-label={trans.__('An image and packages')}
-            title={trans.__('Add Python packages to an existing image')}
-            onChange={() => update('mode', 'packages')}
-          />
-          {trans.__('An image and packages')}
-        </label>
-        <label className="jp-RuntimeImages-profile">
-          <input
-            id={`${ID}-mode-git`}
-            type="radio"
-            name={`${ID}-mode`}
-            checked={git}
-            aria-label={trans.__('A git repository')}
-            title={trans.__(
+      <ChoiceGroup<BuildMode>
+        type="radio"
+        id={`${ID}-mode`}
+        field="mode"
+        legend={trans.__('Build from')}
+        choices={[
+          {
+            value: 'packages',
+            id: `${ID}-mode-packages`,
+            label: trans.__('An image and packages'),
+            title: trans.__('Add Python packages to an existing image')
+          },
+          {
+            value: 'git',
+            id: `${ID}-mode-git`,
+            label: trans.__('A git repository'),
+            title: trans.__(
               'Install what a git repository lists (requirements.txt, binder/, …)'
-            )}
-            onChange={() => update('mode', 'git')}
-          />
-          {trans.__('A git repository')}
-        </label>
-      </fieldset>
+            )
+          }
+        ]}
+        isChecked={mode => form.mode === mode}
+        onToggle={mode => update('mode', mode)}
+      />
       {git ? (
         <>
           {field(
@@ -219,16 +184,7 @@ export function BuildImageForm(
         'displayName',
         trans.__('Name'),
         trans.__('The runtime image display name'),
-        {
-          extra: resourceName ? (
-            <div className="jp-RuntimeImages-fieldHint">
-              {trans.__('Resource name:')}{' '}
-              <code className="jp-RuntimeImages-resourceName">
-                {resourceName}
-              </code>
-            </div>
-          ) : null
-        }
+        { extra: <ResourceNameHint name={resourceName} trans={trans} /> }
       )}
       {field(
         'description',
@@ -242,17 +198,14 @@ export function BuildImageForm(
 }
 
 /**
- * Show the "Build image" dialog (modal).
- *
- * @returns the submitted build, or `null` when cancelled
+ * Show the "Build image" dialog (modal): the submitted build, or `null` when
+ * cancelled.
  */
-export function showBuildImageDialog(
-  options: IBuildImageOptions
-): Promise<ICustomNBImage | null> {
-  return showModalForm<ICustomNBImage>({
-    id: ID,
-    title: options.trans.__('Build image'),
-    className: 'jp-RuntimeImages-buildDialog',
-    render: done => <BuildImageForm {...options} onDone={done} />
-  });
-}
+export const showBuildImageDialog = formDialog<
+  IBuildImageOptions,
+  ICustomNBImage
+>(BuildImageForm, {
+  id: ID,
+  className: 'jp-RuntimeImages-buildDialog',
+  title: ({ trans }) => trans.__('Build image')
+});

@@ -17,7 +17,7 @@ import {
   progressFraction
 } from '../resource';
 import type { ICustomNBImage, IProgress } from '../types';
-import { IconButton, TextButton } from '../../ui/buttons';
+import { IRowAction, RowActions, TextButton } from '../../ui/buttons';
 import { useRovingFocus } from '../../ui/roving';
 import { useSignal } from '../../ui/signals';
 
@@ -196,6 +196,70 @@ export function isRunning(phase: string): boolean {
   return phase === 'Pending' || phase === 'Building';
 }
 
+/** A button of a build: an icon in its row, a button with text in its details. */
+export interface IBuildButton extends IRowAction {
+  /** The text of the details' button (the label says on what it acts). */
+  text: string;
+  /** The style of the details' button. */
+  kind?: 'warn' | 'reject';
+}
+
+/**
+ * The buttons a build offers: Details (in its row), then in its row and its
+ * details alike Cancel while it runs, else Retry; and Delete.
+ */
+export function buildButtons(
+  name: string,
+  phase: string,
+  actions: IBuildActions,
+  trans: TranslationBundle
+): { details: IRowAction; run: IBuildButton; remove: IBuildButton } {
+  return {
+    details: {
+      icon: infoIcon,
+      label: trans.__('Details'),
+      onClick: () => actions.openDetails(name)
+    },
+    run: isRunning(phase)
+      ? {
+          icon: stopIcon,
+          label: trans.__('Cancel build'),
+          text: trans.__('Cancel'),
+          kind: 'warn',
+          onClick: () => actions.cancel(name)
+        }
+      : {
+          icon: refreshIcon,
+          label: trans.__('Retry build'),
+          text: trans.__('Retry'),
+          onClick: () => actions.retry(name)
+        },
+    remove: {
+      icon: deleteIcon,
+      label: trans.__('Delete build'),
+      text: trans.__('Delete'),
+      kind: 'reject',
+      onClick: () => actions.remove(name)
+    }
+  };
+}
+
+/** A build's button with text (in its details). */
+export function BuildButton(props: { button: IBuildButton }): JSX.Element {
+  const { button } = props;
+  return (
+    <TextButton
+      className={['jp-mod-styled', button.kind && `jp-mod-${button.kind}`]
+        .filter(Boolean)
+        .join(' ')}
+      label={button.label}
+      onClick={button.onClick}
+    >
+      {button.text}
+    </TextButton>
+  );
+}
+
 /** One build of the list. */
 export function BuildRow(props: {
   build: ICustomNBImage;
@@ -208,7 +272,7 @@ export function BuildRow(props: {
   const display = displayNameOf(build);
   const creator = creatorOf(build);
   const created = build.metadata.creationTimestamp;
-  const running = isRunning(summary.phase);
+  const buttons = buildButtons(name, summary.phase, actions, trans);
   const runtimeImage = build.status?.runtimeImage;
   const nameId = `jp-RuntimeImages-build-${name}`;
   return (
@@ -233,35 +297,10 @@ export function BuildRow(props: {
         >
           <span id={nameId}>{display}</span>
         </button>
-        <span className="jp-RuntimeImages-actions">
-          <IconButton
-            describedBy={nameId}
-            icon={infoIcon}
-            label={trans.__('Details')}
-            onClick={() => actions.openDetails(name)}
-          />
-          {running ? (
-            <IconButton
-              describedBy={nameId}
-              icon={stopIcon}
-              label={trans.__('Cancel build')}
-              onClick={() => actions.cancel(name)}
-            />
-          ) : (
-            <IconButton
-              describedBy={nameId}
-              icon={refreshIcon}
-              label={trans.__('Retry build')}
-              onClick={() => actions.retry(name)}
-            />
-          )}
-          <IconButton
-            describedBy={nameId}
-            icon={deleteIcon}
-            label={trans.__('Delete build')}
-            onClick={() => actions.remove(name)}
-          />
-        </span>
+        <RowActions
+          describedBy={nameId}
+          actions={[buttons.details, buttons.run, buttons.remove]}
+        />
       </div>
       <BuildMessage
         summary={summary}

@@ -1,5 +1,4 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { invalidReferenceMessage } from '../../imageref';
 import React, { useMemo, useState } from 'react';
 import type { BuildsModel } from '../model';
 import {
@@ -7,19 +6,20 @@ import {
   groupFieldErrors,
   IImportForm,
   ImportField,
+  importFormErrors,
   importResource,
   RESOURCE_NAME_PATTERN
 } from '../resource';
 import { DEFAULT_PROFILES, ICustomNBImage, PROFILES } from '../types';
 import {
+  ChoiceGroup,
   DialogForm,
-  FieldMessages,
-  FormErrors,
   TextField,
   useInitialFocus
 } from '../../ui/forms';
-import { showModalForm } from '../../ui/modal';
-import { identityErrors, useNewBuildForm } from './useNewBuildForm';
+import { formDialog, FormDialogProps } from '../../ui/modal';
+import { ResourceNameHint } from './ResourceNameHint';
+import { useNewBuildForm } from './useNewBuildForm';
 
 export interface IImportImageOptions {
   model: BuildsModel;
@@ -32,8 +32,6 @@ export interface IImportImageOptions {
   imageExists?: (name: string) => boolean;
 }
 
-type Errors = FormErrors<ImportField>;
-
 const ID = 'jp-RuntimeImages-import';
 
 /**
@@ -42,21 +40,20 @@ const ID = 'jp-RuntimeImages-import';
  * (buildType ImageImport); server field errors show next to their fields.
  */
 export function ImportImageForm(
-  props: IImportImageOptions & {
-    onDone: (created: ICustomNBImage | null) => void;
-  }
+  props: FormDialogProps<IImportImageOptions, ICustomNBImage>
 ): JSX.Element {
   const { trans, pattern } = props;
   const [touched, setTouched] = useState<Partial<Record<ImportField, boolean>>>(
     {}
   );
   const first = useInitialFocus<HTMLInputElement>();
-  const { form, update, resourceName, submitted, busy, serverErrors, submit } =
+  const { form, update, fieldProps, resourceName, messages, formProps } =
     useNewBuildForm<IImportForm, ImportField>(props, {
       initial: { image: '', profiles: [...DEFAULT_PROFILES] },
       idPrefix: ID,
       toResource: importResource,
-      groupErrors: groupFieldErrors
+      groupErrors: groupFieldErrors,
+      validate: form => importFormErrors(form, pattern, trans)
     });
 
   const reference = useMemo(
@@ -64,21 +61,9 @@ export function ImportImageForm(
     [form.image, pattern]
   );
 
-  const clientErrors: Errors = {};
-  if (!form.image.trim()) {
-    clientErrors.image = [trans.__('An image reference is required.')];
-  } else if (!reference.valid) {
-    clientErrors.image = [invalidReferenceMessage(trans)];
-  }
-  Object.assign(clientErrors, identityErrors(form, trans));
-
-  const shown = (field: ImportField): string[] => {
-    const own =
-      submitted || touched[field] || (field === 'image' && form.image !== '')
-        ? (clientErrors[field] ?? [])
-        : [];
-    return [...own, ...(serverErrors[field] ?? [])];
-  };
+  /** A field's messages: those of its value once left (the image's at once). */
+  const shown = (field: ImportField): string[] =>
+    messages(field, touched[field] || (field === 'image' && form.image !== ''));
 
   const toggleProfile = (profile: string): void => {
     const profiles = form.profiles.includes(profile)
@@ -97,15 +82,12 @@ export function ImportImageForm(
     extra?: React.ReactNode
   ): JSX.Element => (
     <TextField
-      id={`${ID}-${field}`}
+      {...fieldProps(field)}
       ref={field === 'image' ? first : undefined}
-      field={field}
       label={label}
       help={help}
       rows={field === 'description' ? 2 : undefined}
-      value={form[field]}
       messages={shown(field)}
-      onChange={value => update(field, value)}
       onBlur={() => setTouched({ ...touched, [field]: true })}
       extra={extra}
     />
@@ -118,14 +100,10 @@ export function ImportImageForm(
 
   return (
     <DialogForm
+      {...formProps}
       label={trans.__('Import image')}
-      onSubmit={event => submit(clientErrors, event)}
-      messages={serverErrors.form}
-      trans={trans}
       submitLabel={trans.__('Import')}
       busyLabel={trans.__('Importing…')}
-      busy={busy}
-      onCancel={() => props.onDone(null)}
     >
       {textField(
         'image',
@@ -145,22 +123,16 @@ export function ImportImageForm(
         'displayName',
         trans.__('Name'),
         trans.__('The runtime image display name'),
-        resourceName ? (
-          <div className="jp-RuntimeImages-fieldHint">
-            {trans.__('Resource name:')}{' '}
-            <code className="jp-RuntimeImages-resourceName">
-              {resourceName}
-            </code>
-            {existing && (
-              <div className="jp-RuntimeImages-fieldWarning" role="status">
-                {trans.__(
-                  'A runtime image named "%1" exists: a successful import updates it.',
-                  resourceName
-                )}
-              </div>
-            )}
-          </div>
-        ) : null
+        <ResourceNameHint name={resourceName} trans={trans}>
+          {existing && (
+            <div className="jp-RuntimeImages-fieldWarning" role="status">
+              {trans.__(
+                'A runtime image named "%1" exists: a successful import updates it.',
+                resourceName
+              )}
+            </div>
+          )}
+        </ResourceNameHint>
       )}
       {textField(
         'description',
@@ -172,44 +144,33 @@ export function ImportImageForm(
         trans.__('Creator'),
         trans.__('Who imports the image')
       )}
-      <fieldset
-        className="jp-RuntimeImages-importField jp-RuntimeImages-profiles"
-        data-field="profiles"
-      >
-        <legend>{trans.__('Requirement profiles to check')}</legend>
-        {PROFILES.map(profile => (
-          <label key={profile} className="jp-RuntimeImages-profile">
-            <input
-              type="checkbox"
-              checked={form.profiles.includes(profile)}
-              aria-label={trans.__('Check profile %1', profile)}
-              title={trans.__('Check profile %1', profile)}
-              onChange={() => toggleProfile(profile)}
-            />
-            {profile}
-          </label>
-        ))}
-        <FieldMessages
-          id={`${ID}-profiles-error`}
-          messages={shown('profiles')}
-        />
-      </fieldset>
+      <ChoiceGroup
+        type="checkbox"
+        id={`${ID}-profiles`}
+        field="profiles"
+        className="jp-RuntimeImages-profiles"
+        legend={trans.__('Requirement profiles to check')}
+        choices={PROFILES.map(profile => ({
+          value: profile,
+          label: trans.__('Check profile %1', profile),
+          text: profile
+        }))}
+        isChecked={profile => form.profiles.includes(profile)}
+        onToggle={toggleProfile}
+        messages={shown('profiles')}
+      />
     </DialogForm>
   );
 }
 
 /**
- * Show the import dialog (modal).
- *
- * @returns the submitted build, or `null` when cancelled
+ * Show the import dialog (modal): the submitted build, or `null` when cancelled.
  */
-export function showImportImageDialog(
-  options: IImportImageOptions
-): Promise<ICustomNBImage | null> {
-  return showModalForm<ICustomNBImage>({
-    id: ID,
-    title: options.trans.__('Import image'),
-    className: 'jp-RuntimeImages-importDialog',
-    render: done => <ImportImageForm {...options} onDone={done} />
-  });
-}
+export const showImportImageDialog = formDialog<
+  IImportImageOptions,
+  ICustomNBImage
+>(ImportImageForm, {
+  id: ID,
+  className: 'jp-RuntimeImages-importDialog',
+  title: ({ trans }) => trans.__('Import image')
+});

@@ -5,6 +5,7 @@ import { RESOURCE_NAME_PATTERN, toResourceName } from '../resource';
 import type { ICustomNBImage } from '../types';
 import { APIError, IFieldError } from '../../request';
 import { FormErrors, withoutErrorsOf } from '../../ui/forms';
+import type { FormDialogProps } from '../../ui/modal';
 
 /** The fields every new build has: they become its name and annotations. */
 export interface IIdentityForm {
@@ -70,27 +71,30 @@ export function submitErrors<F extends string>(
 
 /**
  * The state and the submit the "Import image" and "Build image" forms share:
- * the values (name and description empty, creator prefilled), the server's
- * errors (an edit drops those of its field), whether submitted or busy;
- * `submit` focuses the first invalid field, or sends the CustomNBImage and
- * shows why the server refused it.
+ * the values (name and description empty, creator prefilled); `fieldProps`
+ * wires a text field to its value; `messages` are a field's: what is wrong
+ * with its value (the form's own checks, and those of the name, description
+ * and creator), once submitted or `early`, then what the server said (an edit
+ * drops those of its field); `formProps` wire the `DialogForm`: its
+ * submit focuses the first invalid field, or sends the CustomNBImage and shows
+ * why the server refused it; the submit button is disabled while it runs.
  *
  * @param props the dialog's: its model, translations, prefilled creator and `onDone`
  * @param options.idPrefix the fields' ids are `${idPrefix}-${field}`
  */
 export function useNewBuildForm<T extends IIdentityForm, F extends string>(
-  props: {
-    model: BuildsModel;
-    trans: TranslationBundle;
-    creator?: string;
-    onDone: (created: ICustomNBImage | null) => void;
-  },
+  props: FormDialogProps<
+    { model: BuildsModel; trans: TranslationBundle; creator?: string },
+    ICustomNBImage
+  >,
   options: {
     /** The initial values of the other fields. */
     initial: Omit<T, keyof IIdentityForm>;
     idPrefix: string;
     toResource: (form: T) => ICustomNBImage;
     groupErrors: (errors: ReadonlyArray<IFieldError>) => FormErrors<F>;
+    /** What is wrong with the other fields. */
+    validate: (form: T) => FormErrors<F>;
   }
 ) {
   const { idPrefix } = options;
@@ -107,16 +111,31 @@ export function useNewBuildForm<T extends IIdentityForm, F extends string>(
   const [serverErrors, setServerErrors] = useState<FormErrors<F>>({});
   const [busy, setBusy] = useState(false);
   const resourceName = toResourceName(form.displayName);
+  const clientErrors: FormErrors<F> = {
+    ...options.validate(form),
+    ...identityErrors(form, props.trans)
+  };
 
   const update = <K extends keyof T>(field: K, value: T[K]): void => {
     setForm({ ...form, [field]: value });
     setServerErrors(withoutErrorsOf(serverErrors, field as string));
   };
 
-  const submit = async (
-    clientErrors: FormErrors<string>,
-    event?: FormEvent
-  ): Promise<void> => {
+  /** The messages of `field` (or of the whole `form`). */
+  const messages = (field: F | 'form', early = false): string[] => [
+    ...(submitted || early ? (clientErrors[field] ?? []) : []),
+    ...(serverErrors[field] ?? [])
+  ];
+
+  /** The id, value and `onChange` of the text field of `field`. */
+  const fieldProps = (field: keyof T & F) => ({
+    id: `${idPrefix}-${field}`,
+    field,
+    value: form[field] as string,
+    onChange: (value: string) => update(field, value as T[typeof field])
+  });
+
+  const submit = async (event?: FormEvent): Promise<void> => {
     event?.preventDefault();
     setSubmitted(true);
     if (busy) {
@@ -141,5 +160,13 @@ export function useNewBuildForm<T extends IIdentityForm, F extends string>(
     }
   };
 
-  return { form, update, resourceName, submitted, busy, serverErrors, submit };
+  const formProps = {
+    trans: props.trans,
+    busy,
+    onSubmit: submit,
+    messages: messages('form'),
+    onCancel: () => props.onDone(null)
+  };
+
+  return { form, update, fieldProps, resourceName, messages, formProps };
 }

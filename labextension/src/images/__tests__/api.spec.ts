@@ -2,7 +2,11 @@
  * RuntimeImagesAPI: each method calls the right endpoint, verb, headers and body.
  */
 // First: replaces the REST boundary for the imports below.
-import { mockedRequestAPI as mocked, SETTINGS } from '../../__tests__/support';
+import {
+  mockedRequestAPI as mocked,
+  response,
+  SETTINGS
+} from '../../__tests__/support';
 
 import { RuntimeImagesAPI } from '../api';
 
@@ -15,31 +19,21 @@ const image = {
 };
 
 describe('RuntimeImagesAPI', () => {
-  let api: RuntimeImagesAPI;
-  beforeEach(() => {
-    mocked.mockReset();
-    api = new RuntimeImagesAPI({ serverSettings: SETTINGS });
-  });
+  const api = new RuntimeImagesAPI({ serverSettings: SETTINGS });
 
   it('gets the schema', async () => {
-    mocked.mockResolvedValue({
-      status: 200,
-      data: { type: 'object' },
-      etag: null
-    });
+    mocked.mockResolvedValue(response({ type: 'object' }));
     expect(await api.getSchema()).toEqual({ type: 'object' });
     expect(mocked).toHaveBeenCalledWith('schema', { method: 'GET' }, SETTINGS);
   });
 
   it('lists with include_invalid and a conditional ETag', async () => {
-    mocked.mockResolvedValue({
-      status: 200,
-      data: {
-        'runtime-images': [image],
-        invalid: [{ name: 'bad', reason: 'r' }]
-      },
-      etag: '"v2"'
-    });
+    mocked.mockResolvedValue(
+      response(
+        { 'runtime-images': [image], invalid: [{ name: 'bad', reason: 'r' }] },
+        { etag: '"v2"' }
+      )
+    );
     const listing = await api.listImages('"v1"');
     expect(mocked).toHaveBeenCalledWith(
       'images?include_invalid=true',
@@ -54,29 +48,25 @@ describe('RuntimeImagesAPI', () => {
   });
 
   it('returns null on 304 Not Modified', async () => {
-    mocked.mockResolvedValue({ status: 304, data: null, etag: '"v1"' });
+    mocked.mockResolvedValue(response(null, { status: 304, etag: '"v1"' }));
     expect(await api.listImages('"v1"')).toBeNull();
   });
 
   it('sends no If-None-Match without an ETag', async () => {
-    mocked.mockResolvedValue({
-      status: 200,
-      data: { 'runtime-images': [] },
-      etag: null
-    });
+    mocked.mockResolvedValue(response({ 'runtime-images': [] }));
     const listing = await api.listImages(null);
     expect(mocked.mock.calls[0][1]).toEqual({ method: 'GET', headers: {} });
     expect(listing).toEqual({ images: [], invalid: [], etag: null });
   });
 
   it('gets one image with its ETag, encoding the name', async () => {
-    mocked.mockResolvedValue({ status: 200, data: image, etag: '"e"' });
+    mocked.mockResolvedValue(response(image, { etag: '"e"' }));
     expect(await api.getImage('a b')).toEqual({ image, etag: '"e"' });
     expect(mocked.mock.calls[0][0]).toBe('images/a%20b');
   });
 
   it('creates with POST', async () => {
-    mocked.mockResolvedValue({ status: 201, data: image, etag: '"e"' });
+    mocked.mockResolvedValue(response(image, { status: 201, etag: '"e"' }));
     const body = {
       display_name: 'X',
       metadata: { image_name: 'quay.io/a/b:1' }
@@ -90,7 +80,7 @@ describe('RuntimeImagesAPI', () => {
   });
 
   it('replaces with PUT and If-Match', async () => {
-    mocked.mockResolvedValue({ status: 200, data: image, etag: '"f"' });
+    mocked.mockResolvedValue(response(image, { etag: '"f"' }));
     const body = {
       name: 'x',
       display_name: 'X',
@@ -112,7 +102,7 @@ describe('RuntimeImagesAPI', () => {
   });
 
   it('replaces without If-Match when no ETag is known (repair)', async () => {
-    mocked.mockResolvedValue({ status: 200, data: image, etag: null });
+    mocked.mockResolvedValue(response(image));
     await api.replaceImage('x', {
       display_name: 'X',
       metadata: { image_name: 'a' }
@@ -121,7 +111,7 @@ describe('RuntimeImagesAPI', () => {
   });
 
   it('patches with a merge patch', async () => {
-    mocked.mockResolvedValue({ status: 200, data: image, etag: null });
+    mocked.mockResolvedValue(response(image));
     await api.patchImage('x', { display_name: 'Y' });
     expect(mocked.mock.calls[0][1]).toEqual({
       method: 'PATCH',
@@ -131,7 +121,7 @@ describe('RuntimeImagesAPI', () => {
   });
 
   it('deletes, duplicates, exports and imports', async () => {
-    mocked.mockResolvedValue({ status: 204, data: null, etag: null });
+    mocked.mockResolvedValue(response(null, { status: 204 }));
     await api.deleteImage('x');
     expect(mocked).toHaveBeenLastCalledWith(
       'images/x',
@@ -139,11 +129,9 @@ describe('RuntimeImagesAPI', () => {
       SETTINGS
     );
 
-    mocked.mockResolvedValue({
-      status: 201,
-      data: { ...image, name: 'x_copy' },
-      etag: null
-    });
+    mocked.mockResolvedValue(
+      response({ ...image, name: 'x_copy' }, { status: 201 })
+    );
     expect((await api.duplicateImage('x')).name).toBe('x_copy');
     expect(mocked).toHaveBeenLastCalledWith(
       'images/x/duplicate',
@@ -151,11 +139,7 @@ describe('RuntimeImagesAPI', () => {
       SETTINGS
     );
 
-    mocked.mockResolvedValue({
-      status: 200,
-      data: { 'runtime-images': [image] },
-      etag: null
-    });
+    mocked.mockResolvedValue(response({ 'runtime-images': [image] }));
     expect(await api.exportImages()).toEqual({ 'runtime-images': [image] });
     expect(mocked).toHaveBeenLastCalledWith(
       'export',
@@ -164,7 +148,7 @@ describe('RuntimeImagesAPI', () => {
     );
 
     const results = [{ name: 'x', status: 'created' }];
-    mocked.mockResolvedValue({ status: 200, data: { results }, etag: null });
+    mocked.mockResolvedValue(response({ results }));
     expect(await api.importImages({ 'runtime-images': [image] }, true)).toEqual(
       results
     );

@@ -3,7 +3,7 @@ import { copyIcon, deleteIcon, editIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 import { parseImageReference, shortDigest } from '../../imageref';
 import type { IRuntimeImage } from '../../tokens';
-import { IconButton } from '../../ui/buttons';
+import { RowActions } from '../../ui/buttons';
 import type { ImageCommands } from './RuntimeImagesPanel';
 
 /** Row height of the virtual list, in px (keep in sync with base.css). */
@@ -93,40 +93,36 @@ export function ImageRow(props: {
         >
           {image.display_name}
         </span>
-        <span className="jp-RuntimeImages-actions">
-          <IconButton
-            describedBy={nameId}
-            icon={editIcon}
-            label={trans.__('Edit')}
-            onClick={() => props.onEdit(image)}
-          />
-          <IconButton
-            describedBy={nameId}
-            icon={copyIcon}
-            label={trans.__('Duplicate')}
-            onClick={() => props.onDuplicate(image)}
-          />
-          {props.commands.ids.map(id => {
-            const args = { name: image.name };
-            return (
-              <IconButton
-                describedBy={nameId}
-                key={id}
-                icon={props.commands.registry.icon(id, args)}
-                label={props.commands.registry.label(id, args)}
-                onClick={() => void props.commands.registry.execute(id, args)}
-              />
-            );
-          })}
-          {deletable && (
-            <IconButton
-              describedBy={nameId}
-              icon={deleteIcon}
-              label={trans.__('Delete')}
-              onClick={() => props.onDelete(image)}
-            />
-          )}
-        </span>
+        <RowActions
+          describedBy={nameId}
+          actions={[
+            {
+              icon: editIcon,
+              label: trans.__('Edit'),
+              onClick: () => props.onEdit(image)
+            },
+            {
+              icon: copyIcon,
+              label: trans.__('Duplicate'),
+              onClick: () => props.onDuplicate(image)
+            },
+            ...props.commands.ids.map(id => {
+              const args = { name: image.name };
+              const { registry } = props.commands;
+              return {
+                key: id,
+                icon: registry.icon(id, args),
+                label: registry.label(id, args),
+                onClick: () => void registry.execute(id, args)
+              };
+            }),
+            deletable && {
+              icon: deleteIcon,
+              label: trans.__('Delete'),
+              onClick: () => props.onDelete(image)
+            }
+          ]}
+        />
       </div>
       <ImageReference
         reference={md.image_name ?? ''}

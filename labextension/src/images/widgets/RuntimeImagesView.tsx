@@ -2,7 +2,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { deleteIcon, editIcon } from '@jupyterlab/ui-components';
 import React, { useRef } from 'react';
 import type { IRuntimeImage } from '../../tokens';
-import { IconButton, TextButton } from '../../ui/buttons';
+import { RowActions, TextButton } from '../../ui/buttons';
 import { useSignal } from '../../ui/signals';
 import { VirtualList } from '../../ui/VirtualList';
 import type { RuntimeImagesModel } from '../model';
@@ -115,20 +115,20 @@ function InvalidItems(props: {
                   item.document.display_name) ||
                   item.name}
               </span>
-              <span className="jp-RuntimeImages-actions">
-                <IconButton
-                  icon={editIcon}
-                  label={trans.__('Edit')}
-                  onClick={() => actions.repair(item)}
-                />
-                {(item.origin ?? 'user') === 'user' && (
-                  <IconButton
-                    icon={deleteIcon}
-                    label={trans.__('Delete')}
-                    onClick={() => actions.removeInvalid(item)}
-                  />
-                )}
-              </span>
+              <RowActions
+                actions={[
+                  {
+                    icon: editIcon,
+                    label: trans.__('Edit'),
+                    onClick: () => actions.repair(item)
+                  },
+                  (item.origin ?? 'user') === 'user' && {
+                    icon: deleteIcon,
+                    label: trans.__('Delete'),
+                    onClick: () => actions.removeInvalid(item)
+                  }
+                ]}
+              />
             </div>
             <div className="jp-RuntimeImages-reason">{item.reason}</div>
             {(item.errors ?? []).length > 0 && (

@@ -3,7 +3,11 @@
  * model refreshes JupyterLab's kernelspecs after an install.
  */
 // First: replaces the REST boundary for the imports below.
-import { mockedRequestAPI as mocked, SETTINGS } from '../../__tests__/support';
+import {
+  mockedRequestAPI as mocked,
+  response,
+  SETTINGS
+} from '../../__tests__/support';
 
 import { KernelspecsAPI } from '../api';
 import {
@@ -18,11 +22,7 @@ import { APIError } from '../../request';
 const form: IKernelspecForm = newKernelspecForm();
 
 describe('KernelspecsAPI.install', () => {
-  let api: KernelspecsAPI;
-  beforeEach(() => {
-    mocked.mockReset();
-    api = new KernelspecsAPI({ serverSettings: SETTINGS });
-  });
+  const api = new KernelspecsAPI({ serverSettings: SETTINGS });
 
   it('posts the options to images/{name}/kernelspec', async () => {
     const installed = {
@@ -31,7 +31,7 @@ describe('KernelspecsAPI.install', () => {
       path: '/d/kernels/k8s_a_b/kernel.json',
       kernel_json: {}
     };
-    mocked.mockResolvedValue({ status: 201, data: installed, etag: null });
+    mocked.mockResolvedValue(response(installed, { status: 201 }));
     const result = await api.install('a b', {
       provisioner: 'docker',
       launch_timeout: 60

@@ -3,7 +3,10 @@ import React, { useEffect, useRef, useState } from 'react';
 import { APIError } from '../../request';
 import type { IRuntimeImage } from '../../tokens';
 import { TextButton } from '../../ui/buttons';
+import { Facts } from '../../ui/Facts';
 import {
+  Choice,
+  ChoiceGroup,
   DialogButton,
   DialogForm,
   FieldMessages,
@@ -14,7 +17,7 @@ import {
   useInitialFocus,
   withoutErrorsOf
 } from '../../ui/forms';
-import { showModalForm } from '../../ui/modal';
+import { formDialog, FormDialogProps } from '../../ui/modal';
 import type { IInstalledKernelspec } from '../api';
 import {
   IKernelspecForm,
@@ -49,9 +52,7 @@ function defaultKernelName(provisioner: string, name: string): string {
  * server field errors show next to their fields; a 409 offers to replace.
  */
 export function KernelspecForm(
-  props: IKernelspecDialogOptions & {
-    onDone: (installed: IInstalledKernelspec | null) => void;
-  }
+  props: FormDialogProps<IKernelspecDialogOptions, IInstalledKernelspec>
 ): JSX.Element {
   const { image, trans } = props;
   const [form, setForm] = useState<IKernelspecForm>(newKernelspecForm);
@@ -128,20 +129,22 @@ export function KernelspecForm(
     return (
       <div className="jp-RuntimeImages-kernelspecResult" role="status">
         <p>{trans.__('Kernelspec installed.')}</p>
-        <dl>
-          <dt>{trans.__('Kernel name')}</dt>
-          <dd>
-            <code className="jp-RuntimeImages-kernelspecName">
-              {installed.kernel_name}
-            </code>
-          </dd>
-          <dt>{trans.__('kernel.json')}</dt>
-          <dd>
-            <code className="jp-RuntimeImages-kernelspecPath">
-              {installed.path}
-            </code>
-          </dd>
-        </dl>
+        <Facts
+          facts={[
+            [
+              trans.__('Kernel name'),
+              <code className="jp-RuntimeImages-kernelspecName">
+                {installed.kernel_name}
+              </code>
+            ],
+            [
+              trans.__('kernel.json'),
+              <code className="jp-RuntimeImages-kernelspecPath">
+                {installed.path}
+              </code>
+            ]
+          ]}
+        />
         <div className="jp-RuntimeImages-dialogButtons">
           <DialogButton
             ref={closeButton}
@@ -275,56 +278,39 @@ export function KernelspecForm(
         KERNEL_LANGUAGES,
         languageLabel
       )}
-      <fieldset
-        className="jp-RuntimeImages-importField"
-        data-field="location"
-        aria-describedby={
-          messages('location').length > 0 ? `${ID}-location-error` : undefined
-        }
-      >
-        <legend>{trans.__('Install location')}</legend>
-        <label className="jp-RuntimeImages-profile">
-          <input
-            id={`${ID}-location`}
-            type="radio"
-            name={`${ID}-location`}
-            checked={form.location === 'user'}
-            aria-label={trans.__('User')}
-            title={trans.__("The user's Jupyter data directory")}
-            onChange={() => update('location', 'user')}
-          />
-          {trans.__('User')}
-        </label>
-        <label className="jp-RuntimeImages-profile">
-          <input
-            type="radio"
-            name={`${ID}-location`}
-            checked={form.location === 'sys_prefix'}
-            aria-label={trans.__('Environment (sys-prefix)')}
-            title={trans.__(
+      <ChoiceGroup<IKernelspecForm['location']>
+        type="radio"
+        id={`${ID}-location`}
+        field="location"
+        legend={trans.__('Install location')}
+        choices={[
+          {
+            value: 'user',
+            id: `${ID}-location`,
+            label: trans.__('User'),
+            title: trans.__("The user's Jupyter data directory")
+          },
+          {
+            value: 'sys_prefix',
+            label: trans.__('Environment (sys-prefix)'),
+            title: trans.__(
               "The server environment's share/jupyter/kernels (the server must allow it)"
-            )}
-            onChange={() => update('location', 'sys_prefix')}
-          />
-          {trans.__('Environment (sys-prefix)')}
-        </label>
-        <FieldMessages
-          id={`${ID}-location-error`}
-          messages={messages('location')}
-        />
-      </fieldset>
+            )
+          }
+        ]}
+        isChecked={location => form.location === location}
+        onToggle={location => update('location', location)}
+        messages={messages('location')}
+      />
       <div className="jp-RuntimeImages-importField" data-field="replace">
-        <label className="jp-RuntimeImages-profile">
-          <input
-            id={`${ID}-replace`}
-            type="checkbox"
-            checked={form.replace}
-            aria-label={trans.__('Replace an existing kernelspec')}
-            title={trans.__('Replace an existing kernelspec')}
-            onChange={e => update('replace', e.currentTarget.checked)}
-          />
-          {trans.__('Replace an existing kernelspec of that name')}
-        </label>
+        <Choice
+          type="checkbox"
+          id={`${ID}-replace`}
+          label={trans.__('Replace an existing kernelspec')}
+          text={trans.__('Replace an existing kernelspec of that name')}
+          checked={form.replace}
+          onChange={checked => update('replace', checked)}
+        />
         <FieldMessages
           id={`${ID}-replace-error`}
           messages={messages('replace')}
@@ -377,20 +363,15 @@ export function KernelspecForm(
 }
 
 /**
- * Show the "Create kernelspec" dialog (modal).
- *
- * @returns the kernelspec written, or `null` when closed without one
+ * Show the "Create kernelspec" dialog (modal): the kernelspec written, or `null`
+ * when closed without one.
  */
-export function showKernelspecDialog(
-  options: IKernelspecDialogOptions
-): Promise<IInstalledKernelspec | null> {
-  return showModalForm<IInstalledKernelspec>({
-    id: ID,
-    title: options.trans.__(
-      'Create kernelspec for "%1"',
-      options.image.display_name
-    ),
-    className: 'jp-RuntimeImages-kernelspecDialog',
-    render: done => <KernelspecForm {...options} onDone={done} />
-  });
-}
+export const showKernelspecDialog = formDialog<
+  IKernelspecDialogOptions,
+  IInstalledKernelspec
+>(KernelspecForm, {
+  id: ID,
+  className: 'jp-RuntimeImages-kernelspecDialog',
+  title: ({ trans, image }) =>
+    trans.__('Create kernelspec for "%1"', image.display_name)
+});
