@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import IO
 
 from .budget import ContentBudget
-from .text import read_lines
 from .model import PackageRecord
+from .text import read_lines
 
 __all__ = ["parse_installed"]
 

@@ -80,10 +80,10 @@ _PACKAGE_FIELDS = tuple(Package.__dataclass_fields__)
 class Environment:
     """Where packages are installed: ``/`` (the OS), or a Python/conda prefix.
 
-    ``kind``: ``os``, ``system`` (a Python prefix that is not a venv or conda env, such as
-    ``/usr`` or ``/usr/local``), ``venv`` (has ``pyvenv.cfg``), ``conda`` (has
-    ``conda-meta/``) or ``user`` (``~/.local``). ``python`` is the ``X.Y`` of its
-    ``lib/pythonX.Y`` when it has one.
+    ``kind``: ``os``, ``python`` (a Python prefix that is not a venv or conda env, such as
+    ``/usr``, ``/usr/local`` or ``~/.local``), ``venv`` (has ``pyvenv.cfg``) or ``conda``
+    (has ``conda-meta/``). ``python`` is the ``X.Y`` of its ``lib/pythonX.Y`` when it has
+    one.
     """
 
     path: str
@@ -92,6 +92,10 @@ class Environment:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Environment:
+        return cls(path=data["path"], kind=data["kind"], python=data["python"])
 
 
 @dataclass
@@ -104,7 +108,7 @@ class DatabaseRead:
     read: bool
     packages: int = 0
     layer: int | None = None
-    message: str = ""
+    reason: str | None = None
     environment: str = "/"
 
     def to_json(self) -> dict[str, Any]:
@@ -112,8 +116,20 @@ class DatabaseRead:
             "path": self.path,
             "format": self.format,
             "read": self.read,
+            "reason": self.reason,
             "packages": self.packages,
             "layer": self.layer,
             "environment": self.environment,
-            "message": self.message,
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DatabaseRead:
+        return cls(
+            path=data["path"],
+            format=data["format"],
+            read=data["read"],
+            packages=data["packages"],
+            layer=data["layer"],
+            reason=data["reason"],
+            environment=data["environment"],
+        )

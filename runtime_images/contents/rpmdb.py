@@ -114,9 +114,7 @@ def _records(blobs: Iterator[bytes], budget: ContentBudget, what: str) -> list[P
     return records
 
 
-def read_database(
-    kind: str, data: bytes, budget: ContentBudget, what: str
-) -> list[PackageRecord]:
+def read_database(kind: str, data: bytes, budget: ContentBudget, what: str) -> list[PackageRecord]:
     """The packages of an rpmdb file of format ``kind`` (see :data:`FORMATS`)."""
     readers = {"rpm-sqlite": read_sqlite, "rpm-bdb": read_bdb, "rpm-ndb": read_ndb}
     return readers[kind](data, budget, what)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .errors import InvalidLayer, LimitExceeded, UnsupportedLayer
 from .filesystem import FileSystem, Limits, Node
-from .inspector import ImageInspector, Progress, Validation, inspect_image
+from .inspector import ImageInspector, Progress, Validation, inspect_image, inspect_resolved
 from .profiles import PROFILES, CheckResult, UnknownProfile, check_profile_names, run_profiles
 from .report import (
     Distribution,
@@ -41,5 +41,6 @@ __all__ = [
     "Validation",
     "check_profile_names",
     "inspect_image",
+    "inspect_resolved",
     "run_profiles",
 ]

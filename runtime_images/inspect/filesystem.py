@@ -493,17 +493,17 @@ class FileSystem:
                     self.observer.removed("/".join([*parent_parts, name]), existing)
             return
         if info.islnk():
-            _target_parts, target = self._resolve(_split(info.linkname), False)
-            if target is not None and target.is_dir:
+            _linked_parts, linked = self._resolve(_split(info.linkname), False)
+            if linked is not None and linked.is_dir:
                 # tar cannot express this; in the tree it would be a cycle (x -> .).
                 raise InvalidLayer(
                     f"{info.name!r} is a hard link to the directory {info.linkname!r}; tar "
                     "archives cannot contain hard links to directories"
                 )
-            if target is None:
-                target = Node("file", info.mode, info.uid, info.gid, layer=layer)
-            target.layer = layer
-            self._put(parent, parent_parts, name, info, target, existing)
+            if linked is None:
+                linked = Node("file", info.mode, info.uid, info.gid, layer=layer)
+            linked.layer = layer
+            self._put(parent, parent_parts, name, info, linked, existing)
             return
         if info.issym():
             node = Node("symlink", 0o777, info.uid, info.gid, target=info.linkname, layer=layer)
