@@ -22,6 +22,7 @@ from .kernelspec import KernelspecHandler
 from .meta import OpenAPIHandler, SchemaHandler
 from .registry import PinHandler
 from .validate import ValidateHandler
+from .vulns import VulnsHandler, VulnsSummaryHandler
 
 _NAME = r"(?P<name>[^/]+)"
 
@@ -37,6 +38,8 @@ ROUTES: list[tuple[str, type[Any]]] = [
     (rf"/runtime-images/builds/{_NAME}/cancel", BuildCancelHandler),
     (rf"/runtime-images/builds/{_NAME}/retry", BuildRetryHandler),
     (r"/runtime-images/validate", ValidateHandler),
+    (r"/runtime-images/vulns", VulnsHandler),
+    (r"/runtime-images/vulns/summary", VulnsSummaryHandler),
     (r"/runtime-images/export", ExportHandler),
     (r"/runtime-images/import", ImportHandler),
     (r"/runtime-images/schema", SchemaHandler),

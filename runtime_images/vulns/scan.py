@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ..reference import Reference
     from ..registry import RegistryClient
 
-__all__ = ["findings_of", "report_of_document", "scan_image", "select"]
+__all__ = ["findings_of", "report_of_document", "scan_image", "select", "summary"]
 
 
 def _cache_key(image: dict[str, Any]) -> str:
@@ -47,6 +47,7 @@ def report_of_document(database: VulnerabilityDatabase, document: dict[str, Any]
             "findings": [f.to_json() for f in result.findings],
             "notes": result.notes,
             "packages": len(packages),
+            "digest": image["digest"],
         }
     # The reference may be new for a digest already matched: remember it either way.
     database.remember(version, str(image.get("reference") or ""), key, cached)
@@ -86,3 +87,21 @@ def select(
         "total": len(report["findings"]),
         "findings": [f.to_json() for f in chosen],
     }
+
+
+def summary(database: VulnerabilityDatabase, images: dict[str, str]) -> dict[str, Any]:
+    """``{images: {NAME: {digest, counts}}}`` for the runtime images (name → image
+    reference) already matched against the current database — from the cache alone, never
+    reading an image or building an index (blocking: a few small files)."""
+    from ..reference import InvalidReferenceError, parse
+
+    found: dict[str, Any] = {}
+    for name, reference in images.items():
+        try:
+            normalised = str(parse(reference))
+        except InvalidReferenceError:
+            continue
+        cached = database.cached_reference(normalised)
+        if cached is not None:
+            found[name] = {"digest": cached.get("digest"), "counts": cached["counts"]}
+    return {"images": found}
