@@ -11,6 +11,7 @@ from traitlets import Instance, Integer, Type, default
 from . import __version__
 from .builds.controller import BuildController
 from .builds.wiring import make_build_controller
+from .contents import ContentsReader
 from .handlers import ROUTES
 from .inspect import ImageInspector
 from .kernelspec import KernelspecInstaller
@@ -61,12 +62,16 @@ class RuntimeImages(ExtensionApp):
     store_class = _component(RuntimeImageStore, "The runtime image store")
     registry_class = _component(RegistryClient, "The OCI registry client")
     inspector_class = _component(ImageInspector, "Image inspection and checks")
+    contents_reader_class = _component(
+        ContentsReader, "What is inside images (packages, SBOM, layers, diff), cached"
+    )
     kernelspec_installer_class = _component(KernelspecInstaller, "The kernelspec installer")
     build_controller_class = _component(BuildController, "The build controller")
 
     store = Instance(RuntimeImageStore)
     registry = Instance(RegistryClient)
     inspector = Instance(ImageInspector)
+    contents_reader = Instance(ContentsReader)
     kernelspec_installer = Instance(KernelspecInstaller)
     build_controller = Instance(BuildController)
 
@@ -81,6 +86,12 @@ class RuntimeImages(ExtensionApp):
     @default("inspector")
     def _default_inspector(self) -> ImageInspector:
         return cast(ImageInspector, self.inspector_class(parent=self))
+
+    @default("contents_reader")
+    def _default_contents_reader(self) -> ContentsReader:
+        return cast(
+            ContentsReader, self.contents_reader_class(parent=self, inspector=self.inspector)
+        )
 
     @default("kernelspec_installer")
     def _default_kernelspec_installer(self) -> KernelspecInstaller:
@@ -114,6 +125,7 @@ class RuntimeImages(ExtensionApp):
                 "runtime_images_store": self.store,
                 "runtime_images_registry": self.registry,
                 "runtime_images_inspector": self.inspector,
+                "runtime_images_contents": self.contents_reader,
                 "runtime_images_max_body_bytes": self.max_body_bytes,
                 "runtime_images_max_import_bytes": self.max_import_bytes,
             }
