@@ -18,9 +18,9 @@ from .common import (
     stored_image,
     table,
 )
+from .inspection import contents_reader
 
 if TYPE_CHECKING:
-    from ..contents import ContentsReader
     from ..vulns import VulnerabilityDatabase
 
 LEVELS = ("critical", "high", "medium", "low")
@@ -30,14 +30,6 @@ def _database() -> VulnerabilityDatabase:
     from ..vulns import VulnerabilityDatabase
 
     return VulnerabilityDatabase(config=load_config())
-
-
-def _reader() -> ContentsReader:
-    from ..contents import ContentsReader
-    from ..inspect import ImageInspector
-
-    config = load_config()
-    return ContentsReader(config=config, inspector=ImageInspector(config=config))
 
 
 def _update(args: argparse.Namespace) -> int:
@@ -112,7 +104,7 @@ def cmd_vulns(args: argparse.Namespace) -> int:
         return _update(args)
     image = stored_image(args.name)[2] if args.name else args.image
     database = _database()
-    reader = _reader()
+    reader = contents_reader()
     report = run_with_registry(
         lambda c: scan_image(
             reader, database, c, image, platform=args.platform, progress=layer_progress()

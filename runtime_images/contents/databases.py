@@ -27,13 +27,20 @@ from .model import DatabaseRead, PackageRecord
 __all__ = ["DatabaseVersion", "PackageDatabases", "PlacedRecord"]
 
 _DPKG_STATUS = "var/lib/dpkg/status"
-_DPKG_STATUS_D = re.compile(r"^var/lib/dpkg/status\.d/[^/]+$")
+# distroless: one status file per package, beside its ``<package>.md5sums``.
+_DPKG_STATUS_D = re.compile(r"^var/lib/dpkg/status\.d/[^/]+(?<!\.md5sums)$")
 _RPM_DIRS = ("var/lib/rpm", "usr/lib/sysimage/rpm", "usr/share/rpm")
 _APK_INSTALLED = "lib/apk/db/installed"
 _CONDA_META = re.compile(r"^(.*/)?conda-meta/[^/]+\.json$")
 _COPYRIGHT = re.compile(r"^usr/share/doc/([^/]+)/copyright$")
 _RECORD = re.compile(r"^(.+\.dist-info)/RECORD$")
 _SITE_DIR = re.compile(r"^(.*?/(?:site-packages|dist-packages))/")
+# One test per file streaming past, before any of the finer ones (most files are none).
+_CANDIDATE = re.compile(
+    r"(?:^var/lib/dpkg/status(?:\.d/[^/]+)?|^lib/apk/db/installed|(?:^|/)conda-meta/[^/]+\.json"
+    r"|^usr/share/doc/[^/]+/copyright|\.dist-info/RECORD"
+    r"|^(?:var/lib/rpm|usr/lib/sysimage/rpm|usr/share/rpm)/(?:rpmdb\.sqlite|Packages(?:\.db)?))$"
+)
 _MAX_RECORD_LINE = 4096
 
 
@@ -97,6 +104,8 @@ class PackageDatabases:
 
     def wants(self, path: str, info: tarfile.TarInfo) -> Callable[[IO[bytes]], None] | None:
         self._pending = None
+        if not _CANDIDATE.search(path):
+            return None
         kind = database_format(path)
         if kind is not None:
             return lambda stream: self._read_database(path, kind, info, stream)
@@ -107,9 +116,10 @@ class PackageDatabases:
         return None
 
     def written(self, path: str, info: tarfile.TarInfo, node: Node, replaced: Node | None) -> None:
-        site = _SITE_DIR.match(path)
-        if site:
-            self.site_dirs.add(site.group(1))
+        if "-packages/" in path:
+            site = _SITE_DIR.match(path)
+            if site:
+                self.site_dirs.add(site.group(1))
         pending, self._pending = self._pending, None
         if pending is None or pending.path != path or info.islnk():
             return

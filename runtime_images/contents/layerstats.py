@@ -37,15 +37,19 @@ class LayerStat:
     dir_sizes: dict[str, int] = field(default_factory=dict)
 
     def add_file(self, path: str, size: int) -> None:
-        item = (size, "/" + path)
-        if len(self.largest_files) < TOP:
-            heapq.heappush(self.largest_files, item)
-        elif item > self.largest_files[0]:
-            heapq.heapreplace(self.largest_files, item)
-        parts = path.split("/")[:-1]
-        for depth in range(1, min(len(parts), _DIR_DEPTH) + 1):
-            key = "/" + "/".join(parts[:depth])
-            self.dir_sizes[key] = self.dir_sizes.get(key, 0) + size
+        largest = self.largest_files
+        if len(largest) < TOP:
+            heapq.heappush(largest, (size, "/" + path))
+        elif size > largest[0][0]:
+            heapq.heapreplace(largest, (size, "/" + path))
+        sizes = self.dir_sizes
+        end = path.find("/")
+        depth = 0
+        while end > 0 and depth < _DIR_DEPTH:
+            key = path[:end]
+            sizes[key] = sizes.get(key, 0) + size
+            end = path.find("/", end + 1)
+            depth += 1
 
     def to_json(self) -> dict[str, Any]:
         dirs = heapq.nlargest(TOP, self.dir_sizes.items(), key=lambda item: (item[1], item[0]))
@@ -60,7 +64,7 @@ class LayerStat:
                 {"path": path, "size": size}
                 for size, path in sorted(self.largest_files, reverse=True)
             ],
-            "largest_dirs": [{"path": path, "size": size} for path, size in dirs],
+            "largest_dirs": [{"path": "/" + path, "size": size} for path, size in dirs],
         }
 
 

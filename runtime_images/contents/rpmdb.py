@@ -127,6 +127,11 @@ def read_sqlite(data: bytes, budget: ContentBudget, what: str) -> list[PackageRe
     """Packages of an ``rpmdb.sqlite`` (a hostile file: see the module docstring)."""
     if not data.startswith(b"SQLite format 3\0"):
         raise CorruptDatabase("not an SQLite database")
+    if data[18:20] == b"\x02\x02":
+        # WAL mode (rpm's default): an in-memory database cannot be opened in it; the file
+        # format is the same, so it is read as a rollback-journal database. Pages still in
+        # the -wal file beside it are not read (rpm checkpoints when it closes).
+        data = data[:18] + b"\x01\x01" + data[20:]
     connection = sqlite3.connect(":memory:", check_same_thread=False)
     try:
         connection.deserialize(data)

@@ -11,6 +11,7 @@ from .builds import (
     BuildLogHandler,
     BuildRetryHandler,
 )
+from .contents import DiffHandler, InspectHandler, LayersHandler, SbomHandler
 from .images import (
     DuplicateHandler,
     ExportHandler,
@@ -38,6 +39,10 @@ ROUTES: list[tuple[str, type[Any]]] = [
     (rf"/runtime-images/builds/{_NAME}/cancel", BuildCancelHandler),
     (rf"/runtime-images/builds/{_NAME}/retry", BuildRetryHandler),
     (r"/runtime-images/validate", ValidateHandler),
+    (r"/runtime-images/inspect", InspectHandler),
+    (r"/runtime-images/sbom", SbomHandler),
+    (r"/runtime-images/layers", LayersHandler),
+    (r"/runtime-images/diff", DiffHandler),
     (r"/runtime-images/vulns", VulnsHandler),
     (r"/runtime-images/vulns/summary", VulnsSummaryHandler),
     (r"/runtime-images/export", ExportHandler),

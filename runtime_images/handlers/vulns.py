@@ -14,36 +14,17 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..contents import ContentsReader
-from ..reference import InvalidReferenceError, parse
 from ..vulns import LEVELS, VulnerabilityDatabase
 from ..vulns.scan import scan_image, select, summary
 from .base import field_error
-from .registry import RegistryMixin
-
-_MAX_ARGUMENT = 1024
+from .contents import ContentsMixin
 
 
-class VulnsMixin(RegistryMixin):
-    @property
-    def contents(self) -> ContentsReader:
-        reader: ContentsReader = self.settings["runtime_images_contents"]
-        return reader
-
+class VulnsMixin(ContentsMixin):
     @property
     def vulnerabilities(self) -> VulnerabilityDatabase:
         database: VulnerabilityDatabase = self.settings["runtime_images_vulns"]
         return database
-
-    def text_argument(self, name: str) -> str | None:
-        value = self.get_query_argument(name, None)
-        if value is None:
-            return None
-        if not value.strip() or len(value) > _MAX_ARGUMENT:
-            raise field_error(
-                400, f"The query argument {name!r} must be 1 to {_MAX_ARGUMENT} characters.", name
-            )
-        return value
 
 
 class VulnsHandler(VulnsMixin):
@@ -56,24 +37,11 @@ class VulnsHandler(VulnsMixin):
         if severity is not None and severity not in LEVELS[:4]:
             raise field_error(400, f"severity must be one of {', '.join(LEVELS[:4])}.", "severity")
         fixable = self.bool_argument("fixable")
-        image, name = self.text_argument("image"), self.text_argument("name")
-        if (image is None) == (name is None):
-            raise field_error(400, "Give exactly one of image and name.", "image")
-        field = "image"
-        if name is not None:
-            entry = await self.call(self.store.get, name)
-            image = str(((entry.document or {}).get("metadata") or {}).get("image_name"))
-            field = "name"
-        assert image is not None
-        try:
-            parse(image)
-        except InvalidReferenceError as error:
-            raise field_error(400, str(error), field) from None
         report = await scan_image(
             self.contents,
             self.vulnerabilities,
             self.registry,
-            image,
+            await self.reference(),
             platform=self.text_argument("platform"),
         )
         self.write_json(select(report, severity, fixable))
