@@ -108,11 +108,21 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Exit 0 when no check fails, 1 when one does, 2 when the image cannot be checked."""
+    from ..vulns import VulnerabilityDatabase
+    from ..vulns.profile import validate
+
     image = stored_image(args.name)[2] if args.name else args.image
     reader = contents_reader()
+    database = VulnerabilityDatabase(config=load_config())
     result = run_with_registry(
-        lambda c: reader.validate(
-            c, image, args.profile, platform=args.platform, progress=layer_progress()
+        lambda c: validate(
+            reader,
+            database,
+            c,
+            image,
+            args.profile,
+            platform=args.platform,
+            progress=layer_progress(),
         )
     )
     if args.json:
@@ -156,7 +166,8 @@ def register(verb: Verb) -> None:
     sub.add_argument(
         "--profile",
         action="append",
-        help="elyra, kubeflow, odh-notebook or gateway-kernel (repeatable; default: "
+        help="elyra, kubeflow, odh-notebook, gateway-kernel or vulnerabilities (repeatable; "
+        "default: "
         "ImageInspector.default_profiles).",
     )
     sub.add_argument("--json", action="store_true", help="Print the result as JSON.")

@@ -20,6 +20,7 @@ from ..contents import ContentsReader
 from ..errors import ValidationFailedError
 from ..fields import FieldError
 from ..reference import InvalidReferenceError
+from ..vulns.profile import validate as validate_with_vulnerabilities
 from .registry import RegistryMixin
 
 _KEYS = ("image", "name", "profiles", "platform")
@@ -65,8 +66,13 @@ class ValidateHandler(RegistryMixin):
         else:
             image = body["image"]
         try:
-            result = await self.contents.validate(
-                self.registry, image, body.get("profiles"), platform=body.get("platform")
+            result = await validate_with_vulnerabilities(
+                self.contents,
+                self.settings["runtime_images_vulns"],
+                self.registry,
+                image,
+                body.get("profiles"),
+                platform=body.get("platform"),
             )
         except InvalidReferenceError as error:
             field = "name" if "name" in body else "image"

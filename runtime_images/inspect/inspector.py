@@ -18,7 +18,7 @@ from traitlets.config import LoggingConfigurable
 from ..reference import Reference, parse
 from ..registry import RegistryClient, ResolvedImage
 from .filesystem import DEFAULT_LIMITS, FileSystem, LayerObserver, Limits
-from .profiles import PROFILES, CheckResult, check_profile_names, run_profiles
+from .profiles import CheckResult, check_profile_names, known_profiles, run_profiles
 from .report import ImageReport, ImageView, build_report
 from .stream import run_blocking_reader
 
@@ -124,7 +124,7 @@ class ImageInspector(LoggingConfigurable):
         default_value=["elyra"],
         config=True,
         help=f"""Requirement profiles checked when a request names none. Known profiles:
-        {", ".join(PROFILES)}.""",
+        {", ".join(known_profiles())}.""",
     )
 
     max_layers = Integer(
@@ -190,9 +190,9 @@ class ImageInspector(LoggingConfigurable):
     def _check_profiles(self, proposal: Any) -> list[str]:
         from traitlets import TraitError
 
-        unknown = [p for p in proposal["value"] if p not in PROFILES]
+        unknown = [p for p in proposal["value"] if p not in known_profiles()]
         if unknown:
-            raise TraitError(f"unknown profiles {unknown}; known: {', '.join(PROFILES)}")
+            raise TraitError(f"unknown profiles {unknown}; known: {', '.join(known_profiles())}")
         return list(proposal["value"])
 
     async def inspect(

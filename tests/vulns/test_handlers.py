@@ -132,3 +132,54 @@ async def test_bad_queries_name_their_field(
     status, _, answer = await rest(jp_fetch, "GET", "vulns", params=params)
     assert status == 400, answer
     assert answer["errors"][0]["path"] == field
+
+
+async def test_the_vulnerabilities_profile_in_validate(
+    jp_fetch: Fetch,
+    registry: RegistryServer,
+    repo_name: str,
+    isolated_home: Path,
+    database_dir: Path,
+) -> None:
+    image = oci.make_image([images.base_layer(), environments_layer()])
+    with registry.pusher() as pusher:
+        pusher.push_image(repo_name, "1", image)
+    reference = f"{registry.host}/{repo_name}:1"
+    body = {"image": reference, "profiles": ["elyra", "vulnerabilities"]}
+
+    status, _, result = await rest(jp_fetch, "POST", "validate", body=body)
+    assert status == 200, result
+    checks = {(c["profile"], c["id"]): c for c in result["checks"]}
+    assert checks[("vulnerabilities", "database")]["result"] == "warn"  # no database yet
+    assert checks[("elyra", "python3")]["result"] == "pass"
+
+    # A fixable medium finding and an unfixed critical one: warn, not fail (high).
+    write_records(
+        database_dir,
+        record("GHSA-jinja", "PyPI", "jinja2", fixed="3.1.3", vector=MEDIUM_V3),
+        record("GHSA-numpy", "PyPI", "numpy", vector=CRITICAL_V3),
+    )
+    status, _, result = await rest(jp_fetch, "POST", "validate", body=body)
+    checks = {(c["profile"], c["id"]): c for c in result["checks"]}
+    assert result["ok"] is True
+    assert checks[("vulnerabilities", "fixable")]["result"] == "pass"
+    assert checks[("vulnerabilities", "known")]["result"] == "warn"
+    assert "GHSA-numpy" in checks[("vulnerabilities", "known")]["message"]
+
+    # The database changes (numpy gets a fix): the next check fails, the image unchanged.
+    write_records(
+        database_dir, record("GHSA-numpy", "PyPI", "numpy", fixed="2.0", vector=CRITICAL_V3)
+    )
+    status, _, result = await rest(jp_fetch, "POST", "validate", body=body)
+    checks = {(c["profile"], c["id"]): c for c in result["checks"]}
+    assert result["ok"] is False
+    fixable = checks[("vulnerabilities", "fixable")]
+    assert (
+        fixable["result"] == "fail"
+        and "GHSA-numpy in numpy 1.26.0 (fixed in 2.0)" in fixable["message"]
+    )
+
+    status, _, unknown = await rest(
+        jp_fetch, "POST", "validate", body={"image": reference, "profiles": ["vulns"]}
+    )
+    assert status == 400 and "vulnerabilities" in unknown["message"]
