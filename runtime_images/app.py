@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, cast
 
 from jupyter_events import EventLogger
@@ -19,6 +20,7 @@ from .registry import RegistryClient
 from .schemas import schema_path
 from .store import RuntimeImageStore
 from .vulns import VulnerabilityDatabase
+from .vulns.profile import document_checks as vulnerability_document_checks
 
 BUILD_EVENT_SCHEMA = schema_path("events/build.yaml")
 BUILD_EVENT_SCHEMA_ID = "https://events.jupyter.org/runtime_images/build"
@@ -111,6 +113,12 @@ class RuntimeImages(ExtensionApp):
             self.inspector,
             emit=self._emit_build_event,
             controller_class=self.build_controller_class,
+            document_checks=functools.partial(
+                vulnerability_document_checks,
+                self.contents_reader,
+                self.vulnerability_database,
+                self.registry,
+            ),
         )
 
     @default("vulnerability_database")

@@ -16,7 +16,7 @@ from .controller import BuildController, Emit
 from .embedded import EmbeddedEngine
 from .importer import ImageImport
 from .layer_append import LayerAppend
-from .outcome import Outcomes
+from .outcome import DocumentChecks, Outcomes
 from .settings import BuildSettings
 from .store import default_directory
 
@@ -30,6 +30,7 @@ def make_build_controller(
     inspector: ImageInspector,
     emit: Emit | None = None,
     controller_class: type[BuildController] = BuildController,
+    document_checks: DocumentChecks | None = None,
     **traits: Any,
 ) -> BuildController:
     """The build controller with its engines.
@@ -42,7 +43,9 @@ def make_build_controller(
     """
     controller = controller_class(parent=parent, engines={}, emit=emit, **traits)
     settings = BuildSettings(parent=parent, config=controller.config)
-    outcomes = Outcomes(store, registry, inspector, controller.default_profiles)
+    outcomes = Outcomes(
+        store, registry, inspector, controller.default_profiles, document_checks=document_checks
+    )
     importer = ImageImport(settings, registry, outcomes)
     bases = BaseImages(settings, registry, inspector)
     embedded = EmbeddedEngine(importer, LayerAppend(settings, registry, bases, outcomes))

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ..reference import Reference
     from ..registry import RegistryClient
 
-__all__ = ["PROFILE", "validate", "vulnerability_checks"]
+__all__ = ["PROFILE", "document_checks", "validate", "vulnerability_checks"]
 
 PROFILE = "vulnerabilities"
 
@@ -104,3 +104,18 @@ async def validate(
     document = await reader.read(client, reference, platform=platform)
     checks = await asyncio.to_thread(vulnerability_checks, database, document)
     return Validation(validation.report, names, [*validation.checks, *checks])
+
+
+async def document_checks(
+    reader: ContentsReader,
+    database: VulnerabilityDatabase,
+    client: RegistryClient,
+    image: Reference,
+    profiles: list[str],
+) -> list[CheckResult]:
+    """The ``vulnerabilities`` checks of an image a build made or imported (its contents
+    read through the cache), when ``profiles`` names it; for CustomNBImage ``checks``."""
+    if PROFILE not in profiles:
+        return []
+    document = await reader.read(client, image)
+    return await asyncio.to_thread(vulnerability_checks, database, document)
