@@ -96,8 +96,7 @@ class SbomHandler(ContentsMixin):
         media_type, extension = FORMATS[sbom_format]
         digest = document["image"]["digest"].replace(":", "-")
         self.set_header("Content-Disposition", f'attachment; filename="{digest}.{extension}"')
-        self.set_header("Content-Type", media_type)
-        self.finish(documents.dumps(sbom))
+        self.finish(documents.dumps(sbom), set_content_type=media_type)
 
 
 class DiffHandler(ContentsMixin):
