@@ -101,6 +101,8 @@ def test_bad_queries_name_the_field(
         ("diff", {"a": ref}, 400, "b"),
         ("diff", {"a": "no spaces allowed", "b": ref}, 400, "a"),
         ("diff", {"a": ref, "b": ref, "profile": "nope"}, 400, "profiles"),
+        ("layers", {"image": ref, "platform": "linux"}, 400, "platform"),
+        ("layers", {"image": ref, "platform": "G\u00d9~\x1bq/x"}, 400, "platform"),
     ]
     for route, query, code, field in cases:
         status, _, answer = get(running_server, route, **query)
