@@ -106,6 +106,7 @@ class RuntimeImages(ExtensionApp):
             self.inspector,
             emit=self._emit_build_event,
             controller_class=self.build_controller_class,
+            contents=self.contents_reader,
         )
 
     @property
