@@ -113,6 +113,7 @@ class RuntimeImages(ExtensionApp):
             self.inspector,
             emit=self._emit_build_event,
             controller_class=self.build_controller_class,
+            contents=self.contents_reader,
             document_checks=functools.partial(
                 vulnerability_document_checks,
                 self.contents_reader,

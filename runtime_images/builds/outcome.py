@@ -23,6 +23,7 @@ from . import model
 from .engine import BuildContext, BuildFailure
 
 if TYPE_CHECKING:
+    from ..contents import ContentsReader
     from ..inspect import ImageInspector, ImageView
     from ..store import RuntimeImageStore
 
@@ -164,12 +165,16 @@ class Outcomes:
         client: registry.RegistryClient,
         inspector: ImageInspector,
         default_profiles: list[str] | None = None,
+        contents: ContentsReader | None = None,
         document_checks: DocumentChecks | None = None,
     ) -> None:
         self.store = store
         self.client = client
         self.inspector = inspector
         self.default_profiles = default_profiles
+        # Images in a registry are checked through the contents cache when there is one:
+        # the image is read once, and its Details (packages, SBOM) answer at once after.
+        self.contents = contents
         self.document_checks = document_checks
 
     async def _with_document_checks(
@@ -201,7 +206,8 @@ class Outcomes:
             build.progress(done, total, steps_done, steps_total)
 
         try:
-            validation = await self.inspector.validate(
+            validator = self.contents if self.contents is not None else self.inspector
+            validation = await validator.validate(
                 self.client, image, self.profiles(build), progress=progress
             )
         except registry.RegistryError as error:

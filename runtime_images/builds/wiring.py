@@ -7,6 +7,7 @@ from typing import Any
 
 from traitlets.config import Config
 
+from ..contents import ContentsReader
 from ..inspect import ImageInspector
 from ..registry import RegistryClient
 from ..store import RuntimeImageStore
@@ -31,6 +32,7 @@ def make_build_controller(
     emit: Emit | None = None,
     controller_class: type[BuildController] = BuildController,
     document_checks: DocumentChecks | None = None,
+    contents: ContentsReader | None = None,
     **traits: Any,
 ) -> BuildController:
     """The build controller with its engines.
@@ -39,12 +41,18 @@ def make_build_controller(
     installed (``c.BuildahEngine.command``); the kubernetes engine only when it is configured
     (``c.BuildController.engine = "kubernetes"`` or any ``c.KubernetesEngine`` setting).
     ``c.ImageBuilder.fallback_engine`` names the engine the embedded one hands what layer
-    append cannot build to.
+    append cannot build to. ``contents`` (the server's reader) checks images in registries
+    through the contents cache.
     """
     controller = controller_class(parent=parent, engines={}, emit=emit, **traits)
     settings = BuildSettings(parent=parent, config=controller.config)
     outcomes = Outcomes(
-        store, registry, inspector, controller.default_profiles, document_checks=document_checks
+        store,
+        registry,
+        inspector,
+        controller.default_profiles,
+        contents,
+        document_checks=document_checks,
     )
     importer = ImageImport(settings, registry, outcomes)
     bases = BaseImages(settings, registry, inspector)

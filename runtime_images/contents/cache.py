@@ -50,6 +50,7 @@ class ContentsCache:
             or data.get("image", {}).get("digest") != digest
         ):
             return None
+        del data["cache_version"]
         return data
 
     def put(self, digest: str, platform: str, document: dict[str, Any]) -> None:

@@ -231,8 +231,12 @@ def read_ndb(data: bytes, budget: ContentBudget, what: str) -> list[PackageRecor
     """Packages of rpm's ``Packages.db`` (ndb): the slot table, then each slot's blob."""
     if len(data) < _NDB_HEADER or data[:4] != _NDB_MAGIC:
         raise CorruptDatabase("not an rpm ndb Packages.db")
-    slot_pages = struct.unpack_from("<I", data, 12)[0]
-    slots_end = min(slot_pages * _NDB_PAGE, len(data))
+    version, _generation, slot_pages = struct.unpack_from("<III", data, 4)
+    if version != 0:
+        raise CorruptDatabase(f"ndb version {version} is not one this reader knows (0)")
+    if not 0 < slot_pages * _NDB_PAGE <= len(data):
+        raise CorruptDatabase("the ndb slot table is larger than the file")
+    slots_end = slot_pages * _NDB_PAGE
 
     def blobs() -> Iterator[bytes]:
         for offset in range(_NDB_HEADER, slots_end - _SLOT + 1, _SLOT):

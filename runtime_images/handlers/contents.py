@@ -8,6 +8,7 @@ worker thread, the result cached by manifest digest, so a second request answers
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from jupyter_server.auth.decorator import authorized
@@ -23,6 +24,7 @@ from .base import field_error
 from .registry import RegistryMixin
 
 _MAX_ARGUMENT = 1024
+_PLATFORM_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}/[A-Za-z0-9_.-]{1,64}(?:/[A-Za-z0-9_.-]{1,64})?$")
 
 
 class ContentsMixin(RegistryMixin):
@@ -57,11 +59,16 @@ class ContentsMixin(RegistryMixin):
             raise field_error(400, str(error), field) from None
         return image
 
+    def platform(self) -> str | None:
+        """The ``platform`` argument, ``os/arch[/variant]`` (a 400 naming it otherwise)."""
+        value = self.text_argument("platform")
+        if value is not None and not _PLATFORM_RE.match(value):
+            raise field_error(400, "The platform must be os/arch[/variant].", "platform")
+        return value
+
     async def document(self, field: str = "image", image: str | None = None) -> dict[str, Any]:
         reference = image if image is not None else await self.reference(field)
-        return await self.contents.read(
-            self.registry, reference, platform=self.text_argument("platform")
-        )
+        return await self.contents.read(self.registry, reference, platform=self.platform())
 
 
 class InspectHandler(ContentsMixin):
@@ -96,8 +103,7 @@ class SbomHandler(ContentsMixin):
         media_type, extension = FORMATS[sbom_format]
         digest = document["image"]["digest"].replace(":", "-")
         self.set_header("Content-Disposition", f'attachment; filename="{digest}.{extension}"')
-        self.set_header("Content-Type", media_type)
-        self.finish(documents.dumps(sbom))
+        self.finish(documents.dumps(sbom), set_content_type=media_type)
 
 
 class DiffHandler(ContentsMixin):
