@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import cvss
@@ -70,7 +71,9 @@ def level_of_score(score: float) -> str:
     return "low"
 
 
+@lru_cache(maxsize=8192)
 def _score(kind: str, vector: str) -> float | None:
+    """The base score of a vector (cached: databases repeat a few thousand vectors)."""
     try:
         if kind == "CVSS_V4":
             return float(cvss.CVSS4(vector).base_score)
