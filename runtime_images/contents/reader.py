@@ -56,6 +56,11 @@ class ContentsReader(LoggingConfigurable):
         config=True,
         help="Most bytes the cache directory may hold; the least recently used go first.",
     )
+    memory_cache_size = Integer(
+        8,
+        config=True,
+        help="Documents also kept in memory, most recently used (0: none).",
+    )
     inspector = Instance(ImageInspector)
 
     @default("cache_dir")
@@ -69,6 +74,7 @@ class ContentsReader(LoggingConfigurable):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._reading: dict[tuple[str, str], asyncio.Task[dict[str, Any]]] = {}
+        self._recent: dict[tuple[str, str], dict[str, Any]] = {}
 
     @property
     def cache(self) -> ContentsCache:
@@ -96,7 +102,9 @@ class ContentsReader(LoggingConfigurable):
         resolved = await client.resolve(ref, platform)
         key = (resolved.manifest.digest, str(resolved.platform))
         cache = self.cache
-        document = await asyncio.to_thread(cache.get, *key)
+        document = self._recent.get(key)
+        if document is None:
+            document = await asyncio.to_thread(cache.get, *key)
         if document is None:
             task = self._reading.get(key)
             if task is None:
@@ -104,7 +112,16 @@ class ContentsReader(LoggingConfigurable):
                 self._reading[key] = task
                 task.add_done_callback(lambda _: self._reading.pop(key, None))
             document = await task
+        self._remember(key, document)
         return _as_requested(document, ref, resolved)
+
+    def _remember(self, key: tuple[str, str], document: dict[str, Any]) -> None:
+        """Keep the last few documents in memory too (a Details view asks for an image's
+        inspection, layers and SBOM one after the other)."""
+        self._recent.pop(key, None)
+        self._recent[key] = document
+        while len(self._recent) > self.memory_cache_size:
+            self._recent.pop(next(iter(self._recent)))
 
     async def _read_layers(
         self,
