@@ -29,7 +29,8 @@ from ..inspect import (
     inspect_resolved,
 )
 from ..reference import Reference, local_warning, parse
-from ..registry import RegistryClient, ResolvedImage
+from ..registry import Platform, RegistryClient, RegistryError, ResolvedImage
+from ..registry.manifest import select_platform
 from .budget import ContentBudget, ContentLimits
 from .cache import ContentsCache
 from .document import ContentsObserver, assemble
@@ -99,9 +100,12 @@ class ContentsReader(LoggingConfigurable):
     ) -> dict[str, Any]:
         """The inspection document of ``reference`` (cached by manifest digest)."""
         ref = parse(reference) if isinstance(reference, str) else reference
+        cache = self.cache
+        hit = await self._cached(client, ref, platform, cache)
+        if hit is not None:
+            return hit
         resolved = await client.resolve(ref, platform)
         key = (resolved.manifest.digest, str(resolved.platform))
-        cache = self.cache
         document = self._recent.get(key)
         if document is None:
             document = await asyncio.to_thread(cache.get, *key)
@@ -113,7 +117,38 @@ class ContentsReader(LoggingConfigurable):
                 task.add_done_callback(lambda _: self._reading.pop(key, None))
             document = await task
         self._remember(key, document)
-        return _as_requested(document, ref, resolved)
+        return _as_requested(document, ref, resolved.digest)
+
+    async def _cached(
+        self,
+        client: RegistryClient,
+        ref: Reference,
+        platform: str | None,
+        cache: ContentsCache,
+    ) -> dict[str, Any] | None:
+        """The document from the cache after one manifest request (the platform's manifest
+        digest is in an index; a single image's is its own), or None: then the full resolve
+        (manifest and config) runs, with its platform checks and errors."""
+        try:
+            wanted = Platform.parse(platform or client.platform)
+        except ValueError:
+            return None
+        top = await client.get_manifest(ref)
+        if top.is_index:
+            try:
+                digest = select_platform(top, wanted).digest
+            except RegistryError:
+                return None
+        else:
+            digest = top.digest
+        key = (digest, str(wanted))
+        document = self._recent.get(key)
+        if document is None:
+            document = await asyncio.to_thread(cache.get, *key)
+        if document is None or document["image"]["platform"] != str(wanted):
+            return None
+        self._remember(key, document)
+        return _as_requested(document, ref, top.digest)
 
     def _remember(self, key: tuple[str, str], document: dict[str, Any]) -> None:
         """Keep the last few documents in memory too (a Details view asks for an image's
@@ -174,11 +209,9 @@ def validation_of(document: dict[str, Any], names: list[str]) -> Validation:
     return Validation(report, names, checks)
 
 
-def _as_requested(
-    document: dict[str, Any], ref: Reference, resolved: ResolvedImage
-) -> dict[str, Any]:
+def _as_requested(document: dict[str, Any], ref: Reference, index_digest: str) -> dict[str, Any]:
     """The cached document as this reference names it (a cache entry serves every name of
     the same manifest)."""
     image = {**document["image"], "reference": str(ref), "local": ref.is_local}
-    image["index_digest"] = resolved.digest
-    return {**document, "reference": str(ref), "digest": resolved.digest, "image": image}
+    image["index_digest"] = index_digest
+    return {**document, "reference": str(ref), "digest": index_digest, "image": image}
