@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -39,6 +40,7 @@ from bench_validate import build_image
 from tests.fixtures import debian, oci
 from tests.fixtures import packages as fixtures
 from tests.fixtures.registry import RegistryServer
+from tests.support import peak_rss
 
 CHILD = """
 import asyncio, json, resource, sys, time
@@ -118,15 +120,13 @@ def main() -> None:
             theirs: list[float] = []
             for round_ in range(args.repeat):
                 cache = os.path.join(work, f"cache-{round_}")
-                out = subprocess.run(
-                    [sys.executable, "-c", CHILD, ref, other, cache],
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                    env=env,
-                    cwd=ROOT,
+                # Measured from a fresh interpreter: a process forked from this one (which
+                # holds the image) would inherit its peak RSS (tests/support.py).
+                out, rss = peak_rss(
+                    [sys.executable, "-c", CHILD, ref, other, cache], env, Path(work)
                 )
-                ours.append(json.loads(out.stdout))
+                assert out.returncode == 0, out.stderr
+                ours.append({**json.loads(out.stdout), "max_rss_mb": rss})
                 target = os.path.join(work, "skopeo-out")
                 shutil.rmtree(target, ignore_errors=True)
                 t0 = time.perf_counter()

@@ -29,7 +29,8 @@ from ..inspect import (
     inspect_resolved,
 )
 from ..reference import Reference, local_warning, parse
-from ..registry import RegistryClient, ResolvedImage
+from ..registry import Platform, RegistryClient, RegistryError, ResolvedImage
+from ..registry.manifest import select_platform
 from .budget import ContentBudget, ContentLimits
 from .cache import ContentsCache
 from .document import ContentsObserver, assemble
@@ -56,6 +57,11 @@ class ContentsReader(LoggingConfigurable):
         config=True,
         help="Most bytes the cache directory may hold; the least recently used go first.",
     )
+    memory_cache_size = Integer(
+        8,
+        config=True,
+        help="Documents also kept in memory, most recently used (0: none).",
+    )
     inspector = Instance(ImageInspector)
 
     @default("cache_dir")
@@ -69,6 +75,7 @@ class ContentsReader(LoggingConfigurable):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._reading: dict[tuple[str, str], asyncio.Task[dict[str, Any]]] = {}
+        self._recent: dict[tuple[str, str], dict[str, Any]] = {}
 
     @property
     def cache(self) -> ContentsCache:
@@ -93,10 +100,15 @@ class ContentsReader(LoggingConfigurable):
     ) -> dict[str, Any]:
         """The inspection document of ``reference`` (cached by manifest digest)."""
         ref = parse(reference) if isinstance(reference, str) else reference
+        cache = self.cache
+        hit = await self._cached(client, ref, platform, cache)
+        if hit is not None:
+            return hit
         resolved = await client.resolve(ref, platform)
         key = (resolved.manifest.digest, str(resolved.platform))
-        cache = self.cache
-        document = await asyncio.to_thread(cache.get, *key)
+        document = self._recent.get(key)
+        if document is None:
+            document = await asyncio.to_thread(cache.get, *key)
         if document is None:
             task = self._reading.get(key)
             if task is None:
@@ -104,7 +116,47 @@ class ContentsReader(LoggingConfigurable):
                 self._reading[key] = task
                 task.add_done_callback(lambda _: self._reading.pop(key, None))
             document = await task
-        return _as_requested(document, ref, resolved)
+        self._remember(key, document)
+        return _as_requested(document, ref, resolved.digest)
+
+    async def _cached(
+        self,
+        client: RegistryClient,
+        ref: Reference,
+        platform: str | None,
+        cache: ContentsCache,
+    ) -> dict[str, Any] | None:
+        """The document from the cache after one manifest request (the platform's manifest
+        digest is in an index; a single image's is its own), or None: then the full resolve
+        (manifest and config) runs, with its platform checks and errors."""
+        try:
+            wanted = Platform.parse(platform or client.platform)
+        except ValueError:
+            return None
+        top = await client.get_manifest(ref)
+        if top.is_index:
+            try:
+                digest = select_platform(top, wanted).digest
+            except RegistryError:
+                return None
+        else:
+            digest = top.digest
+        key = (digest, str(wanted))
+        document = self._recent.get(key)
+        if document is None:
+            document = await asyncio.to_thread(cache.get, *key)
+        if document is None or document["image"]["platform"] != str(wanted):
+            return None
+        self._remember(key, document)
+        return _as_requested(document, ref, top.digest)
+
+    def _remember(self, key: tuple[str, str], document: dict[str, Any]) -> None:
+        """Keep the last few documents in memory too (a Details view asks for an image's
+        inspection, layers and SBOM one after the other)."""
+        self._recent.pop(key, None)
+        self._recent[key] = document
+        while len(self._recent) > self.memory_cache_size:
+            self._recent.pop(next(iter(self._recent)))
 
     async def _read_layers(
         self,
@@ -157,11 +209,9 @@ def validation_of(document: dict[str, Any], names: list[str]) -> Validation:
     return Validation(report, names, checks)
 
 
-def _as_requested(
-    document: dict[str, Any], ref: Reference, resolved: ResolvedImage
-) -> dict[str, Any]:
+def _as_requested(document: dict[str, Any], ref: Reference, index_digest: str) -> dict[str, Any]:
     """The cached document as this reference names it (a cache entry serves every name of
     the same manifest)."""
     image = {**document["image"], "reference": str(ref), "local": ref.is_local}
-    image["index_digest"] = resolved.digest
-    return {**document, "reference": str(ref), "digest": resolved.digest, "image": image}
+    image["index_digest"] = index_digest
+    return {**document, "reference": str(ref), "digest": index_digest, "image": image}
