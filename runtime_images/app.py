@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, cast
 
 from jupyter_events import EventLogger
@@ -12,6 +13,7 @@ from traitlets import Instance, Integer, Type, default
 from . import __version__
 from .builds.controller import BuildController
 from .builds.wiring import make_build_controller
+from .contents import ContentsReader
 from .handlers import ROUTES
 from .inspect import ImageInspector
 from .kernelspec import KernelspecInstaller
@@ -19,6 +21,8 @@ from .publish import ImagePublisher
 from .registry import RegistryClient
 from .schemas import schema_path
 from .store import RuntimeImageStore
+from .vulns import VulnerabilityDatabase
+from .vulns.profile import document_checks as vulnerability_document_checks
 from .watch import TagWatcher
 
 BUILD_EVENT_SCHEMA = schema_path("events/build.yaml")
@@ -68,14 +72,21 @@ class RuntimeImages(ExtensionApp):
     store_class = _component(RuntimeImageStore, "The runtime image store")
     registry_class = _component(RegistryClient, "The OCI registry client")
     inspector_class = _component(ImageInspector, "Image inspection and checks")
+    contents_reader_class = _component(
+        ContentsReader, "What is inside images (packages, SBOM, layers, diff), cached"
+    )
     kernelspec_installer_class = _component(KernelspecInstaller, "The kernelspec installer")
     build_controller_class = _component(BuildController, "The build controller")
     tag_watcher_class = _component(TagWatcher, "The tag watcher")
     publisher_class = _component(ImagePublisher, "Publishing images out of this machine")
+    vulnerability_database_class = _component(
+        VulnerabilityDatabase, "The offline vulnerability database (OSV)"
+    )
 
     store = Instance(RuntimeImageStore)
     registry = Instance(RegistryClient)
     inspector = Instance(ImageInspector)
+    contents_reader = Instance(ContentsReader)
     kernelspec_installer = Instance(KernelspecInstaller)
     build_controller = Instance(BuildController)
     tag_watcher = Instance(TagWatcher)
@@ -89,6 +100,7 @@ class RuntimeImages(ExtensionApp):
         the change summary of a moved tag in GET updates and `outdated`. None: no summary.""",
     )
     publisher = Instance(ImagePublisher)
+    vulnerability_database = Instance(VulnerabilityDatabase)
 
     @default("store")
     def _default_store(self) -> RuntimeImageStore:
@@ -101,6 +113,12 @@ class RuntimeImages(ExtensionApp):
     @default("inspector")
     def _default_inspector(self) -> ImageInspector:
         return cast(ImageInspector, self.inspector_class(parent=self))
+
+    @default("contents_reader")
+    def _default_contents_reader(self) -> ContentsReader:
+        return cast(
+            ContentsReader, self.contents_reader_class(parent=self, inspector=self.inspector)
+        )
 
     @default("kernelspec_installer")
     def _default_kernelspec_installer(self) -> KernelspecInstaller:
@@ -119,6 +137,13 @@ class RuntimeImages(ExtensionApp):
             self.inspector,
             emit=self._emit_build_event,
             controller_class=self.build_controller_class,
+            contents=self.contents_reader,
+            document_checks=functools.partial(
+                vulnerability_document_checks,
+                self.contents_reader,
+                self.vulnerability_database,
+                self.registry,
+            ),
         )
 
     @default("tag_watcher")
@@ -138,6 +163,10 @@ class RuntimeImages(ExtensionApp):
 
     def _emit_update_event(self, event: dict[str, Any]) -> None:
         self.event_logger.emit(schema_id=UPDATE_EVENT_SCHEMA_ID, data=event)
+
+    @default("vulnerability_database")
+    def _default_vulnerability_database(self) -> VulnerabilityDatabase:
+        return cast(VulnerabilityDatabase, self.vulnerability_database_class(parent=self))
 
     @property
     def event_logger(self) -> EventLogger:
@@ -164,6 +193,8 @@ class RuntimeImages(ExtensionApp):
                 "runtime_images_tag_watcher": self.tag_watcher,
                 "runtime_images_publisher": self.publisher,
                 "runtime_images_emit_publish": self._emit_publish_event,
+                "runtime_images_contents": self.contents_reader,
+                "runtime_images_vulns": self.vulnerability_database,
                 "runtime_images_max_body_bytes": self.max_body_bytes,
                 "runtime_images_max_import_bytes": self.max_import_bytes,
             }

@@ -51,10 +51,14 @@ def _table() -> tuple[tuple[type[BaseException], int, int], ...]:
     from .inspect.profiles import UnknownProfile
     from .reference import InvalidReferenceError
     from .registry.errors import ImageNotFound, RateLimited, RegistryError
+    from .vulns.errors import VulnerabilityDatabaseMissing
 
     return (
         # What a command line names wrongly (an image reference, a profile): not done.
         (UnknownProfile, 400, EXIT_NOT_DONE),
+        # No vulnerability database: a 409 (the server's state), and not done (a missing
+        # dependency) on the command line.
+        (VulnerabilityDatabaseMissing, 409, EXIT_NOT_DONE),
         (InvalidReferenceError, 400, EXIT_NOT_DONE),
         (ValidationFailedError, 400, EXIT_REFUSED),
         (ForbiddenError, 403, EXIT_REFUSED),

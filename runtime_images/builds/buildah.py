@@ -390,7 +390,7 @@ class BuildahEngine(LoggingConfigurable):
         limits, digest = self.outcomes.inspector.limits, result.digest
         assert digest is not None
         return await self.outcomes.validate_local(
-            build, lambda: read_layout_image(layout, digest, result, limits)
+            build, lambda: read_layout_image(layout, digest, result, limits), result
         )
 
     # -- running buildah -------------------------------------------------------------------

@@ -178,7 +178,9 @@ class LayerAppend:
             await build.update(image=result.familiar())
 
             validation = await self.outcomes.validate_local(
-                build, lambda: _with_layers(view, layout, blobs, config, result, manifest.digest)
+                build,
+                lambda: _with_layers(view, layout, blobs, config, result, manifest.digest),
+                result,
             )
             await self.outcomes.ready(build, result, validation, "Built")
         finally:

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from .. import registry
 from ..errors import AlreadyExistsError, NotFoundError
-from ..inspect import InvalidLayer, Validation, run_profiles
+from ..inspect import DOCUMENT_PROFILES, CheckResult, InvalidLayer, Validation, run_profiles
 from ..reference import InvalidReferenceError, Reference, parse
 from . import model
 from .engine import BuildContext, BuildFailure
 
 if TYPE_CHECKING:
+    from ..contents import ContentsReader
     from ..inspect import ImageInspector, ImageView
     from ..store import RuntimeImageStore
 
@@ -141,11 +142,18 @@ async def record_validation(build: BuildContext, validation: Validation) -> None
     )
 
 
+DocumentChecks = Callable[[Reference, list[str]], Awaitable[list[CheckResult]]]
+"""The checks of the profiles computed above inspection (``vulnerabilities``) for an image
+and the profiles a build names."""
+
+
 class Outcomes:
     """The checks and the end of a build, with what they need (store, registry, inspector).
 
     ``default_profiles`` are the requirement profiles a build checks when its spec names
-    none (``BuildController.default_profiles``, else ``ImageInspector.default_profiles``).
+    none (``BuildController.default_profiles``, else ``ImageInspector.default_profiles``);
+    ``document_checks`` makes the checks of :data:`~runtime_images.inspect.DOCUMENT_PROFILES`
+    (the app wires the vulnerability database in).
     """
 
     def __init__(
@@ -154,11 +162,29 @@ class Outcomes:
         client: registry.RegistryClient,
         inspector: ImageInspector,
         default_profiles: list[str] | None = None,
+        contents: ContentsReader | None = None,
+        document_checks: DocumentChecks | None = None,
     ) -> None:
         self.store = store
         self.client = client
         self.inspector = inspector
         self.default_profiles = default_profiles
+        # Images in a registry are checked through the contents cache when there is one:
+        # the image is read once, and its Details (packages, SBOM) answer at once after.
+        self.contents = contents
+        self.document_checks = document_checks
+
+    async def _with_document_checks(
+        self, validation: Validation, image: Reference | None
+    ) -> Validation:
+        wanted = [p for p in validation.profiles if p in DOCUMENT_PROFILES]
+        if not wanted or image is None or self.document_checks is None:
+            return validation
+        try:
+            extra = await self.document_checks(image, validation.profiles)
+        except registry.RegistryError as error:
+            raise failure_of(error, str(image), model.VALIDATING) from None
+        return Validation(validation.report, validation.profiles, [*validation.checks, *extra])
 
     def profiles(self, build: BuildContext) -> list[str]:
         return list(
@@ -177,19 +203,22 @@ class Outcomes:
             build.progress(done, total, steps_done, steps_total)
 
         try:
-            validation = await self.inspector.validate(
+            validator = self.contents if self.contents is not None else self.inspector
+            validation = await validator.validate(
                 self.client, image, self.profiles(build), progress=progress
             )
         except registry.RegistryError as error:
             raise failure_of(error, str(image), model.VALIDATING) from None
+        validation = await self._with_document_checks(validation, image)
         await record_validation(build, validation)
         return validation
 
     async def validate_local(
-        self, build: BuildContext, read: Callable[[], ImageView]
+        self, build: BuildContext, read: Callable[[], ImageView], image: Reference | None = None
     ) -> Validation:
         """Check an image built here: ``read()`` gives its view (blocking: it runs in a
-        thread, as do the checks)."""
+        thread, as do the checks); ``image``, where it can be read from, for the checks of
+        the document profiles."""
         profiles = self.profiles(build)
         await build.step(
             model.VALIDATING, f"Checking the built image against {', '.join(profiles)}."
@@ -203,6 +232,7 @@ class Outcomes:
             validation = await asyncio.to_thread(check)
         except InvalidLayer as error:
             raise BuildFailure(model.BUILD_FAILED, str(error), model.VALIDATING) from None
+        validation = await self._with_document_checks(validation, image)
         await record_validation(build, validation)
         return validation
 

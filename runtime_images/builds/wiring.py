@@ -7,6 +7,7 @@ from typing import Any
 
 from traitlets.config import Config
 
+from ..contents import ContentsReader
 from ..inspect import ImageInspector
 from ..registry import RegistryClient
 from ..store import RuntimeImageStore
@@ -16,7 +17,7 @@ from .controller import BuildController, Emit
 from .embedded import EmbeddedEngine
 from .importer import ImageImport
 from .layer_append import LayerAppend
-from .outcome import Outcomes
+from .outcome import DocumentChecks, Outcomes
 from .settings import BuildSettings
 from .store import default_directory
 
@@ -30,6 +31,8 @@ def make_build_controller(
     inspector: ImageInspector,
     emit: Emit | None = None,
     controller_class: type[BuildController] = BuildController,
+    document_checks: DocumentChecks | None = None,
+    contents: ContentsReader | None = None,
     **traits: Any,
 ) -> BuildController:
     """The build controller with its engines.
@@ -38,11 +41,19 @@ def make_build_controller(
     installed (``c.BuildahEngine.command``); the kubernetes engine only when it is configured
     (``c.BuildController.engine = "kubernetes"`` or any ``c.KubernetesEngine`` setting).
     ``c.ImageBuilder.fallback_engine`` names the engine the embedded one hands what layer
-    append cannot build to.
+    append cannot build to. ``contents`` (the server's reader) checks images in registries
+    through the contents cache.
     """
     controller = controller_class(parent=parent, engines={}, emit=emit, **traits)
     settings = BuildSettings(parent=parent, config=controller.config)
-    outcomes = Outcomes(store, registry, inspector, controller.default_profiles)
+    outcomes = Outcomes(
+        store,
+        registry,
+        inspector,
+        controller.default_profiles,
+        contents,
+        document_checks=document_checks,
+    )
     importer = ImageImport(settings, registry, outcomes)
     bases = BaseImages(settings, registry, inspector)
     embedded = EmbeddedEngine(importer, LayerAppend(settings, registry, bases, outcomes))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..error_codes import EXIT_OK, EXIT_REFUSED
 from .common import (
@@ -18,7 +18,17 @@ from .common import (
 )
 
 if TYPE_CHECKING:
+    from ..contents import ContentsReader
     from ..inspect import ImageReport
+
+
+def contents_reader() -> ContentsReader:
+    """The reader (and its cache) the server uses, configured from the same files."""
+    from ..contents import ContentsReader
+    from ..inspect import ImageInspector
+
+    config = load_config()
+    return ContentsReader(config=config, inspector=ImageInspector(config=config))
 
 
 def cmd_pin(args: argparse.Namespace) -> int:
@@ -67,30 +77,53 @@ def _inspect_lines(report: ImageReport) -> list[str]:
     return lines
 
 
+def _package_lines(document: dict[str, Any]) -> list[str]:
+    counts: dict[tuple[str, str], int] = {}
+    for package in document["packages"]:
+        key = (package["ecosystem"], package["environment"])
+        counts[key] = counts.get(key, 0) + 1
+    lines = [f"Packages ({len(document['packages'])}):"]
+    lines += [f"  {eco:6} {env}: {n}" for (eco, env), n in sorted(counts.items())]
+    for database in document["databases"]:
+        if not database["read"]:
+            lines.append(f"  not read: {database['path']} ({database['reason']})")
+    return lines
+
+
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from ..inspect import inspect_image
+    from ..inspect import ImageReport
 
     progress = layer_progress()
     image = stored_image(args.name)[2] if args.name else args.image
-    view = run_with_registry(
-        lambda c: inspect_image(c, image, platform=args.platform, progress=progress)
+    reader = contents_reader()
+    document = run_with_registry(
+        lambda c: reader.read(c, image, platform=args.platform, progress=progress)
     )
     if args.json:
-        print_json(view.report.to_json())
+        print_json(document)
     else:
-        print("\n".join(_inspect_lines(view.report)))
+        report = ImageReport.from_json(document)
+        print("\n".join([*_inspect_lines(report), *_package_lines(document)]))
     return EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Exit 0 when no check fails, 1 when one does, 2 when the image cannot be checked."""
-    from ..inspect import ImageInspector
+    from ..vulns import VulnerabilityDatabase
+    from ..vulns.profile import validate
 
     image = stored_image(args.name)[2] if args.name else args.image
-    inspector = ImageInspector(config=load_config())
+    reader = contents_reader()
+    database = VulnerabilityDatabase(config=load_config())
     result = run_with_registry(
-        lambda c: inspector.validate(
-            c, image, args.profile, platform=args.platform, progress=layer_progress()
+        lambda c: validate(
+            reader,
+            database,
+            c,
+            image,
+            args.profile,
+            platform=args.platform,
+            progress=layer_progress(),
         )
     )
     if args.json:
@@ -134,7 +167,8 @@ def register(verb: Verb) -> None:
     sub.add_argument(
         "--profile",
         action="append",
-        help="elyra, kubeflow, odh-notebook or gateway-kernel (repeatable; default: "
+        help="elyra, kubeflow, odh-notebook, gateway-kernel or vulnerabilities (repeatable; "
+        "default: "
         "ImageInspector.default_profiles).",
     )
     sub.add_argument("--json", action="store_true", help="Print the result as JSON.")

@@ -11,6 +11,7 @@ from .builds import (
     BuildLogHandler,
     BuildRetryHandler,
 )
+from .contents import DiffHandler, InspectHandler, LayersHandler, SbomHandler
 from .images import (
     DuplicateHandler,
     ExportHandler,
@@ -23,6 +24,7 @@ from .meta import OpenAPIHandler, SchemaHandler
 from .publish import BuildPublishHandler, ImagePublishHandler
 from .registry import PinHandler
 from .validate import ValidateHandler
+from .vulns import VulnsHandler, VulnsSummaryHandler
 from .watch import HistoryHandler, RepinHandler, UpdatesCheckHandler, UpdatesHandler
 
 _NAME = r"(?P<name>[^/]+)"
@@ -45,6 +47,12 @@ ROUTES: list[tuple[str, type[Any]]] = [
     (rf"/runtime-images/builds/{_NAME}/retry", BuildRetryHandler),
     (rf"/runtime-images/builds/{_NAME}/publish", BuildPublishHandler),
     (r"/runtime-images/validate", ValidateHandler),
+    (r"/runtime-images/inspect", InspectHandler),
+    (r"/runtime-images/sbom", SbomHandler),
+    (r"/runtime-images/layers", LayersHandler),
+    (r"/runtime-images/diff", DiffHandler),
+    (r"/runtime-images/vulns", VulnsHandler),
+    (r"/runtime-images/vulns/summary", VulnsSummaryHandler),
     (r"/runtime-images/export", ExportHandler),
     (r"/runtime-images/import", ImportHandler),
     (r"/runtime-images/schema", SchemaHandler),

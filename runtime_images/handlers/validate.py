@@ -3,7 +3,8 @@
 The body names an image reference (``{"image": "quay.io/org/img:1"}``) or a runtime image
 (``{"name": "my-image"}``), optionally ``profiles`` (default: the configured
 ``ImageInspector.default_profiles``) and ``platform``. The answer is the validation JSON of
-``jupyter runtime-images validate --json``: ``ok``, ``profiles``, ``checks`` and ``report``.
+``jupyter runtime-images validate --json``: ``ok``, ``profiles``, ``checks`` and ``report``,
+answered from the image's cached contents when it was read before.
 A failed check is still a 200 (the result says so); registry failures map as for ``pin``.
 """
 
@@ -15,10 +16,11 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from ..contents import ContentsReader
 from ..errors import ValidationFailedError
 from ..fields import FieldError
-from ..inspect import ImageInspector
 from ..reference import InvalidReferenceError
+from ..vulns.profile import validate as validate_with_vulnerabilities
 from .registry import RegistryMixin
 
 _KEYS = ("image", "name", "profiles", "platform")
@@ -46,9 +48,9 @@ class ValidateHandler(RegistryMixin):
     """Inspect the image in its registry and run the requirement profiles."""
 
     @property
-    def inspector(self) -> ImageInspector:
-        inspector: ImageInspector = self.settings["runtime_images_inspector"]
-        return inspector
+    def contents(self) -> ContentsReader:
+        reader: ContentsReader = self.settings["runtime_images_contents"]
+        return reader
 
     @web.authenticated
     @authorized
@@ -64,8 +66,13 @@ class ValidateHandler(RegistryMixin):
         else:
             image = body["image"]
         try:
-            result = await self.inspector.validate(
-                self.registry, image, body.get("profiles"), platform=body.get("platform")
+            result = await validate_with_vulnerabilities(
+                self.contents,
+                self.settings["runtime_images_vulns"],
+                self.registry,
+                image,
+                body.get("profiles"),
+                platform=body.get("platform"),
             )
         except InvalidReferenceError as error:
             field = "name" if "name" in body else "image"

@@ -7,8 +7,16 @@ from __future__ import annotations
 
 from .errors import InvalidLayer, LimitExceeded, UnsupportedLayer
 from .filesystem import FileSystem, Limits, Node
-from .inspector import ImageInspector, Progress, Validation, inspect_image
-from .profiles import PROFILES, CheckResult, UnknownProfile, check_profile_names, run_profiles
+from .inspector import ImageInspector, Progress, Validation, inspect_image, inspect_resolved
+from .profiles import (
+    DOCUMENT_PROFILES,
+    PROFILES,
+    CheckResult,
+    UnknownProfile,
+    check_profile_names,
+    known_profiles,
+    run_profiles,
+)
 from .report import (
     Distribution,
     ImageConfigSummary,
@@ -20,6 +28,7 @@ from .report import (
 )
 
 __all__ = [
+    "DOCUMENT_PROFILES",
     "PROFILES",
     "CheckResult",
     "Distribution",
@@ -41,5 +50,7 @@ __all__ = [
     "Validation",
     "check_profile_names",
     "inspect_image",
+    "inspect_resolved",
+    "known_profiles",
     "run_profiles",
 ]

@@ -22,11 +22,11 @@ import re
 import tarfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any, cast
+from typing import IO, Any, Protocol, cast
 
 from .errors import InvalidLayer, LimitExceeded
 
-__all__ = ["FileSystem", "Limits", "Node", "wanted_bytes"]
+__all__ = ["FileSystem", "LayerObserver", "Limits", "Node", "wanted_bytes"]
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
@@ -119,6 +119,42 @@ class Node:
         return self.kind == "file" and bool(self.mode & 0o111)
 
 
+class LayerObserver(Protocol):
+    """Sees what each layer does to the tree as it is applied (package databases, sizes).
+
+    Called in the thread that applies the layer; paths are canonical and relative to ``/``.
+    """
+
+    def wants(self, path: str, info: tarfile.TarInfo) -> Callable[[IO[bytes]], None] | None:
+        """A reader of this regular file's bytes, or None. Only asked for files whose
+        leading bytes the tree does not keep itself (:func:`wanted_bytes` is 0)."""
+
+    def written(self, path: str, info: tarfile.TarInfo, node: Node, replaced: Node | None) -> None:
+        """A non-directory entry was written over ``replaced`` (None: the path was new)."""
+
+    def removed(self, path: str, node: Node) -> None:
+        """A whiteout or an opaque directory removed ``node`` (and what is below it)."""
+
+    def layer_done(self, layer: int, tar_bytes: int) -> None:
+        """The layer ``layer`` was applied; its uncompressed tar stream had ``tar_bytes``."""
+
+
+class _CountingReader(io.RawIOBase):
+    """Counts the uncompressed bytes tarfile reads (a layer's size on disk, as tar)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self.count += len(data)
+        return data
+
+
 def _split(path: str) -> list[str]:
     """Normalise an archive or absolute path into components, clamped at the root."""
     parts: list[str] = []
@@ -143,6 +179,7 @@ class FileSystem:
         self.entries = 0
         self.kept_files = 0
         self.kept_bytes = 0
+        self.observer: LayerObserver | None = None
 
     # -- lookups ----------------------------------------------------------------------------
 
@@ -390,13 +427,22 @@ class FileSystem:
         """
         layer = self.layers
         stream = cast(IO[bytes], tar_stream)  # tarfile only calls read()
-        with tarfile.open(fileobj=stream, mode="r|", bufsize=bufsize) as archive:
+        counted = _CountingReader(stream) if self.observer is not None else None
+        with tarfile.open(
+            fileobj=cast(IO[bytes], counted) if counted else stream, mode="r|", bufsize=bufsize
+        ) as archive:
             for info in archive:
                 self._apply_entry(info, archive, layer, on_file)
                 # tarfile keeps every TarInfo it read (for getmembers()): about 400 bytes
                 # each, more than the tree itself. Iterating does not need them.
                 archive.members.clear()  # type: ignore[attr-defined]  # (not in typeshed)
+            if counted is not None:
+                # The end-of-archive blocks and padding that tarfile does not read.
+                while counted.read(bufsize):
+                    pass
         self.layers += 1
+        if self.observer is not None and counted is not None:
+            self.observer.layer_done(layer, counted.count)
 
     def _apply_entry(
         self,
@@ -421,15 +467,18 @@ class FileSystem:
         name = parts[-1]
         if name.startswith(WHITEOUT_PREFIX) and name != OPAQUE_MARKER:
             # Deleting from a directory that does not exist must not create it.
-            _, parent = self._resolve(parts[:-1], True)
+            parent_parts, parent = self._resolve(parts[:-1], True)
             if parent is not None and parent.children is not None:
-                parent.children.pop(name[len(WHITEOUT_PREFIX) :], None)
+                target = name[len(WHITEOUT_PREFIX) :]
+                gone = parent.children.pop(target, None)
+                if gone is not None and self.observer is not None:
+                    self.observer.removed("/".join([*parent_parts, target]), gone)
             return
         parent_parts, parent = self._resolve(parts[:-1], True, create=True, layer=layer)
         if parent is None or parent.children is None:
             return
         if name == OPAQUE_MARKER:
-            _hide_lower(parent, layer)
+            _hide_lower(parent, layer, "/".join(parent_parts), self.observer)
             return
         existing = parent.children.get(name)
         if info.isdir():
@@ -440,40 +489,58 @@ class FileSystem:
                 parent.children[name] = Node(
                     "dir", info.mode, info.uid, info.gid, children={}, layer=layer
                 )
+                if existing is not None and self.observer is not None:
+                    self.observer.removed("/".join([*parent_parts, name]), existing)
             return
         if info.islnk():
-            _target_parts, target = self._resolve(_split(info.linkname), False)
-            if target is not None and target.is_dir:
+            _linked_parts, linked = self._resolve(_split(info.linkname), False)
+            if linked is not None and linked.is_dir:
                 # tar cannot express this; in the tree it would be a cycle (x -> .).
                 raise InvalidLayer(
                     f"{info.name!r} is a hard link to the directory {info.linkname!r}; tar "
                     "archives cannot contain hard links to directories"
                 )
-            if target is None:
-                target = Node("file", info.mode, info.uid, info.gid, layer=layer)
-            target.layer = layer
-            parent.children[name] = target
+            if linked is None:
+                linked = Node("file", info.mode, info.uid, info.gid, layer=layer)
+            linked.layer = layer
+            self._put(parent, parent_parts, name, info, linked, existing)
             return
         if info.issym():
-            parent.children[name] = Node(
-                "symlink", 0o777, info.uid, info.gid, target=info.linkname, layer=layer
-            )
+            node = Node("symlink", 0o777, info.uid, info.gid, target=info.linkname, layer=layer)
+            self._put(parent, parent_parts, name, info, node, existing)
             return
         if info.isreg():
             path = "/".join([*parent_parts, name])
             if on_file is not None:
                 on_file(path, info)
-            parent.children[name] = Node(
-                "file",
-                info.mode,
-                info.uid,
-                info.gid,
-                info.size,
-                content=self._kept_content(path, info, archive),
-                layer=layer,
-            )
+            content = self._kept_content(path, info, archive)
+            if content is None and self.observer is not None:
+                reader = self.observer.wants(path, info)
+                if reader is not None:
+                    extracted = archive.extractfile(info)
+                    if extracted is not None:
+                        reader(extracted)
+            node = Node("file", info.mode, info.uid, info.gid, info.size, content=content)
+            node.layer = layer
+            self._put(parent, parent_parts, name, info, node, existing)
             return
-        parent.children[name] = Node("other", info.mode, info.uid, info.gid, layer=layer)
+        node = Node("other", info.mode, info.uid, info.gid, layer=layer)
+        self._put(parent, parent_parts, name, info, node, existing)
+
+    def _put(
+        self,
+        parent: Node,
+        parent_parts: list[str],
+        name: str,
+        info: tarfile.TarInfo,
+        node: Node,
+        existing: Node | None,
+    ) -> None:
+        """Put a non-directory entry in place, telling the observer what it replaced."""
+        assert parent.children is not None
+        parent.children[name] = node
+        if self.observer is not None:
+            self.observer.written("/".join([*parent_parts, name]), info, node, existing)
 
     def _kept_content(
         self, path: str, info: tarfile.TarInfo, archive: tarfile.TarFile
@@ -500,14 +567,18 @@ class FileSystem:
         return content
 
 
-def _hide_lower(directory: Node, layer: int) -> None:
+def _hide_lower(
+    directory: Node, layer: int, path: str, observer: LayerObserver | None = None
+) -> None:
     """Opaque directory: drop what lower layers put below it, keep this layer's entries."""
-    todo = [directory]
+    todo = [(path, directory)]
     while todo:
-        current = todo.pop()
+        prefix, current = todo.pop()
         assert current.children is not None
         for name, child in list(current.children.items()):
             if child.layer != layer:
                 del current.children[name]
+                if observer is not None:
+                    observer.removed(f"{prefix}/{name}".lstrip("/"), child)
             elif child.children is not None:
-                todo.append(child)
+                todo.append((f"{prefix}/{name}", child))

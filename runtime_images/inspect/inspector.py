@@ -16,13 +16,13 @@ from traitlets import Integer, List, Unicode, validate
 from traitlets.config import LoggingConfigurable
 
 from ..reference import Reference, parse
-from ..registry import RegistryClient
-from .filesystem import DEFAULT_LIMITS, FileSystem, Limits
-from .profiles import PROFILES, CheckResult, check_profile_names, run_profiles
+from ..registry import RegistryClient, ResolvedImage
+from .filesystem import DEFAULT_LIMITS, FileSystem, LayerObserver, Limits
+from .profiles import CheckResult, check_profile_names, known_profiles, run_profiles
 from .report import ImageReport, ImageView, build_report
 from .stream import run_blocking_reader
 
-__all__ = ["ImageInspector", "Progress", "Validation", "inspect_image"]
+__all__ = ["ImageInspector", "Progress", "Validation", "inspect_image", "inspect_resolved"]
 
 Progress = Callable[[int, int], None]
 """Called with (bytes of layers read so far, total compressed bytes of the layers)."""
@@ -68,6 +68,20 @@ async def inspect_image(
     """
     ref = parse(reference) if isinstance(reference, str) else reference
     resolved = await client.resolve(ref, platform)
+    return await inspect_resolved(client, resolved, progress=progress, limits=limits)
+
+
+async def inspect_resolved(
+    client: RegistryClient,
+    resolved: ResolvedImage,
+    *,
+    progress: Progress | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    observer: LayerObserver | None = None,
+) -> ImageView:
+    """:func:`inspect_image` of an image already resolved; ``observer`` sees each layer
+    applied (in the worker thread)."""
+    ref = resolved.reference
     layers = resolved.manifest.layers
     total = sum(layer.size for layer in layers)
     done = 0
@@ -81,6 +95,7 @@ async def inspect_image(
     if progress is not None:
         progress(0, total)
     fs = FileSystem(limits)
+    fs.observer = observer
     fs.check_layers(len(layers))
     for layer in layers:
         chunks = client.stream_blob(ref, layer, progress=advance)
@@ -89,6 +104,7 @@ async def inspect_image(
             fs.apply_layer(reader)
 
         await run_blocking_reader(chunks, apply, f"layer {layer.digest} of {ref.familiar()}")
+    fs.observer = None
     return await asyncio.to_thread(
         build_report,
         fs,
@@ -108,7 +124,7 @@ class ImageInspector(LoggingConfigurable):
         default_value=["elyra"],
         config=True,
         help=f"""Requirement profiles checked when a request names none. Known profiles:
-        {", ".join(PROFILES)}.""",
+        {", ".join(known_profiles())}.""",
     )
 
     max_layers = Integer(
@@ -139,6 +155,24 @@ class ImageInspector(LoggingConfigurable):
         config=True,
         help="Most bytes kept of those files, over all layers.",
     )
+    max_package_database_bytes = Integer(
+        256 << 20,
+        config=True,
+        help="""Largest package database file read for the package inventory (an rpmdb is
+        read into memory to be opened; a dpkg status or conda-meta record is parsed).""",
+    )
+    max_package_metadata_bytes = Integer(
+        1 << 30,
+        config=True,
+        help="""Most bytes of package metadata parsed for the inventory, over every layer
+        that rewrote a package database.""",
+    )
+    max_packages = Integer(
+        500_000,
+        config=True,
+        help="""Most package records parsed for the inventory, over every layer (a package
+        rewritten by five layers counts five times).""",
+    )
 
     @property
     def limits(self) -> Limits:
@@ -156,9 +190,9 @@ class ImageInspector(LoggingConfigurable):
     def _check_profiles(self, proposal: Any) -> list[str]:
         from traitlets import TraitError
 
-        unknown = [p for p in proposal["value"] if p not in PROFILES]
+        unknown = [p for p in proposal["value"] if p not in known_profiles()]
         if unknown:
-            raise TraitError(f"unknown profiles {unknown}; known: {', '.join(PROFILES)}")
+            raise TraitError(f"unknown profiles {unknown}; known: {', '.join(known_profiles())}")
         return list(proposal["value"])
 
     async def inspect(

@@ -19,11 +19,13 @@ from ..reference import local_warning
 from .report import ImageView, User
 
 __all__ = [
+    "DOCUMENT_PROFILES",
     "PROFILES",
     "Check",
     "CheckResult",
     "UnknownProfile",
     "check_profile_names",
+    "known_profiles",
     "run_profiles",
 ]
 
@@ -341,13 +343,27 @@ PROFILES: dict[str, list[Check]] = {
 }
 
 
+DOCUMENT_PROFILES: dict[str, str] = {
+    "vulnerabilities": "known vulnerabilities of the image's packages (runtime_images.vulns)",
+}
+"""Profiles whose checks a layer above inspection computes from the image's package
+inventory and its own state (a vulnerability database that changes without the image
+changing): known here by name, so that every list of profiles accepts them; their checks
+are not in :data:`PROFILES` and :func:`run_profiles` has none for them."""
+
+
+def known_profiles() -> list[str]:
+    return [*PROFILES, *DOCUMENT_PROFILES]
+
+
 def check_profile_names(profiles: Iterable[str]) -> list[str]:
     """The names as a list; raise :class:`UnknownProfile` naming any unknown one."""
     names = list(profiles)
-    unknown = [name for name in names if name not in PROFILES]
+    known = known_profiles()
+    unknown = [name for name in names if name not in known]
     if unknown:
         raise UnknownProfile(
-            f"unknown profile {', '.join(unknown)}; known profiles: {', '.join(PROFILES)}"
+            f"unknown profile {', '.join(unknown)}; known profiles: {', '.join(known)}"
         )
     return names
 
@@ -362,7 +378,7 @@ def run_profiles(view: ImageView, profiles: Iterable[str]) -> list[CheckResult]:
     local = local_warning(view.report.reference) if view.report.reference else None
     results = [CheckResult("image", "published", "warn", local)] if local else []
     for name in names:
-        for check in PROFILES[name]:
+        for check in PROFILES.get(name, []):
             result, message = check.run(view)
             results.append(CheckResult(name, check.id, result, message))
     return results

@@ -131,6 +131,25 @@ class ImageReport:
         )
         return data
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ImageReport:
+        """Read :meth:`to_json`'s form back (KeyError or TypeError if it is not that)."""
+        os_info = data["os"]
+        return cls(
+            reference=data["reference"],
+            digest=data["digest"],
+            platform=data["platform"],
+            layers=data["layers"],
+            compressed_size=data["compressed_size"],
+            files=data["files"],
+            os=OsInfo(**os_info) if os_info is not None else None,
+            config=ImageConfigSummary(**data["config"]),
+            pythons=[PythonInstall(**p) for p in data["pythons"]],
+            pip=data["pip"],
+            distributions=[Distribution(**d) for d in data["distributions"]],
+            users=[User(**u) for u in data["users"]],
+        )
+
 
 @dataclass
 class ImageView:
