@@ -11,6 +11,7 @@ from traitlets import Instance, Integer, Type, default
 from . import __version__
 from .builds.controller import BuildController
 from .builds.wiring import make_build_controller
+from .exports import ImageExporter
 from .handlers import ROUTES
 from .inspect import ImageInspector
 from .kernelspec import KernelspecInstaller
@@ -63,12 +64,14 @@ class RuntimeImages(ExtensionApp):
     inspector_class = _component(ImageInspector, "Image inspection and checks")
     kernelspec_installer_class = _component(KernelspecInstaller, "The kernelspec installer")
     build_controller_class = _component(BuildController, "The build controller")
+    exporter_class = _component(ImageExporter, "Exports to other platforms' formats")
 
     store = Instance(RuntimeImageStore)
     registry = Instance(RegistryClient)
     inspector = Instance(ImageInspector)
     kernelspec_installer = Instance(KernelspecInstaller)
     build_controller = Instance(BuildController)
+    exporter = Instance(ImageExporter)
 
     @default("store")
     def _default_store(self) -> RuntimeImageStore:
@@ -85,6 +88,10 @@ class RuntimeImages(ExtensionApp):
     @default("kernelspec_installer")
     def _default_kernelspec_installer(self) -> KernelspecInstaller:
         return cast(KernelspecInstaller, self.kernelspec_installer_class(parent=self))
+
+    @default("exporter")
+    def _default_exporter(self) -> ImageExporter:
+        return cast(ImageExporter, self.exporter_class(parent=self))
 
     @default("build_controller")
     def _default_build_controller(self) -> BuildController:
@@ -114,6 +121,7 @@ class RuntimeImages(ExtensionApp):
                 "runtime_images_store": self.store,
                 "runtime_images_registry": self.registry,
                 "runtime_images_inspector": self.inspector,
+                "runtime_images_exporter": self.exporter,
                 "runtime_images_max_body_bytes": self.max_body_bytes,
                 "runtime_images_max_import_bytes": self.max_import_bytes,
             }

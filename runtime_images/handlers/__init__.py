@@ -11,6 +11,7 @@ from .builds import (
     BuildLogHandler,
     BuildRetryHandler,
 )
+from .exports import ExportFormatHandler
 from .images import (
     DuplicateHandler,
     ExportHandler,
@@ -38,6 +39,7 @@ ROUTES: list[tuple[str, type[Any]]] = [
     (rf"/runtime-images/builds/{_NAME}/retry", BuildRetryHandler),
     (r"/runtime-images/validate", ValidateHandler),
     (r"/runtime-images/export", ExportHandler),
+    (r"/runtime-images/export/(?P<format>[^/]+)", ExportFormatHandler),
     (r"/runtime-images/import", ImportHandler),
     (r"/runtime-images/schema", SchemaHandler),
     (r"/runtime-images/openapi.yaml", OpenAPIHandler),
