@@ -153,9 +153,7 @@ def _rows(value: Any, keys: tuple[str, ...]) -> Iterable[tuple[str, ...]]:
 def facts_of(report: ImageReport) -> ImageFacts:
     """The software (OS, Python, accelerator stacks), the Python distributions (one per
     name: the first location wins, as on ``sys.path``) and the accelerators of a report."""
-    accelerators = [
-        AcceleratorHint(a.name, a.version, a.evidence) for a in getattr(report, "accelerators", [])
-    ]
+    accelerators = [AcceleratorHint(a.name, a.version, a.evidence) for a in report.accelerators]
     software: list[Package] = []
     if report.os is not None and report.os.pretty_name:
         name = report.os.pretty_name.split(" (")[0]

@@ -3,7 +3,9 @@
 The body names an image reference (``{"image": "quay.io/org/img:1"}``) or a runtime image
 (``{"name": "my-image"}``), optionally ``profiles`` (default: the configured
 ``ImageInspector.default_profiles``) and ``platform``. The answer is the validation JSON of
-``jupyter runtime-images validate --json``: ``ok``, ``profiles``, ``checks`` and ``report``.
+``jupyter runtime-images validate --json``: ``ok``, ``profiles``, ``checks``, ``report`` and
+``suggestedTags``; with ``"platform": "all"``, ``{image, digest, ok, profiles, platforms:
+[{platform, digest, size, ok, checks, accelerators, suggestedTags}]}``.
 A failed check is still a 200 (the result says so); registry failures map as for ``pin``.
 """
 
@@ -17,7 +19,7 @@ from tornado import web
 
 from ..errors import ValidationFailedError
 from ..fields import FieldError
-from ..inspect import ImageInspector
+from ..inspect import ALL_PLATFORMS, ImageInspector
 from ..reference import InvalidReferenceError
 from .registry import RegistryMixin
 
@@ -64,6 +66,12 @@ class ValidateHandler(RegistryMixin):
         else:
             image = body["image"]
         try:
+            if body.get("platform") == ALL_PLATFORMS:
+                every = await self.inspector.validate_platforms(
+                    self.registry, image, body.get("profiles")
+                )
+                self.write_json(every.to_json())
+                return
             result = await self.inspector.validate(
                 self.registry, image, body.get("profiles"), platform=body.get("platform")
             )

@@ -5,9 +5,18 @@ gateway-kernel) — no container runtime, nothing extracted to disk.
 
 from __future__ import annotations
 
+from .accelerators import Accelerator, detect_accelerators
 from .errors import InvalidLayer, LimitExceeded, UnsupportedLayer
 from .filesystem import FileSystem, Limits, Node
-from .inspector import ImageInspector, Progress, Validation, inspect_image
+from .inspector import (
+    ALL_PLATFORMS,
+    ImageInspector,
+    PlatformValidation,
+    Progress,
+    Validation,
+    image_platforms,
+    inspect_image,
+)
 from .profiles import PROFILES, CheckResult, UnknownProfile, check_profile_names, run_profiles
 from .report import (
     Distribution,
@@ -20,7 +29,9 @@ from .report import (
 )
 
 __all__ = [
+    "ALL_PLATFORMS",
     "PROFILES",
+    "Accelerator",
     "CheckResult",
     "Distribution",
     "FileSystem",
@@ -33,6 +44,7 @@ __all__ = [
     "Limits",
     "Node",
     "OsInfo",
+    "PlatformValidation",
     "Progress",
     "PythonInstall",
     "UnknownProfile",
@@ -40,6 +52,8 @@ __all__ = [
     "User",
     "Validation",
     "check_profile_names",
+    "detect_accelerators",
+    "image_platforms",
     "inspect_image",
     "run_profiles",
 ]
