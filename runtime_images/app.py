@@ -14,6 +14,7 @@ from . import __version__
 from .builds.controller import BuildController
 from .builds.wiring import make_build_controller
 from .contents import ContentsReader
+from .exports import ImageExporter
 from .handlers import ROUTES
 from .inspect import ImageInspector
 from .kernelspec import KernelspecInstaller
@@ -82,6 +83,7 @@ class RuntimeImages(ExtensionApp):
     vulnerability_database_class = _component(
         VulnerabilityDatabase, "The offline vulnerability database (OSV)"
     )
+    exporter_class = _component(ImageExporter, "Exports to other platforms' formats")
 
     store = Instance(RuntimeImageStore)
     registry = Instance(RegistryClient)
@@ -101,6 +103,7 @@ class RuntimeImages(ExtensionApp):
     )
     publisher = Instance(ImagePublisher)
     vulnerability_database = Instance(VulnerabilityDatabase)
+    exporter = Instance(ImageExporter)
 
     @default("store")
     def _default_store(self) -> RuntimeImageStore:
@@ -127,6 +130,10 @@ class RuntimeImages(ExtensionApp):
     @default("publisher")
     def _default_publisher(self) -> ImagePublisher:
         return cast(ImagePublisher, self.publisher_class(parent=self))
+
+    @default("exporter")
+    def _default_exporter(self) -> ImageExporter:
+        return cast(ImageExporter, self.exporter_class(parent=self))
 
     @default("build_controller")
     def _default_build_controller(self) -> BuildController:
@@ -195,6 +202,7 @@ class RuntimeImages(ExtensionApp):
                 "runtime_images_emit_publish": self._emit_publish_event,
                 "runtime_images_contents": self.contents_reader,
                 "runtime_images_vulns": self.vulnerability_database,
+                "runtime_images_exporter": self.exporter,
                 "runtime_images_max_body_bytes": self.max_body_bytes,
                 "runtime_images_max_import_bytes": self.max_import_bytes,
             }

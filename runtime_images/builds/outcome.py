@@ -127,6 +127,8 @@ async def record_validation(build: BuildContext, validation: Validation) -> None
         pythonDependencies=[
             {"name": d["name"], "version": d["version"]} for d in report.get("distributions", [])
         ],
+        accelerators=report.get("accelerators", []),
+        suggestedTags=validation.report.suggested_tags,
     )
     if not validation.ok:
         raise BuildFailure(model.REQUIREMENTS_NOT_MET, checks_message(validation), model.VALIDATING)

@@ -8,7 +8,7 @@ configuration still comes from the traitlets files the server reads
 (``jupyter_server_config`` and ``jupyter_runtime_images_config`` on the Jupyter config path).
 
 Each feature's verbs live in their module (:mod:`.images`, :mod:`.inspection`,
-:mod:`.contents`, :mod:`.builds`, :mod:`.kernelspecs`), which imports what a verb needs only when it runs, so
+:mod:`.contents`, :mod:`.builds`, :mod:`.kernelspecs`, :mod:`.exports`), which imports what a verb needs only when it runs, so
 a verb starts without the others' dependencies. Every failure is answered by the one error
 table (:mod:`runtime_images.error_codes`): exit code 0 done; 1 refused (a rule broken, a
 name taken or missing, checks failed); 2 could not be done (the command line, a registry,
@@ -22,7 +22,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import builds, contents, images, inspection, kernelspecs, publish, vulns, watch
+from . import builds, contents, exports, images, inspection, kernelspecs, publish, vulns, watch
 from .common import CommandError, Handler
 
 __all__ = ["build_parser", "main"]
@@ -45,7 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    for feature in (images, inspection, contents, kernelspecs, builds, vulns, publish, watch):
+    for feature in (
+        images,
+        inspection,
+        contents,
+        kernelspecs,
+        builds,
+        vulns,
+        publish,
+        watch,
+        exports,
+    ):
         feature.register(verb)
     return parser
 

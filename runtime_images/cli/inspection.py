@@ -19,7 +19,7 @@ from .common import (
 
 if TYPE_CHECKING:
     from ..contents import ContentsReader
-    from ..inspect import ImageReport
+    from ..inspect import ImageReport, PlatformValidation
 
 
 def contents_reader() -> ContentsReader:
@@ -90,11 +90,41 @@ def _package_lines(document: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _platforms_table(result: PlatformValidation) -> str:
+    rows = [
+        [
+            p["platform"],
+            p["digest"],
+            f"{p['size'] / 1e6:.1f} MB",
+            "ok" if p["ok"] else f"{sum(c['result'] == 'fail' for c in p['checks'])} failed",
+        ]
+        for p in result.to_json()["platforms"]
+    ]
+    return f"{result.reference} ({result.digest})\n" + table(
+        rows, ["Platform", "Digest", "Size", "Checks"]
+    )
+
+
+def _all_platforms(args: argparse.Namespace, image: str, profiles: list[str] | None) -> int:
+    """``--platform all``: the checks of every platform; exit 1 when one fails."""
+    from ..inspect import ImageInspector
+
+    inspector = ImageInspector(config=load_config())
+    result = run_with_registry(lambda c: inspector.validate_platforms(c, image, profiles))
+    if args.json:
+        print_json(result.to_json())
+    else:
+        print(_platforms_table(result))
+    return EXIT_OK if result.ok else EXIT_REFUSED
+
+
 def cmd_inspect(args: argparse.Namespace) -> int:
     from ..inspect import ImageReport
 
     progress = layer_progress()
     image = stored_image(args.name)[2] if args.name else args.image
+    if args.platform == "all":
+        return _all_platforms(args, image, None)
     reader = contents_reader()
     document = run_with_registry(
         lambda c: reader.read(c, image, platform=args.platform, progress=progress)
@@ -113,6 +143,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from ..vulns.profile import validate
 
     image = stored_image(args.name)[2] if args.name else args.image
+    if args.platform == "all":
+        return _all_platforms(args, image, args.profile)
     reader = contents_reader()
     database = VulnerabilityDatabase(config=load_config())
     result = run_with_registry(
@@ -153,7 +185,11 @@ def register(verb: Verb) -> None:
     target.add_argument("image", nargs="?", help="The image reference.")
     target.add_argument("--name", help="A runtime image whose image to inspect.")
     sub.add_argument("--json", action="store_true", help="Print the report as JSON.")
-    sub.add_argument("--platform", help="os/arch[/variant] of a multi-arch image.")
+    sub.add_argument(
+        "--platform",
+        help="os/arch[/variant] of a multi-arch image; 'all': every platform's digest, size "
+        "and checks (the default profiles; exit 1 when one fails).",
+    )
 
     sub = verb(
         "validate",
@@ -172,4 +208,7 @@ def register(verb: Verb) -> None:
         "ImageInspector.default_profiles).",
     )
     sub.add_argument("--json", action="store_true", help="Print the result as JSON.")
-    sub.add_argument("--platform", help="os/arch[/variant] of a multi-arch image.")
+    sub.add_argument(
+        "--platform",
+        help="os/arch[/variant] of a multi-arch image; 'all': every platform it offers.",
+    )

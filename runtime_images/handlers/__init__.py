@@ -12,6 +12,7 @@ from .builds import (
     BuildRetryHandler,
 )
 from .contents import DiffHandler, InspectHandler, LayersHandler, SbomHandler
+from .exports import ExportFormatHandler
 from .images import (
     DuplicateHandler,
     ExportHandler,
@@ -54,6 +55,7 @@ ROUTES: list[tuple[str, type[Any]]] = [
     (r"/runtime-images/vulns", VulnsHandler),
     (r"/runtime-images/vulns/summary", VulnsSummaryHandler),
     (r"/runtime-images/export", ExportHandler),
+    (r"/runtime-images/export/(?P<format>[^/]+)", ExportFormatHandler),
     (r"/runtime-images/import", ImportHandler),
     (r"/runtime-images/schema", SchemaHandler),
     (r"/runtime-images/openapi.yaml", OpenAPIHandler),

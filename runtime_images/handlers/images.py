@@ -8,6 +8,7 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import url_escape, url_path_join
 from tornado import web
 
+from ..exports import FORMATS
 from ..store import Entry
 from .base import RuntimeImagesHandler
 
@@ -110,14 +111,16 @@ class DuplicateHandler(ImagesMixin):
 
 
 class ExportHandler(RuntimeImagesHandler):
-    """``GET export``: every valid image in Elyra's file format plus its name."""
+    """``GET export``: every valid image in Elyra's file format plus its name (the bundle
+    ``POST import`` reads), and the formats of ``GET export/{format}``."""
 
     @web.authenticated
     @authorized
     async def get(self) -> None:
         listing = await self.call(self.store.listing)
         items = [{"name": e.name, **e.to_file()} for e in listing.instances]
-        self.write_json({"runtime-images": items})
+        formats = [f.to_json() for f in FORMATS.values()]
+        self.write_json({"runtime-images": items, "formats": formats})
 
 
 class ImportHandler(RuntimeImagesHandler):

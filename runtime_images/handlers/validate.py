@@ -3,8 +3,10 @@
 The body names an image reference (``{"image": "quay.io/org/img:1"}``) or a runtime image
 (``{"name": "my-image"}``), optionally ``profiles`` (default: the configured
 ``ImageInspector.default_profiles``) and ``platform``. The answer is the validation JSON of
-``jupyter runtime-images validate --json``: ``ok``, ``profiles``, ``checks`` and ``report``,
-answered from the image's cached contents when it was read before.
+``jupyter runtime-images validate --json``: ``ok``, ``profiles``, ``checks``, ``report`` and
+``suggestedTags``, answered from the image's cached contents when it was read before; with
+``"platform": "all"``, ``{image, digest, ok, profiles, platforms: [{platform, digest, size,
+ok, checks, accelerators, suggestedTags}]}``.
 A failed check is still a 200 (the result says so); registry failures map as for ``pin``.
 """
 
@@ -19,6 +21,7 @@ from tornado import web
 from ..contents import ContentsReader
 from ..errors import ValidationFailedError
 from ..fields import FieldError
+from ..inspect import ALL_PLATFORMS, ImageInspector
 from ..reference import InvalidReferenceError
 from ..vulns.profile import validate as validate_with_vulnerabilities
 from .registry import RegistryMixin
@@ -48,6 +51,11 @@ class ValidateHandler(RegistryMixin):
     """Inspect the image in its registry and run the requirement profiles."""
 
     @property
+    def inspector(self) -> ImageInspector:
+        inspector: ImageInspector = self.settings["runtime_images_inspector"]
+        return inspector
+
+    @property
     def contents(self) -> ContentsReader:
         reader: ContentsReader = self.settings["runtime_images_contents"]
         return reader
@@ -66,6 +74,12 @@ class ValidateHandler(RegistryMixin):
         else:
             image = body["image"]
         try:
+            if body.get("platform") == ALL_PLATFORMS:
+                every = await self.inspector.validate_platforms(
+                    self.registry, image, body.get("profiles")
+                )
+                self.write_json(every.to_json())
+                return
             result = await validate_with_vulnerabilities(
                 self.contents,
                 self.settings["runtime_images_vulns"],

@@ -5,9 +5,19 @@ gateway-kernel) — no container runtime, nothing extracted to disk.
 
 from __future__ import annotations
 
+from .accelerators import Accelerator, detect_accelerators
 from .errors import InvalidLayer, LimitExceeded, UnsupportedLayer
 from .filesystem import FileSystem, Limits, Node
-from .inspector import ImageInspector, Progress, Validation, inspect_image, inspect_resolved
+from .inspector import (
+    ALL_PLATFORMS,
+    ImageInspector,
+    PlatformValidation,
+    Progress,
+    Validation,
+    image_platforms,
+    inspect_image,
+    inspect_resolved,
+)
 from .profiles import (
     DOCUMENT_PROFILES,
     PROFILES,
@@ -28,8 +38,10 @@ from .report import (
 )
 
 __all__ = [
+    "ALL_PLATFORMS",
     "DOCUMENT_PROFILES",
     "PROFILES",
+    "Accelerator",
     "CheckResult",
     "Distribution",
     "FileSystem",
@@ -42,6 +54,7 @@ __all__ = [
     "Limits",
     "Node",
     "OsInfo",
+    "PlatformValidation",
     "Progress",
     "PythonInstall",
     "UnknownProfile",
@@ -49,6 +62,8 @@ __all__ = [
     "User",
     "Validation",
     "check_profile_names",
+    "detect_accelerators",
+    "image_platforms",
     "inspect_image",
     "inspect_resolved",
     "known_profiles",

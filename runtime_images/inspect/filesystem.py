@@ -30,7 +30,7 @@ __all__ = ["FileSystem", "LayerObserver", "Limits", "Node", "wanted_bytes"]
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
-SERIAL_VERSION = 2
+SERIAL_VERSION = 3  # 3: accelerator version files kept (records of 2 lack them)
 
 
 @dataclass(frozen=True)
@@ -84,10 +84,18 @@ def kept_metadata(data: bytes) -> bytes:
     return b"\n".join(kept) + b"\n" if kept else b""
 
 
+_ACCELERATOR_VERSION_FILE = re.compile(
+    r"^(?:usr/local/cuda[^/]*/version\.(?:json|txt)|opt/rocm[^/]*/\.info/version)$"
+)
+ACCELERATOR_VERSION_BYTES = 64 << 10
+
+
 def wanted_bytes(path: str, info: tarfile.TarInfo) -> int:
     """How many leading bytes of a regular file the checks need (0: none)."""
     if path in _SMALL_FILES:
         return _SMALL_FILES[path]
+    if _ACCELERATOR_VERSION_FILE.match(path):  # the version files accelerators.py reads
+        return ACCELERATOR_VERSION_BYTES
     if _METADATA_RE.search(path):
         return METADATA_BYTES
     parent = posixpath.basename(posixpath.dirname(path))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from traitlets import Integer, List, Unicode, validate
@@ -22,7 +22,19 @@ from .profiles import CheckResult, check_profile_names, known_profiles, run_prof
 from .report import ImageReport, ImageView, build_report
 from .stream import run_blocking_reader
 
-__all__ = ["ImageInspector", "Progress", "Validation", "inspect_image", "inspect_resolved"]
+__all__ = [
+    "ALL_PLATFORMS",
+    "ImageInspector",
+    "PlatformValidation",
+    "Progress",
+    "Validation",
+    "image_platforms",
+    "inspect_image",
+    "inspect_resolved",
+]
+
+ALL_PLATFORMS = "all"
+"""The ``platform`` that asks for every platform of an image index."""
 
 Progress = Callable[[int, int], None]
 """Called with (bytes of layers read so far, total compressed bytes of the layers)."""
@@ -50,7 +62,57 @@ class Validation:
             "profiles": self.profiles,
             "checks": [check.to_json() for check in self.checks],
             "report": self.report.to_json(),
+            "suggestedTags": self.report.suggested_tags,
         }
+
+
+@dataclass(frozen=True)
+class PlatformValidation:
+    """The checks of every platform of an image (``--platform all``)."""
+
+    reference: str
+    digest: str
+    profiles: list[str]
+    platforms: list[Validation]
+
+    @property
+    def ok(self) -> bool:
+        return all(v.ok for v in self.platforms)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "image": self.reference,
+            "digest": self.digest,
+            "ok": self.ok,
+            "profiles": self.profiles,
+            "platforms": [
+                {
+                    "platform": v.report.platform,
+                    "digest": v.report.manifest_digest,
+                    "size": v.report.compressed_size,
+                    "ok": v.ok,
+                    "checks": [check.to_json() for check in v.checks],
+                    "accelerators": [asdict(a) for a in v.report.accelerators],
+                    "suggestedTags": v.report.suggested_tags,
+                }
+                for v in self.platforms
+            ],
+        }
+
+
+async def image_platforms(client: RegistryClient, reference: Reference | str) -> list[str]:
+    """The platforms an image offers: its index's entries (attestations left out), or the
+    one platform of a single image."""
+    ref = parse(reference) if isinstance(reference, str) else reference
+    top = await client.get_manifest(ref)
+    if not top.is_index:
+        return [str((await client.resolve(ref)).platform)]
+    found = [
+        str(entry.platform)
+        for entry in top.manifests
+        if entry.platform is not None and entry.platform.os != "unknown"
+    ]
+    return list(dict.fromkeys(found))
 
 
 async def inspect_image(
@@ -113,6 +175,7 @@ async def inspect_resolved(
         digest=resolved.digest,
         platform=str(resolved.platform),
         compressed_size=total,
+        manifest_digest=resolved.manifest.digest,
     )
 
 
@@ -221,3 +284,20 @@ class ImageInspector(LoggingConfigurable):
         view = await self.inspect(client, reference, platform=platform, progress=progress)
         checks = await asyncio.to_thread(run_profiles, view, names)
         return Validation(view.report, names, checks)
+
+    async def validate_platforms(
+        self,
+        client: RegistryClient,
+        reference: Reference | str,
+        profiles: Iterable[str] | None = None,
+    ) -> PlatformValidation:
+        """:meth:`validate` for every platform the image offers, one after the other (each
+        holds its file tree in memory only while it is checked)."""
+        names = check_profile_names(profiles if profiles else self.default_profiles)
+        ref = parse(reference) if isinstance(reference, str) else reference
+        results = [
+            await self.validate(client, ref, names, platform=platform)
+            for platform in await image_platforms(client, ref)
+        ]
+        digest = results[0].report.digest if results else ""
+        return PlatformValidation(str(ref), digest, names, results)

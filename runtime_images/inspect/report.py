@@ -7,9 +7,11 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .accelerators import Accelerator, detect_accelerators
 from .filesystem import FileSystem
 
 __all__ = [
+    "Accelerator",
     "Distribution",
     "ImageConfigSummary",
     "ImageReport",
@@ -98,6 +100,9 @@ class ImageReport:
     pip: bool
     distributions: list[Distribution]
     users: list[User]
+    accelerators: list[Accelerator] = field(default_factory=list)
+    manifest_digest: str = ""
+    """The platform's image manifest digest (``digest`` is the top-level one: an index's)."""
 
     @property
     def python(self) -> PythonInstall | None:
@@ -128,7 +133,7 @@ class ImageReport:
             [{"name": "Python", "version": self.python.version}]
             if self.python and self.python.version
             else []
-        )
+        ) + [{"name": a.name, "version": a.version} for a in self.accelerators]
         return data
 
     @classmethod
@@ -148,7 +153,15 @@ class ImageReport:
             pip=data["pip"],
             distributions=[Distribution(**d) for d in data["distributions"]],
             users=[User(**u) for u in data["users"]],
+            accelerators=[Accelerator(**a) for a in data.get("accelerators", [])],
+            manifest_digest=data.get("manifest_digest", ""),
         )
+
+    @property
+    def suggested_tags(self) -> list[str]:
+        """Tags a runtime image of this image should carry: ``gpu`` with an accelerator
+        stack (the panel offers them when an image is created or imported)."""
+        return ["gpu"] if self.accelerators else []
 
 
 @dataclass
@@ -315,6 +328,7 @@ def build_report(
     digest: str,
     platform: str,
     compressed_size: int,
+    manifest_digest: str = "",
 ) -> ImageView:
     summary = _config_summary(config)
     pythons = _pythons(fs, summary.path, summary.env)
@@ -337,5 +351,7 @@ def build_report(
         pip=has_pip,
         distributions=distributions,
         users=_users(fs),
+        accelerators=detect_accelerators(fs),
+        manifest_digest=manifest_digest,
     )
     return ImageView(report, fs)
