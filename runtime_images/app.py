@@ -25,6 +25,7 @@ from .store import RuntimeImageStore
 from .vulns import VulnerabilityDatabase
 from .vulns.profile import document_checks as vulnerability_document_checks
 from .watch import TagWatcher
+from .watch.summary import contents_summary
 
 BUILD_EVENT_SCHEMA = schema_path("events/build.yaml")
 BUILD_EVENT_SCHEMA_ID = "https://events.jupyter.org/runtime_images/build"
@@ -99,8 +100,17 @@ class RuntimeImages(ExtensionApp):
         config=True,
         help="""A callable summarize(pinned_ref, current_ref) -> {packages: {added, removed,
         changed}, vulnerabilities: {fixed, introduced} | None} | None (sync or async) giving
-        the change summary of a moved tag in GET updates and `outdated`. None: no summary.""",
+        the change summary of a moved tag in GET updates and `outdated`. None: no summary.
+        Default: the package diff of the two images' contents (and the vulnerabilities
+        fixed and introduced, when a database is configured).""",
     )
+
+    @default("summarize_update")
+    def _default_summarize_update(self) -> Any:
+        return functools.partial(
+            contents_summary, self.contents_reader, self.vulnerability_database, self.registry
+        )
+
     publisher = Instance(ImagePublisher)
     vulnerability_database = Instance(VulnerabilityDatabase)
     exporter = Instance(ImageExporter)

@@ -10,7 +10,15 @@ import sys
 from typing import Any
 
 from ..error_codes import EXIT_OK
-from .common import Verb, layer_progress, print_json, run_with_registry, stored_image, table
+from .common import (
+    Verb,
+    layer_progress,
+    load_config,
+    print_json,
+    run_with_registry,
+    stored_image,
+    table,
+)
 from .inspection import contents_reader
 
 
@@ -24,13 +32,17 @@ def _size(count: int | None) -> str:
 
 def cmd_sbom(args: argparse.Namespace) -> int:
     from ..contents.sbom import make_sbom
+    from ..vulns import VulnerabilityDatabase
+    from ..vulns.sbom import sbom_with_vulnerabilities
 
     reader = contents_reader()
     image = _target(args)
     document = run_with_registry(
         lambda c: reader.read(c, image, platform=args.platform, progress=layer_progress())
     )
-    text = json.dumps(make_sbom(document, args.format), indent=2, ensure_ascii=False)
+    database = VulnerabilityDatabase(config=load_config())
+    sbom = sbom_with_vulnerabilities(database, document, make_sbom(document, args.format))
+    text = json.dumps(sbom, indent=2, ensure_ascii=False)
     if args.output and args.output != "-":
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(text + "\n")
@@ -115,6 +127,8 @@ def _diff_lines(answer: dict[str, Any]) -> list[str]:
 def cmd_diff(args: argparse.Namespace) -> int:
     from ..contents.compare import diff_documents
     from ..inspect import check_profile_names
+    from ..vulns import VulnerabilityDatabase
+    from ..vulns.sbom import diff_vulnerabilities
 
     reader = contents_reader()
     profiles = check_profile_names(args.profile or reader.inspector.default_profiles)
@@ -126,6 +140,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
     a, b = run_with_registry(both)
     answer = diff_documents(a, b, profiles)
+    changes = diff_vulnerabilities(VulnerabilityDatabase(config=load_config()), a, b)
+    if changes is not None:
+        answer["vulnerabilities"] = changes
     if args.json:
         print_json(answer)
     else:

@@ -20,7 +20,7 @@ from ..fileio import atomic_write_bytes
 
 __all__ = ["CACHE_VERSION", "ContentsCache"]
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: accelerators filled (issue 19)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 

@@ -101,7 +101,6 @@ def assemble(
                 "compressed": report.compressed_size,
                 "uncompressed": sum(s.uncompressed_size for s in stats),
             },
-            "accelerators": [],
             "checks": checks,
             "layer_details": layer_details,
         }

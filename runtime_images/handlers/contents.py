@@ -20,6 +20,8 @@ from ..contents.compare import diff_documents, layers_document
 from ..contents.sbom import FORMATS, make_sbom
 from ..inspect import check_profile_names
 from ..reference import InvalidReferenceError, parse
+from ..vulns import VulnerabilityDatabase
+from ..vulns.sbom import diff_vulnerabilities, sbom_with_vulnerabilities
 from .base import field_error
 from .registry import RegistryMixin
 
@@ -32,6 +34,11 @@ class ContentsMixin(RegistryMixin):
     def contents(self) -> ContentsReader:
         reader: ContentsReader = self.settings["runtime_images_contents"]
         return reader
+
+    @property
+    def vulns(self) -> VulnerabilityDatabase:
+        database: VulnerabilityDatabase = self.settings["runtime_images_vulns"]
+        return database
 
     def text_argument(self, name: str) -> str | None:
         value = self.get_query_argument(name, None)
@@ -100,6 +107,7 @@ class SbomHandler(ContentsMixin):
             raise field_error(400, f"The format must be one of {', '.join(FORMATS)}.", "format")
         document = await self.document()
         sbom = await self.call(make_sbom, document, sbom_format)
+        sbom = await self.call(sbom_with_vulnerabilities, self.vulns, document, sbom)
         media_type, extension = FORMATS[sbom_format]
         digest = document["image"]["digest"].replace(":", "-")
         self.set_header("Content-Disposition", f'attachment; filename="{digest}.{extension}"')
@@ -126,4 +134,8 @@ class DiffHandler(ContentsMixin):
         names = check_profile_names(profiles)
         a = await self.document(image=references[0])
         b = await self.document(image=references[1])
-        self.write_json(diff_documents(a, b, names))
+        diff = diff_documents(a, b, names)
+        changes = await self.call(diff_vulnerabilities, self.vulns, a, b)
+        if changes is not None:
+            diff["vulnerabilities"] = changes
+        self.write_json(diff)

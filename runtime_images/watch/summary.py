@@ -4,10 +4,17 @@ vulnerabilities were fixed and introduced when a database is configured."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["summary_from_diff"]
+from ..contents import ContentsReader
+from ..contents.compare import diff_documents
+from ..registry import RegistryClient
+from ..vulns import VulnerabilityDatabase
+from ..vulns.sbom import diff_vulnerabilities
+
+__all__ = ["contents_summary", "summary_from_diff"]
 
 
 def _count(value: object) -> int:
@@ -29,3 +36,22 @@ def summary_from_diff(diff: Mapping[str, Any]) -> dict[str, Any]:
             else None
         ),
     }
+
+
+async def contents_summary(
+    reader: ContentsReader,
+    database: VulnerabilityDatabase,
+    client: RegistryClient,
+    pinned: str,
+    current: str,
+) -> dict[str, Any]:
+    """The default ``summarize``: the package diff of the two images' contents (read once
+    per digest, from the contents cache), and the vulnerabilities fixed and introduced
+    when a database is configured."""
+    a = await reader.read(client, pinned)
+    b = await reader.read(client, current)
+    diff = diff_documents(a, b, ())
+    changes = await asyncio.to_thread(diff_vulnerabilities, database, a, b)
+    if changes is not None:
+        diff["vulnerabilities"] = changes
+    return summary_from_diff(diff)
