@@ -16,13 +16,13 @@ from traitlets import Integer, List, Unicode, validate
 from traitlets.config import LoggingConfigurable
 
 from ..reference import Reference, parse
-from ..registry import RegistryClient
+from ..registry import RegistryClient, ResolvedImage
 from .filesystem import DEFAULT_LIMITS, FileSystem, Limits
 from .profiles import PROFILES, CheckResult, check_profile_names, run_profiles
 from .report import ImageReport, ImageView, build_report
 from .stream import run_blocking_reader
 
-__all__ = ["ImageInspector", "Progress", "Validation", "inspect_image"]
+__all__ = ["ImageInspector", "Progress", "Validation", "inspect_image", "resolved_report"]
 
 Progress = Callable[[int, int], None]
 """Called with (bytes of layers read so far, total compressed bytes of the layers)."""
@@ -89,6 +89,13 @@ async def inspect_image(
             fs.apply_layer(reader)
 
         await run_blocking_reader(chunks, apply, f"layer {layer.digest} of {ref.familiar()}")
+    return await resolved_report(fs, ref, resolved, total)
+
+
+async def resolved_report(
+    fs: FileSystem, ref: Reference, resolved: ResolvedImage, compressed_size: int
+) -> ImageView:
+    """The report of ``resolved``'s merged filesystem ``fs`` (built in a worker thread)."""
     return await asyncio.to_thread(
         build_report,
         fs,
@@ -96,7 +103,7 @@ async def inspect_image(
         reference=str(ref),
         digest=resolved.digest,
         platform=str(resolved.platform),
-        compressed_size=total,
+        compressed_size=compressed_size,
     )
 
 
