@@ -20,6 +20,7 @@ from runtime_images.builds.wiring import make_build_controller
 from runtime_images.errors import ConflictError, NotFoundError
 from runtime_images.inspect import ImageInspector
 from tests.fixtures import debian, images, oci
+from tests.fixtures.plugin import PushedImage
 from tests.fixtures.registry import RegistryServer, write_layout
 from tests.support import run_cli
 
@@ -374,12 +375,9 @@ def test_containerfile_for_a_package_list_handles_pep_668_inside_the_build() -> 
 async def test_rest_engine_query_picks_the_engine(
     jp_fetch: Fetch,
     events: list[dict[str, Any]],  # noqa: F811 (the fixture imported above)
-    registry: RegistryServer,
-    repo_name: str,
+    elyra_image: PushedImage,
 ) -> None:
-    with registry.pusher() as pusher:
-        pusher.push_image(repo_name, "1", images.elyra_ok())
-    document = import_resource(f"{registry.host}/{repo_name}:1", name="via-buildah")
+    document = import_resource(elyra_image.reference, name="via-buildah")
     status, _, created = await call(
         jp_fetch, "POST", "builds", body=document, params={"engine": "buildah"}
     )
@@ -388,7 +386,7 @@ async def test_rest_engine_query_picks_the_engine(
     build = await wait_phase(jp_fetch, "via-buildah")
     assert build["status"]["phase"] == "Ready", build["status"]["conditions"]
 
-    document = import_resource(f"{registry.host}/{repo_name}:1", name="nowhere")
+    document = import_resource(elyra_image.reference, name="nowhere")
     status, _, error = await call(
         jp_fetch, "POST", "builds", body=document, params={"engine": "no-such-engine"}
     )
@@ -397,12 +395,9 @@ async def test_rest_engine_query_picks_the_engine(
 
 def test_cli_engine_option(
     env: dict[str, str],
-    registry: RegistryServer,
-    repo_name: str,
+    elyra_image: PushedImage,
 ) -> None:
-    with registry.pusher() as pusher:
-        pusher.push_image(repo_name, "1", images.elyra_ok())
-    image = f"{registry.host}/{repo_name}:1"
+    image = elyra_image.reference
     result = run_cli(env, "import-image", image, "--display-name", "By CLI", "--engine", "buildah")
     assert result.returncode == 0, result.stdout + result.stderr
     assert cli_builds(env)["by-cli"]["status"]["engine"] == "buildah"

@@ -18,6 +18,7 @@ from runtime_images.inspect import inspect_image
 from runtime_images.registry import RegistryClient
 from tests.fixtures import images
 from tests.fixtures.oci import Image, ImageConfig, LayerBuilder, make_image
+from tests.fixtures.plugin import PushedImage
 from tests.fixtures.registry import RegistryServer
 
 from .test_controller import ANNOTATIONS, Harness
@@ -353,22 +354,16 @@ async def test_without_a_target_registry_the_image_stays_in_the_local_layout(
 async def test_import_copies_to_the_target_registry_when_configured(
     tmp_path: Path,
     isolated_home: Path,
-    registry: RegistryServer,
+    elyra_image: PushedImage,
     own_registry: RegistryServer,
-    repo_name: str,
 ) -> None:
     """The ImageStream idea: the runtime image points at a copy in the team's registry."""
-    with registry.pusher() as pusher:
-        digest = pusher.push_image(repo_name, "1", images.elyra_ok())
+    digest = elyra_image.digest
     harness = BuildHarness(tmp_path, target=f"{own_registry.host}/mirror", copy_imports=True)
     await harness.controller.start()
     try:
         build = await harness.run(
-            {
-                **resource(
-                    "copied", buildType="ImageImport", fromImage=f"{registry.host}/{repo_name}:1"
-                )
-            }
+            {**resource("copied", buildType="ImageImport", fromImage=elyra_image.reference)}
         )
     finally:
         await harness.controller.stop()
@@ -376,7 +371,7 @@ async def test_import_copies_to_the_target_registry_when_configured(
     status = build["status"]
     assert status["phase"] == "Ready", status["conditions"]
     assert status["image"] == f"{own_registry.host}/mirror/copied:1@{digest}"
-    assert status["sourceImage"] == f"{registry.host}/{repo_name}:1@{digest}"
+    assert status["sourceImage"] == f"{elyra_image.reference}@{digest}"
     pushing = next(c for c in status["conditions"] if c["type"] == "Pushing")
     assert pushing["status"] == "True"
     copied = await inspect(status["image"])  # it is really there, with the same digest
