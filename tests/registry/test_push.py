@@ -178,11 +178,7 @@ def test_a_destination_naming_another_digest_is_refused(
 def test_an_index_pushes_every_manifest(
     registry: RegistryServer, repo_name: str, isolated_home: Path, tmp_path: Path
 ) -> None:
-    amd = oci.make_image([images.base_layer()])
-    arm = oci.make_image(
-        [images.base_layer(curl=False)], oci.ImageConfig(architecture="arm64", variant="v8")
-    )
-    index = oci.make_index([amd, arm])
+    amd, arm, index = images.amd64_and_arm64()
     layout: Layout = write_layout(tmp_path / "layout", [amd, arm], index)
     ref = f"{registry.host}/{repo_name}:multi"
     pinned = run(lambda c: c.push_image(layout, layout.find("1.0").digest, ref))
