@@ -19,7 +19,7 @@ from runtime_images.registry import RegistryClient
 from runtime_images.store import RuntimeImageStore
 from tests.fixtures import images
 from tests.fixtures.plugin import PushedImage
-from tests.fixtures.registry import RegistryServer, blob_file, free_port
+from tests.fixtures.registry import RegistryServer, free_port, push_with_corrupt_layer
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -231,14 +231,8 @@ async def test_unreachable_registry_is_registry_unavailable(harness: Harness) ->
 async def test_corrupted_layer_is_digest_mismatch(
     harness: Harness, own_registry: RegistryServer
 ) -> None:
-    image = images.elyra_ok()
-    with own_registry.pusher() as pusher:
-        pusher.push_image("corrupt/layer", "1", image)
-    path = blob_file(own_registry, image.layers[0].blob.digest)
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    path.write_bytes(bytes(data))
-    build = await harness.run(import_resource(f"{own_registry.host}/corrupt/layer:1"))
+    reference = push_with_corrupt_layer(own_registry, "corrupt/layer", images.elyra_ok())
+    build = await harness.run(import_resource(reference))
     assert ready_condition(build)["reason"] == "DigestMismatch"
 
 
