@@ -479,10 +479,7 @@ async def test_a_build_goes_through_every_phase_and_configures_the_image(
         "built", {"phase": "Running", "conditions": [CREATED], "pipelines": pipelines}
     )
     await harness.until("built", lambda b: b["status"]["phase"] == "Building")
-    fake_kube.set_status(
-        "built",
-        {**PACKAGES_SUCCEEDED, "pipelines": pipelines},
-    )
+    fake_kube.set_status("built", {**PACKAGES_SUCCEEDED, "pipelines": pipelines})
     build = await harness.ended("built")
     status = build["status"]
     assert status["phase"] == "Ready", status
