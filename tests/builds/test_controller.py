@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, Self
 
@@ -18,7 +19,7 @@ from runtime_images.inspect import ImageInspector
 from runtime_images.registry import RegistryClient
 from runtime_images.store import RuntimeImageStore
 from tests.fixtures import images
-from tests.fixtures.plugin import PushedImage
+from tests.fixtures.plugin import PushedImage, PushImage
 from tests.fixtures.registry import RegistryServer, free_port, push_with_corrupt_layer
 
 pytestmark = pytest.mark.timeout(120)
@@ -78,6 +79,16 @@ class Harness:
     async def run(self, resource: dict[str, Any]) -> dict[str, Any]:
         await self.controller.submit(resource)
         return await self.wait(resource["metadata"]["name"])
+
+    @contextlib.asynccontextmanager
+    async def started(self) -> AsyncIterator[Self]:
+        """For a test that makes its own: started, then stopped and closed."""
+        await self.controller.start()
+        try:
+            yield self
+        finally:
+            await self.controller.stop()
+            await self.client.aclose()
 
     def running(self, loop: asyncio.AbstractEventLoop) -> Iterator[Self]:
         """For a fixture: started on ``loop``, yielded, then stopped and closed."""
@@ -173,11 +184,9 @@ async def test_reimport_updates_the_runtime_image(
 
 
 async def test_image_failing_requirements_is_not_configured(
-    harness: Harness, registry: RegistryServer, repo_name: str
+    harness: Harness, push_image: PushImage
 ) -> None:
-    with registry.pusher() as pusher:
-        pusher.push_image(repo_name, "1", images.elyra_no_python())
-    build = await harness.run(import_resource(f"{registry.host}/{repo_name}:1"))
+    build = await harness.run(import_resource(push_image(images.elyra_no_python()).reference))
     status = build["status"]
     assert status["phase"] == "Failed"
     condition = ready_condition(build)
@@ -192,13 +201,10 @@ async def test_image_failing_requirements_is_not_configured(
 
 
 async def test_profiles_named_in_the_spec_are_checked(
-    harness: Harness, registry: RegistryServer, repo_name: str
+    harness: Harness, push_image: PushImage
 ) -> None:
-    with registry.pusher() as pusher:
-        pusher.push_image(repo_name, "1", images.kubeflow_root_no_port())
-    build = await harness.run(
-        import_resource(f"{registry.host}/{repo_name}:1", profiles=["kubeflow"])
-    )
+    source = push_image(images.kubeflow_root_no_port()).reference
+    build = await harness.run(import_resource(source, profiles=["kubeflow"]))
     assert ready_condition(build)["reason"] == "RequirementsNotMet"
     assert {c["profile"] for c in build["status"]["checks"]} == {"kubeflow"}
 
