@@ -325,13 +325,8 @@ async def test_git_repository_with_an_unsupported_file_names_it(
 async def test_without_a_target_registry_the_image_stays_in_the_local_layout(
     tmp_path: Path, isolated_home: Path, base: str
 ) -> None:
-    harness = BuildHarness(tmp_path)
-    await harness.controller.start()
-    try:
+    async with BuildHarness(tmp_path).started() as harness:
         build = await harness.run(package_list("local", base, "six==1.16.0"))
-    finally:
-        await harness.controller.stop()
-        await harness.client.aclose()
     status = build["status"]
     assert status["phase"] == "Ready", status["conditions"]
     assert status["image"].startswith("localhost/local:latest@sha256:")
@@ -359,15 +354,12 @@ async def test_import_copies_to_the_target_registry_when_configured(
 ) -> None:
     """The ImageStream idea: the runtime image points at a copy in the team's registry."""
     digest = elyra_image.digest
-    harness = BuildHarness(tmp_path, target=f"{own_registry.host}/mirror", copy_imports=True)
-    await harness.controller.start()
-    try:
+    async with BuildHarness(
+        tmp_path, target=f"{own_registry.host}/mirror", copy_imports=True
+    ).started() as harness:
         build = await harness.run(
             {**resource("copied", buildType="ImageImport", fromImage=elyra_image.reference)}
         )
-    finally:
-        await harness.controller.stop()
-        await harness.client.aclose()
     status = build["status"]
     assert status["phase"] == "Ready", status["conditions"]
     assert status["image"] == f"{own_registry.host}/mirror/copied:1@{digest}"
@@ -413,18 +405,13 @@ async def test_a_local_image_is_a_base_for_the_next_build(
     (the first base's registry is stopped before the second build)."""
     with own_registry.pusher() as pusher:
         pusher.push_image(repo_name, "1", base_image())
-    harness = BuildHarness(tmp_path)
-    await harness.controller.start()
-    try:
+    async with BuildHarness(tmp_path).started() as harness:
         first = await harness.run(
             package_list("first", f"{own_registry.host}/{repo_name}:1", "six==1.16.0")
         )
         assert first["status"]["phase"] == "Ready", first["status"]["conditions"]
         own_registry.stop()
         second = await harness.run(package_list("second", first["status"]["image"], "idna==3.7"))
-    finally:
-        await harness.controller.stop()
-        await harness.client.aclose()
     status = second["status"]
     assert status["phase"] == "Ready", status["conditions"]
     assert status["image"].startswith("localhost/second:latest@sha256:")
