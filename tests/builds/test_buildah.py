@@ -27,7 +27,7 @@ from tests.support import run_cli
 from .test_cli_and_restart import builds as cli_builds
 from .test_controller import Harness, import_resource
 from .test_handlers import Fetch, call, events, jp_server_config, wait_phase  # noqa: F401
-from .test_layer_builds import git_repository, inspect, resource
+from .test_layer_builds import git_build, git_repository, inspect, resource
 
 pytestmark = pytest.mark.timeout(900)
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
@@ -320,7 +320,7 @@ async def test_a_failing_run_ends_failed_with_buildahs_last_lines(
         {"postBuild": "#!/bin/sh\necho 'compiling the frobnicator failed' >&2\nexit 3\n"},
     )
     build = await local.run_with(
-        resource("failing", buildType="GitRepository", repositoryUrl=url, builderImage=debian_base),
+        git_build("failing", url, debian_base),
         engine="buildah",
     )
     status = build["status"]
@@ -430,7 +430,7 @@ async def test_environment_yml_without_conda_fails_clearly(
 ) -> None:
     url = git_repository(tmp_path / "conda", {"environment.yml": "dependencies: [numpy]\n"})
     build = await local.run_with(
-        resource("conda", buildType="GitRepository", repositoryUrl=url, builderImage=debian_base),
+        git_build("conda", url, debian_base),
         engine="buildah",
     )
     latest = build["status"]["conditions"][-1]
@@ -444,9 +444,7 @@ async def test_cancelling_stops_buildah(
     url = git_repository(
         tmp_path / "slow", {"postBuild": "#!/bin/sh\necho sleeping-now\nsleep 300\n"}
     )
-    document = resource(
-        "slow", buildType="GitRepository", repositoryUrl=url, builderImage=debian_base
-    )
+    document = git_build("slow", url, debian_base)
     await local.controller.submit(document, engine="buildah")
     for _ in range(1200):
         if "buildah: sleeping-now" in local.controller.read_log("slow"):

@@ -53,6 +53,10 @@ def package_list(name: str, base: str, *packages: str) -> dict[str, Any]:
     )
 
 
+def git_build(name: str, url: str, base: str) -> dict[str, Any]:
+    return resource(name, buildType="GitRepository", repositoryUrl=url, builderImage=base)
+
+
 class BuildHarness(Harness):
     def __init__(self, tmp_path: Path, target: str = "", **builder: Any) -> None:
         self.layout = tmp_path / "layout"
@@ -315,9 +319,7 @@ async def test_git_repository_with_an_unsupported_file_names_it(
     builder: BuildHarness, base: str, tmp_path: Path
 ) -> None:
     url = git_repository(tmp_path / "conda", {"environment.yml": "dependencies: [numpy]\n"})
-    build = await builder.run(
-        resource("conda", buildType="GitRepository", repositoryUrl=url, builderImage=base)
-    )
+    build = await builder.run(git_build("conda", url, base))
     latest = build["status"]["conditions"][-1]
     assert latest["reason"] == "BuildFailed" and "environment.yml" in latest["message"]
 
