@@ -65,23 +65,25 @@ def client_row(what: str, budget: str, run: Any) -> Row:
 def registry_rows(env: dict[str, str], big: bool) -> list[Row]:
     rows: list[Row] = []
     with HostileRegistry() as registry:
+
+        def validate_layer(
+            repository: str, layer: bytes, what: str, budget: str, timeout: float = 120
+        ) -> None:
+            """Serve ``layer`` over the base layer; the row of validating that image."""
+            served = registry.serve_image(repository, "1", [base(), layer])
+            run = run_client("validate", served.reference, env=env, timeout=timeout)
+            rows.append(client_row(what, budget, run))
+
         loop = layer_bytes(lambda b: b.dir("loop").hardlink("loop/self", "loop"))
-        served = registry.serve_image("hostile/loop", "1", [base(), loop])
-        rows.append(
-            client_row(
-                "a layer whose hard link makes the tree a cycle",
-                "refused (tar cannot express it)",
-                run_client("validate", served.reference, env=env),
-            )
+        validate_layer(
+            "hostile/loop",
+            loop,
+            "a layer whose hard link makes the tree a cycle",
+            "refused (tar cannot express it)",
         )
         deep = layer_bytes(lambda b: b.file("/".join(["d"] * 1000) + "/f", "x"))
-        served = registry.serve_image("hostile/deep", "1", [base(), deep])
-        rows.append(
-            client_row(
-                "a path 1,000 directories deep",
-                "`max_path_depth` 256",
-                run_client("validate", served.reference, env=env),
-            )
+        validate_layer(
+            "hostile/deep", deep, "a path 1,000 directories deep", "`max_path_depth` 256"
         )
         body = "Metadata-Version: 2.1\nName: p{n}\nVersion: 1\n\n" + "description " * 1400
 
@@ -91,23 +93,20 @@ def registry_rows(env: dict[str, str], big: bool) -> list[Row]:
                 b.file(path, body.replace("{n}", str(number)))
 
         bomb = layer_bytes(metadata)
-        served = registry.serve_image("hostile/metadata", "1", [base(), bomb])
-        rows.append(
-            client_row(
-                f"20,000 METADATA files of 16 KiB in a {len(bomb) / 1e6:.1f} MB layer",
-                "headers kept only; `max_metadata_files` 100,000 / 64 MiB",
-                run_client("validate", served.reference, env=env),
-            )
+        validate_layer(
+            "hostile/metadata",
+            bomb,
+            f"20,000 METADATA files of 16 KiB in a {len(bomb) / 1e6:.1f} MB layer",
+            "headers kept only; `max_metadata_files` 100,000 / 64 MiB",
         )
         if big:
             many = _many_files(1_000_001)
-            served = registry.serve_image("hostile/files", "1", [base(), many])
-            rows.append(
-                client_row(
-                    f"1,000,001 empty files in a {len(many) / 1e6:.1f} MB layer",
-                    "`max_files` 1,000,000",
-                    run_client("validate", served.reference, env=env, timeout=600),
-                )
+            validate_layer(
+                "hostile/files",
+                many,
+                f"1,000,001 empty files in a {len(many) / 1e6:.1f} MB layer",
+                "`max_files` 1,000,000",
+                timeout=600,
             )
         registry.on("GET", r"/v2/hostile/none/manifests/.*", Reply.gzip_bomb(512 << 20, status=404))
         rows.append(

@@ -21,14 +21,16 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench_validate import build_image  # the same image bench_validate checks
+from bench_validate import (  # the same image bench_validate checks
+    build_image,
+    skopeo_workspace,
+)
 
 from tests.fixtures.registry import RegistryServer, write_layout
 
@@ -111,17 +113,7 @@ def main() -> None:
     parser.add_argument("--chunk-mb", type=int, default=16)
     parser.add_argument("--concurrency", type=int, default=3)
     args = parser.parse_args()
-    if shutil.which("docker-registry") is None or shutil.which("skopeo") is None:
-        sys.exit(
-            "bench_publish needs docker-registry and skopeo (scripts/dev.sh test installs them)"
-        )
-    work = tempfile.mkdtemp(prefix="bench-publish-")
-    env = {
-        **os.environ,
-        "HOME": work,
-        "DOCKER_CONFIG": work,
-        "REGISTRY_AUTH_FILE": os.path.join(work, "auth.json"),
-    }
+    work, env = skopeo_workspace("bench_publish")
     try:
         started = time.perf_counter()
         image = build_image(args.size_mb, work)

@@ -68,22 +68,27 @@ def build_image(size_mb: int, spool: str) -> oci.Image:
     return oci.make_image(layers)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size-mb", type=int, default=220)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+def skopeo_workspace(bench: str) -> tuple[str, dict[str, str]]:
+    """A temp dir and an environment whose credential files are in it, for a benchmark that
+    compares with skopeo against a local registry (it exits when either tool is missing)."""
     if shutil.which("docker-registry") is None or shutil.which("skopeo") is None:
-        sys.exit(
-            "bench_validate needs docker-registry and skopeo (scripts/dev.sh test installs them)"
-        )
-    work = tempfile.mkdtemp(prefix="bench-validate-")
+        sys.exit(f"{bench} needs docker-registry and skopeo (scripts/dev.sh test installs them)")
+    work = tempfile.mkdtemp(prefix=bench.replace("_", "-") + "-")
     env = {
         **os.environ,
         "HOME": work,
         "DOCKER_CONFIG": work,
         "REGISTRY_AUTH_FILE": os.path.join(work, "auth.json"),
     }
+    return work, env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size-mb", type=int, default=220)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    work, env = skopeo_workspace("bench_validate")
     try:
         started = time.perf_counter()
         image = build_image(args.size_mb, work)

@@ -100,13 +100,20 @@ class RunningServer:
         return status, response_headers, json.loads(raw) if raw.strip() else None
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
+
+
+def stop_process(process: subprocess.Popen[Any], timeout: float = 20) -> None:
+    """Stop a server the tests started: ask it to terminate, and kill it if it has not
+    exited within ``timeout`` seconds (it is always waited for, so no zombie is left)."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 JUPYTER = str(Path(sys.executable).parent / "jupyter")

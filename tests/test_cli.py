@@ -19,6 +19,12 @@ def listed(env: dict[str, str], *extra: str) -> list[dict[str, Any]]:
     return items
 
 
+def listed_item(env: dict[str, str], name: str) -> dict[str, Any]:
+    """The one image ``list --json`` shows under ``name``."""
+    (item,) = [i for i in listed(env) if i["name"] == name]
+    return item
+
+
 @pytest.fixture
 def user_store(isolated_env: dict[str, str]) -> Path:
     return store_dir(Path(isolated_env["JUPYTER_DATA_DIR"]))
@@ -65,7 +71,7 @@ def test_the_seed_documents_elyra_commands_work(
         "jdoe/my-other-image:1.0.1",
     )
     assert updated.returncode == 0, updated.stderr
-    (item,) = [i for i in listed(isolated_env) if i["name"] == "my_image_name"]
+    item = listed_item(isolated_env, "my_image_name")
     assert item["metadata"]["image_name"] == "jdoe/my-other-image:1.0.1"
 
     table = run_cli(isolated_env, "list", "runtime-images")
@@ -87,7 +93,7 @@ def test_leading_schemaspace_and_equals_forms(isolated_env: dict[str, str]) -> N
         "--pull_policy=Always",
     )
     assert result.returncode == 0, result.stderr
-    (item,) = [i for i in listed(isolated_env) if i["name"] == "eq_form"]
+    item = listed_item(isolated_env, "eq_form")
     assert item["metadata"]["tags"] == ["gpu", "cuda"]
 
 
@@ -305,7 +311,7 @@ def test_import_overwrite(isolated_env: dict[str, str], tmp_path: Path) -> None:
     assert "skipped" in run_cli(isolated_env, "import", "--directory", str(directory)).stdout
     result = run_cli(isolated_env, "import", "--directory", str(directory), "--overwrite")
     assert "updated" in result.stdout
-    assert next(i for i in listed(isolated_env) if i["name"] == "x")["display_name"] == "New"
+    assert listed_item(isolated_env, "x")["display_name"] == "New"
 
 
 def test_cli_and_server_share_configuration_and_store(
@@ -323,7 +329,7 @@ def test_cli_and_server_share_configuration_and_store(
     )
     status, _, served = running_server.request("GET", "/runtime-images/images/team_image")
     assert status == 200 and served["origin"] == "shared"
-    assert next(i for i in listed(isolated_env) if i["name"] == "team_image")["origin"] == "shared"
+    assert listed_item(isolated_env, "team_image")["origin"] == "shared"
 
     run_cli(
         isolated_env,

@@ -26,6 +26,7 @@ from runtime_images.client import (
     discover,
 )
 from tests.fixtures import images
+from tests.fixtures.plugin import PushedImage
 from tests.fixtures.proxy import HoldingProxy
 from tests.fixtures.registry import RegistryServer
 
@@ -82,14 +83,8 @@ def test_runtime_image_methods_and_their_errors(client: RuntimeImages) -> None:
     assert client.list(include_invalid=True)[: len(client.list())] == client.list()
 
 
-def test_registry_methods(
-    client: RuntimeImages,
-    registry: RegistryServer,
-    repo_name: str,
-) -> None:
-    with registry.pusher() as pusher:
-        digest = pusher.push_image(repo_name, "1", images.elyra_ok())
-    reference = f"{registry.host}/{repo_name}:1"
+def test_registry_methods(client: RuntimeImages, elyra_image: PushedImage) -> None:
+    reference, digest = elyra_image.reference, elyra_image.digest
     created = client.create("Registry image", reference)
 
     # pin: stores repo:tag@digest; a stale If-Match is a PreconditionFailedError
@@ -113,7 +108,7 @@ def test_registry_methods(
         client.validate(reference, profiles=["no-such-profile"])
     assert unknown.value.errors[0]["path"] == "profiles"
     with pytest.raises(UpstreamError) as not_there:
-        client.validate(f"{registry.host}/{repo_name}:missing")
+        client.validate(f"{elyra_image.repository}:missing")
     assert (not_there.value.status, not_there.value.code) == (422, "ImageNotFound")
     with pytest.raises(NotFoundError):
         client.pin("no_such_image")
@@ -135,15 +130,10 @@ def test_registry_failures_are_upstream_errors_with_their_code(
     assert "authentication" in also.value.message
 
 
-def test_build_methods(
-    client: RuntimeImages,
-    registry: RegistryServer,
-    repo_name: str,
-) -> None:
-    with registry.pusher() as pusher:
-        digest = pusher.push_image(repo_name, "2", images.elyra_ok())
+def test_build_methods(client: RuntimeImages, elyra_image: PushedImage) -> None:
+    digest = elyra_image.digest
     submitted = client.import_image(
-        f"{registry.host}/{repo_name}:2", "Imported image", name="imported", creator="tester"
+        elyra_image.reference, "Imported image", name="imported", creator="tester"
     )
     assert submitted["metadata"]["name"] == "imported"
     build = client.wait("imported", timeout=120, interval=0.2)

@@ -26,11 +26,10 @@ import pytest
 
 from runtime_images.store import RuntimeImageStore
 
-from .support import store_dir
+from .support import run_cli, store_dir
 
 ELYRA_VERSION = "4.1.1"
 ELYRA_VENV = Path(__file__).parents[1] / ".venv-elyra"
-JUPYTER = str(Path(sys.executable).parent / "jupyter")
 PINNED = (
     "quay.io/acme/pipeline:1.0@sha256:"
     "4c1e997385b8fb4ad4d1d3c7e5af7ff3f882e4a8e5b6f7bd61d8c3b2f1e0a9d8"
@@ -102,17 +101,6 @@ def elyra(env: dict[str, str], executable: Path, *args: str) -> subprocess.Compl
     )
 
 
-def ours(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [JUPYTER, "runtime-images", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-
-
 def elyra_list(env: dict[str, str], executable: Path) -> dict[str, dict[str, Any]]:
     result = elyra(env, executable, "list", "runtime-images", "--json")
     assert result.returncode == 0, result.stderr
@@ -120,7 +108,7 @@ def elyra_list(env: dict[str, str], executable: Path) -> dict[str, dict[str, Any
 
 
 def our_list(env: dict[str, str]) -> dict[str, dict[str, Any]]:
-    result = ours(env, "list", "--json")
+    result = run_cli(env, "list", "--json")
     assert result.returncode == 0, result.stderr
     return {item["name"]: item for item in json.loads(result.stdout)}
 
@@ -130,7 +118,7 @@ def test_elyra_lists_the_images_created_here(
 ) -> None:
     data_dir = Path(isolated_env["JUPYTER_DATA_DIR"])
     # Given: one image from our CLI (every field), one from our store, pinned
-    created = ours(
+    created = run_cli(
         isolated_env,
         "create",
         "--name",
@@ -179,7 +167,8 @@ def test_elyra_lists_the_images_created_here(
 
     # An edit made here is what Elyra reads next.
     assert (
-        ours(isolated_env, "update", "--name", "from_cli", "--image_name", PINNED).returncode == 0
+        run_cli(isolated_env, "update", "--name", "from_cli", "--image_name", PINNED).returncode
+        == 0
     )
     assert elyra_list(isolated_env, elyra_metadata)["from_cli"]["metadata"]["image_name"] == PINNED
 
@@ -239,7 +228,7 @@ def test_the_images_elyra_creates_are_listed_here(
     assert (
         our_list(isolated_env)["elyra_made"]["metadata"]["image_name"] == "quay.io/elyra/made:1.1"
     )
-    assert ours(isolated_env, "duplicate", "--name", "elyra_made").returncode == 0
+    assert run_cli(isolated_env, "duplicate", "--name", "elyra_made").returncode == 0
     copy = next(n for n, i in our_list(isolated_env).items() if "(copy)" in i["display_name"])
     removed = elyra(isolated_env, elyra_metadata, "remove", "runtime-images", "--name", copy)
     assert removed.returncode == 0, removed.stderr

@@ -29,7 +29,7 @@ from runtime_images.kernelspec import (
 )
 from runtime_images.store import RuntimeImageStore
 
-from .support import store_dir
+from .support import run_cli, store_dir
 
 Fetch = Callable[..., Awaitable[HTTPResponse]]
 BIN = Path(sys.executable).parent
@@ -396,19 +396,8 @@ async def test_rest_without_gateway_provisioners_is_a_4xx_naming_the_package(
 # -- CLI -----------------------------------------------------------------------------------
 
 
-def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [JUPYTER, "runtime-images", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 def test_cli_kernelspec(isolated_env: dict[str, str], tmp_path: Path) -> None:
-    created = cli(
+    created = run_cli(
         isolated_env,
         "create",
         "--name",
@@ -440,7 +429,7 @@ def test_cli_kernelspec(isolated_env: dict[str, str], tmp_path: Path) -> None:
         "--authorized-users",
         "bob",
     )
-    result = cli(isolated_env, *args)
+    result = run_cli(isolated_env, *args)
     # Then
     assert result.returncode == 0, result.stderr
     resource_dir = Path(isolated_env["JUPYTER_DATA_DIR"]) / "kernels" / "docker_data_sci"
@@ -455,21 +444,21 @@ def test_cli_kernelspec(isolated_env: dict[str, str], tmp_path: Path) -> None:
         "launch_timeout": 60,
     }
 
-    again = cli(isolated_env, *args)
+    again = run_cli(isolated_env, *args)
     assert again.returncode == 1
     assert "--replace" in again.stderr
     assert "Traceback" not in again.stderr
-    assert cli(isolated_env, *args, "--replace").returncode == 0
+    assert run_cli(isolated_env, *args, "--replace").returncode == 0
 
     prefix = tmp_path / "elsewhere"
-    in_prefix = cli(
+    in_prefix = run_cli(
         isolated_env, "kernelspec", "--name", "data_sci", "--provisioner", "kubernetes",
         "--prefix", str(prefix), "--kernel-name", "Data Sci",
     )  # fmt: skip
     assert in_prefix.returncode == 0, in_prefix.stderr
     assert (prefix / "share/jupyter/kernels/data_sci/scripts/launch_kubernetes.py").is_file()
 
-    bad = cli(
+    bad = run_cli(
         isolated_env, "kernelspec", "--name", "data_sci", "--provisioner", "docker",
         "--kernel-name", "../escape",
     )  # fmt: skip
@@ -477,14 +466,16 @@ def test_cli_kernelspec(isolated_env: dict[str, str], tmp_path: Path) -> None:
     assert "kernel_name" in bad.stderr
     assert not (Path(isolated_env["JUPYTER_DATA_DIR"]) / "escape").exists()
 
-    assert cli(isolated_env, "kernelspec", "--name", "data_sci").returncode == 2
-    missing = cli(isolated_env, "kernelspec", "--name", "nope", "--provisioner", "docker")
+    assert run_cli(isolated_env, "kernelspec", "--name", "data_sci").returncode == 2
+    missing = run_cli(isolated_env, "kernelspec", "--name", "nope", "--provisioner", "docker")
     assert missing.returncode == 1
     assert "nope" in missing.stderr
 
 
 def test_cli_without_gateway_provisioners(isolated_env: dict[str, str]) -> None:
-    cli(isolated_env, "create", "--name", "img", "--display_name", "Img", "--image_name", "a/b:1")
+    run_cli(
+        isolated_env, "create", "--name", "img", "--display_name", "Img", "--image_name", "a/b:1"
+    )
     code = (
         "import sys; sys.modules['gateway_provisioners'] = None\n"
         "from runtime_images.cli import main\n"

@@ -20,6 +20,7 @@ from .. import documents
 from ..fileio import atomic_write_bytes, hold
 from ..inspect import ImageInspector, ImageView
 from ..inspect.filesystem import DEFAULT_LIMITS, FileSystem, Limits
+from ..inspect.inspector import resolved_report
 from ..inspect.report import build_report
 from ..inspect.stream import open_layer_file
 from ..reference import Reference
@@ -87,15 +88,7 @@ class BaseImages:
                 done += layer.size
             build.progress(done, total, 0, steps_total)
         fs = await self._parse(layout, resolved, on_file)
-        return await asyncio.to_thread(
-            build_report,
-            fs,
-            resolved.config,
-            reference=str(ref),
-            digest=resolved.digest,
-            platform=str(resolved.platform),
-            compressed_size=total,
-        )
+        return await resolved_report(fs, ref, resolved, total)
 
     async def _parse(
         self, layout: Layout, resolved: ResolvedImage, on_file: FileObserver | None

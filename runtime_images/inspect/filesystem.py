@@ -21,7 +21,7 @@ import posixpath
 import re
 import tarfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, Any, Protocol, cast
 
 from .errors import InvalidLayer, LimitExceeded
@@ -290,17 +290,7 @@ class FileSystem:
         def clone(node: Node) -> Node:
             found = copies.get(id(node))
             if found is None:
-                found = copies[id(node)] = Node(
-                    node.kind,
-                    node.mode,
-                    node.uid,
-                    node.gid,
-                    node.size,
-                    node.target,
-                    node.content,
-                    None,
-                    node.layer,
-                )
+                found = copies[id(node)] = replace(node, children=None)
             return found
 
         other = FileSystem(self.limits)

@@ -31,6 +31,7 @@ __all__ = [
     "image_platforms",
     "inspect_image",
     "inspect_resolved",
+    "resolved_report",
 ]
 
 ALL_PLATFORMS = "all"
@@ -167,6 +168,13 @@ async def inspect_resolved(
 
         await run_blocking_reader(chunks, apply, f"layer {layer.digest} of {ref.familiar()}")
     fs.observer = None
+    return await resolved_report(fs, ref, resolved, total)
+
+
+async def resolved_report(
+    fs: FileSystem, ref: Reference, resolved: ResolvedImage, compressed_size: int
+) -> ImageView:
+    """The report of ``resolved``'s merged filesystem ``fs`` (built in a worker thread)."""
     return await asyncio.to_thread(
         build_report,
         fs,
@@ -174,7 +182,7 @@ async def inspect_resolved(
         reference=str(ref),
         digest=resolved.digest,
         platform=str(resolved.platform),
-        compressed_size=total,
+        compressed_size=compressed_size,
         manifest_digest=resolved.manifest.digest,
     )
 

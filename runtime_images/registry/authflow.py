@@ -36,6 +36,7 @@ __all__ = [
     "RETRY_STATUSES",
     "AuthSettings",
     "Authenticator",
+    "RetrySettings",
     "Scopes",
     "pull_scopes",
     "push_scopes",
@@ -61,8 +62,8 @@ def push_scopes(repository: str, mount_from: str | None = None) -> Scopes:
     return (own,)
 
 
-class AuthSettings(Protocol):
-    """The client settings the flow reads (RegistryClient's traits, read when used)."""
+class RetrySettings(Protocol):
+    """The client settings every retrying part reads (RegistryClient's traits)."""
 
     @property
     def log(self) -> Any: ...
@@ -70,6 +71,11 @@ class AuthSettings(Protocol):
     def retries(self) -> int: ...
     @property
     def retry_backoff(self) -> float: ...
+
+
+class AuthSettings(RetrySettings, Protocol):
+    """The client settings the flow reads (RegistryClient's traits, read when used)."""
+
     @property
     def read_timeout(self) -> float: ...
     @property

@@ -20,16 +20,34 @@ from .location import RegistryLocation
 from .manifest import Descriptor, parse_digest_field
 from .transport import Transport
 
-__all__ = ["DownloadSettings", "blob_stream"]
+__all__ = ["BlobRateSettings", "DownloadSettings", "blob_stream", "stalled"]
 
 
-class DownloadSettings(Protocol):
-    """The client settings a download reads (RegistryClient's traits, read when used)."""
+class BlobRateSettings(Protocol):
+    """The client settings that bound a blob transfer's rate (RegistryClient's traits)."""
 
     @property
     def min_blob_rate(self) -> float: ...
     @property
     def blob_rate_window(self) -> float: ...
+
+
+def stalled(
+    settings: BlobRateSettings, who: str, slow: tuple[int, float], what: str, progress: str
+) -> RegistryUnavailable:
+    """The error for a transfer below the minimum rate (``slow``: its window's bytes and
+    seconds), naming the setting to lower; ``who`` is e.g. "host sent"."""
+    return RegistryUnavailable(
+        f"{who} only {slow[0]} bytes of {what} in {slow[1]:.0f} s of waiting ({progress}), "
+        f"below RegistryClient.min_blob_rate ({settings.min_blob_rate:g} bytes/s over "
+        f"RegistryClient.blob_rate_window, {settings.blob_rate_window:g} s): the registry or "
+        "the network is stalled. If it is only slow, lower RegistryClient.min_blob_rate"
+    )
+
+
+class DownloadSettings(BlobRateSettings, Protocol):
+    """The client settings a download reads (RegistryClient's traits, read when used)."""
+
     @property
     def read_timeout(self) -> float: ...
 
@@ -79,13 +97,12 @@ async def blob_stream(
                     operation.count(len(piece))
                 slow = rate.too_slow(loop.time() - waiting_since, len(piece))
                 if slow is not None:
-                    raise RegistryUnavailable(
-                        f"{loc.host} sent only {slow[0]} bytes of {what} in {slow[1]:.0f} s "
-                        f"of waiting ({received} of {descriptor.size} bytes received), "
-                        f"below RegistryClient.min_blob_rate ({settings.min_blob_rate:g} "
-                        f"bytes/s over RegistryClient.blob_rate_window, "
-                        f"{settings.blob_rate_window:g} s): the registry or the network is "
-                        "stalled. If it is only slow, lower RegistryClient.min_blob_rate"
+                    raise stalled(
+                        settings,
+                        f"{loc.host} sent",
+                        slow,
+                        what,
+                        f"{received} of {descriptor.size} bytes received",
                     )
                 if received > descriptor.size:
                     raise DigestMismatch(

@@ -16,14 +16,14 @@ import socket
 import ssl
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Callable
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from .auth import CredentialStore, parse_challenge
-from .authflow import RETRY_STATUSES, Authenticator, Scopes, pull_scopes
+from .authflow import RETRY_STATUSES, Authenticator, AuthSettings, Scopes, pull_scopes
 from .body import BodyTooLarge, UnsupportedEncoding, read_body
 from .budget import Operation, back_off, operation, read_bounded
 from .errors import (
@@ -51,27 +51,16 @@ Body = bytes | Callable[[], AsyncIterator[bytes]] | None
 redirect or an authentication retry sends it again)."""
 
 
-class TransportSettings(Protocol):
-    """The client settings the transport reads (RegistryClient's traits, read when used)."""
+class TransportSettings(AuthSettings, Protocol):
+    """The client settings the transport reads (RegistryClient's traits, read when used):
+    its authenticator's and these."""
 
     @property
-    def log(self) -> Any: ...
-    @property
-    def retries(self) -> int: ...
-    @property
-    def retry_backoff(self) -> float: ...
-    @property
     def connect_timeout(self) -> float: ...
-    @property
-    def read_timeout(self) -> float: ...
     @property
     def operation_timeout(self) -> float: ...
     @property
     def ca_file(self) -> str | None: ...
-    @property
-    def insecure_registries(self) -> Sequence[str]: ...
-    @property
-    def max_response_bytes(self) -> int: ...
     @property
     def max_retry_after(self) -> float: ...
 

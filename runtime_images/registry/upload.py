@@ -19,14 +19,15 @@ import os
 import re
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpx
 
 from ..digest import Digest
-from .authflow import push_scopes
+from .authflow import RetrySettings, push_scopes
 from .budget import TransferRate, back_off
+from .download import BlobRateSettings, stalled
 from .errors import (
     AccessDenied,
     DigestMismatch,
@@ -49,19 +50,9 @@ _THREADED_HASH = 256 * 1024
 _RANGE = re.compile(r"(?:bytes=)?0-([0-9]{1,19})")
 
 
-class UploadSettings(Protocol):
+class UploadSettings(RetrySettings, BlobRateSettings, Protocol):
     """The client settings uploads read (RegistryClient's traits, read when used)."""
 
-    @property
-    def log(self) -> Any: ...
-    @property
-    def retries(self) -> int: ...
-    @property
-    def retry_backoff(self) -> float: ...
-    @property
-    def min_blob_rate(self) -> float: ...
-    @property
-    def blob_rate_window(self) -> float: ...
     @property
     def chunked_upload_threshold(self) -> int: ...
     @property
@@ -197,12 +188,19 @@ class Uploader:
 
     async def exists(self, loc: RegistryLocation, digest: str) -> bool:
         """Whether the repository has the blob (``HEAD /v2/<name>/blobs/<digest>``)."""
-        what = f"blob {digest} in {loc.repository}"
+        return await self._has(loc, "blob", digest)
+
+    async def _has(
+        self, loc: RegistryLocation, kind: str, digest: str, accept: str | None = None
+    ) -> bool:
+        """``HEAD /v2/<name>/<kind>s/<digest>`` with push scopes: a 404 is no, an error raises."""
+        what = f"{kind} {digest} in {loc.repository}"
         async with self._transport.operation(loc.host, f"checking {what}"):
             response = await self._transport.request(
                 "HEAD",
                 loc,
-                f"/v2/{loc.repository}/blobs/{digest}",
+                f"/v2/{loc.repository}/{kind}s/{digest}",
+                accept=accept,
                 what=what,
                 scopes=push_scopes(loc.repository),
             )
@@ -422,13 +420,8 @@ class Uploader:
                 sent(len(piece))
                 slow = rate.too_slow(loop.time() - handed, len(piece))
                 if slow is not None:
-                    raise RegistryUnavailable(
-                        f"{loc.host} took only {slow[0]} bytes of {what} in {slow[1]:.0f} s "
-                        f"of waiting ({reader.read} bytes read), below "
-                        f"RegistryClient.min_blob_rate ({settings.min_blob_rate:g} bytes/s "
-                        f"over RegistryClient.blob_rate_window, {settings.blob_rate_window:g} "
-                        "s): the registry or the network is stalled. If it is only slow, "
-                        "lower RegistryClient.min_blob_rate"
+                    raise stalled(
+                        settings, f"{loc.host} took", slow, what, f"{reader.read} bytes read"
                     )
 
         return fresh
@@ -514,21 +507,7 @@ class Uploader:
 
     async def manifest_exists(self, loc: RegistryLocation, digest: str) -> bool:
         """Whether the repository has the manifest ``digest``."""
-        what = f"manifest {digest} in {loc.repository}"
-        async with self._transport.operation(loc.host, f"checking {what}"):
-            response = await self._transport.request(
-                "HEAD",
-                loc,
-                f"/v2/{loc.repository}/manifests/{digest}",
-                accept=ACCEPT_MANIFESTS,
-                what=what,
-                scopes=push_scopes(loc.repository),
-            )
-            await response.aclose()
-            if response.status_code == 404:
-                return False
-            await self._transport.raise_for_status(response, loc, what, "push")
-        return True
+        return await self._has(loc, "manifest", digest, ACCEPT_MANIFESTS)
 
     async def put_manifest(
         self,

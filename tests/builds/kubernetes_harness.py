@@ -145,6 +145,16 @@ class Harness:
     async def ended(self, name: str) -> dict[str, Any]:
         return await self.until(name, lambda b: b["status"]["phase"] in ("Ready", "Failed"))
 
+    async def build_alone(self, resource: dict[str, Any]) -> dict[str, Any]:
+        """For a harness made in the test: start it, run ``resource`` to its end, stop it."""
+        await self.controller.start()
+        try:
+            await self.controller.submit(resource)
+            return await self.ended(resource["metadata"]["name"])
+        finally:
+            await self.controller.stop()
+            await self.client.aclose()
+
     async def in_cluster(self, fake: FakeKube, name: str) -> dict[str, Any]:
         """Wait until the resource exists in the cluster and the engine is watching it."""
         obj = await asyncio.to_thread(fake.wait_for, name)
@@ -218,6 +228,19 @@ IMPORT_SUCCEEDED: dict[str, Any] = {
             "True",
             "ImageImportReady",
             "Import succeeded, the image is ready to be used.",
+            "2026-01-01T00:05:00Z",
+        ),
+    ],
+}
+PACKAGES_SUCCEEDED: dict[str, Any] = {
+    "phase": "Succeeded",
+    "conditions": [
+        COMPLETED_OK,
+        condition(
+            "PackageListBuildCompleted",
+            "True",
+            "PackageListBuildCompleted",
+            "Build from Package List succeeded, the image is ready to be used.",
             "2026-01-01T00:05:00Z",
         ),
     ],

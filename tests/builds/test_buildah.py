@@ -20,13 +20,14 @@ from runtime_images.builds.wiring import make_build_controller
 from runtime_images.errors import ConflictError, NotFoundError
 from runtime_images.inspect import ImageInspector
 from tests.fixtures import debian, images, oci
+from tests.fixtures.plugin import PushedImage
 from tests.fixtures.registry import RegistryServer, write_layout
 from tests.support import run_cli
 
 from .test_cli_and_restart import builds as cli_builds
 from .test_controller import Harness, import_resource
 from .test_handlers import Fetch, call, events, jp_server_config, wait_phase  # noqa: F401
-from .test_layer_builds import git_repository, inspect, resource
+from .test_layer_builds import git_build, git_repository, inspect, resource, steps_done
 
 pytestmark = pytest.mark.timeout(900)
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
@@ -176,12 +177,7 @@ async def test_a_package_without_a_wheel_is_handed_to_buildah(
     log = pushing.controller.read_log("sdist-only")
     assert "Building=Unknown HandedOver: Layer append cannot build this (No wheel of docopt" in log
     assert "handing it to the buildah engine" in log
-    assert [c["type"] for c in status["conditions"] if c["status"] == "True"] == [
-        "Building",
-        "Pushing",
-        "Validating",
-        "Ready",
-    ]
+    assert steps_done(status) == ["Building", "Pushing", "Validating", "Ready"]
     assert status["image"].startswith(f"{registry.host}/built/sdist-only:latest@sha256:")
     assert status["baseImage"].startswith(f"{debian_base}@sha256:")
     assert {c["result"] for c in status["checks"]} <= {"pass", "warn"}
@@ -289,11 +285,7 @@ async def test_git_repository_with_apt_txt_and_post_build(
         "binder/postBuild",
         "binder/requirements.txt",
     ]
-    assert [c["type"] for c in status["conditions"] if c["status"] == "True"] == [
-        "Building",
-        "Validating",
-        "Ready",
-    ]
+    assert steps_done(status) == ["Building", "Validating", "Ready"]
     assert status["image"].startswith("localhost/apt-and-post-build:latest@sha256:")
     log = local.controller.read_log("apt-and-post-build")
     assert "buildah: STEP" in log and "python3-yaml" in log
@@ -319,7 +311,7 @@ async def test_a_failing_run_ends_failed_with_buildahs_last_lines(
         {"postBuild": "#!/bin/sh\necho 'compiling the frobnicator failed' >&2\nexit 3\n"},
     )
     build = await local.run_with(
-        resource("failing", buildType="GitRepository", repositoryUrl=url, builderImage=debian_base),
+        git_build("failing", url, debian_base),
         engine="buildah",
     )
     status = build["status"]
@@ -374,12 +366,9 @@ def test_containerfile_for_a_package_list_handles_pep_668_inside_the_build() -> 
 async def test_rest_engine_query_picks_the_engine(
     jp_fetch: Fetch,
     events: list[dict[str, Any]],  # noqa: F811 (the fixture imported above)
-    registry: RegistryServer,
-    repo_name: str,
+    elyra_image: PushedImage,
 ) -> None:
-    with registry.pusher() as pusher:
-        pusher.push_image(repo_name, "1", images.elyra_ok())
-    document = import_resource(f"{registry.host}/{repo_name}:1", name="via-buildah")
+    document = import_resource(elyra_image.reference, name="via-buildah")
     status, _, created = await call(
         jp_fetch, "POST", "builds", body=document, params={"engine": "buildah"}
     )
@@ -388,7 +377,7 @@ async def test_rest_engine_query_picks_the_engine(
     build = await wait_phase(jp_fetch, "via-buildah")
     assert build["status"]["phase"] == "Ready", build["status"]["conditions"]
 
-    document = import_resource(f"{registry.host}/{repo_name}:1", name="nowhere")
+    document = import_resource(elyra_image.reference, name="nowhere")
     status, _, error = await call(
         jp_fetch, "POST", "builds", body=document, params={"engine": "no-such-engine"}
     )
@@ -397,12 +386,9 @@ async def test_rest_engine_query_picks_the_engine(
 
 def test_cli_engine_option(
     env: dict[str, str],
-    registry: RegistryServer,
-    repo_name: str,
+    elyra_image: PushedImage,
 ) -> None:
-    with registry.pusher() as pusher:
-        pusher.push_image(repo_name, "1", images.elyra_ok())
-    image = f"{registry.host}/{repo_name}:1"
+    image = elyra_image.reference
     result = run_cli(env, "import-image", image, "--display-name", "By CLI", "--engine", "buildah")
     assert result.returncode == 0, result.stdout + result.stderr
     assert cli_builds(env)["by-cli"]["status"]["engine"] == "buildah"
@@ -435,7 +421,7 @@ async def test_environment_yml_without_conda_fails_clearly(
 ) -> None:
     url = git_repository(tmp_path / "conda", {"environment.yml": "dependencies: [numpy]\n"})
     build = await local.run_with(
-        resource("conda", buildType="GitRepository", repositoryUrl=url, builderImage=debian_base),
+        git_build("conda", url, debian_base),
         engine="buildah",
     )
     latest = build["status"]["conditions"][-1]
@@ -449,9 +435,7 @@ async def test_cancelling_stops_buildah(
     url = git_repository(
         tmp_path / "slow", {"postBuild": "#!/bin/sh\necho sleeping-now\nsleep 300\n"}
     )
-    document = resource(
-        "slow", buildType="GitRepository", repositoryUrl=url, builderImage=debian_base
-    )
+    document = git_build("slow", url, debian_base)
     await local.controller.submit(document, engine="buildah")
     for _ in range(1200):
         if "buildah: sleeping-now" in local.controller.read_log("slow"):

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from tests.fixtures import images
+from tests.fixtures.plugin import PushedImage
 from tests.fixtures.proxy import HoldingProxy
 from tests.fixtures.registry import RegistryServer
 from tests.support import RunningServer, run_cli
@@ -29,12 +30,11 @@ def builds(env: dict[str, str]) -> dict[str, Any]:
 
 
 def test_build_file_runs_in_process_without_a_server(
-    env: dict[str, str], tmp_path: Path, registry: RegistryServer, repo_name: str
+    env: dict[str, str], tmp_path: Path, elyra_image: PushedImage
 ) -> None:
-    with registry.pusher() as pusher:
-        digest = pusher.push_image(repo_name, "1", images.elyra_ok())
+    digest = elyra_image.digest
     source = tmp_path / "import.yaml"
-    source.write_text(yaml.safe_dump(import_resource(f"{registry.host}/{repo_name}:1")))
+    source.write_text(yaml.safe_dump(import_resource(elyra_image.reference)))
 
     result = run_cli(env, "build", "-f", str(source), "--wait")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -86,12 +86,10 @@ def test_invalid_resources_and_unknown_builds_are_user_errors(
 
 
 def test_no_wait_without_a_server_leaves_it_pending_for_the_next_server(
-    env: dict[str, str], tmp_path: Path, registry: RegistryServer, repo_name: str
+    env: dict[str, str], tmp_path: Path, elyra_image: PushedImage
 ) -> None:
-    with registry.pusher() as pusher:
-        pusher.push_image(repo_name, "1", images.elyra_ok())
     source = tmp_path / "import.json"
-    source.write_text(json.dumps(import_resource(f"{registry.host}/{repo_name}:1")))
+    source.write_text(json.dumps(import_resource(elyra_image.reference)))
     result = run_cli(env, "build", "-f", str(source), "--no-wait")
     assert result.returncode == 0
     assert "runs when a Jupyter server starts" in result.stdout
@@ -116,16 +114,14 @@ def wait_for_phase(
 
 
 def test_cli_submits_to_a_running_server(
-    env: dict[str, str], tmp_path: Path, registry: RegistryServer, repo_name: str
+    env: dict[str, str], tmp_path: Path, elyra_image: PushedImage
 ) -> None:
-    with registry.pusher() as pusher:
-        pusher.push_image(repo_name, "1", images.elyra_ok())
     server = RunningServer(env, tmp_path)
     try:
         result = run_cli(
             env,
             "import-image",
-            f"{registry.host}/{repo_name}:1",
+            elyra_image.reference,
             "--display-name",
             "Via server",
             "--wait",
@@ -174,11 +170,9 @@ def test_server_killed_mid_import_resumes_and_reaches_ready(
 
 
 def test_the_whole_lifecycle_from_the_cli_without_a_server(
-    env: dict[str, str], registry: RegistryServer, repo_name: str
+    env: dict[str, str], elyra_image: PushedImage
 ) -> None:
-    with registry.pusher() as pusher:
-        pusher.push_image(repo_name, "1", images.elyra_ok())
-    image = f"{registry.host}/{repo_name}:1"
+    image = elyra_image.reference
     # Not on a terminal and no server: saved, and the message says what happens and what
     # to run (not a --no-wait that was never given).
     saved = run_cli(env, "import-image", image, "--display-name", "Life")

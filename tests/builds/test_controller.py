@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, Self
 
@@ -18,7 +19,8 @@ from runtime_images.inspect import ImageInspector
 from runtime_images.registry import RegistryClient
 from runtime_images.store import RuntimeImageStore
 from tests.fixtures import images
-from tests.fixtures.registry import RegistryServer, blob_file, free_port
+from tests.fixtures.plugin import PushedImage, PushImage
+from tests.fixtures.registry import RegistryServer, free_port, push_with_corrupt_layer
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -78,6 +80,16 @@ class Harness:
         await self.controller.submit(resource)
         return await self.wait(resource["metadata"]["name"])
 
+    @contextlib.asynccontextmanager
+    async def started(self) -> AsyncIterator[Self]:
+        """For a test that makes its own: started, then stopped and closed."""
+        await self.controller.start()
+        try:
+            yield self
+        finally:
+            await self.controller.stop()
+            await self.client.aclose()
+
     def running(self, loop: asyncio.AbstractEventLoop) -> Iterator[Self]:
         """For a fixture: started on ``loop``, yielded, then stopped and closed."""
         loop.run_until_complete(self.controller.start())
@@ -100,16 +112,14 @@ def ready_condition(build: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_starting_again_while_started_changes_nothing(
-    harness: Harness, registry: RegistryServer, repo_name: str
+    harness: Harness, elyra_image: PushedImage
 ) -> None:
     """The server extension starts the controller; a second start (a test, a reload) must
     not add a second scanner that would run or cancel builds twice."""
     poller = harness.controller._poller
     await harness.controller.start()
     assert harness.controller._poller is poller
-    with registry.pusher() as pusher:
-        pusher.push_image(repo_name, "1", images.elyra_ok())
-    build = await harness.run(import_resource(f"{registry.host}/{repo_name}:1", name="once"))
+    build = await harness.run(import_resource(elyra_image.reference, name="once"))
     assert build["status"]["phase"] == "Ready", build["status"]["conditions"]
     ready = [e for e in harness.events if e.get("name") == "once" and e.get("phase") == "Ready"]
     assert len(ready) == 1
@@ -158,10 +168,8 @@ async def test_import_of_a_passing_image_becomes_ready_and_pinned(
 
 
 async def test_reimport_updates_the_runtime_image(
-    harness: Harness, registry: RegistryServer, repo_name: str
+    harness: Harness, elyra_image: PushedImage
 ) -> None:
-    with registry.pusher() as pusher:
-        pusher.push_image(repo_name, "1", images.elyra_ok())
     harness.store.create(
         {
             "name": "imported",
@@ -169,18 +177,16 @@ async def test_reimport_updates_the_runtime_image(
             "metadata": {"image_name": "quay.io/old/image:1"},
         }
     )
-    build = await harness.run(import_resource(f"{registry.host}/{repo_name}:1"))
+    build = await harness.run(import_resource(elyra_image.reference))
     assert build["status"]["phase"] == "Ready"
     assert "updated" in ready_condition(build)["message"]
     assert harness.store.get("imported").display_name == "Imported image"
 
 
 async def test_image_failing_requirements_is_not_configured(
-    harness: Harness, registry: RegistryServer, repo_name: str
+    harness: Harness, push_image: PushImage
 ) -> None:
-    with registry.pusher() as pusher:
-        pusher.push_image(repo_name, "1", images.elyra_no_python())
-    build = await harness.run(import_resource(f"{registry.host}/{repo_name}:1"))
+    build = await harness.run(import_resource(push_image(images.elyra_no_python()).reference))
     status = build["status"]
     assert status["phase"] == "Failed"
     condition = ready_condition(build)
@@ -195,23 +201,16 @@ async def test_image_failing_requirements_is_not_configured(
 
 
 async def test_profiles_named_in_the_spec_are_checked(
-    harness: Harness, registry: RegistryServer, repo_name: str
+    harness: Harness, push_image: PushImage
 ) -> None:
-    with registry.pusher() as pusher:
-        pusher.push_image(repo_name, "1", images.kubeflow_root_no_port())
-    build = await harness.run(
-        import_resource(f"{registry.host}/{repo_name}:1", profiles=["kubeflow"])
-    )
+    source = push_image(images.kubeflow_root_no_port()).reference
+    build = await harness.run(import_resource(source, profiles=["kubeflow"]))
     assert ready_condition(build)["reason"] == "RequirementsNotMet"
     assert {c["profile"] for c in build["status"]["checks"]} == {"kubeflow"}
 
 
-async def test_missing_tag_is_image_not_found(
-    harness: Harness, registry: RegistryServer, repo_name: str
-) -> None:
-    with registry.pusher() as pusher:
-        pusher.push_image(repo_name, "1", images.elyra_ok())
-    build = await harness.run(import_resource(f"{registry.host}/{repo_name}:nope"))
+async def test_missing_tag_is_image_not_found(harness: Harness, elyra_image: PushedImage) -> None:
+    build = await harness.run(import_resource(f"{elyra_image.repository}:nope"))
     assert ready_condition(build)["reason"] == "ImageNotFound"
     importing = next(c for c in build["status"]["conditions"] if c["type"] == "Importing")
     assert (importing["status"], importing["reason"]) == ("False", "ImageNotFound")
@@ -238,14 +237,8 @@ async def test_unreachable_registry_is_registry_unavailable(harness: Harness) ->
 async def test_corrupted_layer_is_digest_mismatch(
     harness: Harness, own_registry: RegistryServer
 ) -> None:
-    image = images.elyra_ok()
-    with own_registry.pusher() as pusher:
-        pusher.push_image("corrupt/layer", "1", image)
-    path = blob_file(own_registry, image.layers[0].blob.digest)
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    path.write_bytes(bytes(data))
-    build = await harness.run(import_resource(f"{own_registry.host}/corrupt/layer:1"))
+    reference = push_with_corrupt_layer(own_registry, "corrupt/layer", images.elyra_ok())
+    build = await harness.run(import_resource(reference))
     assert ready_condition(build)["reason"] == "DigestMismatch"
 
 
@@ -309,15 +302,13 @@ async def test_retry_runs_an_ended_build_again(
 
 
 async def test_resources_written_by_another_process_are_picked_up(
-    harness: Harness, registry: RegistryServer, repo_name: str
+    harness: Harness, elyra_image: PushedImage
 ) -> None:
     """What the CLI does when a server runs: it writes the resource, the server builds it."""
     from runtime_images.builds import model
     from runtime_images.builds.store import BuildStore
 
-    with registry.pusher() as pusher:
-        pusher.push_image(repo_name, "1", images.elyra_ok())
-    resource = model.normalize(import_resource(f"{registry.host}/{repo_name}:1", name="external"))
+    resource = model.normalize(import_resource(elyra_image.reference, name="external"))
     resource["status"] = {"phase": "Pending", "engine": "embedded"}
     BuildStore(harness.controller.resources.directory).create(resource)
     build = await harness.wait("external")
@@ -325,13 +316,11 @@ async def test_resources_written_by_another_process_are_picked_up(
 
 
 async def test_a_retried_build_keeps_what_a_person_added_to_its_runtime_image(
-    harness: Harness, registry: RegistryServer, repo_name: str
+    harness: Harness, elyra_image: PushedImage
 ) -> None:
     """One rule for tags (``imported`` for an ImageImport, ``built`` for a build, whatever
     the engine), and an update merges: a person's tags and pull policy survive a retry."""
-    with registry.pusher() as pusher:
-        pusher.push_image(repo_name, "1", images.elyra_ok())
-    build = await harness.run(import_resource(f"{registry.host}/{repo_name}:1", name="kept"))
+    build = await harness.run(import_resource(elyra_image.reference, name="kept"))
     assert build["status"]["phase"] == "Ready", build["status"]["conditions"]
     assert harness.store.get("kept").to_api()["metadata"]["tags"] == ["imported"]
     harness.store.patch("kept", {"metadata": {"tags": ["gpu"], "pull_policy": "Always"}})

@@ -13,6 +13,7 @@ from tornado.httpclient import HTTPResponse
 
 from runtime_images.app import BUILD_EVENT_SCHEMA_ID
 from tests.fixtures import images
+from tests.fixtures.plugin import PushedImage
 from tests.fixtures.registry import RegistryServer
 from tests.support import rest
 
@@ -67,13 +68,11 @@ async def wait_phase(fetch: Fetch, name: str, phases: tuple[str, ...] = ("Ready"
 async def test_yaml_import_through_rest_reaches_ready_with_events(
     jp_fetch: Fetch,
     events: list[dict[str, Any]],
-    registry: RegistryServer,
-    repo_name: str,
+    elyra_image: PushedImage,
     jp_base_url: str,
 ) -> None:
-    with registry.pusher() as pusher:
-        digest = pusher.push_image(repo_name, "2.0", images.elyra_ok())
-    resource = import_resource(f"{registry.host}/{repo_name}:2.0", name="from-yaml")
+    digest = elyra_image.digest
+    resource = import_resource(elyra_image.reference, name="from-yaml")
     status, headers, created = await call(
         jp_fetch,
         "POST",

@@ -23,7 +23,7 @@ import pytest
 
 from tests.fixtures.registry import RegistryServer
 
-from .test_layer_builds import BuildHarness, git_repository, package_list, resource
+from .test_layer_builds import BuildHarness, git_build, git_repository, package_list
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -117,9 +117,7 @@ async def test_a_repository_with_an_in_tree_build_backend_is_not_built_on_the_ho
             "backend.py": f"open({str(marker)!r}, 'w').write('ran')\n",
         },
     )
-    build = await builder.run(
-        resource("in-tree", buildType="GitRepository", repositoryUrl=url, builderImage=base)
-    )
+    build = await builder.run(git_build("in-tree", url, base))
     reason, message = failed(build)
     assert reason == "RequiresBuild"
     assert "pyproject.toml" in message
@@ -131,9 +129,7 @@ async def test_a_requirements_line_with_a_direct_reference_is_refused(
 ) -> None:
     project = hostile_project(tmp_path / "evil", marker)
     url = git_repository(tmp_path / "repo", {"requirements.txt": f"evil @ file://{project}\n"})
-    build = await builder.run(
-        resource("direct-line", buildType="GitRepository", repositoryUrl=url, builderImage=base)
-    )
+    build = await builder.run(git_build("direct-line", url, base))
     assert failed(build)[0] == "RequiresBuild"
     assert not marker.exists()
 
@@ -147,9 +143,7 @@ async def test_environment_files_that_link_out_of_the_repository_are_not_read(
     (secret / "requirements.txt").write_text("root:supersecret-hash:0:0\n")
     target = secret if file == "binder" else secret / "requirements.txt"
     url = git_repository(tmp_path / "repo", {"README.md": "x\n"}, links={file: target})
-    build = await builder.run(
-        resource("linked", buildType="GitRepository", repositoryUrl=url, builderImage=base)
-    )
+    build = await builder.run(git_build("linked", url, base))
     reason, message = failed(build)
     assert "symbolic link that leaves the repository" in message, message
     assert "supersecret" not in json.dumps(build)
@@ -216,11 +210,7 @@ async def test_a_clone_that_trickles_is_cut_off_at_the_deadline(
     server = TricklingGitServer()
     try:
         started = time.monotonic()
-        build = await limited_builder.run(
-            resource(
-                "trickle", buildType="GitRepository", repositoryUrl=server.url, builderImage=base
-            )
-        )
+        build = await limited_builder.run(git_build("trickle", server.url, base))
         elapsed = time.monotonic() - started
     finally:
         server.close()
@@ -233,7 +223,5 @@ async def test_a_repository_over_the_size_limit_is_stopped(
 ) -> None:
     # 3 MB of hex text: git compresses it to about half, still over the 1 MB limit.
     url = git_repository(tmp_path / "big", {"blob.txt": os.urandom(1_500_000).hex()})
-    build = await limited_builder.run(
-        resource("big", buildType="GitRepository", repositoryUrl=url, builderImage=base)
-    )
+    build = await limited_builder.run(git_build("big", url, base))
     assert "ImageBuilder.max_repository_bytes" in failed(build)[1]

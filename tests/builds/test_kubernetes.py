@@ -45,6 +45,7 @@ from .kubernetes_harness import (
     IMPORT,
     IMPORT_SUCCEEDED,
     PACKAGES,
+    PACKAGES_SUCCEEDED,
     PULL_SECRET,
     SOURCE_IMAGE,
     Harness,
@@ -266,19 +267,7 @@ ROWS: list[tuple[str, str, dict[str, Any], str, str, str]] = [
     (
         "package list succeeded",
         PACKAGES,
-        {
-            "phase": "Succeeded",
-            "conditions": [
-                COMPLETED_OK,
-                condition(
-                    "PackageListBuildCompleted",
-                    "True",
-                    "PackageListBuildCompleted",
-                    "Build from Package List succeeded, the image is ready to be used.",
-                    "2026-01-01T00:05:00Z",
-                ),
-            ],
-        },
+        PACKAGES_SUCCEEDED,
         "Ready",
         "Ready",
         "Build from Package List succeeded",
@@ -490,23 +479,7 @@ async def test_a_build_goes_through_every_phase_and_configures_the_image(
         "built", {"phase": "Running", "conditions": [CREATED], "pipelines": pipelines}
     )
     await harness.until("built", lambda b: b["status"]["phase"] == "Building")
-    fake_kube.set_status(
-        "built",
-        {
-            "phase": "Succeeded",
-            "conditions": [
-                COMPLETED_OK,
-                condition(
-                    "PackageListBuildCompleted",
-                    "True",
-                    "PackageListBuildCompleted",
-                    "Build from Package List succeeded, the image is ready to be used.",
-                    "2026-01-01T00:05:00Z",
-                ),
-            ],
-            "pipelines": pipelines,
-        },
-    )
+    fake_kube.set_status("built", {**PACKAGES_SUCCEEDED, "pipelines": pipelines})
     build = await harness.ended("built")
     status = build["status"]
     assert status["phase"] == "Ready", status

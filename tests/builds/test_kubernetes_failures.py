@@ -54,14 +54,7 @@ async def test_without_the_kubernetes_package(
     import sys
 
     monkeypatch.setitem(sys.modules, "kubernetes", None)  # import kubernetes → ImportError
-    harness = Harness(tmp_path, kubeconfig)
-    await harness.controller.start()
-    try:
-        await harness.controller.submit(build_resource(IMPORT))
-        build = await harness.ended("built")
-    finally:
-        await harness.controller.stop()
-        await harness.client.aclose()
+    build = await Harness(tmp_path, kubeconfig).build_alone(build_resource(IMPORT))
     assert ready(build)["reason"] == "ClusterNotConfigured"
     assert "jupyter-runtime-images[kubernetes]" in ready(build)["message"]
 
@@ -77,53 +70,32 @@ contexts: [{{name: gone, context: {{cluster: gone, user: u}}}}]
 current-context: gone
 """
     )
-    harness = Harness(tmp_path, kubeconfig, create_attempts=2)
-    await harness.controller.start()
-    try:
-        await harness.controller.submit(build_resource(IMPORT))
-        build = await harness.ended("built")
-    finally:
-        await harness.controller.stop()
-        await harness.client.aclose()
+    build = await Harness(tmp_path, kubeconfig, create_attempts=2).build_alone(
+        build_resource(IMPORT)
+    )
     assert ready(build)["reason"] == "ClusterUnavailable"
     assert "could not be reached" in ready(build)["message"]
 
 
-async def test_forbidden_create_names_the_missing_verb(
-    harness: Harness, fake_kube: FakeKube
+@pytest.mark.parametrize("verb", ["create", "watch"])
+async def test_forbidden_names_the_missing_verb(
+    harness: Harness, fake_kube: FakeKube, verb: str
 ) -> None:
-    fake_kube.allowed_verbs = {"get", "list", "watch", "delete"}
+    fake_kube.allowed_verbs = {"create", "get", "list", "watch", "delete"} - {verb}
     await harness.controller.submit(build_resource(IMPORT))
     build = await harness.ended("built")
     condition = ready(build)
     assert condition["reason"] == "Forbidden"
     message = condition["message"]
-    assert "'create' verb is missing" in message
+    assert f"'{verb}' verb is missing" in message
     assert "customnbimages.meteor.zone in the namespace team" in message
     assert "system:serviceaccount:team:jupyter" in message
     assert "kubernetes-rbac.yaml" in message
 
 
-async def test_forbidden_watch_names_the_missing_verb(
-    harness: Harness, fake_kube: FakeKube
-) -> None:
-    fake_kube.allowed_verbs = {"create", "get", "list", "delete"}
-    await harness.controller.submit(build_resource(IMPORT))
-    build = await harness.ended("built")
-    assert ready(build)["reason"] == "Forbidden"
-    assert "'watch' verb is missing" in ready(build)["message"]
-
-
 async def test_wrong_credentials(tmp_path: Path, fake_kube: FakeKube, isolated_home: Path) -> None:
     kubeconfig = fake_kube.write_kubeconfig(tmp_path / "kc", token="expired")
-    harness = Harness(tmp_path, kubeconfig)
-    await harness.controller.start()
-    try:
-        await harness.controller.submit(build_resource(IMPORT))
-        build = await harness.ended("built")
-    finally:
-        await harness.controller.stop()
-        await harness.client.aclose()
+    build = await Harness(tmp_path, kubeconfig).build_alone(build_resource(IMPORT))
     assert ready(build)["reason"] == "Forbidden"
     assert "credentials" in ready(build)["message"]
 

@@ -18,6 +18,7 @@ from runtime_images.inspect import inspect_image
 from runtime_images.registry import RegistryClient
 from tests.fixtures import images
 from tests.fixtures.oci import Image, ImageConfig, LayerBuilder, make_image
+from tests.fixtures.plugin import PushedImage
 from tests.fixtures.registry import RegistryServer
 
 from .test_controller import ANNOTATIONS, Harness
@@ -50,6 +51,15 @@ def package_list(name: str, base: str, *packages: str) -> dict[str, Any]:
     return resource(
         name, buildType="PackageList", builderImage=base, packageVersions=list(packages)
     )
+
+
+def git_build(name: str, url: str, base: str) -> dict[str, Any]:
+    return resource(name, buildType="GitRepository", repositoryUrl=url, builderImage=base)
+
+
+def steps_done(status: dict[str, Any]) -> list[str]:
+    """The types of the build's True conditions, in order (e.g. Building, Pushing, Ready)."""
+    return [c["type"] for c in status["conditions"] if c["status"] == "True"]
 
 
 class BuildHarness(Harness):
@@ -87,12 +97,7 @@ async def test_package_list_appends_a_layer_and_pushes_it(
     build = await builder.run(package_list("with-packages", base, "six==1.16.0", "idna==3.7"))
     status = build["status"]
     assert status["phase"] == "Ready", status["conditions"]
-    assert [c["type"] for c in status["conditions"] if c["status"] == "True"] == [
-        "Building",
-        "Pushing",
-        "Validating",
-        "Ready",
-    ]
+    assert steps_done(status) == ["Building", "Pushing", "Validating", "Ready"]
     assert status["image"].startswith(f"{registry.host}/built/with-packages:latest@sha256:")
     assert sorted(line.split(" ")[0] for line in status["lock"]) == ["idna==3.7", "six==1.16.0"]
     assert all("--hash=sha256:" in line for line in status["lock"])
@@ -314,9 +319,7 @@ async def test_git_repository_with_an_unsupported_file_names_it(
     builder: BuildHarness, base: str, tmp_path: Path
 ) -> None:
     url = git_repository(tmp_path / "conda", {"environment.yml": "dependencies: [numpy]\n"})
-    build = await builder.run(
-        resource("conda", buildType="GitRepository", repositoryUrl=url, builderImage=base)
-    )
+    build = await builder.run(git_build("conda", url, base))
     latest = build["status"]["conditions"][-1]
     assert latest["reason"] == "BuildFailed" and "environment.yml" in latest["message"]
 
@@ -324,13 +327,8 @@ async def test_git_repository_with_an_unsupported_file_names_it(
 async def test_without_a_target_registry_the_image_stays_in_the_local_layout(
     tmp_path: Path, isolated_home: Path, base: str
 ) -> None:
-    harness = BuildHarness(tmp_path)
-    await harness.controller.start()
-    try:
+    async with BuildHarness(tmp_path).started() as harness:
         build = await harness.run(package_list("local", base, "six==1.16.0"))
-    finally:
-        await harness.controller.stop()
-        await harness.client.aclose()
     status = build["status"]
     assert status["phase"] == "Ready", status["conditions"]
     assert status["image"].startswith("localhost/local:latest@sha256:")
@@ -353,30 +351,21 @@ async def test_without_a_target_registry_the_image_stays_in_the_local_layout(
 async def test_import_copies_to_the_target_registry_when_configured(
     tmp_path: Path,
     isolated_home: Path,
-    registry: RegistryServer,
+    elyra_image: PushedImage,
     own_registry: RegistryServer,
-    repo_name: str,
 ) -> None:
     """The ImageStream idea: the runtime image points at a copy in the team's registry."""
-    with registry.pusher() as pusher:
-        digest = pusher.push_image(repo_name, "1", images.elyra_ok())
-    harness = BuildHarness(tmp_path, target=f"{own_registry.host}/mirror", copy_imports=True)
-    await harness.controller.start()
-    try:
+    digest = elyra_image.digest
+    async with BuildHarness(
+        tmp_path, target=f"{own_registry.host}/mirror", copy_imports=True
+    ).started() as harness:
         build = await harness.run(
-            {
-                **resource(
-                    "copied", buildType="ImageImport", fromImage=f"{registry.host}/{repo_name}:1"
-                )
-            }
+            {**resource("copied", buildType="ImageImport", fromImage=elyra_image.reference)}
         )
-    finally:
-        await harness.controller.stop()
-        await harness.client.aclose()
     status = build["status"]
     assert status["phase"] == "Ready", status["conditions"]
     assert status["image"] == f"{own_registry.host}/mirror/copied:1@{digest}"
-    assert status["sourceImage"] == f"{registry.host}/{repo_name}:1@{digest}"
+    assert status["sourceImage"] == f"{elyra_image.reference}@{digest}"
     pushing = next(c for c in status["conditions"] if c["type"] == "Pushing")
     assert pushing["status"] == "True"
     copied = await inspect(status["image"])  # it is really there, with the same digest
@@ -418,18 +407,13 @@ async def test_a_local_image_is_a_base_for_the_next_build(
     (the first base's registry is stopped before the second build)."""
     with own_registry.pusher() as pusher:
         pusher.push_image(repo_name, "1", base_image())
-    harness = BuildHarness(tmp_path)
-    await harness.controller.start()
-    try:
+    async with BuildHarness(tmp_path).started() as harness:
         first = await harness.run(
             package_list("first", f"{own_registry.host}/{repo_name}:1", "six==1.16.0")
         )
         assert first["status"]["phase"] == "Ready", first["status"]["conditions"]
         own_registry.stop()
         second = await harness.run(package_list("second", first["status"]["image"], "idna==3.7"))
-    finally:
-        await harness.controller.stop()
-        await harness.client.aclose()
     status = second["status"]
     assert status["phase"] == "Ready", status["conditions"]
     assert status["image"].startswith("localhost/second:latest@sha256:")

@@ -24,7 +24,7 @@ from tests.fixtures.proxy import HoldingProxy
 from tests.fixtures.registry import RegistryServer
 from tests.support import RunningServer, run_cli
 
-from .test_layer_builds import base_image, git_repository, resource
+from .test_layer_builds import base_image, git_build, git_repository, resource
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -93,7 +93,7 @@ def test_each_build_is_run_once_by_the_server_that_claimed_it(
 ) -> None:
     base = push_base(registry, repo_name)
     url = git_repository(tmp_path / "repo", {"requirements.txt": "six==1.16.0\n"})
-    document = resource("shared", buildType="GitRepository", repositoryUrl=url, builderImage=base)
+    document = git_build("shared", url, base)
     source = tmp_path / "build.yaml"
     source.write_text(yaml.safe_dump(document))
 

@@ -75,11 +75,7 @@ def test_the_same_image_gives_the_same_archive(tmp_path: Path) -> None:
 def test_an_index_streamed_from_a_registry_keeps_every_platform(
     registry: RegistryServer, repo_name: str, isolated_home: Path, tmp_path: Path
 ) -> None:
-    amd = oci.make_image([images.base_layer()])
-    arm = oci.make_image(
-        [images.base_layer(curl=False)], oci.ImageConfig(architecture="arm64", variant="v8")
-    )
-    index = oci.make_index([amd, arm])
+    amd, arm, index = images.amd64_and_arm64()
     with registry.pusher() as pusher:
         pusher.push_index(repo_name, "multi", [amd, arm], index)
     archive = tmp_path / "multi.tar"

@@ -25,6 +25,7 @@ from tests.fixtures.registry import (
     RegistryServer,
     blob_file,
     free_port,
+    push_with_corrupt_layer,
     write_auth_file,
 )
 
@@ -109,15 +110,9 @@ def test_registry_that_never_answers_times_out(isolated_home: Path) -> None:
 
 
 def test_corrupted_layer_blob(own_registry: RegistryServer, isolated_home: Path) -> None:
-    image = images.elyra_ok()
-    with own_registry.pusher() as pusher:
-        pusher.push_image("corrupt/layer", "1", image)
-    path = blob_file(own_registry, image.layers[0].blob.digest)
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    path.write_bytes(bytes(data))
+    reference = push_with_corrupt_layer(own_registry, "corrupt/layer", images.elyra_ok())
     with pytest.raises(DigestMismatch, match=r"blob sha256:\w+ of .* is corrupted") as info:
-        validate(f"{own_registry.host}/corrupt/layer:1")
+        validate(reference)
     assert info.value.reason == "DigestMismatch"
 
 

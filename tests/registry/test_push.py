@@ -69,6 +69,40 @@ def layout_of(tmp_path: Path, image: oci.Image) -> Layout:
     return layout
 
 
+def small_layout(tmp_path: Path) -> tuple[oci.Image, Layout]:
+    """A :func:`small_image` in a layout under ``tmp_path``, the source most pushes test."""
+    image = small_image()
+    return image, layout_of(tmp_path, image)
+
+
+def push_then_mount(
+    layout: Layout,
+    digest: str,
+    host: str,
+    first: str,
+    second: str,
+    mount_from: str,
+    between: Callable[[], None] = lambda: None,
+) -> list[PushProgress]:
+    """Push to ``host/first:1``, call ``between``, then push to ``host/second:1`` naming
+    ``host/mount_from`` to mount from; the second push's progress."""
+    states: list[PushProgress] = []
+
+    async def push_twice(c: RegistryClient) -> None:
+        await c.push_image(layout, digest, f"{host}/{first}:1")
+        between()
+        await c.push_image(
+            layout,
+            digest,
+            f"{host}/{second}:1",
+            mount_from=f"{host}/{mount_from}",
+            progress=states.append,
+        )
+
+    run(push_twice)
+    return states
+
+
 def login(
     home: Path, server: RegistryServer, user: str = USERNAME, password: str = PASSWORD
 ) -> None:
@@ -142,8 +176,7 @@ def test_a_pushed_image_has_its_layout_digest_for_skopeo(
     srv: RegistryServer = request.getfixturevalue(server)
     if srv.auth is not None:
         login(isolated_home, srv)
-    image = small_image()
-    layout = layout_of(tmp_path, image)
+    image, layout = small_layout(tmp_path)
     caplog.set_level(logging.DEBUG)
     pinned = run(
         lambda c: c.push_image(layout, layout.find("1.0").digest, f"{srv.host}/{repo_name}:1.0")
@@ -158,8 +191,7 @@ def test_a_pushed_image_has_its_layout_digest_for_skopeo(
 def test_a_destination_without_tag_is_pushed_as_latest(
     registry: RegistryServer, repo_name: str, isolated_home: Path, tmp_path: Path
 ) -> None:
-    image = small_image()
-    layout = layout_of(tmp_path, image)
+    image, layout = small_layout(tmp_path)
     pinned = run(lambda c: c.push_image(layout, image.digest, f"{registry.host}/{repo_name}"))
     assert str(pinned) == f"{registry.host}/{repo_name}:latest@{image.digest}"
     assert skopeo_raw_digest(registry, f"{registry.host}/{repo_name}:latest") == image.digest
@@ -168,8 +200,7 @@ def test_a_destination_without_tag_is_pushed_as_latest(
 def test_a_destination_naming_another_digest_is_refused(
     registry: RegistryServer, repo_name: str, isolated_home: Path, tmp_path: Path
 ) -> None:
-    image = small_image()
-    layout = layout_of(tmp_path, image)
+    image, layout = small_layout(tmp_path)
     other = "sha256:" + "1" * 64
     with pytest.raises(DigestMismatch, match=rf"names {other}, but the image to push is"):
         run(lambda c: c.push_image(layout, image.digest, f"{registry.host}/{repo_name}@{other}"))
@@ -178,11 +209,7 @@ def test_a_destination_naming_another_digest_is_refused(
 def test_an_index_pushes_every_manifest(
     registry: RegistryServer, repo_name: str, isolated_home: Path, tmp_path: Path
 ) -> None:
-    amd = oci.make_image([images.base_layer()])
-    arm = oci.make_image(
-        [images.base_layer(curl=False)], oci.ImageConfig(architecture="arm64", variant="v8")
-    )
-    index = oci.make_index([amd, arm])
+    amd, arm, index = images.amd64_and_arm64()
     layout: Layout = write_layout(tmp_path / "layout", [amd, arm], index)
     ref = f"{registry.host}/{repo_name}:multi"
     pinned = run(lambda c: c.push_image(layout, layout.find("1.0").digest, ref))
@@ -216,8 +243,7 @@ def test_a_blob_the_layout_lacks_must_be_in_the_registry(
     registry: RegistryServer, repo_name: str, isolated_home: Path, tmp_path: Path
 ) -> None:
     """A build keeps only its own layers, its base's may live in the registry alone."""
-    image = small_image()
-    layout = layout_of(tmp_path, image)
+    image, layout = small_layout(tmp_path)
     base = image.layers[0].blob
     layout.blob_path(base.digest).unlink()
     ref = f"{registry.host}/{repo_name}:1"
@@ -238,8 +264,7 @@ def test_a_blob_the_layout_lacks_must_be_in_the_registry(
 def test_an_image_the_layout_lacks_is_image_not_found(
     registry: RegistryServer, repo_name: str, isolated_home: Path, tmp_path: Path
 ) -> None:
-    image = small_image()
-    layout = layout_of(tmp_path, image)
+    _, layout = small_layout(tmp_path)
     missing = "sha256:" + "2" * 64
     with pytest.raises(ImageNotFound, match=rf"the manifest {missing} is not in the layout"):
         run(lambda c: c.push_image(layout, missing, f"{registry.host}/{repo_name}:1"))
@@ -252,22 +277,9 @@ def test_a_second_push_to_another_repository_mounts_the_blobs(
     logged_registry: RegistryServer, isolated_home: Path, tmp_path: Path
 ) -> None:
     srv = logged_registry
-    image = small_image()
-    layout = layout_of(tmp_path, image)
+    image, layout = small_layout(tmp_path)
     first, second = "team/first", "team/second"
-    states: list[PushProgress] = []
-
-    async def push_twice(c: RegistryClient) -> None:
-        await c.push_image(layout, image.digest, f"{srv.host}/{first}:1")
-        await c.push_image(
-            layout,
-            image.digest,
-            f"{srv.host}/{second}:1",
-            mount_from=f"{srv.host}/{first}:1",
-            progress=states.append,
-        )
-
-    run(push_twice)
+    states = push_then_mount(layout, image.digest, srv.host, first, second, f"{first}:1")
     blobs = {blob.digest for blob in image.blobs}
     assert sorted(blob_writes(srv, first)) == sorted(["POST 202", "PUT 201"] * len(blobs))
     mounts = [
@@ -286,8 +298,7 @@ def test_a_push_of_what_the_repository_has_sends_no_blob(
     logged_registry: RegistryServer, isolated_home: Path, tmp_path: Path
 ) -> None:
     srv = logged_registry
-    image = small_image()
-    layout = layout_of(tmp_path, image)
+    image, layout = small_layout(tmp_path)
     states: list[PushProgress] = []
 
     async def push_twice(c: RegistryClient) -> None:
@@ -305,8 +316,7 @@ def test_a_mount_the_registry_declines_becomes_an_upload(
     logged_registry: RegistryServer, isolated_home: Path, tmp_path: Path
 ) -> None:
     srv = logged_registry
-    image = small_image()
-    layout = layout_of(tmp_path, image)
+    image, layout = small_layout(tmp_path)
     # team/empty does not have the blobs: the registry answers 202 with a session, used.
     pinned = run(
         lambda c: c.push_image(
@@ -419,8 +429,7 @@ def test_a_stream_that_is_not_its_descriptor_stores_nothing(
 def test_a_corrupted_layout_blob_is_never_completed(
     registry: RegistryServer, repo_name: str, isolated_home: Path, tmp_path: Path
 ) -> None:
-    image = small_image()
-    layout = layout_of(tmp_path, image)
+    image, layout = small_layout(tmp_path)
     big = max(image.blobs, key=lambda blob: blob.size)
     path = layout.blob_path(big.digest)
     data = bytearray(path.read_bytes())
@@ -487,8 +496,7 @@ print(json.dumps(asyncio.run(main(*sys.argv[1:4], int(sys.argv[4]), int(sys.argv
 def test_a_push_refused_to_a_pull_only_user_is_access_denied(
     token_registry: RegistryServer, repo_name: str, isolated_home: Path, tmp_path: Path
 ) -> None:
-    image = small_image()
-    layout = layout_of(tmp_path, image)
+    image, layout = small_layout(tmp_path)
     login(isolated_home, token_registry, READER, READER_PASSWORD)
     ref = f"{token_registry.host}/{repo_name}:1"
     with pytest.raises(AccessDenied, match=rf"user '{READER}' may not push to") as info:
@@ -508,8 +516,7 @@ def test_a_push_without_credentials_is_auth_required(
     tmp_path: Path,
 ) -> None:
     srv: RegistryServer = request.getfixturevalue(server)
-    image = small_image()
-    layout = layout_of(tmp_path, image)
+    image, layout = small_layout(tmp_path)
     with pytest.raises(AuthRequired, match=rf"{srv.host} requires authentication") as info:
         run(lambda c: c.push_image(layout, image.digest, f"{srv.host}/{repo_name}:1"))
     assert info.value.reason == "AuthRequired"
@@ -519,26 +526,12 @@ def test_a_mount_with_token_auth_asks_for_both_repositories(
     token_registry: RegistryServer, isolated_home: Path, tmp_path: Path, repo_name: str
 ) -> None:
     login(isolated_home, token_registry)
-    image = small_image()
-    layout = layout_of(tmp_path, image)
+    image, layout = small_layout(tmp_path)
     host = token_registry.host
     first, second = f"{repo_name}-a", f"{repo_name}-b"
-    states: list[PushProgress] = []
     assert token_registry.token_server is not None
     scopes = token_registry.token_server.requests
-
-    async def push_twice(c: RegistryClient) -> None:
-        await c.push_image(layout, image.digest, f"{host}/{first}:1")
-        scopes.clear()
-        await c.push_image(
-            layout,
-            image.digest,
-            f"{host}/{second}:1",
-            mount_from=f"{host}/{first}",
-            progress=states.append,
-        )
-
-    run(push_twice)
+    states = push_then_mount(layout, image.digest, host, first, second, first, scopes.clear)
     assert {s.state for s in states} == {"mounted"}
     assert [f"repository:{second}:pull,push", f"repository:{first}:pull"] in [
         r["query"]["scope"] for r in scopes
@@ -553,8 +546,7 @@ def test_a_mount_from_a_repository_the_user_may_not_read_becomes_an_upload(
     assert token_registry.token_server is not None
     server = token_registry.token_server
     login(isolated_home, token_registry)
-    image = small_image()
-    layout = layout_of(tmp_path, image)
+    image, layout = small_layout(tmp_path)
     host = token_registry.host
     source = f"{repo_name}-private"
     original = server.issue
@@ -592,8 +584,7 @@ def test_a_mount_from_a_repository_the_user_may_not_read_becomes_an_upload(
 def test_a_push_to_an_unreachable_registry_is_registry_unavailable(
     isolated_home: Path, tmp_path: Path
 ) -> None:
-    image = small_image()
-    layout = layout_of(tmp_path, image)
+    image, layout = small_layout(tmp_path)
     host = f"127.0.0.1:{free_port()}"
     with pytest.raises(RegistryUnavailable, match=rf"cannot reach the registry {host}") as info:
         run(
@@ -627,4 +618,3 @@ def test_location_says_where_a_reference_is_read_and_pushed() -> None:
     assert (pulled.host, pulled.repository) == ("mirror.local:5000", "dockerhub/library/python")
     pushed = client.location("python:3.12", push=True)
     assert (pushed.host, pushed.repository) == ("registry-1.docker.io", "library/python")
-    assert client._locate(client._ref("python:3.12")) == pulled

@@ -46,7 +46,11 @@ def serve(handler: type[BaseHTTPRequestHandler]) -> tuple[ThreadingHTTPServer, t
 
 
 @pytest.fixture
-def servers() -> Iterator[tuple[str, list[tuple[str, str | None]], list[tuple[str, str | None]]]]:
+def servers(
+    isolated_home: Path,
+) -> Iterator[tuple[str, list[tuple[str, str | None]], list[tuple[str, str | None]]]]:
+    """A front that asks for Basic auth (the auth file has alice's) and redirects blob
+    reads, and the storage it redirects to; each records (path, Authorization) it saw."""
     front_seen: list[tuple[str, str | None]] = []
     storage_seen: list[tuple[str, str | None]] = []
 
@@ -81,8 +85,10 @@ def servers() -> Iterator[tuple[str, list[tuple[str, str | None]], list[tuple[st
                 self.send_blob()
 
     front, front_thread = serve(Front)
+    host = f"127.0.0.1:{front.server_address[1]}"
+    write_auth_file(str(isolated_home / "auth.json"), host, "alice", "secret")
     try:
-        yield f"127.0.0.1:{front.server_address[1]}", front_seen, storage_seen
+        yield host, front_seen, storage_seen
     finally:
         for server, thread in ((front, front_thread), (storage, storage_thread)):
             server.shutdown()
@@ -100,20 +106,18 @@ def fetch(host: str, repo: str) -> bytes:
 
 
 def test_authorization_is_dropped_on_a_cross_origin_redirect(
-    servers: tuple[str, list[Any], list[Any]], isolated_home: Path
+    servers: tuple[str, list[Any], list[Any]],
 ) -> None:
     host, front_seen, storage_seen = servers
-    write_auth_file(str(isolated_home / "auth.json"), host, "alice", "secret")
     assert fetch(host, "cross/img") == BLOB
     assert front_seen[-1][1] is not None and front_seen[-1][1].startswith("Basic ")
     assert storage_seen == [(f"/bucket/{DIGEST}?sig=abc", None)]
 
 
 def test_authorization_is_kept_on_a_same_origin_redirect(
-    servers: tuple[str, list[Any], list[Any]], isolated_home: Path
+    servers: tuple[str, list[Any], list[Any]],
 ) -> None:
     host, front_seen, storage_seen = servers
-    write_auth_file(str(isolated_home / "auth.json"), host, "alice", "secret")
     assert fetch(host, "same/img") == BLOB
     assert front_seen[-1][0] == f"/internal/{DIGEST}" and front_seen[-1][1] is not None
     assert storage_seen == []

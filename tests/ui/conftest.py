@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import free_port
+from tests.support import free_port, stop_process
 
 CHROMIUM = os.environ.get("RUNTIME_IMAGES_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -169,12 +169,7 @@ def start_lab(
 
 
 def stop_lab(server: LabServer) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
+    stop_process(server.process)
 
 
 @pytest.fixture(scope="module")

@@ -148,20 +148,17 @@ def mirror_status(cluster_resource: Mapping[str, Any], build_type: str) -> Mirro
                 "check that the image exists and, if it is private, that its pull secret is "
                 "linked to the pipeline's service account.)",
             )
-        if state("ErrorBuildingImage") == "True":
-            return Mirror(
-                model.FAILED,
-                model.BUILD_FAILED,
-                message("ErrorBuildingImage", "Build failed!")
-                + " See the PipelineRun's logs in the cluster for the cause.",
-            )
-        if state("PackageListBuildCompleted") == "False":
-            return Mirror(
-                model.FAILED,
-                model.BUILD_FAILED,
-                message("PackageListBuildCompleted", "Build from Package List failed!")
-                + " See the PipelineRun's logs in the cluster for the cause.",
-            )
+        for failure, failed_state, default in (
+            ("ErrorBuildingImage", "True", "Build failed!"),
+            ("PackageListBuildCompleted", "False", "Build from Package List failed!"),
+        ):
+            if state(failure) == failed_state:
+                return Mirror(
+                    model.FAILED,
+                    model.BUILD_FAILED,
+                    message(failure, default)
+                    + " See the PipelineRun's logs in the cluster for the cause.",
+                )
         if "failure" in completed.lower():
             return Mirror(model.FAILED, model.BUILD_FAILED, completed)
         for marker in ("ImageImportReady", "PackageListBuildCompleted"):
