@@ -124,7 +124,6 @@ def test_conda_environments_and_python_per_environment(
     )
 
 
-@pytest.mark.skipif(not fixtures.rpm_available(), reason="needs Debian's rpm (rpmbuild)")
 def test_rpm_sqlite_database_made_by_rpm(
     registry: RegistryServer, repo_name: str, isolated_home: Path, tmp_path: Path
 ) -> None:
