@@ -8,7 +8,7 @@ import type { ITranslator } from '@jupyterlab/translation';
 import React from 'react';
 import { runtimeImagesIcon } from '../icons';
 import { MainAreaActions, userName } from '../mainArea';
-import { IRuntimeImages, PANEL_ID } from '../tokens';
+import { CommandIDs, IRuntimeImages, PANEL_ID } from '../tokens';
 import type { BuildsModel } from './model';
 import { displayNameOf, imageNamePattern } from './resource';
 import type { ICustomNBImage } from './types';
@@ -134,6 +134,21 @@ export class BuildsActions extends MainAreaActions implements IBuildActions {
         { autoClose: 5000 }
       );
     }
+  };
+
+  canPublish = (): boolean => this.app.commands.hasCommand(CommandIDs.publish);
+
+  publish = async (name: string): Promise<void> => {
+    const build = this.model.get(name);
+    if (!build || !this.canPublish()) {
+      return;
+    }
+    await this.app.commands.execute(CommandIDs.publish, {
+      build: name,
+      label: displayNameOf(build),
+      reference: build.status?.image ?? '',
+      runtimeImage: build.status?.runtimeImage ?? ''
+    });
   };
 
   /** What both new-build dialogs get: the model, the image grammar, the user. */

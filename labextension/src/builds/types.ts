@@ -15,7 +15,15 @@ export namespace Annotations {
   export const name = 'opendatahub.io/notebook-image-name';
   export const description = 'opendatahub.io/notebook-image-desc';
   export const creator = 'opendatahub.io/notebook-image-creator';
+  /** `"true"`: build again when the base image's tag moves (issue 18). */
+  export const rebuildOnBaseUpdate =
+    'runtime-images.jupyter.org/rebuild-on-base-update';
+  /** Comma-separated platforms of a multi-platform PackageList build (issue 19). */
+  export const platforms = 'runtime-images.jupyter.org/platforms';
 }
+
+/** The platforms the Build image dialog offers for a PackageList build. */
+export const BUILD_PLATFORMS = ['linux/amd64', 'linux/arm64'] as const;
 
 /** Requirement profiles an import can check. */
 export const PROFILES = [
@@ -72,6 +80,15 @@ export interface IBuildStatus {
   checks?: ICheck[];
   software?: IPackage[];
   pythonDependencies?: IPackage[];
+  /** A run caused by its base image moving (issue 18), and how it ended. */
+  rebuild?: {
+    reason?: string;
+    base?: string;
+    requestedAt?: string;
+    result?: string;
+  };
+  /** What the last Ready run made: it stays while a rebuild runs or after it failed. */
+  lastGood?: { image?: string; runtimeImage?: string; [key: string]: unknown };
   [key: string]: unknown;
 }
 

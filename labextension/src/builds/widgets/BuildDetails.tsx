@@ -11,7 +11,8 @@ import {
   BuildProgress,
   IBuildActions,
   OpenRuntimeImageButton,
-  PhaseBadge
+  PhaseBadge,
+  RebuildBadge
 } from './BuildsSection';
 import { TextButton } from '../../ui/buttons';
 import { Facts } from '../../ui/Facts';
@@ -222,7 +223,19 @@ export function BuildDetailsView(props: {
     [trans.__('Creator'), creatorOf(build)],
     [trans.__('Engine'), summary.engine],
     [trans.__('Created'), formatTime(build.metadata.creationTimestamp)],
-    [trans.__('Runtime image'), status.runtimeImage]
+    [trans.__('Runtime image'), status.runtimeImage],
+    [
+      trans.__('Last good image'),
+      status.rebuild && status.lastGood?.image && (
+        <code>{status.lastGood.image}</code>
+      )
+    ],
+    [
+      trans.__('Rebuild on base update'),
+      annotation(build, Annotations.rebuildOnBaseUpdate) === 'true' &&
+        trans.__('yes')
+    ],
+    [trans.__('Platforms'), annotation(build, Annotations.platforms)]
   ];
 
   return (
@@ -235,6 +248,7 @@ export function BuildDetailsView(props: {
       <div className="jp-RuntimeImages-buildDetailsHeader">
         <h2 className="jp-RuntimeImages-buildDetailsTitle">{display}</h2>
         <PhaseBadge phase={summary.phase} trans={trans} />
+        <RebuildBadge build={build} phase={summary.phase} trans={trans} />
       </div>
       <BuildMessage
         summary={summary}
@@ -253,6 +267,15 @@ export function BuildDetailsView(props: {
             onClick={() => actions.openRuntimeImage(name)}
             trans={trans}
           />
+        )}
+        {summary.phase === 'Ready' && actions.canPublish() && (
+          <TextButton
+            className="jp-mod-styled jp-RuntimeImages-publishBuild"
+            label={trans.__('Publish build %1', display)}
+            onClick={() => actions.publish(name)}
+          >
+            {trans.__('Publish…')}
+          </TextButton>
         )}
         <BuildButton button={remove} />
       </div>

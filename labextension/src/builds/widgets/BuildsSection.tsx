@@ -14,7 +14,8 @@ import {
   creatorOf,
   displayNameOf,
   formatBytes,
-  progressFraction
+  progressFraction,
+  rebuildState
 } from '../resource';
 import type { ICustomNBImage, IProgress } from '../types';
 import { IRowAction, RowActions, TextButton } from '../../ui/buttons';
@@ -29,6 +30,10 @@ export interface IBuildActions {
   retry(name: string): void;
   remove(name: string): void;
   openRuntimeImage(name: string): void;
+  /** Whether a Ready build can be published (the publish feature is there). */
+  canPublish(): boolean;
+  /** Open the Publish dialog of a Ready build. */
+  publish(name: string): void;
 }
 
 /** Re-render every `ms` (for ages like "3 minutes ago"). */
@@ -260,6 +265,43 @@ export function BuildButton(props: { button: IBuildButton }): JSX.Element {
   );
 }
 
+/**
+ * The mark of a build that runs again because its base image moved, or whose
+ * rebuild failed (the runtime image keeps the last good image).
+ */
+export function RebuildBadge(props: {
+  build: ICustomNBImage;
+  phase: string;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const { trans } = props;
+  const rebuild = rebuildState(props.build, props.phase);
+  if (!rebuild) {
+    return null;
+  }
+  const failed = rebuild.state === 'failed';
+  const title = failed
+    ? rebuild.kept
+      ? trans.__(
+          'The rebuild on the new base image failed: the runtime image keeps the last good image %1.',
+          rebuild.kept
+        )
+      : trans.__('The rebuild on the new base image failed.')
+    : trans.__('Building again on the new base image %1.', rebuild.base);
+  return (
+    <span
+      className={`jp-RuntimeImages-badge jp-RuntimeImages-rebuild${
+        failed ? ' jp-mod-failed' : ''
+      }`}
+      data-rebuild={rebuild.state}
+      title={title}
+    >
+      {failed ? trans.__('rebuild failed') : trans.__('rebuild')}
+      <span className="jp-RuntimeImages-srOnly">{`: ${title}`}</span>
+    </span>
+  );
+}
+
 /** One build of the list. */
 export function BuildRow(props: {
   build: ICustomNBImage;
@@ -288,6 +330,7 @@ export function BuildRow(props: {
     >
       <div className="jp-RuntimeImages-rowHeader">
         <PhaseBadge phase={summary.phase} trans={trans} />
+        <RebuildBadge build={build} phase={summary.phase} trans={trans} />
         <button
           type="button"
           className="jp-RuntimeImages-buildName jp-RuntimeImages-linkButton"
