@@ -80,6 +80,10 @@ export interface IBuildStatus {
   checks?: ICheck[];
   software?: IPackage[];
   pythonDependencies?: IPackage[];
+  /** Accelerator stacks found in the image (issue 19): CUDA, ROCm, … */
+  accelerators?: { name: string; version?: string; evidence?: string }[];
+  /** Tags to offer for its runtime image (`gpu` with an accelerator). */
+  suggestedTags?: string[];
   /** A run caused by its base image moving (issue 18), and how it ended. */
   rebuild?: {
     reason?: string;

@@ -134,6 +134,7 @@ export function BuildDetailsView(props: {
 }): JSX.Element {
   const { model, name, trans, actions } = props;
   useSignal(model.stateChanged);
+  useSignal(actions.imagesChanged);
   const [log, setLog] = useState<string | null>(null);
   const [logError, setLogError] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
@@ -235,7 +236,13 @@ export function BuildDetailsView(props: {
       annotation(build, Annotations.rebuildOnBaseUpdate) === 'true' &&
         trans.__('yes')
     ],
-    [trans.__('Platforms'), annotation(build, Annotations.platforms)]
+    [trans.__('Platforms'), annotation(build, Annotations.platforms)],
+    [
+      trans.__('Accelerators'),
+      (status.accelerators ?? [])
+        .map(a => (a.version ? `${a.name} ${a.version}` : a.name))
+        .join(', ')
+    ]
   ];
 
   return (
@@ -279,6 +286,31 @@ export function BuildDetailsView(props: {
         )}
         <BuildButton button={remove} />
       </div>
+      {summary.phase === 'Ready' &&
+        actions.missingSuggestedTags(name).length > 0 && (
+          <div
+            className="jp-RuntimeImages-fieldWarning jp-RuntimeImages-suggestedTags"
+            role="status"
+          >
+            {trans.__(
+              'This image has accelerator libraries (%1): tag the runtime image "%2"?',
+              (status.accelerators ?? [])
+                .map(a => (a.version ? `${a.name} ${a.version}` : a.name))
+                .join(', '),
+              actions.missingSuggestedTags(name).join('", "')
+            )}{' '}
+            <TextButton
+              className="jp-mod-styled jp-RuntimeImages-addSuggestedTags"
+              label={trans.__(
+                'Add the tags %1 to the runtime image',
+                actions.missingSuggestedTags(name).join(', ')
+              )}
+              onClick={() => actions.addSuggestedTags(name)}
+            >
+              {trans.__('Add tag')}
+            </TextButton>
+          </div>
+        )}
       <Facts
         className="jp-RuntimeImages-facts"
         facts={facts.filter(([, value]) => value)}

@@ -9,6 +9,7 @@ import {
   stopIcon
 } from '@jupyterlab/ui-components';
 import React, { useEffect, useReducer, useRef, useState } from 'react';
+import type { ISignal } from '@lumino/signaling';
 import type { BuildsModel, IBuildSummary } from '../model';
 import {
   creatorOf,
@@ -34,6 +35,12 @@ export interface IBuildActions {
   canPublish(): boolean;
   /** Open the Publish dialog of a Ready build. */
   publish(name: string): void;
+  /** The tags the image suggests (`gpu`) that its runtime image lacks. */
+  missingSuggestedTags(name: string): string[];
+  /** Add those tags to the build's runtime image. */
+  addSuggestedTags(name: string): void;
+  /** Emitted when the runtime images change (their tags, for the suggestion). */
+  readonly imagesChanged: ISignal<unknown, void>;
 }
 
 /** Re-render every `ms` (for ages like "3 minutes ago"). */
