@@ -1,4 +1,6 @@
-"""Benchmark: push a ~230 MB image from an OCI layout to a local registry.
+"""Benchmark: publish a ~230 MB local image (``localhost/bench:1.0``, in an OCI layout, as
+a build leaves it) to a local registry with ``ImagePublisher`` — what ``jupyter
+runtime-images publish`` runs.
 
 Side by side in one run with ``skopeo copy oci:<layout>:<tag> docker://…`` of the same
 layout: each round pushes to a fresh repository (so no blob is skipped or mounted), the
@@ -33,19 +35,21 @@ from tests.fixtures.registry import RegistryServer, write_layout
 CHILD = """
 import asyncio, json, resource, sys, time
 from pathlib import Path
-from runtime_images.registry.layout import Layout
+from runtime_images.publish import ImagePublisher, parse_destination
 from runtime_images.registry import RegistryClient
 
 async def main(layout_dir, destination, threshold, chunk, concurrency):
-    layout = Layout(Path(layout_dir))
     async with RegistryClient(
         chunked_upload_threshold=threshold,
         upload_chunk_size=chunk,
         push_concurrency=concurrency,
+        local_layout_dir=layout_dir,
     ) as client:
         started = time.perf_counter()
-        pinned = await client.push_image(layout, layout.find("1.0").digest, destination)
-        return time.perf_counter() - started, str(pinned)
+        published = await ImagePublisher().publish(
+            client, "localhost/bench:1.0", parse_destination("docker://" + destination)
+        )
+        return time.perf_counter() - started, published.image
 
 elapsed, pinned = asyncio.run(
     main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
@@ -89,7 +93,7 @@ def push_with_skopeo(layout: Path, destination: str, env: dict[str, str]) -> flo
             "skopeo",
             "copy",
             "--dest-tls-verify=false",
-            f"oci:{layout}:1.0",
+            f"oci:{layout}:bench:1.0",
             f"docker://{destination}",
         ],
         check=True,
@@ -121,7 +125,7 @@ def main() -> None:
     try:
         started = time.perf_counter()
         image = build_image(args.size_mb, work)
-        layout = write_layout(Path(work, "layout"), [image], image.manifest)
+        layout = write_layout(Path(work, "layout"), [image], image.manifest, "bench:1.0")
         size = sum(blob.size for blob in image.blobs)
         print(
             f"built image: {len(image.layers)} layers, {size / 1e6:.1f} MB compressed "

@@ -14,12 +14,15 @@ from .builds.wiring import make_build_controller
 from .handlers import ROUTES
 from .inspect import ImageInspector
 from .kernelspec import KernelspecInstaller
+from .publish import ImagePublisher
 from .registry import RegistryClient
 from .schemas import schema_path
 from .store import RuntimeImageStore
 
 BUILD_EVENT_SCHEMA = schema_path("events/build.yaml")
 BUILD_EVENT_SCHEMA_ID = "https://events.jupyter.org/runtime_images/build"
+PUBLISH_EVENT_SCHEMA = schema_path("events/publish.yaml")
+PUBLISH_EVENT_SCHEMA_ID = "https://events.jupyter.org/runtime_images/publish"
 
 
 def _component(klass: type[Any], what: str) -> Type[Any, Any]:
@@ -63,12 +66,14 @@ class RuntimeImages(ExtensionApp):
     inspector_class = _component(ImageInspector, "Image inspection and checks")
     kernelspec_installer_class = _component(KernelspecInstaller, "The kernelspec installer")
     build_controller_class = _component(BuildController, "The build controller")
+    publisher_class = _component(ImagePublisher, "Publishing images out of this machine")
 
     store = Instance(RuntimeImageStore)
     registry = Instance(RegistryClient)
     inspector = Instance(ImageInspector)
     kernelspec_installer = Instance(KernelspecInstaller)
     build_controller = Instance(BuildController)
+    publisher = Instance(ImagePublisher)
 
     @default("store")
     def _default_store(self) -> RuntimeImageStore:
@@ -85,6 +90,10 @@ class RuntimeImages(ExtensionApp):
     @default("kernelspec_installer")
     def _default_kernelspec_installer(self) -> KernelspecInstaller:
         return cast(KernelspecInstaller, self.kernelspec_installer_class(parent=self))
+
+    @default("publisher")
+    def _default_publisher(self) -> ImagePublisher:
+        return cast(ImagePublisher, self.publisher_class(parent=self))
 
     @default("build_controller")
     def _default_build_controller(self) -> BuildController:
@@ -105,8 +114,12 @@ class RuntimeImages(ExtensionApp):
     def _emit_build_event(self, event: dict[str, Any]) -> None:
         self.event_logger.emit(schema_id=BUILD_EVENT_SCHEMA_ID, data=event)
 
+    def _emit_publish_event(self, event: dict[str, Any]) -> None:
+        self.event_logger.emit(schema_id=PUBLISH_EVENT_SCHEMA_ID, data=event)
+
     def initialize_settings(self) -> None:
         self.event_logger.register_event_schema(BUILD_EVENT_SCHEMA)
+        self.event_logger.register_event_schema(PUBLISH_EVENT_SCHEMA)
         self.settings.update(
             {
                 "runtime_images_build_controller": self.build_controller,
@@ -114,6 +127,8 @@ class RuntimeImages(ExtensionApp):
                 "runtime_images_store": self.store,
                 "runtime_images_registry": self.registry,
                 "runtime_images_inspector": self.inspector,
+                "runtime_images_publisher": self.publisher,
+                "runtime_images_emit_publish": self._emit_publish_event,
                 "runtime_images_max_body_bytes": self.max_body_bytes,
                 "runtime_images_max_import_bytes": self.max_import_bytes,
             }

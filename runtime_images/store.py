@@ -398,7 +398,8 @@ class RuntimeImageStore(LoggingConfigurable):
         return document
 
     @staticmethod
-    def _check_if_match(entry: Entry, if_match: str | None) -> None:
+    def check_if_match(entry: Entry, if_match: str | None) -> None:
+        """:class:`PreconditionFailedError` unless ``if_match`` (when given) names ``entry``."""
         if if_match is not None and not _etag_matches(if_match, entry.etag):
             raise PreconditionFailedError(
                 f"The runtime image {entry.name!r} changed since you read it; "
@@ -442,7 +443,7 @@ class RuntimeImageStore(LoggingConfigurable):
         document = self._prepare(body)
         with self._lock():
             entry = self.get_entry(name)
-            self._check_if_match(entry, if_match)
+            self.check_if_match(entry, if_match)
             return self._write(name, document)
 
     def patch(self, name: str, patch: object, if_match: str | None = None) -> Entry:
@@ -458,7 +459,7 @@ class RuntimeImageStore(LoggingConfigurable):
                     "replace it with PUT or delete it."
                 )
             document = self._prepare(merge_patch(entry.document, dict(patch)))
-            self._check_if_match(entry, if_match)
+            self.check_if_match(entry, if_match)
             return self._write(name, document)
 
     def delete(self, name: str, if_match: str | None = None) -> Entry | None:
@@ -470,7 +471,7 @@ class RuntimeImageStore(LoggingConfigurable):
                     f"{name!r} is a {entry.layer.origin} runtime image and cannot be deleted; "
                     "edit it to override it with your own copy."
                 )
-            self._check_if_match(entry, if_match)
+            self.check_if_match(entry, if_match)
             entry.path.unlink()
             return self._find(name)
 

@@ -265,6 +265,18 @@ class BuildahEngine(LoggingConfigurable):
             resolved = await self.client.resolve(base_ref)
         except (registry.RegistryError, ValueError) as error:
             raise failure_of(error, base, model.BUILDING_STEP) from None
+        if base_ref.is_local:
+            # buildah pulls FROM images itself, and no registry serves localhost/….
+            raise BuildFailure(
+                model.BUILD_FAILED,
+                (
+                    f"The base {base_ref.familiar()} is one of this machine's images, which "
+                    "buildah cannot pull: publish it first (jupyter runtime-images publish "
+                    f"{base_ref.without_digest().familiar()} --to docker://…) and build on the "
+                    "published reference, or use the embedded engine."
+                ),
+                model.BUILDING_STEP,
+            )
         pinned = base_ref.with_tag(base_ref.tag or "latest").with_digest(resolved.digest)
         await build.update(baseImage=str(pinned))
         config: dict[str, Any] = resolved.config.get("config") or {}
@@ -336,10 +348,10 @@ class BuildahEngine(LoggingConfigurable):
         push = ["push", "--digestfile", str(digest_file)]
         if target:
             destination_ref = self.builder.result_reference(build.name, "sha256:" + "0" * 64)
-            location = self.client._locate(destination_ref)
+            location = self.client.location(destination_ref, push=True)
             shown = f"{destination_ref.repository}:latest"
             await build.step(model.PUSHING, f"Pushing to {shown}.")
-            push += [f"--tls-verify={'false' if location.base_url.startswith('http:') else 'true'}"]
+            push += [f"--tls-verify={str(not location.plain_http).lower()}"]
             push += self._authfile()
             push += [tag, f"docker://{location.host}/{location.repository}:latest"]
         else:
@@ -386,7 +398,7 @@ class BuildahEngine(LoggingConfigurable):
     def _insecure(self, ref: Reference) -> bool:
         """Whether the registry of ``ref`` is spoken to over plain http (RegistryClient's rule:
         loopback hosts and RegistryClient.insecure_registries)."""
-        return self.client._locate(ref).base_url.startswith("http:")
+        return self.client.location(ref).plain_http
 
     def _authfile(self) -> list[str]:
         auth_file = self.client.auth_file or os.environ.get("REGISTRY_AUTH_FILE")

@@ -13,7 +13,7 @@ from .. import registry
 from ..reference import Reference, parse
 from . import model
 from .engine import BuildContext
-from .outcome import Outcomes, copy_image, failure_of
+from .outcome import Outcomes, failure_of, push_image
 from .settings import BuildSettings
 
 __all__ = ["ImageImport"]
@@ -62,8 +62,12 @@ class ImageImport:
         target = parse(f"{prefix}/{build.name}:{pinned.tag or 'latest'}").with_digest(
             str(pinned.digest)
         )
-        location = self.client._locate(pinned)
-        source = f"docker://{location.host}/{location.repository}@{pinned.digest}"
-        await copy_image(build, settings.skopeo, self.client, source, target, pinned)
+        await push_image(
+            build,
+            target,
+            lambda progress: self.client.copy_image(
+                pinned, target.without_digest(), progress=progress
+            ),
+        )
         await build.update(image=str(target), sourceImage=str(pinned))
         return target

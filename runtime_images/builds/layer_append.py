@@ -29,7 +29,7 @@ from .base_image import BaseImages, apply_layer_file
 from .engine import BuildContext, BuildFailure
 from .image_config import assemble, path_dirs
 from .layers import LayerBlob, LayerPlan, write_layer
-from .outcome import Outcomes, copy_image, failure_of
+from .outcome import Outcomes, failure_of, push_image
 from .packages import (
     EarlyInstall,
     Installation,
@@ -164,12 +164,16 @@ class LayerAppend:
                 ),
             )
             if self.settings.target_registry:
-                await copy_image(
+                await push_image(
                     build,
-                    self.settings.skopeo,
-                    self.client,
-                    f"oci:{layout.root}:{ref_name}",
                     result,
+                    lambda progress: self.client.push_image(
+                        layout,
+                        manifest.digest,
+                        result.without_digest(),
+                        mount_from=pinned_base,
+                        progress=progress,
+                    ),
                 )
             await build.update(image=result.familiar())
 

@@ -9,10 +9,7 @@ wherever it ran.
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import shutil
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import registry
@@ -30,8 +27,8 @@ __all__ = [
     "Outcomes",
     "checks_message",
     "configure_runtime_image",
-    "copy_image",
     "failure_of",
+    "push_image",
     "record_validation",
 ]
 
@@ -288,60 +285,37 @@ async def configure_runtime_image(
     return action
 
 
-async def copy_image(
+async def push_image(
     build: BuildContext,
-    skopeo: str,
-    client: registry.RegistryClient,
-    source: str,
     destination: Reference,
-    source_reference: Reference | None = None,
-) -> None:
-    """Copy an image with ``skopeo copy --preserve-digests`` (condition ``Pushing``).
+    push: Callable[[Callable[[registry.PushProgress], None]], Awaitable[Reference]],
+) -> Reference:
+    """Push the build's image with the registry client (condition ``Pushing``); where it is.
 
-    ``source`` is a skopeo transport (``oci:…`` or ``docker://…``); registry sources and
-    the destination get the client's plain-http rule and auth file. Blobs the destination
-    registry already has are not sent again, and within one registry they are mounted.
+    ``push`` is the client call (``push_image`` of a layout, or ``copy_image`` from a
+    registry) given a progress callback; the build's byte progress follows the upload.
     """
-    target = f"{destination.repository}:{destination.tag}"
+    target = destination.without_digest().familiar()
     await build.step(model.PUSHING, f"Pushing to {target}.")
-    if shutil.which(skopeo) is None:
+    steps = build.status.get("progress") or {}
+    steps_done, steps_total = int(steps.get("stepsDone", 0)), int(steps.get("stepsTotal", 0))
+
+    def report(progress: registry.PushProgress) -> None:
+        build.progress(progress.done, progress.total, steps_done, steps_total)
+
+    try:
+        pushed = await push(report)
+    except registry.AccessDenied as error:
         raise BuildFailure(
-            model.BUILD_FAILED,
+            model.AUTH_REQUIRED,
             (
-                f"Pushing needs skopeo, which is not installed (ImageBuilder.skopeo = {skopeo!r}); "
-                "install it, or clear ImageBuilder.target_registry."
+                f"The registry {destination.registry_host} denied pushing to {target} with "
+                f"your credentials: ask for push access to the repository, or use other "
+                f"credentials. ({error})"
             ),
             model.PUSHING,
-        )
-
-    def plain_http(reference: Reference) -> bool:
-        return client._locate(reference).base_url.startswith("http:")
-
-    location = client._locate(destination)
-    command = [
-        skopeo,
-        "copy",
-        "--preserve-digests",
-        "--quiet",
-        f"--dest-tls-verify={str(not plain_http(destination)).lower()}",
-    ]
-    if source_reference is not None:
-        command.append(f"--src-tls-verify={str(not plain_http(source_reference)).lower()}")
-    auth_file = client.auth_file or os.environ.get("REGISTRY_AUTH_FILE")
-    if auth_file and os.path.exists(auth_file):
-        command.append(f"--authfile={auth_file}")
-    command += [source, f"docker://{location.host}/{location.repository}:{destination.tag}"]
-    process = await asyncio.create_subprocess_exec(
-        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
-    )
-    output, _ = await process.communicate()
-    text = output.decode("utf-8", errors="replace").strip()
-    if text:
-        build.log(f"skopeo: {text}")
-    if process.returncode != 0:
-        denied = re.search(r"unauthorized|authentication required|denied", text, re.IGNORECASE)
-        reason = model.AUTH_REQUIRED if denied else model.REGISTRY_UNAVAILABLE
-        raise BuildFailure(reason, f"Pushing to {target} failed: {text[-400:]}", model.PUSHING)
-    await build.condition(
-        model.PUSHING, "True", "Pushed", f"Pushed {destination.digest} to {target}."
-    )
+        ) from None
+    except (registry.RegistryError, InvalidReferenceError) as error:
+        raise failure_of(error, target, model.PUSHING) from None
+    await build.condition(model.PUSHING, "True", "Pushed", f"Pushed {pushed.digest} to {target}.")
+    return pushed

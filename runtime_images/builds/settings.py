@@ -33,7 +33,7 @@ class BuildSettings(LoggingConfigurable):
         help="""Registry repository prefix built images are pushed to, e.g.
         "registry.example.com:5000/notebooks" (each build becomes <prefix>/<name>:latest).
         Empty: keep them in the local OCI layout only (layout_dir), referenced as
-        localhost/<name>:latest@sha256:… — copy them elsewhere with `skopeo copy oci:…`.""",
+        localhost/<name>:latest@sha256:… — publish them with `jupyter runtime-images publish`.""",
     ).tag(config=True)
 
     layout_dir = Unicode(
@@ -61,10 +61,6 @@ class BuildSettings(LoggingConfigurable):
         "docker.io/library/python:3.12-slim-bookworm",
         help="Base image of a GitRepository build that names none (no builderImage, no runtime.txt).",
     ).tag(config=True)
-
-    skopeo = Unicode("skopeo", help="The skopeo command used to push to target_registry.").tag(
-        config=True
-    )
 
     fallback_engine = Unicode(
         "",

@@ -22,7 +22,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import builds, images, inspection, kernelspecs
+from . import builds, images, inspection, kernelspecs, publish
 from .common import CommandError, Handler
 
 __all__ = ["build_parser", "main"]
@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    for feature in (images, inspection, kernelspecs, builds):
+    for feature in (images, inspection, kernelspecs, builds, publish):
         feature.register(verb)
     return parser
 

@@ -100,7 +100,8 @@ def draw_bar(done: int, total: int, stream: Any) -> None:
 
 
 def layer_progress() -> Callable[[int, int], None] | None:
-    """A progress bar of the layer bytes read, on stderr when it is a terminal."""
+    """A progress bar of the bytes done (layers read, blobs published), on stderr when it
+    is a terminal."""
     if not sys.stderr.isatty():
         return None
 

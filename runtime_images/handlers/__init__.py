@@ -20,6 +20,7 @@ from .images import (
 )
 from .kernelspec import KernelspecHandler
 from .meta import OpenAPIHandler, SchemaHandler
+from .publish import BuildPublishHandler, ImagePublishHandler
 from .registry import PinHandler
 from .validate import ValidateHandler
 
@@ -31,11 +32,13 @@ ROUTES: list[tuple[str, type[Any]]] = [
     (rf"/runtime-images/images/{_NAME}/duplicate", DuplicateHandler),
     (rf"/runtime-images/images/{_NAME}/pin", PinHandler),
     (rf"/runtime-images/images/{_NAME}/kernelspec", KernelspecHandler),
+    (rf"/runtime-images/images/{_NAME}/publish", ImagePublishHandler),
     (r"/runtime-images/builds", BuildCollectionHandler),
     (rf"/runtime-images/builds/{_NAME}", BuildHandler),
     (rf"/runtime-images/builds/{_NAME}/log", BuildLogHandler),
     (rf"/runtime-images/builds/{_NAME}/cancel", BuildCancelHandler),
     (rf"/runtime-images/builds/{_NAME}/retry", BuildRetryHandler),
+    (rf"/runtime-images/builds/{_NAME}/publish", BuildPublishHandler),
     (r"/runtime-images/validate", ValidateHandler),
     (r"/runtime-images/export", ExportHandler),
     (r"/runtime-images/import", ImportHandler),

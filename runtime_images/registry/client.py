@@ -303,10 +303,6 @@ class RegistryClient(LoggingConfigurable):
             )
         return locate(ref, self.insecure_registries, None if push else self.mirrors)
 
-    def _locate(self, ref: Reference) -> RegistryLocation:
-        """Kept for callers not yet moved to :meth:`location` (the builds engines)."""
-        return self.location(ref)
-
     @staticmethod
     def _ref(reference: Reference | str) -> Reference:
         return parse(reference) if isinstance(reference, str) else reference
@@ -690,19 +686,23 @@ class RegistryClient(LoggingConfigurable):
         (mounted instead when both repositories are in the same registry).
         """
         ref = self._ref(source)
-        descriptor = await self.head_manifest(ref)
-        image_source: ImageSource
-        if ref.is_local:
-            image_source = LayoutSource(await asyncio.to_thread(self._local.layout))
-            mount_from: Reference | None = None
-        else:
-            image_source = RegistrySource(
-                ref.familiar_name,
-                lambda digest: self.get_manifest(ref, digest),
-                lambda blob: self.stream_blob(ref, blob),
-            )
-            mount_from = ref
+        image_source, descriptor = await self.image_source(ref)
+        mount_from = None if ref.is_local else ref
         return await self._push(image_source, descriptor.digest, destination, mount_from, progress)
+
+    async def image_source(self, reference: Reference | str) -> tuple[ImageSource, Descriptor]:
+        """Where the image ``reference`` names is read from, and its manifest's descriptor:
+        the local layout for this machine's images, its registry otherwise."""
+        ref = self._ref(reference)
+        descriptor = await self.head_manifest(ref)
+        if ref.is_local:
+            return LayoutSource(await asyncio.to_thread(self._local.layout)), descriptor
+        source = RegistrySource(
+            ref.familiar_name,
+            lambda digest: self.get_manifest(ref, digest),
+            lambda blob: self.stream_blob(ref, blob),
+        )
+        return source, descriptor
 
     async def _push(
         self,

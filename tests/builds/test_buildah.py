@@ -19,8 +19,8 @@ from runtime_images.builds.buildah import BuildahEngine
 from runtime_images.builds.wiring import make_build_controller
 from runtime_images.errors import ConflictError, NotFoundError
 from runtime_images.inspect import ImageInspector
-from tests.fixtures import debian, images
-from tests.fixtures.registry import RegistryServer
+from tests.fixtures import debian, images, oci
+from tests.fixtures.registry import RegistryServer, write_layout
 from tests.support import run_cli
 
 from .test_cli_and_restart import builds as cli_builds
@@ -477,3 +477,25 @@ async def gone(pattern: str, timeout: float = 10) -> bool:
             return True
         await asyncio.sleep(0.1)
     return False
+
+
+async def test_a_local_base_is_refused_before_buildah_tries_to_pull_it(
+    local: BuildahHarness,
+) -> None:
+    """buildah pulls FROM images itself and no registry serves ``localhost/…``: the build
+    fails at once, saying to publish the base."""
+    base = oci.make_image([images.base_layer()])
+    write_layout(local.layout, [base], base.manifest, ref_name="base:latest")
+    build = await local.run_with(
+        resource(
+            "on-local",
+            buildType="PackageList",
+            builderImage="localhost/base:latest",
+            packageVersions=["six==1.16.0"],
+        ),
+        engine="buildah",
+    )
+    latest = build["status"]["conditions"][-1]
+    assert build["status"]["phase"] == "Failed"
+    assert latest["reason"] == "BuildFailed"
+    assert "buildah cannot pull: publish it first" in latest["message"]

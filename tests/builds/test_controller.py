@@ -47,7 +47,8 @@ class Harness:
         self.store = RuntimeImageStore(
             data_dir=str(tmp_path / "data"), shared_data_dirs=[], factory_data_dirs=[]
         )
-        self.client = RegistryClient(
+        self.client = RegistryClient(  # as the app configures it: local_layout_dir follows
+            config=config or Config(),  # ImageBuilder.layout_dir
             auth_file=str(tmp_path / "no-auth.json"),
             **{"retries": 1, "retry_backoff": 0.05, **registry_config},
         )

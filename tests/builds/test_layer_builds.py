@@ -409,3 +409,31 @@ async def test_console_scripts_and_data_files_land_where_pip_would_put_them(
     assert view.fs.lookup(f"{site}/tqdm/cli.py") is not None
     assert view.fs.lookup(f"{site}/bin") is None
     assert view.fs.lookup(f"{site}/share") is None
+
+
+async def test_a_local_image_is_a_base_for_the_next_build(
+    tmp_path: Path, isolated_home: Path, own_registry: RegistryServer, repo_name: str
+) -> None:
+    """A build on the local image another build made: read from the layout, no registry
+    (the first base's registry is stopped before the second build)."""
+    with own_registry.pusher() as pusher:
+        pusher.push_image(repo_name, "1", base_image())
+    harness = BuildHarness(tmp_path)
+    await harness.controller.start()
+    try:
+        first = await harness.run(
+            package_list("first", f"{own_registry.host}/{repo_name}:1", "six==1.16.0")
+        )
+        assert first["status"]["phase"] == "Ready", first["status"]["conditions"]
+        own_registry.stop()
+        second = await harness.run(package_list("second", first["status"]["image"], "idna==3.7"))
+    finally:
+        await harness.controller.stop()
+        await harness.client.aclose()
+    status = second["status"]
+    assert status["phase"] == "Ready", status["conditions"]
+    assert status["image"].startswith("localhost/second:latest@sha256:")
+    async with RegistryClient(retries=0, local_layout_dir=str(harness.layout)) as client:
+        view = await inspect_image(client, status["image"])
+    versions = {d.name: d.version for d in view.report.distributions}
+    assert versions["six"] == "1.16.0" and versions["idna"] == "3.7"
