@@ -22,3 +22,14 @@ export const importImageIcon = new LabIcon({
   </g>
 </svg>`
 });
+
+/** A container with an arrow out of it: publish an image to a registry. */
+export const publishImageIcon = new LabIcon({
+  name: 'jupyter-runtime-images:publish-image',
+  svgstr: `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
+  <g class="jp-icon3" fill="#616161">
+    <path d="M11 12h2V4.83l2.59 2.58L17 6l-5-5-5 5 1.41 1.41L11 4.83V12z"/>
+    <path d="M4 10.2 2.5 11v8.3L12 23l9.5-3.7V11l-1.5-.8v1.83l-7 2.73v7.12l-6.5-2.53v-6.16l6.5 2.53v-1.9L5.5 11.7 4 11.1z"/>
+  </g>
+</svg>`
+});

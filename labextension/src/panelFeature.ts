@@ -3,6 +3,7 @@ import type {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import type { ServerConnection } from '@jupyterlab/services';
+import { IStateDB } from '@jupyterlab/statedb';
 import {
   ITranslator,
   nullTranslator,
@@ -20,6 +21,8 @@ export interface IPanelFeatureContext {
   trans: TranslationBundle;
   /** The app's server settings (for the feature's REST client). */
   serverSettings: ServerConnection.ISettings;
+  /** JupyterLab's state database (what a feature remembers), when there is one. */
+  state: IStateDB | null;
 }
 
 /**
@@ -37,11 +40,12 @@ export function panelFeaturePlugin(options: {
     description: options.description,
     autoStart: true,
     requires: [IRuntimeImages],
-    optional: [ITranslator],
+    optional: [ITranslator, IStateDB],
     activate: (
       app: JupyterFrontEnd,
       images: IRuntimeImages,
-      translator: ITranslator | null
+      translator: ITranslator | null,
+      state: IStateDB | null
     ): void => {
       translator = translator ?? nullTranslator;
       options.activate({
@@ -49,7 +53,8 @@ export function panelFeaturePlugin(options: {
         images,
         translator,
         trans: translator.load(TRANSLATION_DOMAIN),
-        serverSettings: app.serviceManager.serverSettings
+        serverSettings: app.serviceManager.serverSettings,
+        state: state ?? null
       });
     }
   };

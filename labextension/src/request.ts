@@ -22,6 +22,8 @@ export interface IResponse<T> {
   data: T | null;
   /** The `ETag` response header, if any. */
   etag: string | null;
+  /** Every response header (absent in specs that answer without them). */
+  headers?: Headers;
 }
 
 /**
@@ -105,7 +107,8 @@ export async function requestAPI<T>(
   return {
     status: response.status,
     data: data as T | null,
-    etag: response.headers.get('ETag')
+    etag: response.headers.get('ETag'),
+    headers: response.headers
   };
 }
 

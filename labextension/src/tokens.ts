@@ -19,6 +19,10 @@ export namespace CommandIDs {
   export const refresh = 'runtime-images:refresh';
   export const exportImages = 'runtime-images:export';
   export const importImages = 'runtime-images:import';
+  /** Publish a runtime image (`{ name }`) or a Ready build (`{ build }`) to a registry. */
+  export const publish = 'runtime-images:publish';
+  /** Export runtime images to another platform's format (`{ names? }`: the selection). */
+  export const exportTo = 'runtime-images:export-to';
   /** Open the Details view of `args.name` (a runtime image) or `args.image` (a reference). */
   export const openDetails = 'runtime-images:open-details';
 }
@@ -53,6 +57,11 @@ export interface IRuntimeImage {
   schema_name: 'runtime-image';
   metadata: IRuntimeImageMetadata;
   origin?: Origin;
+  /**
+   * Only this machine can use the image (a `localhost/…` reference, in the
+   * server's local OCI layout): publishing it lets pipelines and clusters pull it.
+   */
+  local?: boolean;
   /** Read-only notes from the server, e.g. that the reference is not pinned. */
   warnings?: string[];
 }
@@ -66,6 +75,27 @@ export interface IRuntimeImage {
  * - `error`: any other failure (network, 5xx, 403…).
  */
 export type ServerStatus = 'checking' | 'ready' | 'missing' | 'error';
+
+/**
+ * A badge a feature shows on a runtime image's row (e.g. its vulnerability
+ * counts): a short text, and what it means as tooltip and for screen readers.
+ */
+export interface IImageBadge {
+  /** Its key among the row's badges. */
+  key: string;
+  /** The text shown (short). */
+  text: string;
+  /** What it means: the tooltip, also read by screen readers after the text. */
+  title: string;
+  /** Classes besides `jp-RuntimeImages-badge` (e.g. `jp-mod-critical`). */
+  className?: string;
+}
+
+/** What gives the badges of the rows: asked again when `changed` is emitted. */
+export interface IImageBadgeProvider {
+  readonly changed: ISignal<any, void>;
+  badges(image: IRuntimeImage): ReadonlyArray<IImageBadge>;
+}
 
 /**
  * The Runtime Images sidebar, as the other features see it: they add their
@@ -90,6 +120,13 @@ export interface IRuntimeImagesPanel {
    * with `isDefault` is also what a double-click on an image does.
    */
   addImageCommand(command: string, options?: { isDefault?: boolean }): void;
+  /** Add badges to the rows of the images (after the panel's own). */
+  addImageBadges(provider: IImageBadgeProvider): void;
+  /**
+   * Add a button to the bar that shows while images are selected: it runs
+   * `command` with `{ names }` (the selected images' names).
+   */
+  addSelectionCommand(command: string): void;
   /**
    * Activate the panel and show the image `name` alone (the filter is set to it).
    *
@@ -107,7 +144,8 @@ export interface IPanelCommand {
   icon: LabIcon;
   /** Whether it can run now (asked again when the server status changes). */
   isEnabled?: () => boolean;
-  execute: () => unknown;
+  /** Run it: `args` are the command's (e.g. `{ names }` from the selection bar). */
+  execute: (args: Record<string, unknown>) => unknown;
   /**
    * Its button in the panel's toolbar: the item's name, and the tooltip (and
    * accessible name) when not the command's caption. The button shows no text.
@@ -125,6 +163,15 @@ export interface IRuntimeImages {
   readonly images: ReadonlyArray<IRuntimeImage>;
   /** Emitted when the list of images changes. */
   readonly changed: ISignal<IRuntimeImages, void>;
+  /**
+   * Emitted after every successful fetch of the list, changed or not (each
+   * poll): what belongs with the list (badges) is fetched again then.
+   */
+  readonly refreshed: ISignal<IRuntimeImages, void>;
+  /** The names of the selected images (in the list's order). */
+  readonly selection: ReadonlyArray<string>;
+  /** Emitted when the selection changes. */
+  readonly selectionChanged: ISignal<IRuntimeImages, void>;
   /** Fetch the list again now. */
   refresh(): Promise<void>;
   /** A valid image by name. */

@@ -222,6 +222,12 @@ class ConsoleLog:
 
     errors: list[str] = field(default_factory=list)
     expected: list[str] = field(default_factory=list)
+    missing_routes: list[str] = field(default_factory=list)
+
+    COMPANION_ROUTES = ("/runtime-images/vulns/summary", "/runtime-images/updates")
+    """Routes the panel asks once after the list, for its badges: a server without the
+    vulnerability or watch features (before they merge) answers 404 and is not asked
+    again; those answers are kept apart in `missing_routes`."""
 
     EXPECTED_STATUSES = (
         "status of 400 (Bad Request)",
@@ -235,12 +241,19 @@ class ConsoleLog:
                 return
             text = f"console.error: {message.text} @ {message.location}"
             url = str(message.location.get("url", ""))
+            failed_load = message.text.startswith("Failed to load resource")
             if (
-                message.text.startswith("Failed to load resource")
+                failed_load
                 and any(status in message.text for status in self.EXPECTED_STATUSES)
                 and "/runtime-images/images" in url
             ):
                 self.expected.append(text)
+            elif (
+                failed_load
+                and "status of 404" in message.text
+                and any(url.split("?")[0].endswith(r) for r in self.COMPANION_ROUTES)
+            ):
+                self.missing_routes.append(text)
             else:
                 self.errors.append(text)
 

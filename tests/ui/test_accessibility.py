@@ -492,9 +492,9 @@ def test_deleting_the_focused_row_keeps_the_focus_in_the_list(page: Any, lab: La
     page.keyboard.press("Enter")
     expect(image_row(page, "minimal")).to_have_count(0)
     assert not (lab.store / "minimal.json").exists()
-    # The row now in its place has the focus, on its first button.
+    # The row now in its place has the focus, on its first button (its check box).
     page.wait_for_function(
         "name => document.activeElement.getAttribute('aria-describedby') === name",
         arg=f"jp-RuntimeImages-image-{names[at + 1]}",
     )
-    assert focused(page) == "Edit"
+    assert focused(page) == "Select"

@@ -382,13 +382,16 @@ def test_keyboard_reachable(page: Any) -> None:
     search.focus()
     search.fill("imported")
     expect(panel(page).locator(".jp-RuntimeImages-row")).to_have_count(1)
-    # Tab from the filter reaches the row's Edit button; Enter opens the editor.
-    for _ in range(12):
+    # Tab from the filter reaches the row's first button (its check box), the
+    # Right arrow its Edit button; Enter opens the editor.
+    for _ in range(16):
         page.keyboard.press("Tab")
         label = page.evaluate("document.activeElement.getAttribute('aria-label')")
-        if label == "Edit":
+        if label == "Select":
             break
-    assert label == "Edit"
+    assert label == "Select"
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Edit"
     page.keyboard.press("Enter")
     expect(editor(page)).to_be_visible()
     page.keyboard.press("Escape")

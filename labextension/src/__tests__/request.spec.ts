@@ -72,7 +72,14 @@ describe('requestAPI', () => {
       'http://localhost:8888/a%40b/runtime-images/images?include_invalid=true'
     );
     expect(makeRequest.mock.calls[0][2]).toBe(settings);
-    expect(result).toEqual({ status: 200, data: { x: 1 }, etag: '"abc"' });
+    expect(result).toEqual({
+      status: 200,
+      data: { x: 1 },
+      etag: '"abc"',
+      headers: expect.anything()
+    });
+    // Every header reaches the caller (e.g. an export's warnings).
+    expect(result.headers?.get('ETag')).toBe('"abc"');
   });
 
   it('sets a JSON content type when there is a body', async () => {
@@ -100,7 +107,12 @@ describe('requestAPI', () => {
   it('returns null data for 204', async () => {
     makeRequest.mockResolvedValue(response(204, ''));
     const result = await requestAPI('images/x', { method: 'DELETE' }, settings);
-    expect(result).toEqual({ status: 204, data: null, etag: null });
+    expect(result).toEqual({
+      status: 204,
+      data: null,
+      etag: null,
+      headers: expect.anything()
+    });
   });
 
   it('maps error bodies to APIError with field errors', async () => {

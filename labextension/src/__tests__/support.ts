@@ -45,3 +45,27 @@ export function response<T>(
 
 /** The server settings the API clients under test get. */
 export const SETTINGS: any = { baseUrl: '/lab/' };
+
+/** A translation bundle that only fills in `%1`, `%2`… (`_n` picks by count). */
+export const TRANS: any = {
+  __: (text: string, ...args: unknown[]) =>
+    text.replace(/%(\d)/g, (_, i) => String(args[Number(i) - 1])),
+  _n: (one: string, many: string, n: number, ...args: unknown[]) =>
+    (n === 1 ? one : many).replace(/%(\d)/g, (_, i) =>
+      String([n, ...args][Number(i) - 1])
+    )
+};
+
+/**
+ * JupyterLab's state database, in memory (the browser's storage is not there
+ * in jest): what `fetch` answers is what `save` was given.
+ */
+export class MemoryStateDB {
+  readonly values = new Map<string, unknown>();
+  async fetch(id: string): Promise<any> {
+    return this.values.get(id);
+  }
+  async save(id: string, value: unknown): Promise<void> {
+    this.values.set(id, JSON.parse(JSON.stringify(value)));
+  }
+}

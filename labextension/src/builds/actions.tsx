@@ -5,6 +5,7 @@ import {
   ReactWidget
 } from '@jupyterlab/apputils';
 import type { ITranslator } from '@jupyterlab/translation';
+import type { ISignal } from '@lumino/signaling';
 import React from 'react';
 import { runtimeImagesIcon } from '../icons';
 import { MainAreaActions, userName } from '../mainArea';
@@ -146,6 +147,57 @@ export class BuildsActions extends MainAreaActions implements IBuildActions {
         : null;
     if (args) {
       void this.app.commands.execute(CommandIDs.openDetails, args);
+    }
+  };
+
+  canPublish = (): boolean => this.app.commands.hasCommand(CommandIDs.publish);
+
+  publish = async (name: string): Promise<void> => {
+    const build = this.model.get(name);
+    if (!build || !this.canPublish()) {
+      return;
+    }
+    await this.app.commands.execute(CommandIDs.publish, {
+      build: name,
+      label: displayNameOf(build),
+      reference: build.status?.image ?? '',
+      runtimeImage: build.status?.runtimeImage ?? ''
+    });
+  };
+
+  get imagesChanged(): ISignal<unknown, void> {
+    return this.images.changed;
+  }
+
+  missingSuggestedTags = (name: string): string[] => {
+    const status = this.model.get(name)?.status;
+    const suggested = Array.isArray(status?.suggestedTags)
+      ? status!.suggestedTags!.filter(t => typeof t === 'string')
+      : [];
+    const image = status?.runtimeImage
+      ? this.images.find(status.runtimeImage)
+      : undefined;
+    if (!image) {
+      return [];
+    }
+    const tags = image.metadata?.tags ?? [];
+    return suggested.filter(tag => !tags.includes(tag));
+  };
+
+  addSuggestedTags = async (name: string): Promise<void> => {
+    const image = this.model.get(name)?.status?.runtimeImage;
+    const tags = this.missingSuggestedTags(name);
+    if (!image || tags.length === 0) {
+      return;
+    }
+    try {
+      await this.model.api.addImageTags(image, tags);
+      await this.images.refresh();
+    } catch (error) {
+      await this.showError(
+        this.trans.__('Cannot tag the runtime image "%1"', image),
+        error
+      );
     }
   };
 

@@ -47,6 +47,32 @@ export class BuildsAPI extends RESTClient {
     return this.requestBody(buildPath(name, 'retry'), { method: 'POST' });
   }
 
+  /**
+   * Add `tags` to the runtime image `name` (`GET` then `PATCH images/{name}`
+   * with `If-Match`: a merge patch replaces the whole list).
+   */
+  async addImageTags(name: string, tags: ReadonlyArray<string>): Promise<void> {
+    const path = resourcePath('images', name);
+    const { data, etag } = await this.request<{
+      metadata?: { tags?: string[] };
+    }>(path, { method: 'GET' });
+    const current = Array.isArray(data?.metadata?.tags)
+      ? data!.metadata!.tags!
+      : [];
+    const merged = [...current, ...tags.filter(t => !current.includes(t))];
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/merge-patch+json'
+    };
+    if (etag) {
+      headers['If-Match'] = etag;
+    }
+    await this.request(path, {
+      method: 'PATCH',
+      headers,
+      body: JSON.stringify({ metadata: { tags: merged } })
+    });
+  }
+
   /** `GET builds/{name}/log`: the log as text. */
   async log(name: string): Promise<string> {
     const { data } = await this.request<unknown>(buildPath(name, 'log'), {

@@ -3,7 +3,7 @@ import { invalidReferenceMessage } from '../imageref';
 import type { IFieldError } from '../request';
 import { FormErrors, groupErrorsBy } from '../ui/forms';
 import { checkReference, fieldOfError, newResource } from './resource';
-import type { ICustomNBImage } from './types';
+import { Annotations, ICustomNBImage } from './types';
 
 /** How the "Build image" dialog builds: packages on an image, or a git repository. */
 export type BuildMode = 'packages' | 'git';
@@ -20,6 +20,13 @@ export interface IBuildForm {
   displayName: string;
   description: string;
   creator: string;
+  /** Build again when the base image's tag moves. */
+  rebuildOnBaseUpdate?: boolean;
+  /**
+   * The platforms of a PackageList build (one image index); none: the
+   * server's default platform.
+   */
+  platforms?: string[];
 }
 
 export type BuildField =
@@ -30,6 +37,7 @@ export type BuildField =
   | 'displayName'
   | 'description'
   | 'creator'
+  | 'platforms'
   | 'form';
 
 /** The requirements of the packages field: one per line, without comments. */
@@ -89,6 +97,14 @@ export function buildResource(form: IBuildForm): ICustomNBImage {
   } else {
     resource.spec.builderImage = base;
     resource.spec.packageVersions = packageLines(form.packages);
+    const platforms = form.platforms ?? [];
+    if (platforms.length > 0) {
+      resource.metadata.annotations![Annotations.platforms] =
+        platforms.join(',');
+    }
+  }
+  if (form.rebuildOnBaseUpdate) {
+    resource.metadata.annotations![Annotations.rebuildOnBaseUpdate] = 'true';
   }
   return resource;
 }
@@ -109,6 +125,9 @@ export function buildFieldOf(path: string): BuildField {
   }
   if (/^spec[./]gitRef/.test(p)) {
     return 'gitRef';
+  }
+  if (p.includes(Annotations.platforms)) {
+    return 'platforms';
   }
   const field = fieldOfError(p);
   return field === 'image' || field === 'profiles' ? 'form' : field;

@@ -223,3 +223,35 @@ export function displayNameOf(resource: ICustomNBImage): string {
 export function creatorOf(resource: ICustomNBImage): string {
   return annotation(resource, Annotations.creator);
 }
+
+/**
+ * Whether a build runs (or ran) again because its base image moved, and how:
+ * `failed` when that rebuild failed (the last good image stays), `running`
+ * while it runs; `null` for any other run.
+ */
+export function rebuildState(
+  resource: ICustomNBImage,
+  phase: string
+): { state: 'running' | 'failed'; base: string; kept: string } | null {
+  const rebuild = resource.status?.rebuild;
+  if (!rebuild || typeof rebuild !== 'object') {
+    return null;
+  }
+  const base = typeof rebuild.base === 'string' ? rebuild.base : '';
+  const kept = resource.status?.lastGood?.image ?? '';
+  if (phase === 'Failed' || rebuild.result === 'Failed') {
+    return {
+      state: 'failed',
+      base,
+      kept: typeof kept === 'string' ? kept : ''
+    };
+  }
+  if (phase === 'Pending' || phase === 'Building') {
+    return {
+      state: 'running',
+      base,
+      kept: typeof kept === 'string' ? kept : ''
+    };
+  }
+  return null;
+}

@@ -15,7 +15,15 @@ export namespace Annotations {
   export const name = 'opendatahub.io/notebook-image-name';
   export const description = 'opendatahub.io/notebook-image-desc';
   export const creator = 'opendatahub.io/notebook-image-creator';
+  /** `"true"`: build again when the base image's tag moves (issue 18). */
+  export const rebuildOnBaseUpdate =
+    'runtime-images.jupyter.org/rebuild-on-base-update';
+  /** Comma-separated platforms of a multi-platform PackageList build (issue 19). */
+  export const platforms = 'runtime-images.jupyter.org/platforms';
 }
+
+/** The platforms the Build image dialog offers for a PackageList build. */
+export const BUILD_PLATFORMS = ['linux/amd64', 'linux/arm64'] as const;
 
 /** Requirement profiles an import can check (shared with the Details view). */
 export { DEFAULT_PROFILES, PROFILES, type Profile } from '../profiles';
@@ -65,6 +73,19 @@ export interface IBuildStatus {
   checks?: ICheck[];
   software?: IPackage[];
   pythonDependencies?: IPackage[];
+  /** Accelerator stacks found in the image (issue 19): CUDA, ROCm, … */
+  accelerators?: { name: string; version?: string; evidence?: string }[];
+  /** Tags to offer for its runtime image (`gpu` with an accelerator). */
+  suggestedTags?: string[];
+  /** A run caused by its base image moving (issue 18), and how it ended. */
+  rebuild?: {
+    reason?: string;
+    base?: string;
+    requestedAt?: string;
+    result?: string;
+  };
+  /** What the last Ready run made: it stays while a rebuild runs or after it failed. */
+  lastGood?: { image?: string; runtimeImage?: string; [key: string]: unknown };
   [key: string]: unknown;
 }
 

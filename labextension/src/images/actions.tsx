@@ -7,6 +7,7 @@ import {
 } from '@jupyterlab/apputils';
 import type { ITranslator } from '@jupyterlab/translation';
 import React from 'react';
+import { downloadText } from '../download';
 import { runtimeImagesIcon } from '../icons';
 import { MainAreaActions } from '../mainArea';
 import { errorMessage } from '../request';
@@ -123,18 +124,10 @@ export class RuntimeImagesActions
   exportImages = async (): Promise<void> => {
     try {
       const bundle = await this.model.exportImages();
-      const blob = new Blob([JSON.stringify(bundle, null, 2) + '\n'], {
-        type: 'application/json'
-      });
-      const url = URL.createObjectURL(blob);
-      const link = document.createElement('a');
-      link.href = url;
-      link.download = 'runtime-images.json';
-      link.style.display = 'none';
-      document.body.appendChild(link);
-      link.click();
-      document.body.removeChild(link);
-      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      downloadText(
+        JSON.stringify(bundle, null, 2) + '\n',
+        'runtime-images.json'
+      );
       const count = bundle['runtime-images']?.length ?? 0;
       Notification.success(
         this.trans._n(

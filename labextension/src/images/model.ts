@@ -62,6 +62,84 @@ export class RuntimeImagesModel extends PolledModel {
     return this._changed;
   }
 
+  /** Emitted after every successful fetch of the list (changed or not). */
+  get refreshed(): ISignal<this, void> {
+    return this._refreshed;
+  }
+
+  /** Emitted when the selection changes. */
+  get selectionChanged(): ISignal<this, void> {
+    return this._selectionChanged;
+  }
+
+  /** The names of the selected images, in the list's order. */
+  get selection(): ReadonlyArray<string> {
+    if (this._selectionList === null) {
+      this._selectionList = this._images
+        .filter(image => this._selected.has(image.name))
+        .map(image => image.name);
+    }
+    return this._selectionList;
+  }
+
+  /** Whether the image `name` is selected. */
+  isSelected(name: string): boolean {
+    return this._selected.has(name);
+  }
+
+  /**
+   * Select or deselect one image; with `range`, every image shown (filtered)
+   * from the one toggled last to this one takes this one's new state (as a
+   * shift-click in a file browser).
+   */
+  toggleSelected(name: string, range = false): void {
+    const select = !this._selected.has(name);
+    const shown = this.filtered.map(image => image.name);
+    const from = this._anchor === null ? -1 : shown.indexOf(this._anchor);
+    const to = shown.indexOf(name);
+    const names =
+      range && from >= 0 && to >= 0
+        ? shown.slice(Math.min(from, to), Math.max(from, to) + 1)
+        : [name];
+    for (const each of names) {
+      if (select) {
+        this._selected.add(each);
+      } else {
+        this._selected.delete(each);
+      }
+    }
+    this._anchor = name;
+    this._selectionUpdated();
+  }
+
+  /**
+   * Select every image shown (filtered); when all of them are selected
+   * already, deselect them. Images the filter hides keep their state.
+   */
+  toggleAllShown(): void {
+    const shown = this.filtered.map(image => image.name);
+    const all = shown.length > 0 && shown.every(n => this._selected.has(n));
+    for (const name of shown) {
+      if (all) {
+        this._selected.delete(name);
+      } else {
+        this._selected.add(name);
+      }
+    }
+    this._anchor = null;
+    this._selectionUpdated();
+  }
+
+  /** Deselect every image. */
+  clearSelection(): void {
+    if (this._selected.size === 0) {
+      return;
+    }
+    this._selected.clear();
+    this._anchor = null;
+    this._selectionUpdated();
+  }
+
   /** Emitted when `status` changes. */
   get statusChanged(): ISignal<this, ServerStatus> {
     return this._statusChanged;
@@ -296,6 +374,7 @@ export class RuntimeImagesModel extends PolledModel {
       if (recovered) {
         this._stateChanged.emit();
       }
+      this._refreshed.emit();
       return;
     }
     this._etag = listing.etag;
@@ -322,7 +401,22 @@ export class RuntimeImagesModel extends PolledModel {
     }
     this._loaded = true;
     this._filtered = null;
+    // A deleted image leaves the selection.
+    const names = new Set(this._images.map(image => image.name));
+    const gone = [...this._selected].filter(name => !names.has(name));
+    gone.forEach(name => this._selected.delete(name));
+    this._selectionList = null;
     this._changed.emit();
+    if (gone.length > 0) {
+      this._selectionChanged.emit();
+    }
+    this._stateChanged.emit();
+    this._refreshed.emit();
+  }
+
+  private _selectionUpdated(): void {
+    this._selectionList = null;
+    this._selectionChanged.emit();
     this._stateChanged.emit();
   }
 
@@ -371,6 +465,11 @@ export class RuntimeImagesModel extends PolledModel {
 
   private readonly _api: RuntimeImagesAPI;
   private _changed = new Signal<this, void>(this);
+  private _refreshed = new Signal<this, void>(this);
+  private _selectionChanged = new Signal<this, void>(this);
+  private _selected = new Set<string>();
+  private _selectionList: string[] | null = null;
+  private _anchor: string | null = null;
   private _statusChanged = new Signal<this, ServerStatus>(this);
   private _status: ServerStatus = 'checking';
   private _statusMessage = '';

@@ -44,6 +44,20 @@ class RuntimeImages implements IRuntimeImages {
       (_, status) => this._statusChanged.emit(status),
       this
     );
+    model.refreshed.connect(() => this._refreshed.emit(), this);
+    model.selectionChanged.connect(() => this._selectionChanged.emit(), this);
+  }
+
+  get refreshed(): ISignal<IRuntimeImages, void> {
+    return this._refreshed;
+  }
+
+  get selection(): ReadonlyArray<string> {
+    return this.model.selection;
+  }
+
+  get selectionChanged(): ISignal<IRuntimeImages, void> {
+    return this._selectionChanged;
   }
 
   get images(): ReadonlyArray<IRuntimeImage> {
@@ -81,6 +95,8 @@ class RuntimeImages implements IRuntimeImages {
   }
 
   private _changed = new Signal<IRuntimeImages, void>(this);
+  private _refreshed = new Signal<IRuntimeImages, void>(this);
+  private _selectionChanged = new Signal<IRuntimeImages, void>(this);
   private _statusChanged = new Signal<IRuntimeImages, ServerStatus>(this);
 }
 

@@ -146,6 +146,7 @@ export function Choice(props: {
   /** The group of a radio button. */
   name?: string;
   checked: boolean;
+  disabled?: boolean;
   onChange: (checked: boolean) => void;
 }): JSX.Element {
   return (
@@ -155,6 +156,7 @@ export function Choice(props: {
         type={props.type}
         name={props.name}
         checked={props.checked}
+        disabled={props.disabled}
         aria-label={props.label}
         title={props.title ?? props.label}
         onChange={e => props.onChange(e.currentTarget.checked)}

@@ -9,6 +9,7 @@ import {
   IBuildForm,
   packageLines
 } from '../buildForm';
+import { rebuildState } from '../resource';
 
 const form: IBuildForm = {
   mode: 'packages',
@@ -87,5 +88,78 @@ describe('build field errors', () => {
         { path: 'spec.other', message: 'unknown' }
       ])
     ).toEqual({ gitRef: ['bad ref'], form: ['spec.other: unknown'] });
+  });
+});
+
+describe('the options of issues 18 and 19', () => {
+  it('sets the platforms of a PackageList build and the rebuild annotation', () => {
+    const resource = buildResource({
+      ...form,
+      platforms: ['linux/amd64', 'linux/arm64'],
+      rebuildOnBaseUpdate: true
+    });
+    expect(resource.metadata.annotations).toEqual({
+      ...metadata.annotations,
+      'runtime-images.jupyter.org/platforms': 'linux/amd64,linux/arm64',
+      'runtime-images.jupyter.org/rebuild-on-base-update': 'true'
+    });
+  });
+
+  it('sets no platforms on a git build, and no annotation unasked', () => {
+    const git = buildResource({
+      ...form,
+      mode: 'git',
+      repositoryUrl: 'file:///r',
+      platforms: ['linux/arm64'],
+      rebuildOnBaseUpdate: true
+    });
+    expect(
+      git.metadata.annotations?.['runtime-images.jupyter.org/platforms']
+    ).toBeUndefined();
+    expect(
+      git.metadata.annotations?.[
+        'runtime-images.jupyter.org/rebuild-on-base-update'
+      ]
+    ).toBe('true');
+    expect(buildResource({ ...form, platforms: [] }).metadata).toEqual(
+      metadata
+    );
+  });
+
+  it('puts a server error about the platforms at that field', () => {
+    expect(
+      buildFieldOf(
+        "metadata.annotations['runtime-images.jupyter.org/platforms']"
+      )
+    ).toBe('platforms');
+  });
+});
+
+describe('rebuildState', () => {
+  const built = (status: any) => ({
+    ...buildResource(form),
+    status
+  });
+
+  it('tells a rebuild that runs or failed, and the image kept', () => {
+    const rebuild = { reason: 'BaseUpdated', base: 'q/b:1@sha256:2' };
+    const lastGood = { image: 'localhost/x:1@sha256:1' };
+    expect(rebuildState(built({ rebuild, lastGood }), 'Building')).toEqual({
+      state: 'running',
+      base: 'q/b:1@sha256:2',
+      kept: 'localhost/x:1@sha256:1'
+    });
+    expect(
+      rebuildState(
+        built({ rebuild: { ...rebuild, result: 'Failed' }, lastGood }),
+        'Failed'
+      )
+    ).toEqual({
+      state: 'failed',
+      base: 'q/b:1@sha256:2',
+      kept: 'localhost/x:1@sha256:1'
+    });
+    expect(rebuildState(built({ rebuild, lastGood }), 'Ready')).toBeNull();
+    expect(rebuildState(built({}), 'Failed')).toBeNull();
   });
 });

@@ -10,7 +10,8 @@ import {
   BuildProgress,
   IBuildActions,
   OpenRuntimeImageButton,
-  PhaseBadge
+  PhaseBadge,
+  RebuildBadge
 } from './BuildsSection';
 import { formatTime } from '../../format';
 import { TextButton } from '../../ui/buttons';
@@ -64,6 +65,7 @@ export function BuildDetailsView(props: {
 }): JSX.Element {
   const { model, name, trans, actions } = props;
   useSignal(model.stateChanged);
+  useSignal(actions.imagesChanged);
   const [log, setLog] = useState<string | null>(null);
   const [logError, setLogError] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
@@ -153,7 +155,25 @@ export function BuildDetailsView(props: {
     [trans.__('Creator'), creatorOf(build)],
     [trans.__('Engine'), summary.engine],
     [trans.__('Created'), formatTime(build.metadata.creationTimestamp)],
-    [trans.__('Runtime image'), status.runtimeImage]
+    [trans.__('Runtime image'), status.runtimeImage],
+    [
+      trans.__('Last good image'),
+      status.rebuild && status.lastGood?.image && (
+        <code>{status.lastGood.image}</code>
+      )
+    ],
+    [
+      trans.__('Rebuild on base update'),
+      annotation(build, Annotations.rebuildOnBaseUpdate) === 'true' &&
+        trans.__('yes')
+    ],
+    [trans.__('Platforms'), annotation(build, Annotations.platforms)],
+    [
+      trans.__('Accelerators'),
+      (status.accelerators ?? [])
+        .map(a => (a.version ? `${a.name} ${a.version}` : a.name))
+        .join(', ')
+    ]
   ];
 
   return (
@@ -166,6 +186,7 @@ export function BuildDetailsView(props: {
       <div className="jp-RuntimeImages-buildDetailsHeader">
         <h2 className="jp-RuntimeImages-buildDetailsTitle">{display}</h2>
         <PhaseBadge phase={summary.phase} trans={trans} />
+        <RebuildBadge build={build} phase={summary.phase} trans={trans} />
       </div>
       <BuildMessage
         summary={summary}
@@ -197,8 +218,42 @@ export function BuildDetailsView(props: {
             {trans.__('Image details')}
           </TextButton>
         )}
+        {summary.phase === 'Ready' && actions.canPublish() && (
+          <TextButton
+            className="jp-mod-styled jp-RuntimeImages-publishBuild"
+            label={trans.__('Publish build %1', display)}
+            onClick={() => actions.publish(name)}
+          >
+            {trans.__('Publish…')}
+          </TextButton>
+        )}
         <BuildButton button={remove} />
       </div>
+      {summary.phase === 'Ready' &&
+        actions.missingSuggestedTags(name).length > 0 && (
+          <div
+            className="jp-RuntimeImages-fieldWarning jp-RuntimeImages-suggestedTags"
+            role="status"
+          >
+            {trans.__(
+              'This image has accelerator libraries (%1): tag the runtime image "%2"?',
+              (status.accelerators ?? [])
+                .map(a => (a.version ? `${a.name} ${a.version}` : a.name))
+                .join(', '),
+              actions.missingSuggestedTags(name).join('", "')
+            )}{' '}
+            <TextButton
+              className="jp-mod-styled jp-RuntimeImages-addSuggestedTags"
+              label={trans.__(
+                'Add the tags %1 to the runtime image',
+                actions.missingSuggestedTags(name).join(', ')
+              )}
+              onClick={() => actions.addSuggestedTags(name)}
+            >
+              {trans.__('Add tag')}
+            </TextButton>
+          </div>
+        )}
       <Facts
         className="jp-RuntimeImages-facts"
         facts={facts.filter(([, value]) => value)}

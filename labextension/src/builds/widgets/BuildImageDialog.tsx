@@ -9,9 +9,10 @@ import {
   IBuildForm
 } from '../buildForm';
 import type { BuildsModel } from '../model';
-import type { ICustomNBImage } from '../types';
+import { BUILD_PLATFORMS, ICustomNBImage } from '../types';
 import type { IRuntimeImage } from '../../tokens';
 import {
+  Choice,
   ChoiceGroup,
   DialogForm,
   TextField,
@@ -50,7 +51,9 @@ export function BuildImageForm(
         fromImage: '',
         packages: '',
         repositoryUrl: '',
-        gitRef: ''
+        gitRef: '',
+        rebuildOnBaseUpdate: false,
+        platforms: []
       },
       idPrefix: ID,
       toResource: buildResource,
@@ -178,8 +181,50 @@ export function BuildImageForm(
               { multiline: true, placeholder: 'six==1.16.0' }
             )}
           </div>
+          <ChoiceGroup<string>
+            type="checkbox"
+            id={`${ID}-platforms`}
+            field="platforms"
+            className="jp-RuntimeImages-platforms"
+            legend={trans.__('Platforms (optional)')}
+            choices={BUILD_PLATFORMS.map((platform, index) => ({
+              value: platform,
+              id: index === 0 ? `${ID}-platforms` : undefined,
+              label: trans.__('Build for %1', platform),
+              text: platform,
+              title: trans.__(
+                'Build for %1 too: one image index with an image per platform (wheels resolved per platform, no emulation). None checked: the server default platform.',
+                platform
+              )
+            }))}
+            isChecked={platform => (form.platforms ?? []).includes(platform)}
+            onToggle={platform => {
+              const platforms = form.platforms ?? [];
+              update(
+                'platforms',
+                BUILD_PLATFORMS.filter(p =>
+                  p === platform
+                    ? !platforms.includes(p)
+                    : platforms.includes(p)
+                )
+              );
+            }}
+            messages={messages('platforms')}
+          />
         </>
       )}
+      <div className="jp-RuntimeImages-importField" data-field="rebuild">
+        <Choice
+          type="checkbox"
+          id={`${ID}-rebuild`}
+          label={trans.__('Rebuild when the base image changes')}
+          title={trans.__(
+            'When the base image tag moves to a new image, build again on it; the runtime image moves only when the new build is Ready.'
+          )}
+          checked={!!form.rebuildOnBaseUpdate}
+          onChange={checked => update('rebuildOnBaseUpdate', checked)}
+        />
+      </div>
       {field(
         'displayName',
         trans.__('Name'),

@@ -9,12 +9,14 @@ import {
   stopIcon
 } from '@jupyterlab/ui-components';
 import React, { useEffect, useReducer, useRef, useState } from 'react';
+import type { ISignal } from '@lumino/signaling';
 import type { BuildsModel, IBuildSummary } from '../model';
 import {
   creatorOf,
   displayNameOf,
   formatBytes,
-  progressFraction
+  progressFraction,
+  rebuildState
 } from '../resource';
 import type { ICustomNBImage, IProgress } from '../types';
 import { IRowAction, RowActions, TextButton } from '../../ui/buttons';
@@ -31,6 +33,16 @@ export interface IBuildActions {
   openRuntimeImage(name: string): void;
   /** Open the Details view of the image the build `name` made. */
   openImageDetails(name: string): void;
+  /** Whether a Ready build can be published (the publish feature is there). */
+  canPublish(): boolean;
+  /** Open the Publish dialog of a Ready build. */
+  publish(name: string): void;
+  /** The tags the image suggests (`gpu`) that its runtime image lacks. */
+  missingSuggestedTags(name: string): string[];
+  /** Add those tags to the build's runtime image. */
+  addSuggestedTags(name: string): void;
+  /** Emitted when the runtime images change (their tags, for the suggestion). */
+  readonly imagesChanged: ISignal<unknown, void>;
 }
 
 /** Re-render every `ms` (for ages like "3 minutes ago"). */
@@ -262,6 +274,43 @@ export function BuildButton(props: { button: IBuildButton }): JSX.Element {
   );
 }
 
+/**
+ * The mark of a build that runs again because its base image moved, or whose
+ * rebuild failed (the runtime image keeps the last good image).
+ */
+export function RebuildBadge(props: {
+  build: ICustomNBImage;
+  phase: string;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const { trans } = props;
+  const rebuild = rebuildState(props.build, props.phase);
+  if (!rebuild) {
+    return null;
+  }
+  const failed = rebuild.state === 'failed';
+  const title = failed
+    ? rebuild.kept
+      ? trans.__(
+          'The rebuild on the new base image failed: the runtime image keeps the last good image %1.',
+          rebuild.kept
+        )
+      : trans.__('The rebuild on the new base image failed.')
+    : trans.__('Building again on the new base image %1.', rebuild.base);
+  return (
+    <span
+      className={`jp-RuntimeImages-badge jp-RuntimeImages-rebuild${
+        failed ? ' jp-mod-failed' : ''
+      }`}
+      data-rebuild={rebuild.state}
+      title={title}
+    >
+      {failed ? trans.__('rebuild failed') : trans.__('rebuild')}
+      <span className="jp-RuntimeImages-srOnly">{`: ${title}`}</span>
+    </span>
+  );
+}
+
 /** One build of the list. */
 export function BuildRow(props: {
   build: ICustomNBImage;
@@ -290,6 +339,7 @@ export function BuildRow(props: {
     >
       <div className="jp-RuntimeImages-rowHeader">
         <PhaseBadge phase={summary.phase} trans={trans} />
+        <RebuildBadge build={build} phase={summary.phase} trans={trans} />
         <button
           type="button"
           className="jp-RuntimeImages-buildName jp-RuntimeImages-linkButton"

@@ -288,4 +288,62 @@ describe('RuntimeImagesModel', () => {
     expect(model.filter.tags.size).toBe(0);
     expect(model.filtered).toHaveLength(1);
   });
+
+  it('emits refreshed after every listing, changed or not (304)', async () => {
+    const listImages = jest
+      .fn()
+      .mockResolvedValueOnce(listed([img('a', 'A')], '"1"'))
+      .mockResolvedValueOnce(null); // 304 Not Modified
+    const model = modelOf({ listImages });
+    let refreshed = 0;
+    let changed = 0;
+    model.refreshed.connect(() => refreshed++);
+    model.changed.connect(() => changed++);
+    await model.initialize();
+    await model.refresh();
+    expect(refreshed).toBe(2);
+    expect(changed).toBe(1);
+  });
+
+  it('selects images one by one, by range and all shown, in the list order', async () => {
+    const images = ['a', 'b', 'c', 'd', 'e'].map(n => img(n, n.toUpperCase()));
+    const model = modelOf({ listImages: listing(images) });
+    await model.initialize();
+    let changes = 0;
+    model.selectionChanged.connect(() => changes++);
+    model.toggleSelected('d');
+    model.toggleSelected('b');
+    expect(model.selection).toEqual(['b', 'd']);
+    // Shift-click from b (the last one toggled) to e: b..e take e's new state.
+    model.toggleSelected('e', true);
+    expect(model.selection).toEqual(['b', 'c', 'd', 'e']);
+    model.toggleSelected('c', true); // from e to c, deselecting
+    expect(model.selection).toEqual(['b']);
+    expect(model.isSelected('b')).toBe(true);
+    model.setFilterText('org/a:');
+    model.toggleAllShown();
+    expect(model.selection).toEqual(['a', 'b']);
+    model.toggleAllShown(); // all shown were selected: they are not any more
+    expect(model.selection).toEqual(['b']);
+    model.toggleSelected('a');
+    model.clearSelection();
+    expect(model.selection).toEqual([]);
+    expect(changes).toBe(8);
+  });
+
+  it('drops deleted images from the selection', async () => {
+    const listImages = jest
+      .fn()
+      .mockResolvedValueOnce(listed([img('a', 'A'), img('b', 'B')], '"1"'))
+      .mockResolvedValueOnce(listed([img('b', 'B')], '"2"'));
+    const model = modelOf({ listImages });
+    await model.initialize();
+    model.toggleSelected('a');
+    model.toggleSelected('b');
+    let changes = 0;
+    model.selectionChanged.connect(() => changes++);
+    await model.refresh();
+    expect(model.selection).toEqual(['b']);
+    expect(changes).toBe(1);
+  });
 });

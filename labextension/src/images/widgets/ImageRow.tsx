@@ -2,9 +2,67 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { copyIcon, deleteIcon, editIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 import { parseImageReference, shortDigest } from '../../imageref';
-import type { IRuntimeImage } from '../../tokens';
+import type { IImageBadge, IRuntimeImage } from '../../tokens';
 import { RowActions } from '../../ui/buttons';
 import type { ImageCommands } from './RuntimeImagesPanel';
+
+/**
+ * Whether a warning of the server is the one about a local image (the row shows
+ * it in its **local** badge). The API gives warnings as text only; the server's
+ * says the image "is only on this machine".
+ */
+export function isLocalWarning(warning: string): boolean {
+  return /only (on )?this machine/i.test(warning);
+}
+
+/** A badge: its text, and its meaning as tooltip and for screen readers. */
+export function Badge(props: { badge: IImageBadge }): JSX.Element {
+  const { badge } = props;
+  return (
+    <span
+      className={['jp-RuntimeImages-badge', badge.className]
+        .filter(Boolean)
+        .join(' ')}
+      data-badge={badge.key}
+      title={badge.title}
+    >
+      {badge.text}
+      {/* A plain span's aria-label is not read: the meaning is text. */}
+      <span className="jp-RuntimeImages-srOnly">{`: ${badge.title}`}</span>
+    </span>
+  );
+}
+
+/**
+ * The check box that selects a row: a button (the list's arrow keys move
+ * between a row's buttons) that reads as a check box.
+ */
+export function SelectButton(props: {
+  selected: boolean;
+  label: string;
+  describedBy?: string;
+  onToggle: (range: boolean) => void;
+}): JSX.Element {
+  return (
+    <button
+      type="button"
+      role="checkbox"
+      aria-checked={props.selected}
+      className={`jp-RuntimeImages-select${props.selected ? ' jp-mod-selected' : ''}`}
+      aria-label={props.label}
+      aria-describedby={props.describedBy}
+      title={props.label}
+      onClick={event => {
+        event.stopPropagation();
+        props.onToggle(event.shiftKey);
+      }}
+    >
+      <span className="jp-RuntimeImages-selectBox" aria-hidden="true">
+        {props.selected ? '\u2713' : ''}
+      </span>
+    </button>
+  );
+}
 
 /** Row height of the virtual list, in px (keep in sync with base.css). */
 export const ROW_HEIGHT = 84;
@@ -17,9 +75,15 @@ export function ImageReference(props: {
   reference: string;
   trans: TranslationBundle;
   warnings?: string[];
+  /** Only this machine can use the image (the server's `local`). */
+  local?: boolean;
 }): JSX.Element {
   const { trans } = props;
   const ref = parseImageReference(props.reference);
+  const floating = !ref.digest && (ref.tag === null || ref.tag === 'latest');
+  const warnings = (props.warnings ?? []).filter(
+    warning => !(props.local && isLocalWarning(warning))
+  );
   return (
     <div className="jp-RuntimeImages-imageRef" title={props.reference}>
       <span
@@ -45,13 +109,27 @@ export function ImageReference(props: {
           {trans.__('pinned')}
         </span>
       )}
-      {props.warnings?.map(warning => (
+      {props.local && (
+        <Badge
+          badge={{
+            key: 'local',
+            text: trans.__('local'),
+            title: trans.__(
+              'Only this machine can use this image — publish it'
+            ),
+            className: 'jp-RuntimeImages-local'
+          }}
+        />
+      )}
+      {warnings.map(warning => (
         <span
           key={warning}
-          className="jp-RuntimeImages-badge jp-RuntimeImages-unpinned"
+          className={`jp-RuntimeImages-badge ${
+            floating ? 'jp-RuntimeImages-unpinned' : 'jp-RuntimeImages-warning'
+          }`}
           title={warning}
         >
-          {trans.__('unpinned')}
+          {floating ? trans.__('unpinned') : trans.__('note')}
           {/* A plain span's aria-label is not read: the warning is text. */}
           <span className="jp-RuntimeImages-srOnly">{`: ${warning}`}</span>
         </span>
@@ -71,6 +149,11 @@ export function ImageRow(props: {
   onDelete: (image: IRuntimeImage) => void;
   /** The commands other features add to every image (run with `{ name }`). */
   commands: ImageCommands;
+  /** The badges other features give the image. */
+  badges?: ReadonlyArray<IImageBadge>;
+  /** Whether the row is selected, and how it is (shift: a range). */
+  selected?: boolean;
+  onToggleSelected?: (image: IRuntimeImage, range: boolean) => void;
 }): JSX.Element {
   const { image, trans } = props;
   const md = image.metadata ?? ({} as IRuntimeImage['metadata']);
@@ -84,6 +167,8 @@ export function ImageRow(props: {
       className="jp-RuntimeImages-row"
       data-name={image.name}
       data-origin={origin}
+      data-local={image.local ? 'true' : undefined}
+      data-selected={props.selected ? 'true' : undefined}
       onMouseDown={event => {
         // A double-click opens the image: it does not select the word under it.
         if (event.detail > 1 && props.commands.defaultId) {
@@ -99,6 +184,14 @@ export function ImageRow(props: {
       }}
     >
       <div className="jp-RuntimeImages-rowHeader">
+        {props.onToggleSelected && (
+          <SelectButton
+            selected={!!props.selected}
+            label={trans.__('Select')}
+            describedBy={nameId}
+            onToggle={range => props.onToggleSelected?.(image, range)}
+          />
+        )}
         <span
           id={nameId}
           className="jp-RuntimeImages-displayName"
@@ -141,6 +234,7 @@ export function ImageRow(props: {
         reference={md.image_name ?? ''}
         trans={trans}
         warnings={props.image.warnings}
+        local={image.local}
       />
       <div className="jp-RuntimeImages-details">
         {origin !== 'user' && (
@@ -159,6 +253,9 @@ export function ImageRow(props: {
             {origin === 'factory' ? trans.__('factory') : trans.__('shared')}
           </span>
         )}
+        {(props.badges ?? []).map(badge => (
+          <Badge key={badge.key} badge={badge} />
+        ))}
         {md.pull_policy && (
           <span
             className="jp-RuntimeImages-pullPolicy"

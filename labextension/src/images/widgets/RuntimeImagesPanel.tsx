@@ -9,6 +9,9 @@ import { Panel, Widget } from '@lumino/widgets';
 import React from 'react';
 import { runtimeImagesIcon } from '../../icons';
 import {
+  IImageBadge,
+  IImageBadgeProvider,
+  IRuntimeImage,
   IRuntimeImagesPanel,
   PANEL_ID,
   TRANSLATION_DOMAIN
@@ -54,6 +57,39 @@ export class ImageCommands {
 }
 
 /**
+ * The badges other features add to every image of the list (see
+ * `IRuntimeImagesPanel.addImageBadges`): `changed` is emitted when any
+ * provider's badges may have changed.
+ */
+export class ImageBadges {
+  /** Emitted when a provider is added or its badges change. */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  add(provider: IImageBadgeProvider): void {
+    if (this._providers.includes(provider)) {
+      return;
+    }
+    this._providers.push(provider);
+    provider.changed.connect(() => this._changed.emit(), this);
+    this._changed.emit();
+  }
+
+  /** Every provider's badges of `image`, in the order the providers came. */
+  of(image: IRuntimeImage): IImageBadge[] {
+    const badges: IImageBadge[] = [];
+    for (const provider of this._providers) {
+      badges.push(...provider.badges(image));
+    }
+    return badges;
+  }
+
+  private _providers: IImageBadgeProvider[] = [];
+  private _changed = new Signal<this, void>(this);
+}
+
+/**
  * The Runtime Images sidebar panel.
  */
 export class RuntimeImagesPanel
@@ -68,6 +104,7 @@ export class RuntimeImagesPanel
     this.model = model;
     this.shell = options.shell;
     this.imageCommands = new ImageCommands(options.commands);
+    this.selectionCommands = new ImageCommands(options.commands);
     this.id = PANEL_ID;
     this.addClass('jp-RuntimeImages-panel');
     // A landmark, named like JupyterLab's own sidebars ("File Browser Section").
@@ -89,6 +126,8 @@ export class RuntimeImagesPanel
         trans={trans}
         actions={actions}
         imageCommands={this.imageCommands}
+        badges={this.badges}
+        selectionCommands={this.selectionCommands}
       />
     );
     view.addClass('jp-RuntimeImages-content');
@@ -99,6 +138,12 @@ export class RuntimeImagesPanel
 
   /** The commands every image row offers besides its own buttons. */
   readonly imageCommands: ImageCommands;
+
+  /** The commands of the bar shown while images are selected. */
+  readonly selectionCommands: ImageCommands;
+
+  /** The badges other features add to the rows. */
+  readonly badges = new ImageBadges();
 
   addSection(widget: Widget): void {
     this.content.insertWidget(this._sections++, widget);
@@ -113,6 +158,14 @@ export class RuntimeImagesPanel
 
   addImageCommand(command: string, options?: { isDefault?: boolean }): void {
     this.imageCommands.add(command, options?.isDefault ?? false);
+  }
+
+  addImageBadges(provider: IImageBadgeProvider): void {
+    this.badges.add(provider);
+  }
+
+  addSelectionCommand(command: string): void {
+    this.selectionCommands.add(command);
   }
 
   async showImage(name: string): Promise<boolean> {

@@ -8,7 +8,8 @@ import { VirtualList } from '../../ui/VirtualList';
 import type { RuntimeImagesModel } from '../model';
 import type { IInvalidRuntimeImage } from '../types';
 import { ImageRow, ROW_HEIGHT } from './ImageRow';
-import type { ImageCommands } from './RuntimeImagesPanel';
+import { SelectButton } from './ImageRow';
+import type { ImageBadges, ImageCommands } from './RuntimeImagesPanel';
 
 /**
  * What the panel's buttons do (implemented by the plugin, which owns dialogs and
@@ -149,6 +150,49 @@ function InvalidItems(props: {
 }
 
 /**
+ * What can be done with the selected images: the commands other features add
+ * (run with `{ names }`), and clearing the selection.
+ */
+function SelectionBar(props: {
+  model: RuntimeImagesModel;
+  trans: TranslationBundle;
+  commands: ImageCommands;
+}): JSX.Element | null {
+  const { model, trans, commands } = props;
+  const names = model.selection;
+  if (names.length === 0) {
+    return null;
+  }
+  const args = { names: [...names] };
+  return (
+    <div
+      className="jp-RuntimeImages-selectionBar"
+      role="group"
+      aria-label={trans.__('Selected runtime images')}
+      data-count={names.length}
+    >
+      <span className="jp-RuntimeImages-selectionCount">
+        {trans._n('%1 selected', '%1 selected', names.length)}
+      </span>
+      {commands.ids.map(id => (
+        <TextButton
+          key={id}
+          className="jp-mod-styled jp-RuntimeImages-selectionCommand"
+          label={commands.registry.label(id, args)}
+          disabled={!commands.registry.isEnabled(id, args)}
+          onClick={() => void commands.registry.execute(id, args)}
+        />
+      ))}
+      <TextButton
+        className="jp-RuntimeImages-linkButton"
+        label={trans.__('Clear selection')}
+        onClick={() => model.clearSelection()}
+      />
+    </div>
+  );
+}
+
+/**
  * The content of the Runtime Images panel: filter, tag chips, status, invalid
  * files and the (virtualised) list of images.
  */
@@ -157,10 +201,15 @@ export function RuntimeImagesView(props: {
   trans: TranslationBundle;
   actions: IPanelActions;
   imageCommands: ImageCommands;
+  badges: ImageBadges;
+  selectionCommands: ImageCommands;
 }): JSX.Element {
-  const { model, trans, actions, imageCommands } = props;
+  const { model, trans, actions, imageCommands, badges, selectionCommands } =
+    props;
   useSignal(model.stateChanged);
   useSignal(imageCommands.changed);
+  useSignal(badges.changed);
+  useSignal(selectionCommands.changed);
   const search = useRef<HTMLInputElement>(null);
 
   if (model.status !== 'ready') {
@@ -227,6 +276,13 @@ export function RuntimeImagesView(props: {
         data-filter={model.filter.text}
         aria-live="polite"
       >
+        {filtered.length > 0 && (
+          <SelectButton
+            selected={filtered.every(image => model.isSelected(image.name))}
+            label={trans.__('Select all shown images')}
+            onToggle={() => model.toggleAllShown()}
+          />
+        )}
         {model.isFiltered
           ? trans.__('%1 of %2 images', filtered.length, total)
           : trans._n('%1 image', '%1 images', total)}
@@ -242,6 +298,7 @@ export function RuntimeImagesView(props: {
           />
         )}
       </div>
+      <SelectionBar model={model} trans={trans} commands={selectionCommands} />
       <InvalidItems items={invalid} trans={trans} actions={actions} />
       {model.loaded && total === 0 && (
         <div className="jp-RuntimeImages-message">
@@ -267,6 +324,11 @@ export function RuntimeImagesView(props: {
             onDuplicate={actions.duplicate}
             onDelete={actions.remove}
             commands={imageCommands}
+            badges={badges.of(image)}
+            selected={model.isSelected(image.name)}
+            onToggleSelected={(image, range) =>
+              model.toggleSelected(image.name, range)
+            }
           />
         )}
       />
