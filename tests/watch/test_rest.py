@@ -86,7 +86,13 @@ async def test_a_moved_tag_is_listed_once_then_repinned_with_its_kernelspec(
     assert update["name"] == "watched" and update["kind"] == "runtime-image"
     assert update["reference"] == tag
     assert (update["pinned"], update["current"], update["new"]) == (v1, v2, True)
-    assert update["since"] and update["summary"] is None
+    assert update["since"]
+    # What changed, from the two images' contents: v2 has one more package (requests);
+    # no vulnerability database is configured here.
+    assert update["summary"] == {
+        "packages": {"added": 1, "removed": 0, "changed": 0},
+        "vulnerabilities": None,
+    }
     await asyncio.sleep(0.1)  # listeners run as tasks
     assert [(e["name"], e["pinned"], e["current"]) for e in update_events] == [("watched", v1, v2)]
     status, _, listed = await rest(jp_fetch, "GET", "updates")
