@@ -23,6 +23,8 @@ KIND = "CustomNBImage"
 ANNOTATION_NAME = "opendatahub.io/notebook-image-name"
 ANNOTATION_DESC = "opendatahub.io/notebook-image-desc"
 ANNOTATION_CREATOR = "opendatahub.io/notebook-image-creator"
+ANNOTATION_PLATFORMS = "runtime-images.jupyter.org/platforms"
+"""Platforms of a multi-platform build (one index): not built yet, so refused at submit."""
 
 IMAGE_IMPORT, PACKAGE_LIST, GIT_REPOSITORY = "ImageImport", "PackageList", "GitRepository"
 PENDING, BUILDING, READY, FAILED = "Pending", "Building", "Ready", "Failed"
@@ -81,6 +83,7 @@ def normalize(document: object) -> dict[str, Any]:
             # once, in Python's words, which name the alternatives.
             errors = [e for e in errors if not e.path.startswith(_BUILD_TYPE_FIELDS)]
         errors.extend(type_errors)
+    errors.extend(_platforms_errors(resource.get("metadata")))
     if errors:
         raise ValidationFailedError(
             sorted(set(errors), key=lambda e: (e.path, e.message)), _summary(errors)
@@ -89,6 +92,21 @@ def normalize(document: object) -> dict[str, Any]:
     metadata.setdefault("generation", 1)
     metadata.setdefault("creationTimestamp", now())
     return resource
+
+
+def _platforms_errors(metadata: object) -> list[FieldError]:
+    """Builds make an image of their base's platform; an index of several is not built
+    yet, and a build asking for one is refused rather than silently made for one."""
+    annotations = metadata.get("annotations") if isinstance(metadata, Mapping) else None
+    if not isinstance(annotations, Mapping) or ANNOTATION_PLATFORMS not in annotations:
+        return []
+    return [
+        FieldError(
+            f"metadata.annotations.{ANNOTATION_PLATFORMS}",
+            "multi-platform builds are not supported yet: leave this out to build the base "
+            "image's platform, and build each other platform on a base of that platform",
+        )
+    ]
 
 
 _BUILD_TYPE_FIELDS = tuple(

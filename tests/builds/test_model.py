@@ -396,3 +396,18 @@ def test_invalid_yaml_is_a_validation_error() -> None:
     with pytest.raises(ValidationFailedError):
         model.parse_text("a: [unclosed")
     assert yaml.safe_load(SEED_IMPORT)["kind"] == "CustomNBImage"
+
+
+def test_a_multi_platform_build_is_refused_at_submit_naming_the_annotation() -> None:
+    """Builds make the base's platform only: asking for an index is refused, not ignored."""
+    document = resource(
+        buildType="PackageList", builderImage="python:3.12", packageVersions=["six"]
+    )
+    document["metadata"]["annotations"][model.ANNOTATION_PLATFORMS] = "linux/amd64,linux/arm64"
+    with pytest.raises(ValidationFailedError) as caught:
+        model.normalize(document)
+    [error] = caught.value.errors
+    assert error.path == f"metadata.annotations.{model.ANNOTATION_PLATFORMS}"
+    assert "not supported yet" in error.message
+    del document["metadata"]["annotations"][model.ANNOTATION_PLATFORMS]
+    assert model.normalize(document)["spec"]["packageVersions"] == ["six"]

@@ -167,7 +167,6 @@ export function BuildDetailsView(props: {
       annotation(build, Annotations.rebuildOnBaseUpdate) === 'true' &&
         trans.__('yes')
     ],
-    [trans.__('Platforms'), annotation(build, Annotations.platforms)],
     [
       trans.__('Accelerators'),
       (status.accelerators ?? [])
