@@ -228,7 +228,7 @@ export function PackagesTab(props: {
       loader={model.inspection}
       trans={trans}
       what={trans.__('Reading the image…')}
-      onReload={() => model.reload(model.inspection)}
+      model={model}
     >
       {() => <Packages model={model} trans={trans} />}
     </Loading>
