@@ -25,7 +25,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +34,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
-from bench_validate import build_image
+from bench_validate import build_image, skopeo_copy_seconds
 
 from tests.fixtures import debian, oci
 from tests.fixtures import packages as fixtures
@@ -127,23 +126,7 @@ def main() -> None:
                 )
                 assert out.returncode == 0, out.stderr
                 ours.append({**json.loads(out.stdout), "max_rss_mb": rss})
-                target = os.path.join(work, "skopeo-out")
-                shutil.rmtree(target, ignore_errors=True)
-                t0 = time.perf_counter()
-                subprocess.run(
-                    [
-                        "skopeo",
-                        "copy",
-                        "--src-tls-verify=false",
-                        f"docker://{ref}",
-                        f"dir:{target}",
-                    ],
-                    check=True,
-                    capture_output=True,
-                    env=env,
-                )
-                theirs.append(time.perf_counter() - t0)
-                shutil.rmtree(target, ignore_errors=True)
+                theirs.append(skopeo_copy_seconds(ref, work, env))
         cold = statistics.median(r["seconds"] for r in ours)
         skopeo = statistics.median(theirs)
         print(

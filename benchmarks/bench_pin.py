@@ -19,11 +19,12 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+from bench_validate import skopeo_workspace
 
 from runtime_images.registry import RegistryClient
 from tests.fixtures import images, oci
@@ -79,15 +80,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
-    if shutil.which("docker-registry") is None or shutil.which("skopeo") is None:
-        sys.exit("bench_pin needs docker-registry and skopeo (scripts/dev.sh test installs them)")
-    work = tempfile.mkdtemp(prefix="bench-pin-")
-    env = {
-        **os.environ,
-        "HOME": work,
-        "DOCKER_CONFIG": os.path.join(work, ".docker"),
-        "REGISTRY_AUTH_FILE": os.path.join(work, "auth.json"),
-    }
+    work, env = skopeo_workspace("bench_pin")
     saved = {k: os.environ.get(k) for k in ("HOME", "DOCKER_CONFIG", "REGISTRY_AUTH_FILE")}
     os.environ.update({k: env[k] for k in saved})
     try:

@@ -83,6 +83,23 @@ def skopeo_workspace(bench: str) -> tuple[str, dict[str, str]]:
     return work, env
 
 
+def skopeo_copy_seconds(ref: str, work: str, env: dict[str, str]) -> float:
+    """How long ``skopeo copy`` of ``ref`` to a directory in ``work`` takes: the yardstick
+    of the benchmarks that read a whole image (the copy is removed after)."""
+    target = os.path.join(work, "skopeo-out")
+    shutil.rmtree(target, ignore_errors=True)
+    started = time.perf_counter()
+    subprocess.run(
+        ["skopeo", "copy", "--src-tls-verify=false", f"docker://{ref}", f"dir:{target}"],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    elapsed = time.perf_counter() - started
+    shutil.rmtree(target, ignore_errors=True)
+    return elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size-mb", type=int, default=220)
@@ -113,23 +130,7 @@ def main() -> None:
                     cwd=ROOT,
                 )
                 ours.append(json.loads(out.stdout))
-                target = os.path.join(work, "skopeo-out")
-                shutil.rmtree(target, ignore_errors=True)
-                t0 = time.perf_counter()
-                subprocess.run(
-                    [
-                        "skopeo",
-                        "copy",
-                        "--src-tls-verify=false",
-                        f"docker://{ref}",
-                        f"dir:{target}",
-                    ],
-                    check=True,
-                    capture_output=True,
-                    env=env,
-                )
-                theirs.append(time.perf_counter() - t0)
-                shutil.rmtree(target, ignore_errors=True)
+                theirs.append(skopeo_copy_seconds(ref, work, env))
         validate_s = statistics.median(r["seconds"] for r in ours)
         skopeo_s = statistics.median(theirs)
         rss = max(r["max_rss_mb"] for r in ours)

@@ -20,12 +20,13 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+from bench_validate import skopeo_workspace
 
 from runtime_images.registry import RegistryClient
 from runtime_images.store import RuntimeImageStore
@@ -104,15 +105,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    if shutil.which("docker-registry") is None or shutil.which("skopeo") is None:
-        sys.exit("bench_watch needs docker-registry and skopeo (scripts/dev.sh test installs them)")
-    work = tempfile.mkdtemp(prefix="bench-watch-")
-    env = {
-        **os.environ,
-        "HOME": work,
-        "DOCKER_CONFIG": os.path.join(work, ".docker"),
-        "REGISTRY_AUTH_FILE": os.path.join(work, "auth.json"),
-    }
+    work, env = skopeo_workspace("bench_watch")
     os.environ.update({k: env[k] for k in ("HOME", "DOCKER_CONFIG", "REGISTRY_AUTH_FILE")})
     try:
         with RegistryServer(workdir=os.path.join(work, "registry"), access_log=True) as registry:

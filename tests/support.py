@@ -10,14 +10,21 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tornado.httpclient import HTTPResponse
 
 VALID_IMAGE = {
     "display_name": "My Image 1",
     "schema_name": "runtime-image",
     "metadata": {"image_name": "quay.io/jdoe/img:1.0", "tags": ["a", "b"]},
 }
+
+Fetch = Callable[..., Awaitable["HTTPResponse"]]
+"""pytest-jupyter's ``jp_fetch``."""
 
 
 def store_dir(base: Path) -> Path:
@@ -172,6 +179,15 @@ def strict_json(text: str) -> Any:
         raise AssertionError(f"the answer is not standard JSON: it contains {name}")
 
     return json.loads(text, parse_constant=refuse)
+
+
+def server_config(
+    base: dict[str, Any], tmp_path: Path, **sections: dict[str, Any]
+) -> dict[str, Any]:
+    """pytest-jupyter's ``jp_server_config`` with a registry client that reads no credentials
+    and never retries (a test must not wait on a retry), plus the test's own ``sections``."""
+    registry = {"RegistryClient": {"auth_file": str(tmp_path / "none.json"), "retries": 0}}
+    return {**base, **registry, **sections}
 
 
 async def rest(fetch: Any, method: str, *parts: str, body: Any = None, **kwargs: Any) -> Any:

@@ -12,13 +12,12 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
-from tornado.httpclient import HTTPClientError, HTTPResponse
+from tornado.httpclient import HTTPClientError
 
 from runtime_images.errors import NotFoundError, ValidationFailedError
 from runtime_images.kernelspec import (
@@ -29,9 +28,8 @@ from runtime_images.kernelspec import (
 )
 from runtime_images.store import RuntimeImageStore
 
-from .support import run_cli, store_dir
+from .support import Fetch, run_cli, store_dir
 
-Fetch = Callable[..., Awaitable[HTTPResponse]]
 BIN = Path(sys.executable).parent
 JUPYTER = shutil.which("jupyter", path=str(BIN)) or "jupyter"
 PINNED = (

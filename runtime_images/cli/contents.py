@@ -88,16 +88,12 @@ def _diff_lines(answer: dict[str, Any]) -> list[str]:
     packages = answer["packages"]
     lines = [f"A: {answer['a']['reference']} ({answer['a']['digest']})"]
     lines.append(f"B: {answer['b']['reference']} ({answer['b']['digest']})")
-    for package in packages["added"]:
-        lines.append(
-            f"+ {package['ecosystem']} {package['environment']} {package['name']} "
-            f"{package['version']}"
-        )
-    for package in packages["removed"]:
-        lines.append(
-            f"- {package['ecosystem']} {package['environment']} {package['name']} "
-            f"{package['version']}"
-        )
+    for sign, side in (("+", "added"), ("-", "removed")):
+        for package in packages[side]:
+            lines.append(
+                f"{sign} {package['ecosystem']} {package['environment']} {package['name']} "
+                f"{package['version']}"
+            )
     for change in packages["changed"]:
         lines.append(
             f"~ {change['ecosystem']} {change['environment']} {change['name']} "

@@ -3,33 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from tornado.httpclient import HTTPResponse
 
 from runtime_images.app import BUILD_EVENT_SCHEMA_ID
 from tests.fixtures import images
 from tests.fixtures.plugin import PushedImage
 from tests.fixtures.registry import RegistryServer
-from tests.support import rest
+from tests.support import Fetch, rest, server_config
 
 from .test_controller import import_resource
 
-Fetch = Callable[..., Awaitable[HTTPResponse]]
 pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture
 def jp_server_config(jp_server_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
-    return {
-        **jp_server_config,
-        "RegistryClient": {"auth_file": str(tmp_path / "none.json"), "retries": 0},
-        "BuildController": {"builds_dir": str(tmp_path / "builds")},
-    }
+    return server_config(
+        jp_server_config,
+        tmp_path,
+        BuildController={"builds_dir": str(tmp_path / "builds")},
+    )
 
 
 call = rest

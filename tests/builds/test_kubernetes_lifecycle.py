@@ -20,6 +20,7 @@ from runtime_images.builds.kubernetes import (
 )
 from runtime_images.errors import NotFoundError
 from tests.fixtures.kube import FakeKube
+from tests.support import server_config
 
 from . import kubernetes_harness as kube
 from .kubernetes_harness import CREATED, GIT, IMPORT, Harness, build_resource, ready
@@ -227,15 +228,15 @@ async def test_a_build_is_followed_again_after_a_restart(
 def jp_server_config(
     jp_server_config: dict[str, Any], tmp_path: Path, fake_kube: FakeKube
 ) -> dict[str, Any]:
-    return {
-        **jp_server_config,
-        "RegistryClient": {"auth_file": str(tmp_path / "none.json"), "retries": 0},
-        "BuildController": {"builds_dir": str(tmp_path / "builds"), "engine": "kubernetes"},
-        "KubernetesEngine": {
+    return server_config(
+        jp_server_config,
+        tmp_path,
+        BuildController={"builds_dir": str(tmp_path / "builds"), "engine": "kubernetes"},
+        KubernetesEngine={
             "kubeconfig": str(fake_kube.write_kubeconfig(tmp_path / "kubeconfig")),
             "owner": "alice",
         },
-    }
+    )
 
 
 @pytest.fixture

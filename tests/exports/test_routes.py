@@ -11,18 +11,18 @@ import yaml
 
 from tests.fixtures import images
 from tests.fixtures.registry import RegistryServer
-from tests.support import rest
+from tests.support import rest, server_config
 
 pytestmark = pytest.mark.timeout(90)
 
 
 @pytest.fixture
 def jp_server_config(jp_server_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
-    return {
-        **jp_server_config,
-        "RegistryClient": {"auth_file": str(tmp_path / "none.json"), "retries": 0},
-        "ImageExporter": {"facts_dir": str(tmp_path / "facts")},
-    }
+    return server_config(
+        jp_server_config,
+        tmp_path,
+        ImageExporter={"facts_dir": str(tmp_path / "facts")},
+    )
 
 
 async def _create(fetch: Any, name: str, image: str, tags: list[str]) -> None:

@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tornado.httpclient import HTTPResponse
 
-from ..support import VALID_IMAGE, rest, write_instance
+from ..support import VALID_IMAGE, Fetch, rest, write_instance
 from ..test_documents import BILLION_LAUGHS
-
-Fetch = Callable[..., Awaitable[HTTPResponse]]
 
 HOSTILE_VALUES = {
     "overflowing float": "1e999",

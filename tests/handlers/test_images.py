@@ -6,20 +6,16 @@ import errno
 import fcntl
 import json
 import os
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tornado.httpclient import HTTPClientError, HTTPResponse
+from tornado.httpclient import HTTPClientError
 
 from runtime_images.handlers.images import MAX_IMPORT_ITEMS
 from runtime_images.store import LOCK_FILE_NAME
 
-from ..support import VALID_IMAGE, rest, write_instance
-
-Fetch = Callable[..., Awaitable[HTTPResponse]]
-
+from ..support import VALID_IMAGE, Fetch, rest, write_instance
 
 # Server configuration for the tests whose name starts with a key.
 CONFIG_BY_TEST = {

@@ -6,18 +6,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import subprocess
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tornado.httpclient import HTTPResponse
 
 from tests.fixtures import images, oci
 from tests.fixtures.registry import RegistryServer, write_layout
-from tests.support import rest
+from tests.support import Fetch, rest
 
-Fetch = Callable[..., Awaitable[HTTPResponse]]
 pytestmark = pytest.mark.timeout(90)
 PUBLISH_EVENTS = "https://events.jupyter.org/runtime_images/publish"
 

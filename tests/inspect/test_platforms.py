@@ -15,7 +15,7 @@ from runtime_images.registry import PlatformNotFound, RegistryClient
 from tests.fixtures import images, oci
 from tests.fixtures.registry import RegistryServer
 from tests.inspect.test_inspect import push
-from tests.support import rest, run_cli
+from tests.support import rest, run_cli, server_config
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -95,10 +95,7 @@ def test_cli_platform_all(env: dict[str, str], registry: RegistryServer, repo_na
 
 @pytest.fixture
 def jp_server_config(jp_server_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
-    return {
-        **jp_server_config,
-        "RegistryClient": {"auth_file": str(tmp_path / "none.json"), "retries": 0},
-    }
+    return server_config(jp_server_config, tmp_path)
 
 
 async def test_rest_validate_platform_all(

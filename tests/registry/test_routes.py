@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tornado.httpclient import HTTPClientError, HTTPResponse
+from tornado.httpclient import HTTPClientError
 
 from tests.fixtures import images, oci
 from tests.fixtures.registry import PASSWORD, USERNAME, RegistryServer, write_auth_file
+from tests.support import Fetch
 
-Fetch = Callable[..., Awaitable[HTTPResponse]]
 pytestmark = pytest.mark.timeout(60)
 
 

@@ -4,20 +4,17 @@ registry, on an image with a venv and a conda environment (the test writes the r
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tornado.httpclient import HTTPResponse
 
 from tests.fixtures import images, oci
 from tests.fixtures.registry import RegistryServer
-from tests.support import rest
+from tests.support import Fetch, rest
 
 from .osv_records import CRITICAL_V3, MEDIUM_V3, record, write_records
 
-Fetch = Callable[..., Awaitable[HTTPResponse]]
 pytestmark = pytest.mark.timeout(120)
 
 
@@ -57,6 +54,15 @@ def environments_layer() -> oci.Layer:
     return b.build()
 
 
+def push_environments(registry: RegistryServer, repo_name: str) -> tuple[oci.Image, str]:
+    """Pushes the image with :func:`environments_layer` as ``<repo_name>:1``: it and its
+    reference."""
+    image = oci.make_image([images.base_layer(), environments_layer()])
+    with registry.pusher() as pusher:
+        pusher.push_image(repo_name, "1", image)
+    return image, f"{registry.host}/{repo_name}:1"
+
+
 async def test_findings_of_an_image_and_the_summary(
     jp_fetch: Fetch,
     registry: RegistryServer,
@@ -64,10 +70,7 @@ async def test_findings_of_an_image_and_the_summary(
     isolated_home: Path,
     database_dir: Path,
 ) -> None:
-    image = oci.make_image([images.base_layer(), environments_layer()])
-    with registry.pusher() as pusher:
-        pusher.push_image(repo_name, "1", image)
-    reference = f"{registry.host}/{repo_name}:1"
+    image, reference = push_environments(registry, repo_name)
     body = {
         "display_name": "Envs",
         "schema_name": "runtime-image",
@@ -141,10 +144,7 @@ async def test_the_vulnerabilities_profile_in_validate(
     isolated_home: Path,
     database_dir: Path,
 ) -> None:
-    image = oci.make_image([images.base_layer(), environments_layer()])
-    with registry.pusher() as pusher:
-        pusher.push_image(repo_name, "1", image)
-    reference = f"{registry.host}/{repo_name}:1"
+    _, reference = push_environments(registry, repo_name)
     body = {"image": reference, "profiles": ["elyra", "vulnerabilities"]}
 
     status, _, result = await rest(jp_fetch, "POST", "validate", body=body)

@@ -4,34 +4,32 @@ Ready on the new base moves the runtime image; a rebuild made to fail keeps the 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tornado.httpclient import HTTPResponse
 
 from runtime_images.watch import REBUILD_ANNOTATION
 from tests.builds.test_controller import import_resource
 from tests.builds.test_handlers import wait_phase
 from tests.fixtures import images
 from tests.fixtures.registry import RegistryServer
-from tests.support import rest
+from tests.support import Fetch, rest, server_config
 
 from .test_rest import version_two
 
-Fetch = Callable[..., Awaitable[HTTPResponse]]
 pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture
 def jp_server_config(jp_server_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
-    return {
-        **jp_server_config,
-        "RegistryClient": {"auth_file": str(tmp_path / "none.json"), "retries": 0},
-        "BuildController": {"builds_dir": str(tmp_path / "builds"), "poll_interval": 0.2},
-        "TagWatcher": {"interval": 0},
-    }
+    return server_config(
+        jp_server_config,
+        tmp_path,
+        BuildController={"builds_dir": str(tmp_path / "builds"), "poll_interval": 0.2},
+        TagWatcher={"interval": 0},
+    )
 
 
 @pytest.fixture

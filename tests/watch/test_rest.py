@@ -5,31 +5,28 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tornado.httpclient import HTTPResponse
 
 from runtime_images.app import UPDATE_EVENT_SCHEMA_ID
 from tests.fixtures import images
 from tests.fixtures.oci import ImageConfig, make_image
 from tests.fixtures.registry import RegistryServer
-from tests.support import rest
+from tests.support import Fetch, rest, server_config
 
-Fetch = Callable[..., Awaitable[HTTPResponse]]
 pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture
 def jp_server_config(jp_server_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
-    return {
-        **jp_server_config,
-        "RegistryClient": {"auth_file": str(tmp_path / "none.json"), "retries": 0},
-        "BuildController": {"builds_dir": str(tmp_path / "builds")},
-        "TagWatcher": {"interval": 0},
-    }
+    return server_config(
+        jp_server_config,
+        tmp_path,
+        BuildController={"builds_dir": str(tmp_path / "builds")},
+        TagWatcher={"interval": 0},
+    )
 
 
 def version_two() -> Any:

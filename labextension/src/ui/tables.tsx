@@ -65,3 +65,45 @@ export function DetailsTable(props: {
     </table>
   );
 }
+
+/** The result of one requirement check, as the routes that check images give it. */
+export interface ICheckRow {
+  profile?: string;
+  id?: string;
+  result: string;
+  message?: string;
+}
+
+/** The checks of an image or a build: profile, check, result badge and message. */
+export function ChecksTable(props: {
+  checks: ReadonlyArray<ICheckRow>;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { checks, trans } = props;
+  return (
+    <DetailsTable
+      columns={[
+        trans.__('Profile'),
+        trans.__('Check'),
+        trans.__('Result'),
+        trans.__('Message')
+      ]}
+    >
+      {checks.map((check, index) => (
+        <tr
+          key={index}
+          data-result={check.result}
+          data-id={check.id}
+          data-profile={check.profile}
+        >
+          <td>{check.profile ?? ''}</td>
+          <td>{check.id ?? ''}</td>
+          <td>
+            <CheckResult result={check.result} trans={trans} />
+          </td>
+          <td>{check.message ?? ''}</td>
+        </tr>
+      ))}
+    </DetailsTable>
+  );
+}

@@ -16,7 +16,7 @@ import {
 import { formatTime } from '../../format';
 import { TextButton } from '../../ui/buttons';
 import { Facts } from '../../ui/Facts';
-import { CheckResult, DetailsSection, DetailsTable } from '../../ui/tables';
+import { ChecksTable, DetailsSection, DetailsTable } from '../../ui/tables';
 import { useSignal } from '../../ui/signals';
 
 function PackageTable(props: {
@@ -301,25 +301,7 @@ export function BuildDetailsView(props: {
           className="jp-RuntimeImages-checks"
           title={trans.__('Checks')}
         >
-          <DetailsTable
-            columns={[
-              trans.__('Profile'),
-              trans.__('Check'),
-              trans.__('Result'),
-              trans.__('Message')
-            ]}
-          >
-            {checks.map((check, index) => (
-              <tr key={index} data-result={check.result} data-id={check.id}>
-                <td>{check.profile ?? ''}</td>
-                <td>{check.id ?? ''}</td>
-                <td>
-                  <CheckResult result={check.result} trans={trans} />
-                </td>
-                <td>{check.message ?? ''}</td>
-              </tr>
-            ))}
-          </DetailsTable>
+          <ChecksTable checks={checks} trans={trans} />
         </DetailsSection>
       )}
       <PackageTable

@@ -3,7 +3,7 @@ import React, { useState } from 'react';
 import { PROFILES } from '../../profiles';
 import { TextButton } from '../../ui/buttons';
 import { useSignal } from '../../ui/signals';
-import { CheckResult, DetailsTable } from '../../ui/tables';
+import { ChecksTable } from '../../ui/tables';
 import type { DetailsModel } from '../model';
 import { Loading } from './Loading';
 
@@ -57,7 +57,7 @@ export function ChecksTab(props: {
         loader={model.checks}
         trans={trans}
         what={trans.__('Checking the image…')}
-        onReload={() => model.reload(model.checks)}
+        model={model}
       >
         {data => (
           <>
@@ -74,30 +74,7 @@ export function ChecksTab(props: {
                     data.profiles.join(', ')
                   )}
             </p>
-            <DetailsTable
-              columns={[
-                trans.__('Profile'),
-                trans.__('Check'),
-                trans.__('Result'),
-                trans.__('Message')
-              ]}
-            >
-              {data.checks.map((check, index) => (
-                <tr
-                  key={index}
-                  data-result={check.result}
-                  data-id={check.id}
-                  data-profile={check.profile}
-                >
-                  <td>{check.profile ?? ''}</td>
-                  <td>{check.id ?? ''}</td>
-                  <td>
-                    <CheckResult result={check.result} trans={trans} />
-                  </td>
-                  <td>{check.message ?? ''}</td>
-                </tr>
-              ))}
-            </DetailsTable>
+            <ChecksTable checks={data.checks} trans={trans} />
           </>
         )}
       </Loading>

@@ -332,7 +332,7 @@ export function CompareTab(props: {
             model.compareFrom ?? '',
             model.compareWith ?? ''
           )}
-          onReload={() => model.reload(model.diff)}
+          model={model}
         >
           {diff => <Diff diff={diff} trans={trans} />}
         </Loading>

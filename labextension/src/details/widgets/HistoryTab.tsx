@@ -152,7 +152,7 @@ export function HistoryTab(props: {
           loader={model.history}
           trans={trans}
           what={trans.__('Reading the history…')}
-          onReload={() => model.reload(model.history)}
+          model={model}
         >
           {data =>
             (data.history ?? []).length === 0 ? (

@@ -168,7 +168,7 @@ export function LayersTab(props: {
       loader={model.layers}
       trans={trans}
       what={trans.__('Reading the layers…')}
-      onReload={() => model.reload(model.layers)}
+      model={model}
     >
       {data => <Layers data={data} trans={trans} />}
     </Loading>

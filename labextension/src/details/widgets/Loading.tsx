@@ -28,12 +28,14 @@ export function Loading<T>(props: {
   trans: TranslationBundle;
   /** What is being read, e.g. "Reading the image…". */
   what: string;
-  onReload: () => void;
+  /** What reloads `loader` (Retry, Load again): the Details view's model. */
+  model: { reload(loader: Loader<unknown>): void };
   /** What to show instead of the generic error (e.g. an empty state), or null. */
   renderError?: (error: unknown) => React.ReactNode | null;
   children: (data: T) => React.ReactNode;
 }): JSX.Element {
   const { loader, trans } = props;
+  const reload = () => props.model.reload(loader);
   useSignal(loader.changed);
   const loading = loader.status === 'loading';
   useSeconds(loading);
@@ -67,7 +69,7 @@ export function Loading<T>(props: {
         <TextButton
           className="jp-mod-styled jp-mod-accept"
           label={trans.__('Retry')}
-          onClick={props.onReload}
+          onClick={reload}
         />
       </div>
     );
@@ -78,7 +80,7 @@ export function Loading<T>(props: {
         <TextButton
           className="jp-mod-styled jp-mod-accept"
           label={trans.__('Load again')}
-          onClick={props.onReload}
+          onClick={reload}
         />
       </div>
     );

@@ -180,7 +180,7 @@ function Overview(props: {
             loader={model.platforms}
             trans={trans}
             what={trans.__('Reading every platform of the image…')}
-            onReload={() => model.reload(model.platforms)}
+            model={model}
           >
             {data => (
               <PlatformsTable platforms={data.platforms ?? []} trans={trans} />
@@ -253,7 +253,7 @@ export function OverviewTab(props: {
       loader={model.inspection}
       trans={trans}
       what={trans.__('Reading the image…')}
-      onReload={() => model.reload(model.inspection)}
+      model={model}
     >
       {data => <Overview model={model} data={data} trans={trans} />}
     </Loading>

@@ -102,36 +102,23 @@ function Packages(props: {
             model.setPackageFilter({ text: event.currentTarget.value })
           }
         />
-        <select
-          className="jp-mod-styled jp-RuntimeImages-ecosystemSelect"
-          aria-label={trans.__('Ecosystem')}
+        <CountSelect
+          className="jp-RuntimeImages-ecosystemSelect"
+          label={trans.__('Ecosystem')}
+          all={trans.__('All ecosystems')}
           value={filter.ecosystem}
-          onChange={event =>
-            model.setPackageFilter({ ecosystem: event.currentTarget.value })
-          }
-        >
-          <option value="">{trans.__('All ecosystems')}</option>
-          {ecosystems.map(([value, count]) => (
-            <option key={value} value={value}>
-              {`${value} (${count})`}
-            </option>
-          ))}
-        </select>
-        <select
-          className="jp-mod-styled jp-RuntimeImages-environmentSelect"
-          aria-label={trans.__('Environment')}
+          counts={ecosystems}
+          onChange={ecosystem => model.setPackageFilter({ ecosystem })}
+        />
+        <CountSelect
+          className="jp-RuntimeImages-environmentSelect"
+          label={trans.__('Environment')}
+          all={trans.__('All environments')}
           value={filter.environment}
-          onChange={event =>
-            model.setPackageFilter({ environment: event.currentTarget.value })
-          }
-        >
-          <option value="">{trans.__('All environments')}</option>
-          {environments.map(([value, count]) => (
-            <option key={value} value={value}>
-              {`${value || trans.__('(none)')} (${count})`}
-            </option>
-          ))}
-        </select>
+          counts={environments}
+          name={value => value || trans.__('(none)')}
+          onChange={environment => model.setPackageFilter({ environment })}
+        />
       </div>
       <div
         className="jp-RuntimeImages-count jp-RuntimeImages-packageCount"
@@ -216,6 +203,37 @@ function Packages(props: {
   );
 }
 
+/**
+ * A filter of the packages by one field: "all", then each value with how many
+ * packages have it; `name` shows a value (default: as it is).
+ */
+function CountSelect(props: {
+  className: string;
+  label: string;
+  all: string;
+  value: string;
+  counts: ReadonlyArray<readonly [string, number]>;
+  name?: (value: string) => string;
+  onChange: (value: string) => void;
+}): JSX.Element {
+  const name = props.name ?? ((value: string) => value);
+  return (
+    <select
+      className={`jp-mod-styled ${props.className}`}
+      aria-label={props.label}
+      value={props.value}
+      onChange={event => props.onChange(event.currentTarget.value)}
+    >
+      <option value="">{props.all}</option>
+      {props.counts.map(([value, count]) => (
+        <option key={value} value={value}>
+          {`${name(value)} (${count})`}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 /** The Packages tab: every package of the image, searchable, virtualised. */
 export function PackagesTab(props: {
   model: DetailsModel;
@@ -228,7 +246,7 @@ export function PackagesTab(props: {
       loader={model.inspection}
       trans={trans}
       what={trans.__('Reading the image…')}
-      onReload={() => model.reload(model.inspection)}
+      model={model}
     >
       {() => <Packages model={model} trans={trans} />}
     </Loading>

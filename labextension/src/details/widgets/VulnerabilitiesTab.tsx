@@ -288,7 +288,7 @@ export function VulnerabilitiesTab(props: {
       loader={model.vulnerabilities}
       trans={trans}
       what={trans.__('Matching the packages against the database…')}
-      onReload={() => model.reload(model.vulnerabilities)}
+      model={model}
       renderError={error =>
         isDatabaseMissing(error) ? (
           <NoDatabase error={error} trans={trans} />
