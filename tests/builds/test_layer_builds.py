@@ -15,6 +15,7 @@ from traitlets.config import Config
 
 from runtime_images.builds.image_config import with_on_path
 from runtime_images.inspect import inspect_image
+from runtime_images.inspect.filesystem import SERIAL_VERSION
 from runtime_images.registry import RegistryClient
 from tests.fixtures import images
 from tests.fixtures.oci import Image, ImageConfig, LayerBuilder, make_image
@@ -204,7 +205,7 @@ async def test_a_restarted_server_reads_the_base_from_its_record(
     record.write_bytes(b"{not json")
     bases.forget()
     assert dependencies(await builder.run(build("third")))["six"] == "1.15.0"
-    assert json.loads(record.read_text())["version"] == 2  # recorded again
+    assert json.loads(record.read_text())["version"] == SERIAL_VERSION  # recorded again
 
 
 async def test_a_virtual_environment_on_path_gets_the_packages(
