@@ -103,3 +103,10 @@ def running_server(env: dict[str, str], tmp_path: Path) -> Iterator[RunningServe
         yield server
     finally:
         server.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API leaves an asyncio loop running in the
+    main thread, and pytest-jupyter's loop cannot be closed in a test after them."""
+    ui = Path(__file__).parent / "ui"
+    items.sort(key=lambda item: Path(str(item.path)).is_relative_to(ui))
