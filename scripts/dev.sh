@@ -22,7 +22,7 @@ export PATH="$VENV/bin:$PATH"
 # Debian packages the test-suite uses (real registries, image tools, a browser, and a real
 # Debian base image made with debootstrap for the buildah engine's tests).
 APT_PACKAGES=(git docker-registry skopeo umoci busybox-static apache2-utils chromium fonts-dejavu-core
-  buildah debootstrap rpm)
+  buildah debootstrap rpm qemu-user)
 
 install_debian_packages() {
   local missing=()

@@ -24,7 +24,8 @@ from typing import Any
 from traitlets import Float, Integer, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
-from ..errors import ConflictError, NotFoundError
+from ..errors import ConflictError, NotFoundError, ValidationFailedError
+from ..fields import FieldError
 from . import model
 from .claims import ClaimRegistry
 from .engine import BuildContext, BuildFailure, Engine
@@ -195,6 +196,13 @@ class BuildController(LoggingConfigurable):
         engine_name = engine or self.engine
         if engine_name not in self.engines:
             raise ConflictError(f"No build engine named {engine_name!r} is configured.")
+        if engine_name != "embedded" and model.requested_platforms(resource):
+            field = f"metadata.annotations.{model.ANNOTATION_PLATFORMS}"
+            why = (
+                f"the {engine_name} engine builds one platform; multi-platform builds are made "
+                "by the embedded engine (layer append, wheels resolved per platform)"
+            )
+            raise ValidationFailedError([FieldError(field, why)], f"{field}: {why}")
         if message is None:
             message = getattr(
                 self.engines[engine_name], "pending_message", "Waiting for a free build slot."

@@ -33,6 +33,12 @@ class EmbeddedEngine:
         except CannotAppend as error:
             if self.fallback is None:
                 raise BuildFailure(error.reason, str(error), model.BUILDING_STEP) from None
+            if model.requested_platforms(build.resource):
+                message = (
+                    f"{error} (not handed to the {self.fallback.name} engine: it builds one "
+                    "platform, and this build asks for several)"
+                )
+                raise BuildFailure(error.reason, message, model.BUILDING_STEP) from None
             message = (
                 f"Layer append cannot build this ({error}); handing it to the "
                 f"{self.fallback.name} engine (ImageBuilder.fallback_engine)."

@@ -15,12 +15,20 @@ from typing import Any
 from ..reference import Reference
 from ..registry import ResolvedImage
 from ..registry.layout import OCI_CONFIG, OCI_MANIFEST, Layout, canonical_json, oci_layer_type
-from ..registry.manifest import Descriptor
+from ..registry.manifest import OCI_INDEX, Descriptor, Platform
 from .engine import BuildContext
 from .layers import LayerBlob
 from .repository import DetectedEnvironment
 
-__all__ = ["DEFAULT_PATH", "LABEL_PREFIX", "assemble", "build_inputs", "path_dirs", "with_on_path"]
+__all__ = [
+    "DEFAULT_PATH",
+    "LABEL_PREFIX",
+    "assemble",
+    "assemble_index",
+    "build_inputs",
+    "path_dirs",
+    "with_on_path",
+]
 
 LABEL_PREFIX = "io.jupyter.runtime-images"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"  # as runtimes set
@@ -114,3 +122,26 @@ def assemble(
         + [{"mediaType": _LAYER_TYPE, "digest": b.digest, "size": b.size} for b in blobs],
     }
     return layout.add_bytes(canonical_json(manifest), OCI_MANIFEST), config
+
+
+def assemble_index(layout: Layout, images: list[tuple[Descriptor, Platform]]) -> Descriptor:
+    """Write the image index of a multi-platform build (each platform's manifest, in the
+    order built) to the layout; its descriptor."""
+    index = {
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": [
+            {
+                "mediaType": manifest.media_type,
+                "digest": manifest.digest,
+                "size": manifest.size,
+                "platform": {
+                    "os": platform.os,
+                    "architecture": platform.architecture,
+                    **({"variant": platform.variant} if platform.variant else {}),
+                },
+            }
+            for manifest, platform in images
+        ],
+    }
+    return layout.add_bytes(canonical_json(index), OCI_INDEX)

@@ -16,7 +16,10 @@ from __future__ import annotations
 import asyncio
 import posixpath
 import shutil
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from .. import registry
 from ..fileio import held_temp_dir
@@ -24,10 +27,11 @@ from ..inspect import ImageView
 from ..inspect.report import Distribution, canonical_name
 from ..reference import Reference, parse
 from ..registry.layout import Layout
+from ..registry.manifest import Descriptor, Platform
 from . import model
 from .base_image import BaseImages, apply_layer_file
 from .engine import BuildContext, BuildFailure
-from .image_config import assemble, path_dirs
+from .image_config import assemble, assemble_index, path_dirs
 from .layers import LayerBlob, LayerPlan, write_layer
 from .outcome import Outcomes, failure_of, push_image
 from .packages import (
@@ -38,6 +42,7 @@ from .packages import (
     RequiresBuild,
     check_requirements,
     install,
+    merged_lock,
     place_data,
     platform_tags,
     remove_distribution,
@@ -57,6 +62,33 @@ class CannotAppend(Exception):
     def __init__(self, error: Exception) -> None:
         super().__init__(str(error))
         self.reason: str = getattr(error, "reason", model.BUILD_FAILED)
+
+    def on(self, platform: str | None) -> CannotAppend:
+        """This failure, naming the platform of a multi-platform build it happened on."""
+        if platform is None:
+            return self
+        named = CannotAppend(Exception(f"{platform}: {self}"))
+        named.reason = self.reason
+        return named
+
+
+@dataclass(frozen=True)
+class _PlatformImage:
+    """One platform's image built into the layout, and what reads it back for its checks."""
+
+    platform: Platform
+    manifest: Descriptor
+    config: dict[str, Any]
+    base: ImageView
+    blobs: list[LayerBlob]
+    lock: list[str]
+    pinned_base: Reference
+
+    def read(self, layout: Layout, result: Reference) -> ImageView:
+        """The built image's view (blocking): the base's with the new layers applied."""
+        return _with_layers(
+            self.base, layout, self.blobs, self.config, result, self.manifest.digest
+        )
 
 
 class LayerAppend:
@@ -98,13 +130,87 @@ class LayerAppend:
             check_requirements(requirements)
         except PackageError as error:
             raise CannotAppend(error) from None
+        base_ref = parse(base)
+        platforms = model.requested_platforms(build.resource)
+        images = [
+            await self._build_platform(
+                build,
+                layout,
+                work / f"platform-{index}",
+                base_ref,
+                platform,
+                requirements,
+                repository_dir,
+                detected,
+            )
+            for index, platform in enumerate(platforms or [None])
+        ]
+        lock = merged_lock([image.lock for image in images])
+        await build.update(lock=lock)
+        if platforms:
+            top = assemble_index(layout, [(image.manifest, image.platform) for image in images])
+            await build.update(
+                platforms=[
+                    {"platform": str(i.platform), "digest": i.manifest.digest, "lock": i.lock}
+                    for i in images
+                ]
+            )
+        else:
+            top = images[0].manifest
+        layout.tag(f"{build.name}:latest", top)
+        result = self.settings.result_reference(build.name, top.digest)
+        pinned_base = images[0].pinned_base
+        made = f" for {', '.join(platforms)}" if platforms else ""
+        await build.condition(
+            model.BUILDING_STEP,
+            "True",
+            "Built",
+            (
+                f"Built {top.digest}{made} from {pinned_base.familiar()} "
+                f"({len(lock)} locked distribution(s))."
+            ),
+        )
+        if self.settings.target_registry:
+            await push_image(
+                build,
+                result,
+                lambda progress: self.client.push_image(
+                    layout,
+                    top.digest,
+                    result.without_digest(),
+                    mount_from=pinned_base,
+                    progress=progress,
+                ),
+            )
+        await build.update(image=result.familiar())
+        first, *others = images
+        validation = await self.outcomes.validate_local(
+            build,
+            lambda: first.read(layout, result),
+            result,
+            {str(image.platform): partial(image.read, layout, result) for image in others},
+        )
+        await self.outcomes.ready(build, result, validation, "Built")
 
+    async def _build_platform(
+        self,
+        build: BuildContext,
+        layout: Layout,
+        work: Path,
+        base_ref: Reference,
+        platform: str | None,
+        requirements: list[str],
+        repository_dir: Path | None,
+        detected: DetectedEnvironment | None,
+    ) -> _PlatformImage:
+        """Build the image of one platform (``None``: the base's, RegistryClient.platform)
+        into the layout: its manifest is not tagged yet."""
+        where = f" for {platform}" if platform else ""
         early: EarlyInstall | None = None
         try:
-            await build.step(model.BUILDING_STEP, f"Reading the base image {base}.")
+            await build.step(model.BUILDING_STEP, f"Reading the base image {base_ref}{where}.")
             try:
-                base_ref = parse(base)
-                resolved = await self.client.resolve(base_ref)
+                resolved = await self.client.resolve(base_ref, platform)
                 if requirements:
                     early = EarlyInstall(
                         requirements,
@@ -117,7 +223,7 @@ class LayerAppend:
                     build, layout, base_ref, resolved, STEPS, early.on_file if early else None
                 )
             except registry.RegistryError as error:
-                raise failure_of(error, base, model.BUILDING_STEP) from None
+                raise failure_of(error, str(base_ref), model.BUILDING_STEP) from None
             pinned_base = base_ref.with_tag(base_ref.tag or "latest").with_digest(resolved.digest)
             await build.update(baseImage=str(pinned_base))
 
@@ -126,16 +232,19 @@ class LayerAppend:
             await build.step(
                 model.BUILDING_STEP,
                 (
-                    f"Installing {len(requirements)} requirement(s) for Python {target.version} "
-                    f"into {target.site_packages}."
+                    f"Installing {len(requirements)} requirement(s) for Python {target.version}"
+                    f"{where} into {target.site_packages}."
                 ),
             )
             plans = []
             lock: list[str] = []
             if requirements:
-                plan, lock = await self._package_layer(
-                    build, view, target, requirements, work, uid, gid, early
-                )
+                try:
+                    plan, lock = await self._package_layer(
+                        build, view, target, requirements, work, uid, gid, early
+                    )
+                except CannotAppend as error:
+                    raise error.on(platform) from None
                 plans.append(plan)
             if repository_dir is not None:
                 plans.append(
@@ -146,43 +255,12 @@ class LayerAppend:
             ]
             for blob in blobs:
                 layout.add_file(blob.path, blob.digest)
-            await build.update(lock=lock)
-
             manifest, config = assemble(
                 layout, resolved, blobs, build, pinned_base, lock, detected, target.bin_dir
             )
-            ref_name = f"{build.name}:latest"
-            layout.tag(ref_name, manifest)
-            result = self.settings.result_reference(build.name, manifest.digest)
-            await build.condition(
-                model.BUILDING_STEP,
-                "True",
-                "Built",
-                (
-                    f"Built {manifest.digest} from {pinned_base.familiar()} "
-                    f"({len(lock)} locked distribution(s))."
-                ),
+            return _PlatformImage(
+                resolved.platform, manifest, config, view, blobs, lock, pinned_base
             )
-            if self.settings.target_registry:
-                await push_image(
-                    build,
-                    result,
-                    lambda progress: self.client.push_image(
-                        layout,
-                        manifest.digest,
-                        result.without_digest(),
-                        mount_from=pinned_base,
-                        progress=progress,
-                    ),
-                )
-            await build.update(image=result.familiar())
-
-            validation = await self.outcomes.validate_local(
-                build,
-                lambda: _with_layers(view, layout, blobs, config, result, manifest.digest),
-                result,
-            )
-            await self.outcomes.ready(build, result, validation, "Built")
         finally:
             if early is not None:
                 await early.close()

@@ -24,7 +24,10 @@ ANNOTATION_NAME = "opendatahub.io/notebook-image-name"
 ANNOTATION_DESC = "opendatahub.io/notebook-image-desc"
 ANNOTATION_CREATOR = "opendatahub.io/notebook-image-creator"
 ANNOTATION_PLATFORMS = "runtime-images.jupyter.org/platforms"
-"""Platforms of a multi-platform build (one index): not built yet, so refused at submit."""
+"""The platforms of a multi-platform build, comma-separated: one image index is built, its
+packages resolved for each platform by pip (no emulation)."""
+MAX_PLATFORMS = 8
+BUILDABLE_ARCHITECTURES = ("amd64", "arm64", "ppc64le", "s390x")
 
 IMAGE_IMPORT, PACKAGE_LIST, GIT_REPOSITORY = "ImageImport", "PackageList", "GitRepository"
 PENDING, BUILDING, READY, FAILED = "Pending", "Building", "Ready", "Failed"
@@ -83,7 +86,7 @@ def normalize(document: object) -> dict[str, Any]:
             # once, in Python's words, which name the alternatives.
             errors = [e for e in errors if not e.path.startswith(_BUILD_TYPE_FIELDS)]
         errors.extend(type_errors)
-    errors.extend(_platforms_errors(resource.get("metadata")))
+    errors.extend(_platforms_errors(resource))
     if errors:
         raise ValidationFailedError(
             sorted(set(errors), key=lambda e: (e.path, e.message)), _summary(errors)
@@ -94,19 +97,64 @@ def normalize(document: object) -> dict[str, Any]:
     return resource
 
 
-def _platforms_errors(metadata: object) -> list[FieldError]:
-    """Builds make an image of their base's platform; an index of several is not built
-    yet, and a build asking for one is refused rather than silently made for one."""
+def requested_platforms(resource: Mapping[str, Any]) -> list[str] | None:
+    """The platforms a multi-platform build makes (one image index), in the annotation's
+    order; None when it builds its base image's platform only. (Checked at submit.)"""
+    annotations = (resource.get("metadata") or {}).get("annotations") or {}
+    value = annotations.get(ANNOTATION_PLATFORMS)
+    if not isinstance(value, str):
+        return None
+    return [entry.strip() for entry in value.split(",") if entry.strip()]
+
+
+def _platforms_errors(resource: Mapping[str, Any]) -> list[FieldError]:
+    """What is wrong with the platforms annotation: each entry must be a Linux platform pip
+    has wheels for (``linux/amd64``, ``linux/arm64``…), listed once."""
+    metadata = resource.get("metadata")
     annotations = metadata.get("annotations") if isinstance(metadata, Mapping) else None
     if not isinstance(annotations, Mapping) or ANNOTATION_PLATFORMS not in annotations:
         return []
-    return [
-        FieldError(
-            f"metadata.annotations.{ANNOTATION_PLATFORMS}",
-            "multi-platform builds are not supported yet: leave this out to build the base "
-            "image's platform, and build each other platform on a base of that platform",
-        )
+    field = f"metadata.annotations.{ANNOTATION_PLATFORMS}"
+    value = annotations[ANNOTATION_PLATFORMS]
+    spec = resource.get("spec")
+    if isinstance(spec, Mapping) and spec.get("buildType") == IMAGE_IMPORT:
+        return [
+            FieldError(
+                field,
+                "an import copies every platform the image has, as it is: leave this out",
+            )
+        ]
+    entries = [e.strip() for e in value.split(",")] if isinstance(value, str) else []
+    if not entries or not all(entries):
+        return [
+            FieldError(
+                field, "must be a comma-separated list of platforms, e.g. linux/amd64,linux/arm64"
+            )
+        ]
+    if len(entries) > MAX_PLATFORMS:
+        return [FieldError(field, f"at most {MAX_PLATFORMS} platforms, not {len(entries)}")]
+    errors = [
+        FieldError(field, problem) for entry in entries if (problem := _platform_problem(entry))
     ]
+    repeated = sorted({entry for entry in entries if entries.count(entry) > 1})
+    if repeated:
+        errors.append(FieldError(field, f"lists {', '.join(repeated)} more than once"))
+    return errors
+
+
+def _platform_problem(entry: str) -> str | None:
+    parts = entry.split("/")
+    if len(parts) not in (2, 3) or parts[0] != "linux":
+        return f"{entry!r} is not a Linux platform (os/architecture, e.g. linux/arm64)"
+    architecture, variant = parts[1], parts[2] if len(parts) == 3 else None
+    if architecture not in BUILDABLE_ARCHITECTURES:
+        return (
+            f"{entry!r}: packages are added for {', '.join(BUILDABLE_ARCHITECTURES)} "
+            "(the architectures of manylinux wheels)"
+        )
+    if variant is not None and (architecture, variant) != ("arm64", "v8"):
+        return f"{entry!r}: {architecture} has no variant {variant!r}"
+    return None
 
 
 _BUILD_TYPE_FIELDS = tuple(

@@ -9,7 +9,8 @@ wherever it ran.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .. import registry
@@ -216,19 +217,32 @@ class Outcomes:
         return validation
 
     async def validate_local(
-        self, build: BuildContext, read: Callable[[], ImageView], image: Reference | None = None
+        self,
+        build: BuildContext,
+        read: Callable[[], ImageView],
+        image: Reference | None = None,
+        other_platforms: Mapping[str, Callable[[], ImageView]] | None = None,
     ) -> Validation:
         """Check an image built here: ``read()`` gives its view (blocking: it runs in a
         thread, as do the checks); ``image``, where it can be read from, for the checks of
-        the document profiles."""
+        the document profiles. ``other_platforms`` read the other platforms of a
+        multi-platform build: what they do not pass joins the checks, named by platform."""
         profiles = self.profiles(build)
+        others = dict(other_platforms or {})
         await build.step(
             model.VALIDATING, f"Checking the built image against {', '.join(profiles)}."
         )
 
         def check() -> Validation:
             view = read()
-            return Validation(view.report, profiles, run_profiles(view, profiles))
+            checks = run_profiles(view, profiles)
+            for platform, read_other in others.items():
+                checks += [
+                    replace(result, message=f"{platform}: {result.message}")
+                    for result in run_profiles(read_other(), profiles)
+                    if result.result != "pass"
+                ]
+            return Validation(view.report, profiles, checks)
 
         try:
             validation = await asyncio.to_thread(check)

@@ -30,6 +30,7 @@ from ..inspect.report import canonical_name
 from .pip_wheels_only import MARKER
 
 _PYTHON_BINARY = re.compile(r"python(\d+\.\d+)")
+_MACHINE_OF_TAG = re.compile(r"^(?:many|musl)linux(?:_\d+_\d+|\d+)_")
 PYTHON_SHEBANG = re.compile(rb"^#!.*python[0-9.]*\S*[^\n]*\n")
 # pip's launcher when the interpreter's path is too long or has spaces (distlib):
 #   #!/bin/sh
@@ -94,6 +95,11 @@ class PythonTarget:
     platforms: tuple[str, ...]  # wheel platform tags
 
     @property
+    def machine(self) -> str:
+        """The machine its wheels are for (``x86_64``, ``aarch64``), from the platform tags."""
+        return _MACHINE_OF_TAG.sub("", self.platforms[0])
+
+    @property
     def abi(self) -> str:
         return "cp" + self.version.replace(".", "")
 
@@ -131,6 +137,21 @@ class Installation:
     lock: list[str] = field(default_factory=list)  # "name==version --hash=sha256:…"
     installed: dict[str, str] = field(default_factory=dict)  # canonical name -> version
     top_level: dict[str, list[str]] = field(default_factory=dict)  # name -> top-level entries
+
+
+def merged_lock(locks: list[list[str]]) -> list[str]:
+    """One lock for the platforms of a multi-platform build: a line per distribution and
+    version with every platform's wheel hash (``name==1.0 --hash=sha256:a --hash=sha256:b``),
+    as pip's hash-checking mode reads a cross-platform lock."""
+    if len(locks) == 1:
+        return list(locks[0])
+    hashes: dict[str, list[str]] = {}
+    for lock in locks:
+        for line in lock:
+            pinned, *options = line.split(" --hash=")
+            known = hashes.setdefault(pinned, [])
+            known.extend(option for option in options if option not in known)
+    return [" --hash=".join([pinned, *found]) for pinned, found in sorted(hashes.items())]
 
 
 async def install(
@@ -302,7 +323,7 @@ def _pip_failure(output: str, target: PythonTarget) -> PackageError:
     if missing:
         return RequiresBuild(
             f"No wheel of {missing.group(1)} fits Python {target.version} on "
-            f"{target.platforms[0].split('_', 2)[-1]}: packages that must be compiled from "
+            f"{target.machine}: packages that must be compiled from "
             "source (or OS packages) cannot be added by layer append; use a base image that "
             "has them, or the buildah engine."
         )

@@ -398,16 +398,45 @@ def test_invalid_yaml_is_a_validation_error() -> None:
     assert yaml.safe_load(SEED_IMPORT)["kind"] == "CustomNBImage"
 
 
-def test_a_multi_platform_build_is_refused_at_submit_naming_the_annotation() -> None:
-    """Builds make the base's platform only: asking for an index is refused, not ignored."""
-    document = resource(
-        buildType="PackageList", builderImage="python:3.12", packageVersions=["six"]
-    )
-    document["metadata"]["annotations"][model.ANNOTATION_PLATFORMS] = "linux/amd64,linux/arm64"
+@pytest.mark.parametrize(
+    ("value", "build_type", "expected"),
+    [
+        ("linux/amd64,linux/ppc64le", "ImageImport", "an import copies every platform"),
+        ("", "PackageList", "comma-separated list of platforms"),
+        ("linux/amd64,,linux/arm64", "PackageList", "comma-separated list of platforms"),
+        ("windows/amd64", "PackageList", "'windows/amd64' is not a Linux platform"),
+        ("linux/riscv64", "PackageList", "'linux/riscv64': packages are added for amd64"),
+        ("linux/arm64/v7", "PackageList", "arm64 has no variant 'v7'"),
+        ("linux/amd64, linux/amd64", "PackageList", "lists linux/amd64 more than once"),
+        (",".join(["linux/amd64"] * 9), "PackageList", "at most 8 platforms, not 9"),
+        ("x" * 300, "GitRepository", "is not a Linux platform"),
+    ],
+)
+def test_the_platforms_annotation_is_checked_at_submit_naming_it(
+    value: str, build_type: str, expected: str
+) -> None:
+    """Each platform of a multi-platform build must be one pip has Linux wheels for."""
+    spec: dict[str, Any] = {
+        "ImageImport": {"fromImage": "quay.io/org/img:1"},
+        "PackageList": {"builderImage": "python:3.12", "packageVersions": ["six"]},
+        "GitRepository": {"repositoryUrl": "https://github.com/org/repo"},
+    }[build_type]
+    document = resource(buildType=build_type, **spec)
+    document["metadata"]["annotations"][model.ANNOTATION_PLATFORMS] = value
     with pytest.raises(ValidationFailedError) as caught:
         model.normalize(document)
     [error] = caught.value.errors
     assert error.path == f"metadata.annotations.{model.ANNOTATION_PLATFORMS}"
-    assert "not supported yet" in error.message
-    del document["metadata"]["annotations"][model.ANNOTATION_PLATFORMS]
-    assert model.normalize(document)["spec"]["packageVersions"] == ["six"]
+    assert expected in error.message
+
+
+def test_the_platforms_of_a_multi_platform_build_are_kept_in_order() -> None:
+    document = resource(
+        buildType="PackageList", builderImage="python:3.12", packageVersions=["six"]
+    )
+    assert model.requested_platforms(model.normalize(document)) is None
+    document["metadata"]["annotations"][model.ANNOTATION_PLATFORMS] = (
+        " linux/arm64/v8 , linux/amd64,linux/s390x"
+    )
+    normalized = model.normalize(document)
+    assert model.requested_platforms(normalized) == ["linux/arm64/v8", "linux/amd64", "linux/s390x"]

@@ -130,9 +130,11 @@ def test_build_dialog_options(page: Any) -> None:
     rebuild = BUILD_DIALOG.field(page, "rebuild")
     expect(rebuild).not_to_be_checked()
     expect(rebuild).to_have_attribute("aria-label", "Rebuild when the base image changes")
-    # Multi-platform builds are not built yet (the server refuses the annotation): no option.
-    expect(dialog.locator('[data-field="platforms"]')).to_have_count(0)
+    platforms = dialog.locator('[data-field="platforms"] input[type="checkbox"]')
+    expect(platforms).to_have_count(2)
+    # Platforms are of package builds only.
     BUILD_DIALOG.field(page, "mode-git").check()
+    expect(platforms).to_have_count(0)
     expect(rebuild).to_be_visible()
     dialog.locator('button[aria-label="Cancel"]').click()
     expect(dialog).to_have_count(0)

@@ -22,6 +22,11 @@ export interface IBuildForm {
   creator: string;
   /** Build again when the base image's tag moves. */
   rebuildOnBaseUpdate?: boolean;
+  /**
+   * The platforms of a PackageList build (one image index); none: the
+   * server's default platform.
+   */
+  platforms?: string[];
 }
 
 export type BuildField =
@@ -32,6 +37,7 @@ export type BuildField =
   | 'displayName'
   | 'description'
   | 'creator'
+  | 'platforms'
   | 'form';
 
 /** The requirements of the packages field: one per line, without comments. */
@@ -91,6 +97,11 @@ export function buildResource(form: IBuildForm): ICustomNBImage {
   } else {
     resource.spec.builderImage = base;
     resource.spec.packageVersions = packageLines(form.packages);
+    const platforms = form.platforms ?? [];
+    if (platforms.length > 0) {
+      resource.metadata.annotations![Annotations.platforms] =
+        platforms.join(',');
+    }
   }
   if (form.rebuildOnBaseUpdate) {
     resource.metadata.annotations![Annotations.rebuildOnBaseUpdate] = 'true';
@@ -114,6 +125,9 @@ export function buildFieldOf(path: string): BuildField {
   }
   if (/^spec[./]gitRef/.test(p)) {
     return 'gitRef';
+  }
+  if (p.includes(Annotations.platforms)) {
+    return 'platforms';
   }
   const field = fieldOfError(p);
   return field === 'image' || field === 'profiles' ? 'form' : field;

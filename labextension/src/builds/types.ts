@@ -18,7 +18,12 @@ export namespace Annotations {
   /** `"true"`: build again when the base image's tag moves (issue 18). */
   export const rebuildOnBaseUpdate =
     'runtime-images.jupyter.org/rebuild-on-base-update';
+  /** Comma-separated platforms of a multi-platform PackageList build (issue 19). */
+  export const platforms = 'runtime-images.jupyter.org/platforms';
 }
+
+/** The platforms the Build image dialog offers for a PackageList build. */
+export const BUILD_PLATFORMS = ['linux/amd64', 'linux/arm64'] as const;
 
 /** Requirement profiles an import can check (shared with the Details view). */
 export { DEFAULT_PROFILES, PROFILES, type Profile } from '../profiles';

@@ -91,20 +91,47 @@ describe('build field errors', () => {
   });
 });
 
-describe('the rebuild option (issue 18)', () => {
-  it('sets the rebuild annotation when asked, and none unasked', () => {
+describe('the options of issues 18 and 19', () => {
+  it('sets the platforms of a PackageList build and the rebuild annotation', () => {
+    const resource = buildResource({
+      ...form,
+      platforms: ['linux/amd64', 'linux/arm64'],
+      rebuildOnBaseUpdate: true
+    });
+    expect(resource.metadata.annotations).toEqual({
+      ...metadata.annotations,
+      'runtime-images.jupyter.org/platforms': 'linux/amd64,linux/arm64',
+      'runtime-images.jupyter.org/rebuild-on-base-update': 'true'
+    });
+  });
+
+  it('sets no platforms on a git build, and no annotation unasked', () => {
     const git = buildResource({
       ...form,
       mode: 'git',
       repositoryUrl: 'file:///r',
+      platforms: ['linux/arm64'],
       rebuildOnBaseUpdate: true
     });
+    expect(
+      git.metadata.annotations?.['runtime-images.jupyter.org/platforms']
+    ).toBeUndefined();
     expect(
       git.metadata.annotations?.[
         'runtime-images.jupyter.org/rebuild-on-base-update'
       ]
     ).toBe('true');
-    expect(buildResource(form).metadata).toEqual(metadata);
+    expect(buildResource({ ...form, platforms: [] }).metadata).toEqual(
+      metadata
+    );
+  });
+
+  it('puts a server error about the platforms at that field', () => {
+    expect(
+      buildFieldOf(
+        "metadata.annotations['runtime-images.jupyter.org/platforms']"
+      )
+    ).toBe('platforms');
   });
 });
 

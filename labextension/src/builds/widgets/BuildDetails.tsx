@@ -167,6 +167,7 @@ export function BuildDetailsView(props: {
       annotation(build, Annotations.rebuildOnBaseUpdate) === 'true' &&
         trans.__('yes')
     ],
+    [trans.__('Platforms'), annotation(build, Annotations.platforms)],
     [
       trans.__('Accelerators'),
       (status.accelerators ?? [])

@@ -9,7 +9,7 @@ import {
   IBuildForm
 } from '../buildForm';
 import type { BuildsModel } from '../model';
-import { ICustomNBImage } from '../types';
+import { BUILD_PLATFORMS, ICustomNBImage } from '../types';
 import type { IRuntimeImage } from '../../tokens';
 import {
   Choice,
@@ -52,7 +52,8 @@ export function BuildImageForm(
         packages: '',
         repositoryUrl: '',
         gitRef: '',
-        rebuildOnBaseUpdate: false
+        rebuildOnBaseUpdate: false,
+        platforms: []
       },
       idPrefix: ID,
       toResource: buildResource,
@@ -180,6 +181,36 @@ export function BuildImageForm(
               { multiline: true, placeholder: 'six==1.16.0' }
             )}
           </div>
+          <ChoiceGroup<string>
+            type="checkbox"
+            id={`${ID}-platforms`}
+            field="platforms"
+            className="jp-RuntimeImages-platforms"
+            legend={trans.__('Platforms (optional)')}
+            choices={BUILD_PLATFORMS.map((platform, index) => ({
+              value: platform,
+              id: index === 0 ? `${ID}-platforms` : undefined,
+              label: trans.__('Build for %1', platform),
+              text: platform,
+              title: trans.__(
+                'Build for %1 too: one image index with an image per platform (wheels resolved per platform, no emulation). None checked: the server default platform.',
+                platform
+              )
+            }))}
+            isChecked={platform => (form.platforms ?? []).includes(platform)}
+            onToggle={platform => {
+              const platforms = form.platforms ?? [];
+              update(
+                'platforms',
+                BUILD_PLATFORMS.filter(p =>
+                  p === platform
+                    ? !platforms.includes(p)
+                    : platforms.includes(p)
+                )
+              );
+            }}
+            messages={messages('platforms')}
+          />
         </>
       )}
       <div className="jp-RuntimeImages-importField" data-field="rebuild">
