@@ -7,6 +7,7 @@ under qemu-user, are in ``test_multi_platform_debian.py``.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from runtime_images.registry import RegistryClient
 from tests.fixtures.oci import ImageConfig, make_image, make_index
 from tests.fixtures.registry import RegistryServer
 
-from .test_layer_builds import BuildHarness, base_image, package_list
+from .test_layer_builds import BuildHarness, base_image, git_build, git_repository, package_list
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -70,6 +71,23 @@ async def test_one_build_makes_an_index_with_each_platforms_packages(
 
     runtime_image = builder.store.get("two-platforms").to_api()
     assert runtime_image["metadata"]["image_name"] == status["image"]
+
+
+async def test_a_repository_build_adds_its_files_to_every_platform(
+    builder: BuildHarness, two_platform_base: str, tmp_path: Path
+) -> None:
+    url = git_repository(
+        tmp_path / "repo",
+        {"requirements.txt": "six==1.17.0\n", "notebooks/a.ipynb": '{"cells": []}'},
+    )
+    resource = git_build("git-two-platforms", url, two_platform_base)
+    build = await builder.run(on_platforms(resource, "linux/arm64,linux/amd64"))
+    status = build["status"]
+    assert status["phase"] == "Ready", status["conditions"]
+    for platform in ("linux/arm64", "linux/amd64"):
+        view = await inspect_platform(status["image"], platform)
+        assert view.fs.lookup("/home/jovyan/notebooks/a.ipynb") is not None
+        assert {d.name.lower(): d.version for d in view.report.distributions}["six"] == "1.17.0"
 
 
 async def test_a_platform_without_a_wheel_fails_with_requires_build_naming_it(
