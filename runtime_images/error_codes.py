@@ -17,6 +17,7 @@ from functools import cache
 from .errors import (
     ConflictError,
     ForbiddenError,
+    InsufficientStorageError,
     NotFoundError,
     PayloadTooLargeError,
     PreconditionFailedError,
@@ -73,6 +74,7 @@ def _table() -> tuple[tuple[type[BaseException], int, int], ...]:
         (RegistryError, 424, EXIT_NOT_DONE),
         (UpstreamError, 424, EXIT_NOT_DONE),
         (LockTimeoutError, 503, EXIT_NOT_DONE),
+        (InsufficientStorageError, 507, EXIT_NOT_DONE),
     )
 
 

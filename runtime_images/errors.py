@@ -17,6 +17,7 @@ __all__ = [
     "AlreadyExistsError",
     "ConflictError",
     "ForbiddenError",
+    "InsufficientStorageError",
     "NotFoundError",
     "PayloadTooLargeError",
     "PreconditionFailedError",
@@ -75,6 +76,11 @@ class PreconditionFailedError(RuntimeImagesError):
 
 class PayloadTooLargeError(RuntimeImagesError):
     """What would be written is over a configured size limit."""
+
+
+class InsufficientStorageError(RuntimeImagesError):
+    """Too little free disk space for what would be written (checked before writing, so
+    nothing is left half-written)."""
 
 
 class UpstreamError(RuntimeImagesError):

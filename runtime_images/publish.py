@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from traitlets import Float, Unicode
+from traitlets import Float, Integer, Unicode
 from traitlets.config import LoggingConfigurable
 
 from .errors import UpstreamError, ValidationFailedError
@@ -157,6 +157,12 @@ class ImagePublisher(LoggingConfigurable):
     command_timeout = Float(
         900.0, help="Seconds a container engine command may take to load a published image."
     ).tag(config=True)
+    keep_free_bytes = Integer(
+        1 << 30,
+        help="""Bytes that must stay free on the disk an archive is written to (an
+        oci-archive destination, or the temporary archive a container engine loads): a
+        publish that would leave less fails before writing (507 InsufficientStorage).""",
+    ).tag(config=True)
 
     async def publish(
         self,
@@ -180,12 +186,19 @@ class ImagePublisher(LoggingConfigurable):
         image_source, descriptor = await client.image_source(ref)
         if destination.transport == "oci-archive":
             await write_oci_archive(
-                image_source, descriptor.digest, Path(destination.target), ref.tag, progress
+                image_source,
+                descriptor.digest,
+                Path(destination.target),
+                ref.tag,
+                progress,
+                self.keep_free_bytes,
             )
             return Published(ref.familiar(), str(destination), descriptor.digest, str(destination))
         with tempfile.TemporaryDirectory(prefix="runtime-images-publish-") as work:
             archive = Path(work) / "image.tar"
-            await write_oci_archive(image_source, descriptor.digest, archive, ref.tag, progress)
+            await write_oci_archive(
+                image_source, descriptor.digest, archive, ref.tag, progress, self.keep_free_bytes
+            )
             await self._load(archive, destination)
         return Published(ref.familiar(), destination.target, descriptor.digest, str(destination))
 

@@ -11,7 +11,9 @@ import asyncio
 import hashlib
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +21,13 @@ from typing import Any
 
 import pytest
 
-from runtime_images.errors import PreconditionFailedError, UpstreamError, ValidationFailedError
+from runtime_images.error_codes import error_code
+from runtime_images.errors import (
+    InsufficientStorageError,
+    PreconditionFailedError,
+    UpstreamError,
+    ValidationFailedError,
+)
 from runtime_images.publish import (
     ImagePublisher,
     Published,
@@ -31,6 +39,7 @@ from runtime_images.registry import AccessDenied, RegistryClient
 from runtime_images.store import RuntimeImageStore
 from tests.builds.test_layer_builds import base_image, package_list
 from tests.fixtures import images, oci
+from tests.fixtures.hostile_registry import HostileRegistry
 from tests.fixtures.registry import (
     PASSWORD,
     READER,
@@ -279,6 +288,45 @@ def test_a_missing_engine_names_what_to_install(tmp_path: Path) -> None:
         with pytest.raises(UpstreamError) as info:
             publish(tmp_path, "localhost/app:latest", to, publisher)
         assert info.value.code == "PublishToolMissing" and needed in info.value.message
+
+
+def test_an_archive_claiming_a_petabyte_is_refused_before_any_blob_is_read(
+    tmp_path: Path,
+) -> None:
+    """A hostile registry's manifest says its layer is 1 PiB: the archive would fill the
+    disk, so the publish fails before reading any blob and leaves no file."""
+    with HostileRegistry() as hostile:
+        served = hostile.serve_image(
+            "team/huge",
+            "1",
+            [b"not really a petabyte"],
+            edit=lambda manifest: manifest["layers"][0].update(size=1 << 50),
+        )
+        with pytest.raises(InsufficientStorageError) as info:
+            publish(tmp_path, served.reference, "oci-archive:huge.tar")
+        blob_reads = [r for r in hostile.requests if "/blobs/" in r.path]
+    assert info.value.message.startswith("huge.tar would take 1,125,899,906,8")
+    assert blob_reads == []  # not even the config
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    answer = error_code(info.value)
+    assert answer is not None
+    assert (answer.status, answer.exit_code, answer.code) == (507, 2, "InsufficientStorageError")
+
+
+def test_the_temporary_archive_of_an_engine_keeps_the_disk_space_asked_for(
+    tmp_path: Path,
+) -> None:
+    """ImagePublisher.keep_free_bytes bounds the archive a container engine loads, too."""
+    local_image(tmp_path)
+    keep = shutil.disk_usage(tempfile.gettempdir()).free
+    with pytest.raises(InsufficientStorageError):
+        publish(
+            tmp_path,
+            "localhost/app:latest",
+            "containers-storage:team/app:1",
+            ImagePublisher(keep_free_bytes=keep),
+        )
+    assert not list(Path(tempfile.gettempdir()).glob("runtime-images-publish-*"))
 
 
 # -- as people run it: the embedded default, then publish ------------------------------------

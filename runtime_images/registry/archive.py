@@ -15,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import tarfile
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from ..errors import InsufficientStorageError
 from .errors import DigestMismatch, ImageNotFound
 from .manifest import Descriptor, parse_digest_field
 from .publish import ImageSource, plan_image
@@ -110,12 +112,15 @@ async def write_oci_archive(
     destination: Path,
     ref_name: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    keep_free: int = 0,
 ) -> int:
     """Write the image or index ``digest`` of ``source`` to ``destination``; its size.
 
     ``ref_name`` (a tag) names the image in the archive's ``index.json``. The archive is
     written next to ``destination`` and renamed into place when complete and verified.
-    ``progress`` is told the blob bytes written so far and their total.
+    ``progress`` is told the blob bytes written so far and their total. An archive that
+    would leave less than ``keep_free`` bytes free on its disk (the sizes are the
+    manifests', read before any blob) is refused before anything is written.
     """
     plan = await plan_image(source, digest)
     if plan.elsewhere:
@@ -143,6 +148,12 @@ async def write_oci_archive(
     }
 
     directory = destination.parent
+    free = (await asyncio.to_thread(shutil.disk_usage, directory)).free
+    if total + keep_free > free:
+        raise InsufficientStorageError(
+            f"{destination.name} would take {total:,} bytes and {directory} has {free:,} "
+            f"free; at least {keep_free:,} must stay free"
+        )
     fd, temp_name = await asyncio.to_thread(
         tempfile.mkstemp, prefix=f".{destination.name}.", suffix=".partial", dir=directory
     )
