@@ -185,9 +185,16 @@ def server_config(
     base: dict[str, Any], tmp_path: Path, **sections: dict[str, Any]
 ) -> dict[str, Any]:
     """pytest-jupyter's ``jp_server_config`` with a registry client that reads no credentials
-    and never retries (a test must not wait on a retry), plus the test's own ``sections``."""
-    registry = {"RegistryClient": {"auth_file": str(tmp_path / "none.json"), "retries": 0}}
-    return {**base, **registry, **sections}
+    and never retries (a test must not wait on a retry), builds and export facts kept in
+    ``tmp_path``, and the test's own ``sections`` (merged into those, trait by trait)."""
+    config: dict[str, dict[str, Any]] = {
+        "RegistryClient": {"auth_file": str(tmp_path / "none.json"), "retries": 0},
+        "BuildController": {"builds_dir": str(tmp_path / "builds")},
+        "ImageExporter": {"facts_dir": str(tmp_path / "facts")},
+    }
+    for section, traits in sections.items():
+        config[section] = {**config.get(section, {}), **traits}
+    return {**base, **config}
 
 
 async def rest(fetch: Any, method: str, *parts: str, body: Any = None, **kwargs: Any) -> Any:

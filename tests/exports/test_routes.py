@@ -18,11 +18,7 @@ pytestmark = pytest.mark.timeout(90)
 
 @pytest.fixture
 def jp_server_config(jp_server_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
-    return server_config(
-        jp_server_config,
-        tmp_path,
-        ImageExporter={"facts_dir": str(tmp_path / "facts")},
-    )
+    return server_config(jp_server_config, tmp_path)
 
 
 async def _create(fetch: Any, name: str, image: str, tags: list[str]) -> None:

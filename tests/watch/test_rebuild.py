@@ -27,7 +27,7 @@ def jp_server_config(jp_server_config: dict[str, Any], tmp_path: Path) -> dict[s
     return server_config(
         jp_server_config,
         tmp_path,
-        BuildController={"builds_dir": str(tmp_path / "builds"), "poll_interval": 0.2},
+        BuildController={"poll_interval": 0.2},
         TagWatcher={"interval": 0},
     )
 
