@@ -214,3 +214,24 @@ async def rest(fetch: Any, method: str, *parts: str, body: Any = None, **kwargs:
     content_type = response.headers.get("Content-Type", "")
     parsed = strict_json(text) if text.strip() and "json" in content_type else text or None
     return response.code, response.headers, parsed
+
+
+async def create_image(
+    fetch: Any,
+    display_name: str,
+    image_name: str,
+    *,
+    name: str | None = None,
+    tags: list[str] | None = None,
+) -> dict[str, Any]:
+    """``POST images`` of a runtime image for ``image_name``; the instance the server made
+    (its status must be 201)."""
+    metadata: dict[str, Any] = {"image_name": image_name}
+    if tags is not None:
+        metadata["tags"] = tags
+    body = {"display_name": display_name, "schema_name": "runtime-image", "metadata": metadata}
+    if name is not None:
+        body["name"] = name
+    status, _, created = await rest(fetch, "POST", "images", body=body)
+    assert status == 201, created
+    return dict(created)
