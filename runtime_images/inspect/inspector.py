@@ -17,6 +17,7 @@ from traitlets.config import LoggingConfigurable
 
 from ..reference import Reference, parse
 from ..registry import RegistryClient, ResolvedImage
+from ..registry.download import running_total
 from .filesystem import DEFAULT_LIMITS, FileSystem, LayerObserver, Limits
 from .profiles import CheckResult, check_profile_names, known_profiles, run_profiles
 from .report import ImageReport, ImageView, build_report
@@ -147,14 +148,7 @@ async def inspect_resolved(
     ref = resolved.reference
     layers = resolved.manifest.layers
     total = sum(layer.size for layer in layers)
-    done = 0
-
-    def advance(count: int) -> None:
-        nonlocal done
-        done += count
-        if progress is not None:
-            progress(done, total)
-
+    advance = running_total(progress, total)
     if progress is not None:
         progress(0, total)
     fs = FileSystem(limits)
