@@ -104,11 +104,10 @@ def _diff_lines(answer: dict[str, Any]) -> list[str]:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     from ..contents.compare import diff_documents
-    from ..inspect import check_profile_names
     from ..vulns.sbom import diff_vulnerabilities
 
     reader = contents_reader()
-    profiles = check_profile_names(args.profile or reader.inspector.default_profiles)
+    profiles = reader.inspector.profile_names(args.profile)
 
     async def both(client: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         a = await reader.read(client, args.a, platform=args.platform)

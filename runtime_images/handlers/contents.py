@@ -18,7 +18,6 @@ from .. import documents
 from ..contents import ContentsReader
 from ..contents.compare import diff_documents, layers_document
 from ..contents.sbom import FORMATS, make_sbom
-from ..inspect import check_profile_names
 from ..reference import InvalidReferenceError, parse
 from ..vulns import VulnerabilityDatabase
 from ..vulns.sbom import diff_vulnerabilities, sbom_with_vulnerabilities
@@ -123,8 +122,7 @@ class DiffHandler(ContentsMixin):
             except InvalidReferenceError as error:
                 raise field_error(400, str(error), field) from None
             references.append(value)
-        profiles = self.get_query_arguments("profile") or self.contents.inspector.default_profiles
-        names = check_profile_names(profiles)
+        names = self.contents.inspector.profile_names(self.get_query_arguments("profile"))
         a = await self.document(image=references[0])
         b = await self.document(image=references[1])
         diff = diff_documents(a, b, names)

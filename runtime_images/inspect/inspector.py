@@ -260,6 +260,11 @@ class ImageInspector(LoggingConfigurable):
             raise TraitError(f"unknown profiles {unknown}; known: {', '.join(known_profiles())}")
         return list(proposal["value"])
 
+    def profile_names(self, profiles: Iterable[str] | None = None) -> list[str]:
+        """The requirement profiles to run: ``profiles`` when any are named, else
+        ``default_profiles``; an unknown name raises :class:`UnknownProfile`."""
+        return check_profile_names(profiles if profiles else self.default_profiles)
+
     async def inspect(
         self,
         client: RegistryClient,
@@ -282,7 +287,7 @@ class ImageInspector(LoggingConfigurable):
         progress: Progress | None = None,
     ) -> Validation:
         """Inspect the image and run ``profiles`` (default: ``default_profiles``)."""
-        names = check_profile_names(profiles if profiles else self.default_profiles)
+        names = self.profile_names(profiles)
         view = await self.inspect(client, reference, platform=platform, progress=progress)
         checks = await asyncio.to_thread(run_profiles, view, names)
         return Validation(view.report, names, checks)
@@ -295,7 +300,7 @@ class ImageInspector(LoggingConfigurable):
     ) -> PlatformValidation:
         """:meth:`validate` for every platform the image offers, one after the other (each
         holds its file tree in memory only while it is checked)."""
-        names = check_profile_names(profiles if profiles else self.default_profiles)
+        names = self.profile_names(profiles)
         ref = parse(reference) if isinstance(reference, str) else reference
         results = [
             await self.validate(client, ref, names, platform=platform)
