@@ -26,7 +26,6 @@ import os
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -34,7 +33,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
-from bench_validate import build_image, skopeo_copy_seconds
+from bench_validate import build_image
+from yardstick import print_targets, rounds_summary, skopeo_copy_seconds, skopeo_workspace
 
 from tests.fixtures import debian, oci
 from tests.fixtures import packages as fixtures
@@ -87,16 +87,9 @@ def main() -> None:
     parser.add_argument("--size-mb", type=int, default=230)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    missing = [t for t in ("docker-registry", "skopeo") if shutil.which(t) is None]
-    if missing or debian.missing_tools():
-        sys.exit("bench_contents needs docker-registry, skopeo, debootstrap and umoci")
-    work = tempfile.mkdtemp(prefix="bench-contents-")
-    env = {
-        **os.environ,
-        "HOME": work,
-        "DOCKER_CONFIG": work,
-        "REGISTRY_AUTH_FILE": os.path.join(work, "auth.json"),
-    }
+    if debian.missing_tools():
+        sys.exit("bench_contents needs debootstrap and umoci")
+    work, env = skopeo_workspace("bench_contents")
     try:
         with RegistryServer(workdir=os.path.join(work, "registry")) as registry:
             base = debian.push(registry.host, "bench/debian")
@@ -127,18 +120,13 @@ def main() -> None:
                 assert out.returncode == 0, out.stderr
                 ours.append({**json.loads(out.stdout), "max_rss_mb": rss})
                 theirs.append(skopeo_copy_seconds(ref, work, env))
-        cold = statistics.median(r["seconds"] for r in ours)
-        skopeo = statistics.median(theirs)
+        cold, skopeo, rss = rounds_summary(ours, theirs)
         print(
             f"inspect + 2 SBOMs (median of {args.repeat}): {cold:.2f} s, "
             f"{int(ours[0]['packages'])} packages, SBOMs {ours[0]['sbom_bytes']} bytes"
         )
         print(f"skopeo copy to dir (median):        {skopeo:.2f} s")
-        print(f"ratio:                              {cold / skopeo:.2f}x (target <= 1.3x)")
-        print(
-            f"peak RSS:                           "
-            f"{max(r['max_rss_mb'] for r in ours):.0f} MB (target < 150 MB)"
-        )
+        print_targets("inspect + 2 SBOMs", cold / skopeo, 1.3, rss, 150)
         print(
             f"cached re-inspection (median):      "
             f"{statistics.median(r['cached'] for r in ours) * 1000:.1f} ms (target < 50 ms)"

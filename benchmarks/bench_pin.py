@@ -24,7 +24,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench_validate import skopeo_workspace
+from yardstick import skopeo_workspace
 
 from runtime_images.registry import RegistryClient
 from tests.fixtures import images, oci

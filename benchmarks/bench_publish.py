@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import time
@@ -27,10 +26,8 @@ from pathlib import Path
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench_validate import (  # the same image bench_validate checks
-    build_image,
-    skopeo_workspace,
-)
+from bench_validate import build_image  # the same image bench_validate checks
+from yardstick import print_targets, rounds_summary, skopeo_workspace
 
 from tests.fixtures.registry import RegistryServer, write_layout
 
@@ -138,9 +135,7 @@ def main() -> None:
                     else:
                         theirs.append(push_with_skopeo(layout.root, destination, env))
                 shutil.rmtree(registry_dir, ignore_errors=True)
-        push_s = statistics.median(float(r["seconds"]) for r in ours)
-        skopeo_s = statistics.median(theirs)
-        rss = max(float(r["max_rss_mb"]) for r in ours)
+        push_s, skopeo_s, rss = rounds_summary(ours, theirs)
         rounds = ", ".join(f"{float(r['seconds']):.2f}" for r in ours)
         print(
             f"push (median of {args.repeat}):        {push_s:.2f} s, "
@@ -150,8 +145,7 @@ def main() -> None:
             f"skopeo copy oci: -> docker:// (median): {skopeo_s:.2f} s "
             f"(rounds: {', '.join(f'{t:.2f}' for t in theirs)})"
         )
-        print(f"ratio push / skopeo:              {push_s / skopeo_s:.2f}x (target <= 1.2x)")
-        print(f"peak RSS of the pushing process:  {rss:.0f} MB (target < 100 MB)")
+        print_targets("push", push_s / skopeo_s, 1.2, rss, 100)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

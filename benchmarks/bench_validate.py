@@ -14,14 +14,14 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+from yardstick import print_targets, rounds_summary, skopeo_copy_seconds, skopeo_workspace
 
 from tests.fixtures import images, oci
 from tests.fixtures.registry import RegistryServer
@@ -68,38 +68,6 @@ def build_image(size_mb: int, spool: str) -> oci.Image:
     return oci.make_image(layers)
 
 
-def skopeo_workspace(bench: str) -> tuple[str, dict[str, str]]:
-    """A temp dir and an environment whose credential files are in it, for a benchmark that
-    compares with skopeo against a local registry (it exits when either tool is missing)."""
-    if shutil.which("docker-registry") is None or shutil.which("skopeo") is None:
-        sys.exit(f"{bench} needs docker-registry and skopeo (scripts/dev.sh test installs them)")
-    work = tempfile.mkdtemp(prefix=bench.replace("_", "-") + "-")
-    env = {
-        **os.environ,
-        "HOME": work,
-        "DOCKER_CONFIG": work,
-        "REGISTRY_AUTH_FILE": os.path.join(work, "auth.json"),
-    }
-    return work, env
-
-
-def skopeo_copy_seconds(ref: str, work: str, env: dict[str, str]) -> float:
-    """How long ``skopeo copy`` of ``ref`` to a directory in ``work`` takes: the yardstick
-    of the benchmarks that read a whole image (the copy is removed after)."""
-    target = os.path.join(work, "skopeo-out")
-    shutil.rmtree(target, ignore_errors=True)
-    started = time.perf_counter()
-    subprocess.run(
-        ["skopeo", "copy", "--src-tls-verify=false", f"docker://{ref}", f"dir:{target}"],
-        check=True,
-        capture_output=True,
-        env=env,
-    )
-    elapsed = time.perf_counter() - started
-    shutil.rmtree(target, ignore_errors=True)
-    return elapsed
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size-mb", type=int, default=220)
@@ -131,16 +99,13 @@ def main() -> None:
                 )
                 ours.append(json.loads(out.stdout))
                 theirs.append(skopeo_copy_seconds(ref, work, env))
-        validate_s = statistics.median(r["seconds"] for r in ours)
-        skopeo_s = statistics.median(theirs)
-        rss = max(r["max_rss_mb"] for r in ours)
+        validate_s, skopeo_s, rss = rounds_summary(ours, theirs)
         print(
             f"validate (median of {args.repeat}): {validate_s:.2f} s, {size / 1e6 / validate_s:.0f} MB/s, "
             f"{int(ours[0]['files'])} files, ok={ours[0]['ok']}"
         )
         print(f"skopeo copy to dir (median):   {skopeo_s:.2f} s")
-        print(f"ratio validate / skopeo:       {validate_s / skopeo_s:.2f}x (target <= 1.3x)")
-        print(f"peak RSS of validate:          {rss:.0f} MB (target < 150 MB)")
+        print_targets("validate", validate_s / skopeo_s, 1.3, rss, 150)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench_validate import skopeo_workspace
+from yardstick import skopeo_workspace
 
 from runtime_images.registry import RegistryClient
 from runtime_images.store import RuntimeImageStore

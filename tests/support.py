@@ -185,9 +185,16 @@ def server_config(
     base: dict[str, Any], tmp_path: Path, **sections: dict[str, Any]
 ) -> dict[str, Any]:
     """pytest-jupyter's ``jp_server_config`` with a registry client that reads no credentials
-    and never retries (a test must not wait on a retry), plus the test's own ``sections``."""
-    registry = {"RegistryClient": {"auth_file": str(tmp_path / "none.json"), "retries": 0}}
-    return {**base, **registry, **sections}
+    and never retries (a test must not wait on a retry), builds and export facts kept in
+    ``tmp_path``, and the test's own ``sections`` (merged into those, trait by trait)."""
+    config: dict[str, dict[str, Any]] = {
+        "RegistryClient": {"auth_file": str(tmp_path / "none.json"), "retries": 0},
+        "BuildController": {"builds_dir": str(tmp_path / "builds")},
+        "ImageExporter": {"facts_dir": str(tmp_path / "facts")},
+    }
+    for section, traits in sections.items():
+        config[section] = {**config.get(section, {}), **traits}
+    return {**base, **config}
 
 
 async def rest(fetch: Any, method: str, *parts: str, body: Any = None, **kwargs: Any) -> Any:
@@ -207,3 +214,24 @@ async def rest(fetch: Any, method: str, *parts: str, body: Any = None, **kwargs:
     content_type = response.headers.get("Content-Type", "")
     parsed = strict_json(text) if text.strip() and "json" in content_type else text or None
     return response.code, response.headers, parsed
+
+
+async def create_image(
+    fetch: Any,
+    display_name: str,
+    image_name: str,
+    *,
+    name: str | None = None,
+    tags: list[str] | None = None,
+) -> dict[str, Any]:
+    """``POST images`` of a runtime image for ``image_name``; the instance the server made
+    (its status must be 201)."""
+    metadata: dict[str, Any] = {"image_name": image_name}
+    if tags is not None:
+        metadata["tags"] = tags
+    body = {"display_name": display_name, "schema_name": "runtime-image", "metadata": metadata}
+    if name is not None:
+        body["name"] = name
+    status, _, created = await rest(fetch, "POST", "images", body=body)
+    assert status == 201, created
+    return dict(created)

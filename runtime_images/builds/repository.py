@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..documents import loads_json
+from ..records import camel_json
 from . import model
 from .engine import BuildContext, BuildFailure
 
@@ -47,12 +48,7 @@ class DetectedEnvironment:
     install_project: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "files": self.files,
-            "requirements": self.requirements,
-            "pythonVersion": self.python_version,
-            "installProject": self.install_project,
-        }
+        return camel_json(self)
 
     def summary(self) -> str:
         parts = [", ".join(self.files) or "no environment files"]

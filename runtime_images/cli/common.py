@@ -77,6 +77,25 @@ def stored_image(name: str) -> tuple[RuntimeImageStore, Entry, str]:
     return store, entry, str(image)
 
 
+def target_image(args: argparse.Namespace) -> str:
+    """The image a verb reads: the IMAGE argument, or the image of the runtime image
+    ``--name`` names."""
+    return stored_image(args.name)[2] if args.name else str(args.image)
+
+
+def image_target(
+    sub: argparse.ArgumentParser,
+    name_help: str,
+    image_help: str = "The image reference.",
+    *,
+    required: bool = True,
+) -> None:
+    """The IMAGE argument and ``--name`` (one or the other) of a verb that reads an image."""
+    target = sub.add_mutually_exclusive_group(required=required)
+    target.add_argument("image", nargs="?", help=image_help)
+    target.add_argument("--name", help=name_help)
+
+
 def run_with_registry(work: Callable[[RegistryClient], Awaitable[T]]) -> T:
     """Run ``work`` with a RegistryClient configured from the server's config files."""
     import asyncio

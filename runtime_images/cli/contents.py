@@ -10,20 +10,8 @@ import sys
 from typing import Any
 
 from ..error_codes import EXIT_OK
-from .common import (
-    Verb,
-    layer_progress,
-    load_config,
-    print_json,
-    run_with_registry,
-    stored_image,
-    table,
-)
-from .inspection import contents_reader
-
-
-def _target(args: argparse.Namespace) -> str:
-    return stored_image(args.name)[2] if args.name else str(args.image)
+from .common import Verb, image_target, print_json, run_with_registry, table, target_image
+from .inspection import contents_reader, read_contents, vulnerability_database
 
 
 def _size(count: int | None) -> str:
@@ -32,16 +20,13 @@ def _size(count: int | None) -> str:
 
 def cmd_sbom(args: argparse.Namespace) -> int:
     from ..contents.sbom import make_sbom
-    from ..vulns import VulnerabilityDatabase
     from ..vulns.sbom import sbom_with_vulnerabilities
 
-    reader = contents_reader()
-    image = _target(args)
-    document = run_with_registry(
-        lambda c: reader.read(c, image, platform=args.platform, progress=layer_progress())
+    image = target_image(args)
+    document = read_contents(args, image)
+    sbom = sbom_with_vulnerabilities(
+        vulnerability_database(), document, make_sbom(document, args.format)
     )
-    database = VulnerabilityDatabase(config=load_config())
-    sbom = sbom_with_vulnerabilities(database, document, make_sbom(document, args.format))
     text = json.dumps(sbom, indent=2, ensure_ascii=False)
     if args.output and args.output != "-":
         with open(args.output, "w", encoding="utf-8") as handle:
@@ -55,11 +40,8 @@ def cmd_sbom(args: argparse.Namespace) -> int:
 def cmd_layers(args: argparse.Namespace) -> int:
     from ..contents.compare import layers_document
 
-    reader = contents_reader()
-    image = _target(args)
-    document = run_with_registry(
-        lambda c: reader.read(c, image, platform=args.platform, progress=layer_progress())
-    )
+    image = target_image(args)
+    document = read_contents(args, image)
     answer = layers_document(document)
     if args.json:
         print_json(answer)
@@ -122,12 +104,10 @@ def _diff_lines(answer: dict[str, Any]) -> list[str]:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     from ..contents.compare import diff_documents
-    from ..inspect import check_profile_names
-    from ..vulns import VulnerabilityDatabase
     from ..vulns.sbom import diff_vulnerabilities
 
     reader = contents_reader()
-    profiles = check_profile_names(args.profile or reader.inspector.default_profiles)
+    profiles = reader.inspector.profile_names(args.profile)
 
     async def both(client: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         a = await reader.read(client, args.a, platform=args.platform)
@@ -136,7 +116,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
     a, b = run_with_registry(both)
     answer = diff_documents(a, b, profiles)
-    changes = diff_vulnerabilities(VulnerabilityDatabase(config=load_config()), a, b)
+    changes = diff_vulnerabilities(vulnerability_database(), a, b)
     if changes is not None:
         answer["vulnerabilities"] = changes
     if args.json:
@@ -147,9 +127,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _image_arguments(sub: argparse.ArgumentParser) -> None:
-    target = sub.add_mutually_exclusive_group(required=True)
-    target.add_argument("image", nargs="?", help="The image reference.")
-    target.add_argument("--name", help="A runtime image whose image to read.")
+    image_target(sub, "A runtime image whose image to read.")
     sub.add_argument("--platform", help="os/arch[/variant] of a multi-arch image.")
 
 

@@ -9,17 +9,20 @@ from typing import TYPE_CHECKING, Any
 from ..error_codes import EXIT_OK, EXIT_REFUSED
 from .common import (
     Verb,
+    image_target,
     layer_progress,
     load_config,
     print_json,
     run_with_registry,
     stored_image,
     table,
+    target_image,
 )
 
 if TYPE_CHECKING:
     from ..contents import ContentsReader
     from ..inspect import ImageReport, PlatformValidation
+    from ..vulns import VulnerabilityDatabase
 
 
 def contents_reader() -> ContentsReader:
@@ -29,6 +32,22 @@ def contents_reader() -> ContentsReader:
 
     config = load_config()
     return ContentsReader(config=config, inspector=ImageInspector(config=config))
+
+
+def read_contents(args: argparse.Namespace, image: str) -> dict[str, Any]:
+    """The contents document of ``image`` for ``--platform`` (read once per manifest digest,
+    then cached), with a progress bar on a terminal."""
+    reader = contents_reader()
+    return run_with_registry(
+        lambda c: reader.read(c, image, platform=args.platform, progress=layer_progress())
+    )
+
+
+def vulnerability_database() -> VulnerabilityDatabase:
+    """The offline OSV database the server uses, configured from the same files."""
+    from ..vulns import VulnerabilityDatabase
+
+    return VulnerabilityDatabase(config=load_config())
 
 
 def cmd_pin(args: argparse.Namespace) -> int:
@@ -121,14 +140,10 @@ def _all_platforms(args: argparse.Namespace, image: str, profiles: list[str] | N
 def cmd_inspect(args: argparse.Namespace) -> int:
     from ..inspect import ImageReport
 
-    progress = layer_progress()
-    image = stored_image(args.name)[2] if args.name else args.image
+    image = target_image(args)
     if args.platform == "all":
         return _all_platforms(args, image, None)
-    reader = contents_reader()
-    document = run_with_registry(
-        lambda c: reader.read(c, image, platform=args.platform, progress=progress)
-    )
+    document = read_contents(args, image)
     if args.json:
         print_json(document)
     else:
@@ -139,14 +154,13 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Exit 0 when no check fails, 1 when one does, 2 when the image cannot be checked."""
-    from ..vulns import VulnerabilityDatabase
     from ..vulns.profile import validate
 
-    image = stored_image(args.name)[2] if args.name else args.image
+    image = target_image(args)
     if args.platform == "all":
         return _all_platforms(args, image, args.profile)
     reader = contents_reader()
-    database = VulnerabilityDatabase(config=load_config())
+    database = vulnerability_database()
     result = run_with_registry(
         lambda c: validate(
             reader,
@@ -176,14 +190,14 @@ def register(verb: Verb) -> None:
     sub = verb(
         "pin", "Resolve a tag to the digest its registry serves (repo:tag@sha256:…).", cmd_pin
     )
-    target = sub.add_mutually_exclusive_group(required=True)
-    target.add_argument("image", nargs="?", help="An image reference to pin (printed).")
-    target.add_argument("--name", help="A runtime image whose image_name to pin and store.")
+    image_target(
+        sub,
+        "A runtime image whose image_name to pin and store.",
+        "An image reference to pin (printed).",
+    )
 
     sub = verb("inspect", "Show an image's OS, Python, packages, users and config.", cmd_inspect)
-    target = sub.add_mutually_exclusive_group(required=True)
-    target.add_argument("image", nargs="?", help="The image reference.")
-    target.add_argument("--name", help="A runtime image whose image to inspect.")
+    image_target(sub, "A runtime image whose image to inspect.")
     sub.add_argument("--json", action="store_true", help="Print the report as JSON.")
     sub.add_argument(
         "--platform",
@@ -197,9 +211,7 @@ def register(verb: Verb) -> None:
         "failed; 2: the image could not be checked.",
         cmd_validate,
     )
-    target = sub.add_mutually_exclusive_group(required=True)
-    target.add_argument("image", nargs="?", help="The image reference to check.")
-    target.add_argument("--name", help="A runtime image whose image to check.")
+    image_target(sub, "A runtime image whose image to check.", "The image reference to check.")
     sub.add_argument(
         "--profile",
         action="append",

@@ -5,37 +5,28 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..error_codes import EXIT_NOT_DONE, EXIT_OK, EXIT_REFUSED
 from .common import (
     Verb,
     draw_bar,
+    image_target,
     layer_progress,
-    load_config,
     print_json,
     run_with_registry,
-    stored_image,
     table,
+    target_image,
 )
-from .inspection import contents_reader
-
-if TYPE_CHECKING:
-    from ..vulns import VulnerabilityDatabase
+from .inspection import contents_reader, vulnerability_database
 
 LEVELS = ("critical", "high", "medium", "low")
-
-
-def _database() -> VulnerabilityDatabase:
-    from ..vulns import VulnerabilityDatabase
-
-    return VulnerabilityDatabase(config=load_config())
 
 
 def _update(args: argparse.Namespace) -> int:
     from ..vulns.update import update_database
 
-    database = _database()
+    database = vulnerability_database()
     tty = sys.stderr.isatty()
 
     def progress(ecosystem: str, done: int, total: int | None) -> None:
@@ -102,8 +93,8 @@ def cmd_vulns(args: argparse.Namespace) -> int:
         return EXIT_NOT_DONE
     if args.update_db:
         return _update(args)
-    image = stored_image(args.name)[2] if args.name else args.image
-    database = _database()
+    image = target_image(args)
+    database = vulnerability_database()
     reader = contents_reader()
     report = run_with_registry(
         lambda c: scan_image(
@@ -133,9 +124,7 @@ def register(verb: Verb) -> None:
         "2: the image or the database could not be read.",
         cmd_vulns,
     )
-    target = sub.add_mutually_exclusive_group()
-    target.add_argument("image", nargs="?", help="The image reference.")
-    target.add_argument("--name", help="A runtime image whose image to check.")
+    image_target(sub, "A runtime image whose image to check.", required=False)
     sub.add_argument("--platform", help="os/arch[/variant] of a multi-arch image.")
     sub.add_argument(
         "--severity", choices=LEVELS, help="Show only findings at or above this severity."

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from ..records import camel_json, from_camel_json
+
 __all__ = [
     "ECOSYSTEMS",
     "DatabaseRead",
@@ -106,30 +108,14 @@ class DatabaseRead:
     path: str
     format: str
     read: bool
+    reason: str | None = None
     packages: int = 0
     layer: int | None = None
-    reason: str | None = None
     environment: str = "/"
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "format": self.format,
-            "read": self.read,
-            "reason": self.reason,
-            "packages": self.packages,
-            "layer": self.layer,
-            "environment": self.environment,
-        }
+        return camel_json(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DatabaseRead:
-        return cls(
-            path=data["path"],
-            format=data["format"],
-            read=data["read"],
-            packages=data["packages"],
-            layer=data["layer"],
-            reason=data["reason"],
-            environment=data["environment"],
-        )
+        return from_camel_json(cls, data)

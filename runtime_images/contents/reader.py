@@ -25,7 +25,6 @@ from ..inspect import (
     ImageReport,
     Progress,
     Validation,
-    check_profile_names,
     inspect_resolved,
 )
 from ..reference import Reference, local_warning, parse
@@ -191,7 +190,7 @@ class ContentsReader(LoggingConfigurable):
         progress: Progress | None = None,
     ) -> Validation:
         """The checks of ``profiles`` (default: the inspector's) from the document."""
-        names = check_profile_names(profiles if profiles else self.inspector.default_profiles)
+        names = self.inspector.profile_names(profiles)
         document = await self.read(client, reference, platform=platform, progress=progress)
         return validation_of(document, names)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from http.client import responses
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
@@ -74,15 +74,30 @@ def http_error(error: BaseException) -> DomainHTTPError:
     return DomainHTTPError(answer.status, message, answer.code, list(answer.fields), headers)
 
 
+class AppObject(Generic[T]):
+    """A handler attribute that is one of the application's objects, which the app puts in
+    the tornado settings under ``key`` (typed, so each route's use of it is checked)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    @overload
+    def __get__(self, handler: None, owner: type) -> AppObject[T]: ...
+    @overload
+    def __get__(self, handler: web.RequestHandler, owner: type) -> T: ...
+    def __get__(self, handler: web.RequestHandler | None, owner: type) -> AppObject[T] | T:
+        if handler is None:
+            return self
+        value: T = handler.settings[self.key]
+        return value
+
+
 class RuntimeImagesHandler(APIHandler):
     """Base of every route under ``/runtime-images/``."""
 
     auth_resource = AUTH_RESOURCE
 
-    @property
-    def store(self) -> RuntimeImageStore:
-        store: RuntimeImageStore = self.settings["runtime_images_store"]
-        return store
+    store: AppObject[RuntimeImageStore] = AppObject("runtime_images_store")
 
     @property
     def max_body_bytes(self) -> int:

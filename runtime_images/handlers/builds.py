@@ -10,14 +10,11 @@ from tornado import web
 
 from ..builds.controller import BuildController
 from ..builds.model import parse_text
-from .base import RuntimeImagesHandler
+from .base import AppObject, RuntimeImagesHandler
 
 
 class BuildsMixin(RuntimeImagesHandler):
-    @property
-    def controller(self) -> BuildController:
-        controller: BuildController = self.settings["runtime_images_build_controller"]
-        return controller
+    controller: AppObject[BuildController] = AppObject("runtime_images_build_controller")
 
     async def resource_body(self) -> Any:
         """The body as JSON or YAML (``kubectl`` accepts both for a resource), parsed

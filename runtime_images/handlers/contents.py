@@ -18,11 +18,10 @@ from .. import documents
 from ..contents import ContentsReader
 from ..contents.compare import diff_documents, layers_document
 from ..contents.sbom import FORMATS, make_sbom
-from ..inspect import check_profile_names
 from ..reference import InvalidReferenceError, parse
 from ..vulns import VulnerabilityDatabase
 from ..vulns.sbom import diff_vulnerabilities, sbom_with_vulnerabilities
-from .base import field_error
+from .base import AppObject, field_error
 from .registry import RegistryMixin
 
 _MAX_ARGUMENT = 1024
@@ -30,15 +29,8 @@ _PLATFORM_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}/[A-Za-z0-9_.-]{1,64}(?:/[A-Za-
 
 
 class ContentsMixin(RegistryMixin):
-    @property
-    def contents(self) -> ContentsReader:
-        reader: ContentsReader = self.settings["runtime_images_contents"]
-        return reader
-
-    @property
-    def vulns(self) -> VulnerabilityDatabase:
-        database: VulnerabilityDatabase = self.settings["runtime_images_vulns"]
-        return database
+    contents: AppObject[ContentsReader] = AppObject("runtime_images_contents")
+    vulns: AppObject[VulnerabilityDatabase] = AppObject("runtime_images_vulns")
 
     def text_argument(self, name: str) -> str | None:
         value = self.get_query_argument(name, None)
@@ -130,8 +122,7 @@ class DiffHandler(ContentsMixin):
             except InvalidReferenceError as error:
                 raise field_error(400, str(error), field) from None
             references.append(value)
-        profiles = self.get_query_arguments("profile") or self.contents.inspector.default_profiles
-        names = check_profile_names(profiles)
+        names = self.contents.inspector.profile_names(self.get_query_arguments("profile"))
         a = await self.document(image=references[0])
         b = await self.document(image=references[1])
         diff = diff_documents(a, b, names)

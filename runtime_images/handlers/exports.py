@@ -16,22 +16,15 @@ from tornado import web
 
 from ..exports import ImageExporter
 from ..inspect import ImageInspector
-from .base import field_error
+from .base import AppObject, field_error
 from .registry import RegistryMixin
 
 MAX_WARNINGS_IN_HEADER = 20
 
 
 class ExportFormatHandler(RegistryMixin):
-    @property
-    def exporter(self) -> ImageExporter:
-        exporter: ImageExporter = self.settings["runtime_images_exporter"]
-        return exporter
-
-    @property
-    def inspector(self) -> ImageInspector:
-        inspector: ImageInspector = self.settings["runtime_images_inspector"]
-        return inspector
+    exporter: AppObject[ImageExporter] = AppObject("runtime_images_exporter")
+    inspector: AppObject[ImageInspector] = AppObject("runtime_images_inspector")
 
     def _one(self, name: str) -> str | None:
         values = self.get_query_arguments(name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import url_escape, url_path_join
@@ -78,18 +79,19 @@ class ImageHandler(ImagesMixin):
     @web.authenticated
     @authorized
     async def put(self, name: str) -> None:
-        body = await self.json_body()
-        if_match = self.request.headers.get("If-Match")
-        entry = await self.call(self.store.replace, name, body, if_match)
-        self.write_entry(entry)
+        await self._write(name, self.store.replace)
 
     @web.authenticated
     @authorized
     async def patch(self, name: str) -> None:
+        await self._write(name, self.store.patch)
+
+    async def _write(self, name: str, write: Callable[[str, object, str | None], Entry]) -> None:
+        """PUT and PATCH: the body applied by ``write`` (replace or merge patch), honouring
+        the request's If-Match."""
         body = await self.json_body()
         if_match = self.request.headers.get("If-Match")
-        entry = await self.call(self.store.patch, name, body, if_match)
-        self.write_entry(entry)
+        self.write_entry(await self.call(write, name, body, if_match))
 
     @web.authenticated
     @authorized

@@ -13,14 +13,12 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..registry import RegistryClient
+from .base import AppObject
 from .images import ImagesMixin
 
 
 class RegistryMixin(ImagesMixin):
-    @property
-    def registry(self) -> RegistryClient:
-        client: RegistryClient = self.settings["runtime_images_registry"]
-        return client
+    registry: AppObject[RegistryClient] = AppObject("runtime_images_registry")
 
 
 class PinHandler(RegistryMixin):

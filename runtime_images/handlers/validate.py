@@ -24,6 +24,7 @@ from ..fields import FieldError
 from ..inspect import ALL_PLATFORMS, ImageInspector
 from ..reference import InvalidReferenceError
 from ..vulns.profile import validate as validate_with_vulnerabilities
+from .base import AppObject
 from .registry import RegistryMixin
 
 _KEYS = ("image", "name", "profiles", "platform")
@@ -50,15 +51,8 @@ def _field_errors(body: object) -> list[FieldError]:
 class ValidateHandler(RegistryMixin):
     """Inspect the image in its registry and run the requirement profiles."""
 
-    @property
-    def inspector(self) -> ImageInspector:
-        inspector: ImageInspector = self.settings["runtime_images_inspector"]
-        return inspector
-
-    @property
-    def contents(self) -> ContentsReader:
-        reader: ContentsReader = self.settings["runtime_images_contents"]
-        return reader
+    inspector: AppObject[ImageInspector] = AppObject("runtime_images_inspector")
+    contents: AppObject[ContentsReader] = AppObject("runtime_images_contents")
 
     @web.authenticated
     @authorized

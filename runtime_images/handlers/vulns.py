@@ -16,15 +16,12 @@ from tornado import web
 
 from ..vulns import LEVELS, VulnerabilityDatabase
 from ..vulns.scan import scan_image, select, summary
-from .base import field_error
+from .base import AppObject, field_error
 from .contents import ContentsMixin
 
 
 class VulnsMixin(ContentsMixin):
-    @property
-    def vulnerabilities(self) -> VulnerabilityDatabase:
-        database: VulnerabilityDatabase = self.settings["runtime_images_vulns"]
-        return database
+    vulnerabilities: AppObject[VulnerabilityDatabase] = AppObject("runtime_images_vulns")
 
 
 class VulnsHandler(VulnsMixin):

@@ -9,14 +9,12 @@ from tornado import web
 from ..errors import ValidationFailedError
 from ..fields import FieldError
 from ..watch import TagWatcher, repin
+from .base import AppObject
 from .registry import RegistryMixin
 
 
 class WatchMixin(RegistryMixin):
-    @property
-    def watcher(self) -> TagWatcher:
-        watcher: TagWatcher = self.settings["runtime_images_tag_watcher"]
-        return watcher
+    watcher: AppObject[TagWatcher] = AppObject("runtime_images_tag_watcher")
 
 
 class UpdatesHandler(WatchMixin):

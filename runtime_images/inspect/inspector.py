@@ -17,6 +17,7 @@ from traitlets.config import LoggingConfigurable
 
 from ..reference import Reference, parse
 from ..registry import RegistryClient, ResolvedImage
+from ..registry.download import running_total
 from .filesystem import DEFAULT_LIMITS, FileSystem, LayerObserver, Limits
 from .profiles import CheckResult, check_profile_names, known_profiles, run_profiles
 from .report import ImageReport, ImageView, build_report
@@ -147,14 +148,7 @@ async def inspect_resolved(
     ref = resolved.reference
     layers = resolved.manifest.layers
     total = sum(layer.size for layer in layers)
-    done = 0
-
-    def advance(count: int) -> None:
-        nonlocal done
-        done += count
-        if progress is not None:
-            progress(done, total)
-
+    advance = running_total(progress, total)
     if progress is not None:
         progress(0, total)
     fs = FileSystem(limits)
@@ -266,6 +260,11 @@ class ImageInspector(LoggingConfigurable):
             raise TraitError(f"unknown profiles {unknown}; known: {', '.join(known_profiles())}")
         return list(proposal["value"])
 
+    def profile_names(self, profiles: Iterable[str] | None = None) -> list[str]:
+        """The requirement profiles to run: ``profiles`` when any are named, else
+        ``default_profiles``; an unknown name raises :class:`UnknownProfile`."""
+        return check_profile_names(profiles if profiles else self.default_profiles)
+
     async def inspect(
         self,
         client: RegistryClient,
@@ -288,7 +287,7 @@ class ImageInspector(LoggingConfigurable):
         progress: Progress | None = None,
     ) -> Validation:
         """Inspect the image and run ``profiles`` (default: ``default_profiles``)."""
-        names = check_profile_names(profiles if profiles else self.default_profiles)
+        names = self.profile_names(profiles)
         view = await self.inspect(client, reference, platform=platform, progress=progress)
         checks = await asyncio.to_thread(run_profiles, view, names)
         return Validation(view.report, names, checks)
@@ -301,7 +300,7 @@ class ImageInspector(LoggingConfigurable):
     ) -> PlatformValidation:
         """:meth:`validate` for every platform the image offers, one after the other (each
         holds its file tree in memory only while it is checked)."""
-        names = check_profile_names(profiles if profiles else self.default_profiles)
+        names = self.profile_names(profiles)
         ref = parse(reference) if isinstance(reference, str) else reference
         results = [
             await self.validate(client, ref, names, platform=platform)

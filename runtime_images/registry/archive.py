@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from ..errors import InsufficientStorageError
+from .download import running_total
 from .errors import DigestMismatch, ImageNotFound
 from .manifest import Descriptor, parse_digest_field
 from .publish import ImageSource, plan_image
@@ -130,14 +131,7 @@ async def write_oci_archive(
         )
     top = plan.manifests[-1]
     total = sum(d.size for d in plan.blobs.values()) + sum(len(m.raw) for m in plan.manifests)
-    done = 0
-
-    def advance(count: int) -> None:
-        nonlocal done
-        done += count
-        if progress is not None:
-            progress(done, total)
-
+    advance = running_total(progress, total)
     entry = Descriptor(top.media_type, top.digest, len(top.raw)).to_json()
     if ref_name:
         entry["annotations"] = {REF_NAME_ANNOTATION: ref_name}

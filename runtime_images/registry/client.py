@@ -4,7 +4,8 @@ Reading (ping, manifests, blobs, tags, resolving and pinning) is here; the piece
 made of each have their own module: :mod:`.location` (where a reference lives),
 :mod:`.transport` (sending, redirects, retries, answers as errors), :mod:`.authflow`
 (challenges, Basic, Bearer tokens), :mod:`.budget` (deadlines, rates, bounded bodies),
-:mod:`.upload` and :mod:`.publish` (pushing blobs, manifests and whole images).
+:mod:`.pushing` (the client's push and copy methods, over :mod:`.upload` and
+:mod:`.publish`).
 """
 
 from __future__ import annotations
@@ -54,16 +55,10 @@ from .manifest import (
     select_platform,
     verify_digest,
 )
-from .publish import (
-    ImageSource,
-    LayoutFiles,
-    LayoutSource,
-    Publisher,
-    PushProgress,
-    RegistrySource,
-)
+from .publish import Publisher
+from .pushing import RegistryPushing
 from .transport import Transport
-from .upload import BlobSource, Uploader
+from .upload import Uploader
 
 if TYPE_CHECKING:
     from typing import Self
@@ -97,7 +92,7 @@ class TagList(list[str]):
     truncated: str | None = None
 
 
-class RegistryClient(LoggingConfigurable):
+class RegistryClient(RegistryPushing, LoggingConfigurable):
     """Read and push images in OCI / Docker registries over the distribution API (async).
 
     One instance per application; it keeps one HTTP connection pool and a token cache.
@@ -347,15 +342,7 @@ class RegistryClient(LoggingConfigurable):
         loc = self.location(ref)
         what = f"{ref.familiar()}"
         async with self._transport.operation(loc.host, f"looking up {what}"):
-            response = await self._transport.request(
-                "HEAD",
-                loc,
-                f"/v2/{loc.repository}/manifests/{ref.for_pull()}",
-                accept=ACCEPT_MANIFESTS,
-                what=what,
-            )
-            await response.aclose()
-            await self._raise_manifest_status(response, loc, ref, what)
+            response = await self._manifest_answer("HEAD", ref, loc, ref.for_pull(), what)
             header = response.headers.get("docker-content-digest")
             digest = (
                 str(parse_digest_field(header, f"the Docker-Content-Digest header for {what}"))
@@ -385,14 +372,7 @@ class RegistryClient(LoggingConfigurable):
             target = str(parse_digest_field(target, f"the manifest digest of {ref.familiar()}"))
         what = ref.familiar() if tag_or_digest is None else f"{ref.familiar_name}@{target}"
         async with self._transport.operation(loc.host, f"fetching the manifest of {what}"):
-            response = await self._transport.request(
-                "GET",
-                loc,
-                f"/v2/{loc.repository}/manifests/{target}",
-                accept=ACCEPT_MANIFESTS,
-                what=what,
-            )
-            await self._raise_manifest_status(response, loc, ref, what)
+            response = await self._manifest_answer("GET", ref, loc, target, what)
             raw = await self._transport.read(
                 response,
                 loc,
@@ -561,6 +541,23 @@ class RegistryClient(LoggingConfigurable):
             descriptor = await self.head_manifest(tagged.without_digest())
             return tagged.with_digest(descriptor.digest)
 
+    async def _manifest_answer(
+        self, method: str, ref: Reference, loc: RegistryLocation, target: str, what: str
+    ) -> httpx.Response:
+        """The registry's answer to ``method`` (GET or HEAD) on the manifest ``target`` (a
+        tag or digest), raised when it is an error; a HEAD answer comes back closed."""
+        response = await self._transport.request(
+            method,
+            loc,
+            f"/v2/{loc.repository}/manifests/{target}",
+            accept=ACCEPT_MANIFESTS,
+            what=what,
+        )
+        if method == "HEAD":
+            await response.aclose()
+        await self._raise_manifest_status(response, loc, ref, what)
+        return response
+
     async def _raise_manifest_status(
         self, response: httpx.Response, loc: RegistryLocation, ref: Reference, what: str
     ) -> None:
@@ -587,164 +584,3 @@ class RegistryClient(LoggingConfigurable):
                 + (f"the tags: {shown}" if tags else "no tags"),
                 status=404,
             ) from None
-
-    # -- pushing ---------------------------------------------------------------------------
-
-    async def blob_exists(self, reference: Reference | str, digest: str) -> bool:
-        """Whether the repository of ``reference`` has the blob ``digest``: the check a
-        push makes first (its token is asked for push access too, as the push needs)."""
-        loc = self.location(reference, push=True)
-        return await self._uploader.exists(loc, str(parse_digest_field(digest, "blob digest")))
-
-    async def mount_blob(
-        self, reference: Reference | str, digest: str, source: Reference | str
-    ) -> bool:
-        """Mount the blob from ``source``'s repository (same registry) into ``reference``'s.
-
-        False when the registry did not mount it (it does not have it there, or does not
-        mount); the upload session it opened instead is cancelled.
-        """
-        loc = self.location(reference, push=True)
-        checked = str(parse_digest_field(digest, "blob digest"))
-        origin = self.location(source)
-        if origin.host != loc.host:
-            return False
-        session = await self._uploader.mount(loc, checked, origin.repository)
-        if session is None:
-            return True
-        await self._uploader.cancel(session, loc)
-        return False
-
-    async def push_blob(
-        self,
-        reference: Reference | str,
-        descriptor: Descriptor,
-        source: BlobSource,
-        *,
-        mount_from: Reference | str | None = None,
-        progress: Callable[[int], None] | None = None,
-    ) -> str:
-        """Put a blob into ``reference``'s repository unless it is there; how it got there.
-
-        ``source`` is a file path (retried after a failure) or an async byte stream (sent
-        once). Returns ``exists``, ``mounted`` (from ``mount_from``'s repository) or
-        ``uploaded``. The bytes are hashed as they go and the last piece is only sent when
-        they match ``descriptor``: otherwise :class:`DigestMismatch`, and nothing is
-        stored. ``progress`` is told the bytes of every piece sent (negative when a retry
-        starts again).
-        """
-        loc = self.location(reference, push=True)
-        return await self._uploader.push_blob(
-            loc,
-            descriptor.digest,
-            descriptor.size,
-            source,
-            mount_from=self._mount_repository(mount_from, loc),
-            sent=progress,
-        )
-
-    async def push_manifest(
-        self, reference: Reference | str, raw: bytes, media_type: str
-    ) -> Reference:
-        """Put a manifest or index, byte for byte, under ``reference``'s tag (or digest).
-
-        Its blobs (or, for an index, its manifests) must be in the repository already.
-        The registry's ``Docker-Content-Digest`` must be the digest of ``raw``
-        (:class:`DigestMismatch` otherwise). Returns the pinned reference.
-        """
-        ref = self._ref(reference)
-        digest = compute_digest(raw)
-        if ref.digest and ref.digest != digest:
-            raise DigestMismatch(f"the manifest hashes to {digest}, not {ref.digest}")
-        loc = self.location(ref, push=True)
-        await self._uploader.put_manifest(loc, ref.tag or digest, raw, media_type, digest)
-        return ref.with_digest(digest)
-
-    async def push_image(
-        self,
-        source: LayoutFiles,
-        manifest: str,
-        destination: Reference | str,
-        *,
-        mount_from: Reference | str | None = None,
-        progress: Callable[[PushProgress], None] | None = None,
-    ) -> Reference:
-        """Push the image or index ``manifest`` (a digest) of an OCI layout; its pinned name.
-
-        ``source`` is a layout (:class:`~runtime_images.registry.layout.Layout`;
-        ``layout.find(tag).digest`` gives the digest). Blobs go first, skipping what the
-        repository has and mounting from ``mount_from``'s repository (an image of the same
-        registry it was built on) what that has; then the manifests, byte for byte, and the
-        tag: ``destination``'s, or ``latest``. A destination with a digest must name this
-        image. ``progress`` gets a :class:`PushProgress` after every piece and every blob.
-        """
-        return await self._push(LayoutSource(source), manifest, destination, mount_from, progress)
-
-    async def copy_image(
-        self,
-        source: Reference | str,
-        destination: Reference | str,
-        *,
-        progress: Callable[[PushProgress], None] | None = None,
-    ) -> Reference:
-        """Copy the image ``source`` names — every platform of an index — to
-        ``destination``; its pinned name there (the same digest).
-
-        The source is one of this machine's images (``localhost/…``, read from the local
-        layout) or an image in a registry, whose blobs stream from one registry to the other
-        (mounted instead when both repositories are in the same registry).
-        """
-        ref = self._ref(source)
-        image_source, descriptor = await self.image_source(ref)
-        mount_from = None if ref.is_local else ref
-        return await self._push(image_source, descriptor.digest, destination, mount_from, progress)
-
-    async def image_source(self, reference: Reference | str) -> tuple[ImageSource, Descriptor]:
-        """Where the image ``reference`` names is read from, and its manifest's descriptor:
-        the local layout for this machine's images, its registry otherwise."""
-        ref = self._ref(reference)
-        descriptor = await self.head_manifest(ref)
-        if ref.is_local:
-            return LayoutSource(await asyncio.to_thread(self._local.layout)), descriptor
-        source = RegistrySource(
-            ref.familiar_name,
-            lambda digest: self.get_manifest(ref, digest),
-            lambda blob: self.stream_blob(ref, blob),
-        )
-        return source, descriptor
-
-    async def _push(
-        self,
-        source: ImageSource,
-        manifest: str,
-        destination: Reference | str,
-        mount_from: Reference | str | None,
-        progress: Callable[[PushProgress], None] | None,
-    ) -> Reference:
-        ref = self._ref(destination)
-        digest = str(parse_digest_field(manifest, "the manifest digest to push"))
-        if ref.digest and ref.digest != digest:
-            raise DigestMismatch(
-                f"{ref.familiar()} names {ref.digest}, but the image to push is {digest}"
-            )
-        tag = ref.tag or (None if ref.digest else DEFAULT_TAG)
-        loc = self.location(ref, push=True)
-        await self._publisher.push_image(
-            source,
-            digest,
-            loc,
-            tag or digest,
-            self._mount_repository(mount_from, loc),
-            progress,
-        )
-        return ref.with_tag(tag).with_digest(digest)
-
-    def _mount_repository(
-        self, mount_from: Reference | str | None, loc: RegistryLocation
-    ) -> str | None:
-        """The repository blobs can be mounted from: ``mount_from``'s, if in the same
-        registry as ``loc`` (where it was read from, so a mirror counts)."""
-        if mount_from is None:
-            return None
-        origin = self.location(mount_from)
-        return origin.repository if origin.host == loc.host else None

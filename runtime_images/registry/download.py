@@ -20,7 +20,13 @@ from .location import RegistryLocation
 from .manifest import Descriptor, parse_digest_field
 from .transport import Transport
 
-__all__ = ["BlobRateSettings", "DownloadSettings", "blob_stream", "stalled"]
+__all__ = [
+    "BlobRateSettings",
+    "DownloadSettings",
+    "blob_stream",
+    "running_total",
+    "stalled",
+]
 
 
 class BlobRateSettings(Protocol):
@@ -147,3 +153,17 @@ async def blob_stream(
             )
     finally:
         await response.aclose()
+
+
+def running_total(progress: Callable[[int, int], None] | None, total: int) -> Callable[[int], None]:
+    """A counter to give every piece's byte count to, which tells ``progress`` (if any) the
+    bytes done so far out of ``total`` (for work over many blobs)."""
+    done = 0
+
+    def advance(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress is not None:
+            progress(done, total)
+
+    return advance

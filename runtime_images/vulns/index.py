@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..records import camel_json
 from .ecosystems import record_key, record_name
 from .osv import Advisory, Affected, InvalidRecord, parse_record
 from .severity import Severity
@@ -51,13 +52,7 @@ class IndexInfo:
     problems: list[str]
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "version": self.version,
-            "records": self.records,
-            "withdrawn": self.withdrawn,
-            "skipped": self.skipped,
-            "problems": self.problems,
-        }
+        return camel_json(self)
 
 
 @dataclass(frozen=True)

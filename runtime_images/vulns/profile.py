@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ..inspect import CheckResult, Validation, check_profile_names
+from ..inspect import CheckResult, Validation
 from .database import VulnerabilityDatabase
 from .errors import VulnerabilityDatabaseMissing
 from .matcher import Finding
@@ -95,7 +95,7 @@ async def validate(
 ) -> Validation:
     """:meth:`ContentsReader.validate` with the ``vulnerabilities`` profile's checks when
     it is named (the image is read once: the second read is the cache's)."""
-    names = check_profile_names(profiles if profiles else reader.inspector.default_profiles)
+    names = reader.inspector.profile_names(profiles)
     validation = await reader.validate(
         client, reference, names, platform=platform, progress=progress
     )

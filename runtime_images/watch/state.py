@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..fileio import atomic_write_bytes, file_lock
+from ..records import camel_json
 
 __all__ = ["MAX_ENTRIES", "TagRecord", "WatchState", "now_iso"]
 
@@ -63,12 +64,7 @@ class TagRecord:
             del self.first_seen[oldest]
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "current": self.current,
-            "checkedAt": self.checked_at,
-            "error": self.error,
-            "firstSeen": self.first_seen,
-        }
+        return camel_json(self)
 
     @classmethod
     def from_json(cls, value: object) -> TagRecord | None:

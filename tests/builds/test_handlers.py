@@ -23,11 +23,7 @@ pytestmark = pytest.mark.timeout(120)
 
 @pytest.fixture
 def jp_server_config(jp_server_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
-    return server_config(
-        jp_server_config,
-        tmp_path,
-        BuildController={"builds_dir": str(tmp_path / "builds")},
-    )
+    return server_config(jp_server_config, tmp_path)
 
 
 call = rest

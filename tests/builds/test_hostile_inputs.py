@@ -50,6 +50,15 @@ def failed(build: dict[str, Any]) -> tuple[str, str]:
     return latest["reason"], latest["message"]
 
 
+def refused_before_running(build: dict[str, Any], marker: Path) -> str:
+    """The message of a build that failed as RequiresBuild with nothing of the hostile
+    input run on the host (its marker file was never written)."""
+    reason, message = failed(build)
+    assert reason == "RequiresBuild"
+    assert not marker.exists()
+    return message
+
+
 @pytest.mark.parametrize(
     "requirement",
     ["{path}", "evil @ file://{path}", "evil @ git+file://{path}", "--index-url=http://x/"],
@@ -59,10 +68,7 @@ async def test_a_package_list_entry_that_needs_a_build_is_refused(
 ) -> None:
     project = hostile_project(tmp_path / "evil", marker)
     build = await builder.run(package_list("direct", base, requirement.format(path=project)))
-    reason, message = failed(build)
-    assert reason == "RequiresBuild"
-    assert "buildah" in message
-    assert not marker.exists()
+    assert "buildah" in refused_before_running(build, marker)
 
 
 @pytest.fixture
@@ -98,10 +104,7 @@ async def test_a_dependency_that_is_a_source_tree_is_refused(
     Requires-Dist names a local directory made pip run that directory's setup.py."""
     monkeypatch.setenv("PIP_FIND_LINKS", str(index_with_a_hostile_dependency))
     build = await builder.run(package_list("transitive", base, "good==1.0"))
-    reason, message = failed(build)
-    assert reason == "RequiresBuild"
-    assert "evil" in message
-    assert not marker.exists()
+    assert "evil" in refused_before_running(build, marker)
 
 
 async def test_a_repository_with_an_in_tree_build_backend_is_not_built_on_the_host(
@@ -118,10 +121,7 @@ async def test_a_repository_with_an_in_tree_build_backend_is_not_built_on_the_ho
         },
     )
     build = await builder.run(git_build("in-tree", url, base))
-    reason, message = failed(build)
-    assert reason == "RequiresBuild"
-    assert "pyproject.toml" in message
-    assert not marker.exists()
+    assert "pyproject.toml" in refused_before_running(build, marker)
 
 
 async def test_a_requirements_line_with_a_direct_reference_is_refused(

@@ -231,7 +231,7 @@ def jp_server_config(
     return server_config(
         jp_server_config,
         tmp_path,
-        BuildController={"builds_dir": str(tmp_path / "builds"), "engine": "kubernetes"},
+        BuildController={"engine": "kubernetes"},
         KubernetesEngine={
             "kubeconfig": str(fake_kube.write_kubeconfig(tmp_path / "kubeconfig")),
             "owner": "alice",

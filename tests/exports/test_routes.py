@@ -11,29 +11,14 @@ import yaml
 
 from tests.fixtures import images
 from tests.fixtures.registry import RegistryServer
-from tests.support import rest, server_config
+from tests.support import create_image, rest, server_config
 
 pytestmark = pytest.mark.timeout(90)
 
 
 @pytest.fixture
 def jp_server_config(jp_server_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
-    return server_config(
-        jp_server_config,
-        tmp_path,
-        ImageExporter={"facts_dir": str(tmp_path / "facts")},
-    )
-
-
-async def _create(fetch: Any, name: str, image: str, tags: list[str]) -> None:
-    body = {
-        "name": name,
-        "display_name": name.title(),
-        "schema_name": "runtime-image",
-        "metadata": {"image_name": image, "tags": tags},
-    }
-    status, _, created = await rest(fetch, "POST", "images", body=body)
-    assert status == 201, created
+    return server_config(jp_server_config, tmp_path)
 
 
 async def test_export_lists_the_formats_beside_the_bundle(jp_fetch: Any) -> None:
@@ -51,8 +36,9 @@ async def test_export_a_format(
 ) -> None:
     with registry.pusher() as pusher:
         digest = pusher.push_image(repo_name, "3", images.odh_ok())
-    await _create(jp_fetch, "lab", f"{registry.host}/{repo_name}:3", ["team-a"])
-    await _create(jp_fetch, "other", f"{registry.host}/{repo_name}:3@{digest}", ["team-b"])
+    image = f"{registry.host}/{repo_name}:3"
+    await create_image(jp_fetch, "Lab", image, name="lab", tags=["team-a"])
+    await create_image(jp_fetch, "Other", f"{image}@{digest}", name="other", tags=["team-b"])
     status, headers, text = await rest(
         jp_fetch, "GET", "export", "odh-imagestream", params={"tag": "team-a"}
     )

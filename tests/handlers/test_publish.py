@@ -13,7 +13,7 @@ import pytest
 
 from tests.fixtures import images, oci
 from tests.fixtures.registry import RegistryServer, write_layout
-from tests.support import Fetch, rest
+from tests.support import Fetch, create_image, rest
 
 pytestmark = pytest.mark.timeout(90)
 PUBLISH_EVENTS = "https://events.jupyter.org/runtime_images/publish"
@@ -44,17 +44,6 @@ def local_image(layout_dir: Path) -> oci.Image:
     return image
 
 
-async def create(fetch: Fetch, image_name: str) -> dict[str, Any]:
-    body = {
-        "display_name": "App",
-        "schema_name": "runtime-image",
-        "metadata": {"image_name": image_name},
-    }
-    status, _, created = await rest(fetch, "POST", "images", body=body)
-    assert status == 201, created
-    return dict(created)
-
-
 async def test_publish_and_repoint_a_local_image(
     jp_fetch: Fetch,
     jp_serverapp: Any,
@@ -68,7 +57,7 @@ async def test_publish_and_repoint_a_local_image(
         events.append(data)
 
     jp_serverapp.event_logger.add_listener(schema_id=PUBLISH_EVENTS, listener=listen)
-    created = await create(jp_fetch, f"localhost/app:latest@{local_image.digest}")
+    created = await create_image(jp_fetch, "App", f"localhost/app:latest@{local_image.digest}")
     assert created["local"] is True
     assert any("only this machine" in w for w in created["warnings"])
 
@@ -112,7 +101,7 @@ async def test_publish_and_repoint_a_local_image(
 async def test_publish_to_an_archive_in_the_server_root(
     jp_fetch: Fetch, jp_root_dir: Path, local_image: oci.Image
 ) -> None:
-    created = await create(jp_fetch, "localhost/app:latest")
+    created = await create_image(jp_fetch, "App", "localhost/app:latest")
     status, _, answer = await rest(
         jp_fetch, "POST", "images", created["name"], "publish", body={"to": "oci-archive:app.tar"}
     )
@@ -135,7 +124,7 @@ async def test_publish_to_an_archive_in_the_server_root(
 async def test_bad_requests_name_the_field_and_change_nothing(
     jp_fetch: Fetch, jp_root_dir: Path, body: dict[str, Any], fields: list[str]
 ) -> None:
-    created = await create(jp_fetch, "localhost/app:latest")
+    created = await create_image(jp_fetch, "App", "localhost/app:latest")
     status, _, answer = await rest(
         jp_fetch, "POST", "images", created["name"], "publish", body=body
     )
@@ -149,7 +138,7 @@ async def test_bad_requests_name_the_field_and_change_nothing(
 async def test_a_stale_if_match_is_refused_before_copying(
     jp_fetch: Fetch, local_image: oci.Image, logged_registry: RegistryServer
 ) -> None:
-    created = await create(jp_fetch, "localhost/app:latest")
+    created = await create_image(jp_fetch, "App", "localhost/app:latest")
     status, _, answer = await rest(
         jp_fetch,
         "POST",
@@ -166,7 +155,7 @@ async def test_a_stale_if_match_is_refused_before_copying(
 async def test_a_local_image_missing_from_the_layout_is_a_clear_error(
     jp_fetch: Fetch, local_image: oci.Image
 ) -> None:
-    created = await create(jp_fetch, "localhost/gone:latest")
+    created = await create_image(jp_fetch, "App", "localhost/gone:latest")
     status, _, answer = await rest(
         jp_fetch, "POST", "images", created["name"], "publish", body={"to": "oci-archive:x.tar"}
     )

@@ -29,6 +29,8 @@ from runtime_images.registry import (
 from tests.fixtures import images, oci
 from tests.fixtures.hostile_registry import HostileRegistry, Reply, endless_tags, run_client
 
+from . import support
+
 pytestmark = pytest.mark.timeout(120)
 
 BOMB = 512 * 1024 * 1024  # decoded bytes; about 0.5 MB on the wire
@@ -36,11 +38,8 @@ RSS_BUDGET_MB = 50  # what one call may add to a fresh process's peak RSS
 
 
 def run(fn: Any, **config: Any) -> Any:
-    async def main() -> Any:
-        async with RegistryClient(retries=0, **config) as client:
-            return await fn(client)
-
-    return asyncio.run(main())
+    """:func:`.support.run` with no retries (each answer is the registry's first)."""
+    return support.run(fn, retries=0, **config)
 
 
 def bearer_challenge(registry: HostileRegistry) -> None:

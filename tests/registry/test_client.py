@@ -9,9 +9,7 @@ import json
 import logging
 import os
 import subprocess
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import pytest
 
@@ -29,16 +27,9 @@ from runtime_images.registry.manifest import DOCKER_MANIFEST, DOCKER_MANIFEST_LI
 from tests.fixtures import images, oci
 from tests.fixtures.registry import PASSWORD, USERNAME, RegistryServer, write_auth_file
 
-T = TypeVar("T")
+from .support import run
+
 pytestmark = pytest.mark.timeout(60)
-
-
-def run(fn: Callable[[RegistryClient], Awaitable[T]], **config: Any) -> T:
-    async def main() -> T:
-        async with RegistryClient(**config) as client:
-            return await fn(client)
-
-    return asyncio.run(main())
 
 
 def push_multiarch(

@@ -29,15 +29,13 @@ from tests.fixtures.registry import (
     write_auth_file,
 )
 
+from .support import run
+
 pytestmark = pytest.mark.timeout(60)
 
 
 def validate(ref: str, **config: Any) -> None:
-    async def main() -> None:
-        async with RegistryClient(**config) as client:
-            await ImageInspector().validate(client, ref)
-
-    asyncio.run(main())
+    run(lambda client: ImageInspector().validate(client, ref), **config)
 
 
 def test_401_without_credentials(basic_registry: RegistryServer, isolated_home: Path) -> None:

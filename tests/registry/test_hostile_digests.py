@@ -8,7 +8,6 @@ place it can come from (a manifest's layers and config, an index's entries, the
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from pathlib import Path
@@ -19,6 +18,8 @@ import pytest
 from runtime_images.registry import InvalidManifest, RegistryClient
 from runtime_images.registry.layout import Layout, canonical_json
 from tests.fixtures.hostile_registry import HostileRegistry, Reply, watch_opens
+
+from . import support
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -38,11 +39,8 @@ BAD_DIGESTS = {
 
 
 def run(fn: Any, **config: Any) -> Any:
-    async def main() -> Any:
-        async with RegistryClient(retries=0, **config) as client:
-            return await fn(client)
-
-    return asyncio.run(main())
+    """:func:`.support.run` with no retries (each answer is the registry's first)."""
+    return support.run(fn, retries=0, **config)
 
 
 def blob_requests(registry: HostileRegistry) -> list[str]:

@@ -16,9 +16,9 @@ import math
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -46,16 +46,9 @@ from tests.fixtures.registry import (
     write_layout,
 )
 
-T = TypeVar("T")
+from .support import run
+
 pytestmark = pytest.mark.timeout(90)
-
-
-def run(fn: Callable[[RegistryClient], Awaitable[T]], **config: Any) -> T:
-    async def main() -> T:
-        async with RegistryClient(**config) as client:
-            return await fn(client)
-
-    return asyncio.run(main())
 
 
 def small_image(seed: int = 0, size: int = 200_000) -> oci.Image:

@@ -7,20 +7,18 @@ non-http upload location) and recovers from what it can (a failed upload is rest
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
 from runtime_images.registry import (
     Descriptor,
     DigestMismatch,
-    RegistryClient,
     RegistryError,
     RegistryUnavailable,
 )
@@ -28,19 +26,12 @@ from tests.fixtures import oci
 from tests.fixtures.hostile_registry import HostileRegistry, Reply, Request
 from tests.fixtures.registry import write_auth_file
 
-T = TypeVar("T")
+from .support import run
+
 pytestmark = pytest.mark.timeout(60)
 
 REPO = "team/app"
 UPLOADS = rf"^/v2/{REPO}/blobs/uploads/"
-
-
-def run(fn: Callable[[RegistryClient], Awaitable[T]], **config: Any) -> T:
-    async def main() -> T:
-        async with RegistryClient(**config) as client:
-            return await fn(client)
-
-    return asyncio.run(main())
 
 
 def blob(size: int = 50_000) -> tuple[bytes, Descriptor]:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from runtime_images.registry import RegistryClient, RegistryUnavailable
+from runtime_images.registry import RegistryUnavailable
 from tests.fixtures import images
 from tests.fixtures.registry import RegistryServer, non_loopback_ip, registry_available
+
+from .support import pin
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -29,14 +29,6 @@ def tls_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryS
         yield server
     finally:
         server.stop()
-
-
-def pin(ref: str, **config: Any) -> str:
-    async def main() -> str:
-        async with RegistryClient(**config) as client:
-            return str(await client.pin(ref))
-
-    return asyncio.run(main())
 
 
 def test_https_with_a_private_ca(tls_registry: RegistryServer, isolated_home: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -16,11 +15,12 @@ import pytest
 from runtime_images.registry import (
     ImageNotFound,
     RateLimited,
-    RegistryClient,
     RegistryUnavailable,
 )
 from tests.fixtures import images
 from tests.fixtures.registry import RegistryServer
+
+from . import support
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -88,11 +88,8 @@ def proxy(registry: RegistryServer, repo_name: str) -> Iterator[FaultProxy]:
 
 
 def pin(ref: str, **config: Any) -> str:
-    async def main() -> str:
-        async with RegistryClient(retry_backoff=0.01, **config) as client:
-            return str(await client.pin(ref))
-
-    return asyncio.run(main())
+    """:func:`.support.pin`, retrying after 10 ms (a retry's wait is not what is tested)."""
+    return support.pin(ref, retry_backoff=0.01, **config)
 
 
 def test_5xx_is_retried_then_succeeds(

@@ -11,7 +11,7 @@ import pytest
 
 from tests.fixtures import images, oci
 from tests.fixtures.registry import RegistryServer
-from tests.support import Fetch, rest
+from tests.support import Fetch, create_image, rest
 
 from .osv_records import CRITICAL_V3, MEDIUM_V3, record, write_records
 
@@ -71,13 +71,7 @@ async def test_findings_of_an_image_and_the_summary(
     database_dir: Path,
 ) -> None:
     image, reference = push_environments(registry, repo_name)
-    body = {
-        "display_name": "Envs",
-        "schema_name": "runtime-image",
-        "metadata": {"image_name": reference},
-    }
-    status, _, created = await rest(jp_fetch, "POST", "images", body=body)
-    assert status == 201, created
+    created = await create_image(jp_fetch, "Envs", reference)
 
     status, _, missing = await rest(jp_fetch, "GET", "vulns", params={"name": created["name"]})
     assert status == 409 and missing["code"] == "VulnerabilityDatabaseMissing", missing

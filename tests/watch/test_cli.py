@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures import images
 from tests.fixtures.registry import RegistryServer
 from tests.support import run_cli
 
-from .test_rest import version_two
+from .test_rest import push_first, version_two
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -20,9 +19,7 @@ pytestmark = pytest.mark.timeout(180)
 def test_outdated_lists_a_moved_tag_and_repin_moves_image_and_kernelspec(
     registry: RegistryServer, repo_name: str, env: dict[str, str]
 ) -> None:
-    tag = f"{registry.host}/{repo_name}:1.0"
-    with registry.pusher() as pusher:
-        v1 = pusher.push_image(repo_name, "1.0", images.elyra_ok())
+    tag, v1 = push_first(registry, repo_name)
     created = run_cli(env, "create", "--name", "cli", "--display_name", "CLI", "--image_name", tag)
     assert created.returncode == 0, created.stderr
     assert run_cli(env, "pin", "--name", "cli").returncode == 0

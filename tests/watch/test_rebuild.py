@@ -17,7 +17,7 @@ from tests.fixtures import images
 from tests.fixtures.registry import RegistryServer
 from tests.support import Fetch, rest, server_config
 
-from .test_rest import version_two
+from .test_rest import push_first, version_two
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -27,7 +27,7 @@ def jp_server_config(jp_server_config: dict[str, Any], tmp_path: Path) -> dict[s
     return server_config(
         jp_server_config,
         tmp_path,
-        BuildController={"builds_dir": str(tmp_path / "builds"), "poll_interval": 0.2},
+        BuildController={"poll_interval": 0.2},
         TagWatcher={"interval": 0},
     )
 
@@ -44,9 +44,7 @@ def controller(jp_serverapp: Any, jp_asyncio_loop: asyncio.AbstractEventLoop) ->
 async def test_a_build_rebuilds_on_its_moved_base_and_a_failed_rebuild_keeps_the_old_image(
     jp_fetch: Fetch, controller: Any, registry: RegistryServer, repo_name: str
 ) -> None:
-    tag = f"{registry.host}/{repo_name}:base"
-    with registry.pusher() as pusher:
-        v1 = pusher.push_image(repo_name, "base", images.elyra_ok())
+    tag, v1 = push_first(registry, repo_name, "base")
     resource = import_resource(tag, name="follows-base")
     resource["metadata"]["annotations"][REBUILD_ANNOTATION] = "true"
     assert (await rest(jp_fetch, "POST", "builds", body=resource))[0] == 201

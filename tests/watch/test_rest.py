@@ -21,12 +21,15 @@ pytestmark = pytest.mark.timeout(120)
 
 @pytest.fixture
 def jp_server_config(jp_server_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
-    return server_config(
-        jp_server_config,
-        tmp_path,
-        BuildController={"builds_dir": str(tmp_path / "builds")},
-        TagWatcher={"interval": 0},
-    )
+    return server_config(jp_server_config, tmp_path, TagWatcher={"interval": 0})
+
+
+def push_first(registry: RegistryServer, repo_name: str, tag: str = "1.0") -> tuple[str, str]:
+    """The first version (images.elyra_ok()) pushed under ``tag``: the tag's reference and
+    the digest it points at."""
+    with registry.pusher() as pusher:
+        digest = pusher.push_image(repo_name, tag, images.elyra_ok())
+    return f"{registry.host}/{repo_name}:{tag}", str(digest)
 
 
 def version_two() -> Any:
@@ -53,9 +56,7 @@ async def test_a_moved_tag_is_listed_once_then_repinned_with_its_kernelspec(
     update_events: list[dict[str, Any]],
 ) -> None:
     # Given: v1 under a tag, a runtime image pinned to it and a kernelspec made from it
-    with registry.pusher() as pusher:
-        v1 = pusher.push_image(repo_name, "1.0", images.elyra_ok())
-    tag = f"{registry.host}/{repo_name}:1.0"
+    tag, v1 = push_first(registry, repo_name)
     body = {"name": "watched", "display_name": "Watched", "metadata": {"image_name": tag}}
     assert (await rest(jp_fetch, "POST", "images", body=body))[0] == 201
     status, _, pinned = await rest(jp_fetch, "POST", "images", "watched", "pin")
@@ -145,8 +146,7 @@ async def test_a_moved_tag_is_listed_once_then_repinned_with_its_kernelspec(
 async def test_an_unpinned_image_is_compared_with_the_digest_first_seen(
     jp_fetch: Fetch, registry: RegistryServer, repo_name: str
 ) -> None:
-    with registry.pusher() as pusher:
-        v1 = pusher.push_image(repo_name, "latest", images.elyra_ok())
+    _, v1 = push_first(registry, repo_name, "latest")
     body = {
         "name": "floating",
         "display_name": "Floating",

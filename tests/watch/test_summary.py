@@ -16,7 +16,7 @@ from runtime_images.watch import TagWatcher, summary_from_diff
 from tests.fixtures import images
 from tests.fixtures.registry import RegistryServer
 
-from .test_rest import version_two
+from .test_rest import push_first, version_two
 
 
 def test_summary_from_diff_counts_and_tolerates_missing_parts() -> None:
@@ -34,9 +34,7 @@ def test_summary_from_diff_counts_and_tolerates_missing_parts() -> None:
 def test_a_summary_is_made_once_per_move_and_a_failing_one_is_none(
     registry: RegistryServer, repo_name: str, tmp_path: Path, isolated_home: Path
 ) -> None:
-    tag = f"{registry.host}/{repo_name}:1.0"
-    with registry.pusher() as pusher:
-        v1 = pusher.push_image(repo_name, "1.0", images.elyra_ok())
+    tag, v1 = push_first(registry, repo_name)
     store = RuntimeImageStore(data_dir=str(tmp_path / "data"), shared_data_dirs=[])
     store.factory_data_dirs = []
     for name in ("one", "two"):  # the same move twice: summarized once

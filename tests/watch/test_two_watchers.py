@@ -10,18 +10,15 @@ from typing import Any
 from runtime_images.registry import RegistryClient
 from runtime_images.store import RuntimeImageStore
 from runtime_images.watch import TagWatcher
-from tests.fixtures import images
 from tests.fixtures.registry import RegistryServer
 
-from .test_rest import version_two
+from .test_rest import push_first, version_two
 
 
 def test_a_move_is_announced_once_by_two_watchers_checking_at_once(
     registry: RegistryServer, repo_name: str, tmp_path: Path, isolated_home: Path
 ) -> None:
-    tag = f"{registry.host}/{repo_name}:1.0"
-    with registry.pusher() as pusher:
-        v1 = pusher.push_image(repo_name, "1.0", images.elyra_ok())
+    tag, v1 = push_first(registry, repo_name)
     data = str(tmp_path / "data")
     RuntimeImageStore(data_dir=data).create(
         {"name": "shared", "display_name": "Shared", "metadata": {"image_name": f"{tag}@{v1}"}}
