@@ -6,7 +6,7 @@ import { useSignal } from '../../ui/signals';
 import { VirtualList } from '../../ui/VirtualList';
 import { DetailsModel, facet } from '../model';
 import type { IPackage } from '../types';
-import { Loading } from './Loading';
+import { loadingTab } from './Loading';
 
 /** Row height of the package list, in px (keep in sync with details.css). */
 export const PACKAGE_ROW_HEIGHT = 28;
@@ -70,6 +70,7 @@ function Packages(props: {
   trans: TranslationBundle;
 }): JSX.Element {
   const { model, trans } = props;
+  useSignal(model.stateChanged);
   const all = model.packages;
   const shown = model.filteredPackages;
   const filter = model.packageFilter;
@@ -235,20 +236,8 @@ function CountSelect(props: {
 }
 
 /** The Packages tab: every package of the image, searchable, virtualised. */
-export function PackagesTab(props: {
-  model: DetailsModel;
-  trans: TranslationBundle;
-}): JSX.Element {
-  const { model, trans } = props;
-  useSignal(model.stateChanged);
-  return (
-    <Loading
-      loader={model.inspection}
-      trans={trans}
-      what={trans.__('Reading the image…')}
-      model={model}
-    >
-      {() => <Packages model={model} trans={trans} />}
-    </Loading>
-  );
-}
+export const PackagesTab = loadingTab({
+  loader: model => model.inspection,
+  what: trans => trans.__('Reading the image…'),
+  render: (_, { model, trans }) => <Packages model={model} trans={trans} />
+});

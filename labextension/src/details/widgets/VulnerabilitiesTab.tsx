@@ -4,7 +4,7 @@ import { errorMessage } from '../../request';
 import { useSignal } from '../../ui/signals';
 import { DetailsModel, FindingSortKey, isDatabaseMissing } from '../model';
 import { IFinding, IVulnerabilities, SEVERITY_LEVELS } from '../types';
-import { Loading } from './Loading';
+import { loadingTab } from './Loading';
 
 /** A severity level as a person reads it (translated). */
 export function severityLabel(level: string, trans: TranslationBundle): string {
@@ -167,6 +167,7 @@ function Vulnerabilities(props: {
   trans: TranslationBundle;
 }): JSX.Element {
   const { model, data, trans } = props;
+  useSignal(model.stateChanged);
   const filter = model.findingFilter;
   const findings = model.findings;
   const total = (data.findings ?? []).length;
@@ -277,25 +278,14 @@ function NoDatabase(props: {
 }
 
 /** The Vulnerabilities tab: known vulnerabilities (OSV, offline), sortable and filterable. */
-export function VulnerabilitiesTab(props: {
-  model: DetailsModel;
-  trans: TranslationBundle;
-}): JSX.Element {
-  const { model, trans } = props;
-  useSignal(model.stateChanged);
-  return (
-    <Loading
-      loader={model.vulnerabilities}
-      trans={trans}
-      what={trans.__('Matching the packages against the database…')}
-      model={model}
-      renderError={error =>
-        isDatabaseMissing(error) ? (
-          <NoDatabase error={error} trans={trans} />
-        ) : null
-      }
-    >
-      {data => <Vulnerabilities model={model} data={data} trans={trans} />}
-    </Loading>
-  );
-}
+export const VulnerabilitiesTab = loadingTab({
+  loader: model => model.vulnerabilities,
+  what: trans => trans.__('Matching the packages against the database…'),
+  renderError: (error, trans) =>
+    isDatabaseMissing(error) ? (
+      <NoDatabase error={error} trans={trans} />
+    ) : null,
+  render: (data, { model, trans }) => (
+    <Vulnerabilities model={model} data={data} trans={trans} />
+  )
+});
