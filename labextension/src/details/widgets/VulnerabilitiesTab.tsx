@@ -1,6 +1,7 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
 import { errorMessage } from '../../request';
+import { FilterCount, SearchBox } from '../../ui/filters';
 import { useSignal } from '../../ui/signals';
 import { DetailsModel, FindingSortKey, isDatabaseMissing } from '../model';
 import { IFinding, IVulnerabilities, SEVERITY_LEVELS } from '../types';
@@ -221,29 +222,24 @@ function Vulnerabilities(props: {
           />
           {trans.__('Fixable only')}
         </label>
-        <input
-          type="search"
-          className="jp-mod-styled jp-RuntimeImages-findingSearch"
-          placeholder={trans.__('Filter vulnerabilities')}
-          aria-label={trans.__('Filter vulnerabilities')}
+        <SearchBox
+          className="jp-RuntimeImages-findingSearch"
+          label={trans.__('Filter vulnerabilities')}
           value={filter.text}
-          onChange={event =>
-            model.setFindingFilter({ text: event.currentTarget.value })
-          }
+          onChange={text => model.setFindingFilter({ text })}
         />
       </div>
-      <div
-        className="jp-RuntimeImages-count jp-RuntimeImages-findingCount"
-        data-count={findings.length}
-        data-total={total}
-        aria-live="polite"
+      <FilterCount
+        className="jp-RuntimeImages-findingCount"
+        count={findings.length}
+        total={total}
       >
         {total === 0
           ? trans.__('No known vulnerability.')
           : findings.length === total
             ? trans._n('%1 finding', '%1 findings', total)
             : trans.__('%1 of %2 findings', findings.length, total)}
-      </div>
+      </FilterCount>
       {findings.length > 0 && (
         <FindingsTable
           findings={findings}
