@@ -12,7 +12,7 @@ import {
 } from '../../ui/tables';
 import type { IRuntimeImage } from '../../tokens';
 import { DetailsModel, diffRows, IDiffRow } from '../model';
-import type { IDiff } from '../types';
+import type { IDiff, IFinding } from '../types';
 import { Loading } from './Loading';
 import { FindingsTable } from './VulnerabilitiesTab';
 
@@ -35,6 +35,26 @@ function configValue(value: unknown): string {
     return '';
   }
   return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** The findings one side of the comparison fixed or introduced, under `title` (none: nothing). */
+function FindingsGroup(props: {
+  title: string;
+  className: string;
+  findings: IFinding[];
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  if (props.findings.length === 0) {
+    return null;
+  }
+  return (
+    <>
+      <h4>{props.title}</h4>
+      <div className={props.className}>
+        <FindingsTable findings={props.findings} trans={props.trans} />
+      </div>
+    </>
+  );
 }
 
 function Diff(props: { diff: IDiff; trans: TranslationBundle }): JSX.Element {
@@ -114,22 +134,18 @@ function Diff(props: { diff: IDiff; trans: TranslationBundle }): JSX.Element {
             vulns.introduced.length
           )}
         >
-          {vulns.introduced.length > 0 && (
-            <>
-              <h4>{trans.__('Introduced in B')}</h4>
-              <div className="jp-RuntimeImages-introduced">
-                <FindingsTable findings={vulns.introduced} trans={trans} />
-              </div>
-            </>
-          )}
-          {vulns.fixed.length > 0 && (
-            <>
-              <h4>{trans.__('Fixed in B')}</h4>
-              <div className="jp-RuntimeImages-fixed">
-                <FindingsTable findings={vulns.fixed} trans={trans} />
-              </div>
-            </>
-          )}
+          <FindingsGroup
+            title={trans.__('Introduced in B')}
+            className="jp-RuntimeImages-introduced"
+            findings={vulns.introduced}
+            trans={trans}
+          />
+          <FindingsGroup
+            title={trans.__('Fixed in B')}
+            className="jp-RuntimeImages-fixed"
+            findings={vulns.fixed}
+            trans={trans}
+          />
         </DetailsSection>
       )}
       <TableSection
