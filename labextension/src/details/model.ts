@@ -252,33 +252,33 @@ export interface IDiffRow {
   b: string;
 }
 
+/** A package's row in a diff: its identity, and its version in A and in B. */
+function diffRow(
+  change: IDiffRow['change'],
+  pkg: { ecosystem: string; environment?: string; name: string },
+  a: string,
+  b: string
+): IDiffRow {
+  return {
+    change,
+    ecosystem: pkg.ecosystem,
+    environment: pkg.environment ?? '',
+    name: pkg.name,
+    a,
+    b
+  };
+}
+
 /** The packages of a diff as one list, by ecosystem, environment and name. */
 export function diffRows(diff: IDiff): IDiffRow[] {
   const rows: IDiffRow[] = [
-    ...(diff.packages?.added ?? []).map(p => ({
-      change: 'added' as const,
-      ecosystem: p.ecosystem,
-      environment: p.environment ?? '',
-      name: p.name,
-      a: '',
-      b: p.version
-    })),
-    ...(diff.packages?.removed ?? []).map(p => ({
-      change: 'removed' as const,
-      ecosystem: p.ecosystem,
-      environment: p.environment ?? '',
-      name: p.name,
-      a: p.version,
-      b: ''
-    })),
-    ...(diff.packages?.changed ?? []).map(p => ({
-      change: 'changed' as const,
-      ecosystem: p.ecosystem,
-      environment: p.environment ?? '',
-      name: p.name,
-      a: p.a,
-      b: p.b
-    }))
+    ...(diff.packages?.added ?? []).map(p =>
+      diffRow('added', p, '', p.version)
+    ),
+    ...(diff.packages?.removed ?? []).map(p =>
+      diffRow('removed', p, p.version, '')
+    ),
+    ...(diff.packages?.changed ?? []).map(p => diffRow('changed', p, p.a, p.b))
   ];
   return rows.sort(
     (x, y) =>
