@@ -2,10 +2,13 @@ import type { JupyterFrontEnd } from '@jupyterlab/application';
 import {
   Dialog,
   MainAreaWidget,
+  ReactWidget,
   showDialog,
   showErrorMessage
 } from '@jupyterlab/apputils';
 import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
+import type React from 'react';
+import { runtimeImagesIcon } from './icons';
 import { errorMessage } from './request';
 import { PANEL_ID, TRANSLATION_DOMAIN } from './tokens';
 
@@ -45,6 +48,34 @@ export class MainAreaTabs {
     });
     this.app.shell.add(widget, 'main');
     this.app.shell.activateById(widget.id);
+  }
+
+  /**
+   * Open `view` (React) as the tab of `key` (see `open`), closable, with the
+   * Runtime Images icon; `className` names its classes: `<className>Panel` on
+   * the tab, `<className>Content` on the view's widget.
+   */
+  openView(
+    key: string,
+    options: {
+      view: React.ReactElement;
+      id: string;
+      className: string;
+      label: string;
+      caption: string;
+    }
+  ): MainAreaWidget {
+    const content = ReactWidget.create(options.view);
+    content.addClass(`${options.className}Content`);
+    const widget = new MainAreaWidget({ content });
+    widget.id = options.id;
+    widget.addClass(`${options.className}Panel`);
+    widget.title.label = options.label;
+    widget.title.caption = options.caption;
+    widget.title.icon = runtimeImagesIcon;
+    widget.title.closable = true;
+    this.open(key, widget);
+    return widget;
   }
 
   private readonly tabs = new Map<string, MainAreaWidget>();

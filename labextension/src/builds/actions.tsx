@@ -1,13 +1,8 @@
 import type { JupyterFrontEnd } from '@jupyterlab/application';
-import {
-  MainAreaWidget,
-  Notification,
-  ReactWidget
-} from '@jupyterlab/apputils';
+import { Notification } from '@jupyterlab/apputils';
 import type { ITranslator } from '@jupyterlab/translation';
 import type { ISignal } from '@lumino/signaling';
 import React from 'react';
-import { runtimeImagesIcon } from '../icons';
 import { MainAreaActions, userName } from '../mainArea';
 import { CommandIDs, IRuntimeImages, PANEL_ID } from '../tokens';
 import type { BuildsModel } from './model';
@@ -52,26 +47,20 @@ export class BuildsActions extends MainAreaActions implements IBuildActions {
       return;
     }
     const build = this.model.get(name);
-    const content = ReactWidget.create(
-      <BuildDetailsView
-        model={this.model}
-        name={name}
-        trans={this.trans}
-        actions={this}
-      />
-    );
-    content.addClass('jp-RuntimeImages-buildDetailsContent');
-    const widget = new MainAreaWidget({ content });
-    widget.id = `runtime-images-build-${name}`;
-    widget.addClass('jp-RuntimeImages-buildDetailsPanel');
-    widget.title.label = this.trans.__(
-      'Build: %1',
-      build ? displayNameOf(build) : name
-    );
-    widget.title.caption = this.trans.__('Build %1', name);
-    widget.title.icon = runtimeImagesIcon;
-    widget.title.closable = true;
-    this.tabs.open(name, widget);
+    this.tabs.openView(name, {
+      view: (
+        <BuildDetailsView
+          model={this.model}
+          name={name}
+          trans={this.trans}
+          actions={this}
+        />
+      ),
+      id: `runtime-images-build-${name}`,
+      className: 'jp-RuntimeImages-buildDetails',
+      label: this.trans.__('Build: %1', build ? displayNameOf(build) : name),
+      caption: this.trans.__('Build %1', name)
+    });
   };
 
   cancel = async (name: string): Promise<void> => {

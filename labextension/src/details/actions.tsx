@@ -1,15 +1,8 @@
 import type { JupyterFrontEnd } from '@jupyterlab/application';
-import {
-  Dialog,
-  MainAreaWidget,
-  Notification,
-  ReactWidget,
-  showDialog
-} from '@jupyterlab/apputils';
+import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import type { ITranslator } from '@jupyterlab/translation';
 import React from 'react';
 import { downloadText } from '../download';
-import { runtimeImagesIcon } from '../icons';
 import { MainAreaActions } from '../mainArea';
 import { APIError } from '../request';
 import type { IRuntimeImages } from '../tokens';
@@ -58,26 +51,24 @@ export class DetailsActions extends MainAreaActions implements IDetailsActions {
     if (tab) {
       model.show(tab);
     }
-    const content = ReactWidget.create(
-      <DetailsView
-        model={model}
-        trans={this.trans}
-        actions={this}
-        images={this.images}
-      />
-    );
-    content.addClass('jp-RuntimeImages-imageDetailsContent');
-    const widget = new MainAreaWidget({ content });
-    widget.id = `runtime-images-details-${++this.count}`;
-    widget.addClass('jp-RuntimeImages-imageDetailsPanel');
     const label =
       'name' in target
         ? (this.images.find(target.name)?.display_name ?? target.name)
         : target.image;
-    widget.title.label = this.trans.__('Details: %1', label);
-    widget.title.caption = this.trans.__('Details of %1', label);
-    widget.title.icon = runtimeImagesIcon;
-    widget.title.closable = true;
+    const widget = this.tabs.openView(key, {
+      view: (
+        <DetailsView
+          model={model}
+          trans={this.trans}
+          actions={this}
+          images={this.images}
+        />
+      ),
+      id: `runtime-images-details-${++this.count}`,
+      className: 'jp-RuntimeImages-imageDetails',
+      label: this.trans.__('Details: %1', label),
+      caption: this.trans.__('Details of %1', label)
+    });
     this.models.set(key, model);
     widget.disposed.connect(() => {
       // Closing the view aborts its reads.
@@ -86,7 +77,6 @@ export class DetailsActions extends MainAreaActions implements IDetailsActions {
         this.models.delete(key);
       }
     });
-    this.tabs.open(key, widget);
   }
 
   showTab = (model: DetailsModel, tab: DetailsTab): void => {

@@ -6,7 +6,7 @@ import type {
   IInspection,
   ILayers,
   IPlatforms,
-  IRepin,
+  IRepinResult,
   IUpdates,
   IValidation,
   IVulnerabilities,
@@ -123,7 +123,7 @@ export class DetailsAPI extends RESTClient {
   repin(
     name: string,
     options: { dryRun?: boolean; etag?: string | null } = {}
-  ): Promise<IRepin> {
+  ): Promise<IRepinResult> {
     return this.requestBody(resourcePath('images', name, 'repin'), {
       method: 'POST',
       headers: options.etag ? { 'If-Match': options.etag } : {},

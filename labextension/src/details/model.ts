@@ -252,33 +252,33 @@ export interface IDiffRow {
   b: string;
 }
 
+/** A package's row in a diff: its identity, and its version in A and in B. */
+function diffRow(
+  change: IDiffRow['change'],
+  pkg: { ecosystem: string; environment?: string; name: string },
+  a: string,
+  b: string
+): IDiffRow {
+  return {
+    change,
+    ecosystem: pkg.ecosystem,
+    environment: pkg.environment ?? '',
+    name: pkg.name,
+    a,
+    b
+  };
+}
+
 /** The packages of a diff as one list, by ecosystem, environment and name. */
 export function diffRows(diff: IDiff): IDiffRow[] {
   const rows: IDiffRow[] = [
-    ...(diff.packages?.added ?? []).map(p => ({
-      change: 'added' as const,
-      ecosystem: p.ecosystem,
-      environment: p.environment ?? '',
-      name: p.name,
-      a: '',
-      b: p.version
-    })),
-    ...(diff.packages?.removed ?? []).map(p => ({
-      change: 'removed' as const,
-      ecosystem: p.ecosystem,
-      environment: p.environment ?? '',
-      name: p.name,
-      a: p.version,
-      b: ''
-    })),
-    ...(diff.packages?.changed ?? []).map(p => ({
-      change: 'changed' as const,
-      ecosystem: p.ecosystem,
-      environment: p.environment ?? '',
-      name: p.name,
-      a: p.a,
-      b: p.b
-    }))
+    ...(diff.packages?.added ?? []).map(p =>
+      diffRow('added', p, '', p.version)
+    ),
+    ...(diff.packages?.removed ?? []).map(p =>
+      diffRow('removed', p, p.version, '')
+    ),
+    ...(diff.packages?.changed ?? []).map(p => diffRow('changed', p, p.a, p.b))
   ];
   return rows.sort(
     (x, y) =>
@@ -404,67 +404,22 @@ export class DetailsModel {
       this._tab = tab;
       this._emit();
     }
-    const platform = this._platform ?? undefined;
-    switch (tab) {
-      case 'overview':
-      case 'packages':
-        void this.inspection.ensure(signal =>
-          this.api.inspect(this.target, platform, signal)
-        );
-        break;
-      case 'layers':
-        void this.layers.ensure(signal =>
-          this.api.layers(this.target, platform, signal)
-        );
-        break;
-      case 'checks':
-        void this.checks.ensure(signal => this.validate(signal));
-        break;
-      case 'vulnerabilities':
-        void this.vulnerabilities.ensure(signal =>
-          this.api.vulnerabilities(this.target, platform, signal)
-        );
-        break;
-      case 'history':
-        if (this.name !== null) {
-          const name = this.name;
-          void this.history.ensure(signal => this.api.history(name, signal));
-          void this.updates.ensure(signal => this.api.updates(signal));
-        }
-        break;
-      case 'compare':
-        break;
+    for (const [loader, read] of this.reads(tab)) {
+      void loader.ensure(read);
     }
   }
 
   /** Read everything the shown tab shows again. */
   reloadTab(): void {
-    switch (this._tab) {
-      case 'overview':
-        this.inspection.reset();
-        if (this.platforms.status !== 'idle') {
-          this.reload(this.platforms);
-        }
-        break;
-      case 'packages':
-        this.inspection.reset();
-        break;
-      case 'layers':
-        this.layers.reset();
-        break;
-      case 'checks':
-        this.checks.reset();
-        break;
-      case 'vulnerabilities':
-        this.vulnerabilities.reset();
-        break;
-      case 'history':
-        this.history.reset();
-        this.updates.reset();
-        break;
-      case 'compare':
-        this.reload(this.diff);
-        return;
+    if (this._tab === 'compare') {
+      this.reload(this.diff);
+      return;
+    }
+    for (const [loader] of this.reads(this._tab)) {
+      loader.reset();
+    }
+    if (this._tab === 'overview' && this.platforms.status !== 'idle') {
+      this.reload(this.platforms);
     }
     this.show(this._tab);
   }
@@ -659,6 +614,53 @@ export class DetailsModel {
       },
       signal
     );
+  }
+
+  /**
+   * The reads `tab` shows, each a loader and how it reads (the Compare tab's
+   * read starts from its form, the platforms' from "List platforms").
+   */
+  private reads(
+    tab: DetailsTab
+  ): [Loader<unknown>, (signal: AbortSignal) => Promise<unknown>][] {
+    const platform = this._platform ?? undefined;
+    switch (tab) {
+      case 'overview':
+      case 'packages':
+        return [
+          [
+            this.inspection,
+            signal => this.api.inspect(this.target, platform, signal)
+          ]
+        ];
+      case 'layers':
+        return [
+          [
+            this.layers,
+            signal => this.api.layers(this.target, platform, signal)
+          ]
+        ];
+      case 'checks':
+        return [[this.checks, signal => this.validate(signal)]];
+      case 'vulnerabilities':
+        return [
+          [
+            this.vulnerabilities,
+            signal => this.api.vulnerabilities(this.target, platform, signal)
+          ]
+        ];
+      case 'history': {
+        const name = this.name;
+        return name === null
+          ? []
+          : [
+              [this.history, signal => this.api.history(name, signal)],
+              [this.updates, signal => this.api.updates(signal)]
+            ];
+      }
+      case 'compare':
+        return [];
+    }
   }
 
   private get loaders(): Loader<unknown>[] {

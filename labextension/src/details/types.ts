@@ -185,32 +185,8 @@ export interface IHistory {
   history: IHistoryEntry[];
 }
 
-export interface IUpdate {
-  name: string;
-  kind: 'runtime-image' | 'build-base' | string;
-  reference: string;
-  pinned: string;
-  current: string;
-  since: string;
-  summary: {
-    packages: { added: number; removed: number; changed: number };
-    vulnerabilities: { fixed: number; introduced: number } | null;
-  } | null;
-}
-
-/** `GET updates`. */
-export interface IUpdates {
-  checkedAt: string | null;
-  updates: IUpdate[];
-}
-
-/** `POST images/{name}/repin`. */
-export interface IRepin {
-  image: Record<string, unknown>;
-  from: string;
-  to: string;
-  kernelspecs: string[];
-}
+/** `GET updates` and `POST images/{name}/repin` (shared with the Updates feature). */
+export type { IRepinResult, IUpdate, IUpdates } from '../tokens';
 
 export interface IChangedPackage {
   ecosystem: string;

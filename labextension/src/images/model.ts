@@ -101,15 +101,7 @@ export class RuntimeImagesModel extends PolledModel {
       range && from >= 0 && to >= 0
         ? shown.slice(Math.min(from, to), Math.max(from, to) + 1)
         : [name];
-    for (const each of names) {
-      if (select) {
-        this._selected.add(each);
-      } else {
-        this._selected.delete(each);
-      }
-    }
-    this._anchor = name;
-    this._selectionUpdated();
+    this._select(names, select, name);
   }
 
   /**
@@ -119,14 +111,23 @@ export class RuntimeImagesModel extends PolledModel {
   toggleAllShown(): void {
     const shown = this.filtered.map(image => image.name);
     const all = shown.length > 0 && shown.every(n => this._selected.has(n));
-    for (const name of shown) {
-      if (all) {
-        this._selected.delete(name);
-      } else {
+    this._select(shown, !all, null);
+  }
+
+  /** Select (or deselect) each of `names`; `anchor` is where a range starts next. */
+  private _select(
+    names: ReadonlyArray<string>,
+    select: boolean,
+    anchor: string | null
+  ): void {
+    for (const name of names) {
+      if (select) {
         this._selected.add(name);
+      } else {
+        this._selected.delete(name);
       }
     }
-    this._anchor = null;
+    this._anchor = anchor;
     this._selectionUpdated();
   }
 

@@ -45,24 +45,51 @@ export function DetailsSection(props: {
   );
 }
 
-/** A table of the details: a header row of `columns`, then `children` (the rows). */
-export function DetailsTable(props: {
+/**
+ * A table of the details: a header row of `columns`, then a row per item of `rows`
+ * (`children` makes it, a `<tr>`); `empty` in a paragraph instead when there is no
+ * item and `empty` is given.
+ */
+export function DetailsTable<T>(props: {
   columns: string[];
-  children: React.ReactNode;
+  rows: ReadonlyArray<T>;
+  empty?: string;
+  children: (row: T, index: number) => React.ReactNode;
 }): JSX.Element {
+  const { columns, rows, empty } = props;
+  if (rows.length === 0 && empty !== undefined) {
+    return <p>{empty}</p>;
+  }
   return (
     <table className="jp-RuntimeImages-table">
       <thead>
         <tr>
-          {props.columns.map(column => (
+          {columns.map(column => (
             <th key={column} scope="col">
               {column}
             </th>
           ))}
         </tr>
       </thead>
-      <tbody>{props.children}</tbody>
+      <tbody>{rows.map(props.children)}</tbody>
     </table>
+  );
+}
+
+/** A section of the details that is one table: `DetailsSection` around `DetailsTable`. */
+export function TableSection<T>(props: {
+  title: React.ReactNode;
+  className: string;
+  columns: string[];
+  rows: ReadonlyArray<T>;
+  empty?: string;
+  children: (row: T, index: number) => React.ReactNode;
+}): JSX.Element {
+  const { title, className, ...table } = props;
+  return (
+    <DetailsSection title={title} className={className}>
+      <DetailsTable {...table} />
+    </DetailsSection>
   );
 }
 
@@ -88,8 +115,9 @@ export function ChecksTable(props: {
         trans.__('Result'),
         trans.__('Message')
       ]}
+      rows={checks}
     >
-      {checks.map((check, index) => (
+      {(check, index) => (
         <tr
           key={index}
           data-result={check.result}
@@ -103,7 +131,7 @@ export function ChecksTable(props: {
           </td>
           <td>{check.message ?? ''}</td>
         </tr>
-      ))}
+      )}
     </DetailsTable>
   );
 }

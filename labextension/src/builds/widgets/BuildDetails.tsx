@@ -16,7 +16,7 @@ import {
 import { formatTime } from '../../format';
 import { TextButton } from '../../ui/buttons';
 import { Facts } from '../../ui/Facts';
-import { ChecksTable, DetailsSection, DetailsTable } from '../../ui/tables';
+import { ChecksTable, DetailsSection, TableSection } from '../../ui/tables';
 import { useSignal } from '../../ui/signals';
 
 function PackageTable(props: {
@@ -30,7 +30,7 @@ function PackageTable(props: {
     return null;
   }
   return (
-    <DetailsSection
+    <TableSection
       className={props.className}
       title={
         <>
@@ -40,16 +40,16 @@ function PackageTable(props: {
           </span>
         </>
       }
+      columns={[trans.__('Name'), trans.__('Version')]}
+      rows={packages}
     >
-      <DetailsTable columns={[trans.__('Name'), trans.__('Version')]}>
-        {packages.map((pkg, index) => (
-          <tr key={`${pkg.name}-${index}`}>
-            <td>{pkg.name}</td>
-            <td>{pkg.version ?? ''}</td>
-          </tr>
-        ))}
-      </DetailsTable>
-    </DetailsSection>
+      {(pkg, index) => (
+        <tr key={`${pkg.name}-${index}`}>
+          <td>{pkg.name}</td>
+          <td>{pkg.version ?? ''}</td>
+        </tr>
+      )}
+    </TableSection>
   );
 }
 
@@ -258,45 +258,40 @@ export function BuildDetailsView(props: {
         className="jp-RuntimeImages-facts"
         facts={facts.filter(([, value]) => value)}
       />
-      <DetailsSection
+      <TableSection
         className="jp-RuntimeImages-conditions"
         title={trans.__('Conditions')}
+        columns={[
+          trans.__('Type'),
+          trans.__('Status'),
+          trans.__('Reason'),
+          trans.__('Message'),
+          trans.__('Time')
+        ]}
+        rows={conditions}
+        empty={trans.__('No condition yet.')}
       >
-        {conditions.length === 0 ? (
-          <p>{trans.__('No condition yet.')}</p>
-        ) : (
-          <DetailsTable
-            columns={[
-              trans.__('Type'),
-              trans.__('Status'),
-              trans.__('Reason'),
-              trans.__('Message'),
-              trans.__('Time')
-            ]}
+        {(condition, index) => (
+          <tr
+            key={index}
+            data-type={condition.type}
+            data-status={condition.status}
+            className={
+              condition.status === 'False' ? 'jp-mod-error' : undefined
+            }
           >
-            {conditions.map((condition, index) => (
-              <tr
-                key={index}
-                data-type={condition.type}
-                data-status={condition.status}
-                className={
-                  condition.status === 'False' ? 'jp-mod-error' : undefined
-                }
-              >
-                <td>{condition.type}</td>
-                <td>{condition.status}</td>
-                <td>{condition.reason ?? ''}</td>
-                <td className="jp-RuntimeImages-conditionMessage">
-                  {condition.message ?? ''}
-                </td>
-                <td title={condition.lastTransitionTime}>
-                  {formatTime(condition.lastTransitionTime)}
-                </td>
-              </tr>
-            ))}
-          </DetailsTable>
+            <td>{condition.type}</td>
+            <td>{condition.status}</td>
+            <td>{condition.reason ?? ''}</td>
+            <td className="jp-RuntimeImages-conditionMessage">
+              {condition.message ?? ''}
+            </td>
+            <td title={condition.lastTransitionTime}>
+              {formatTime(condition.lastTransitionTime)}
+            </td>
+          </tr>
         )}
-      </DetailsSection>
+      </TableSection>
       {checks.length > 0 && (
         <DetailsSection
           className="jp-RuntimeImages-checks"

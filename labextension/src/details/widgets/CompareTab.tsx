@@ -4,10 +4,15 @@ import { formatBytes } from '../../format';
 import { shortDigest } from '../../imageref';
 import { TextButton } from '../../ui/buttons';
 import { useSignal } from '../../ui/signals';
-import { CheckResult, DetailsSection, DetailsTable } from '../../ui/tables';
+import {
+  CheckResult,
+  DetailsSection,
+  DetailsTable,
+  TableSection
+} from '../../ui/tables';
 import type { IRuntimeImage } from '../../tokens';
 import { DetailsModel, diffRows, IDiffRow } from '../model';
-import type { IDiff } from '../types';
+import type { IDiff, IFinding } from '../types';
 import { Loading } from './Loading';
 import { FindingsTable } from './VulnerabilitiesTab';
 
@@ -32,6 +37,26 @@ function configValue(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
+/** The findings one side of the comparison fixed or introduced, under `title` (none: nothing). */
+function FindingsGroup(props: {
+  title: string;
+  className: string;
+  findings: IFinding[];
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  if (props.findings.length === 0) {
+    return null;
+  }
+  return (
+    <>
+      <h4>{props.title}</h4>
+      <div className={props.className}>
+        <FindingsTable findings={props.findings} trans={props.trans} />
+      </div>
+    </>
+  );
+}
+
 function Diff(props: { diff: IDiff; trans: TranslationBundle }): JSX.Element {
   const { diff, trans } = props;
   const rows = diffRows(diff);
@@ -41,7 +66,19 @@ function Diff(props: { diff: IDiff; trans: TranslationBundle }): JSX.Element {
     changed: rows.filter(r => r.change === 'changed').length
   };
   const config = diff.config ?? [];
-  const checks = diff.checks ?? [];
+  const checkRows = (diff.checks ?? []).flatMap(profile =>
+    [
+      ...new Set([
+        ...profile.a.map(c => c.id ?? ''),
+        ...profile.b.map(c => c.id ?? '')
+      ])
+    ].map(id => ({
+      profile: profile.profile,
+      id,
+      a: profile.a.find(c => (c.id ?? '') === id),
+      b: profile.b.find(c => (c.id ?? '') === id)
+    }))
+  );
   const layers = diff.size?.layers ?? [];
   const vulns = diff.vulnerabilities;
   return (
@@ -53,7 +90,7 @@ function Diff(props: { diff: IDiff; trans: TranslationBundle }): JSX.Element {
         {trans.__('B: %1', diff.b?.reference ?? '')}{' '}
         <code>{shortDigest(diff.b?.digest ?? '')}</code>
       </p>
-      <DetailsSection
+      <TableSection
         className="jp-RuntimeImages-diffPackages"
         title={trans.__(
           'Packages: %1 added, %2 removed, %3 changed',
@@ -61,38 +98,33 @@ function Diff(props: { diff: IDiff; trans: TranslationBundle }): JSX.Element {
           counts.removed,
           counts.changed
         )}
+        columns={[
+          trans.__('Change'),
+          trans.__('Ecosystem'),
+          trans.__('Environment'),
+          trans.__('Package'),
+          trans.__('A'),
+          trans.__('B')
+        ]}
+        rows={rows}
+        empty={trans.__('The same packages.')}
       >
-        {rows.length === 0 ? (
-          <p>{trans.__('The same packages.')}</p>
-        ) : (
-          <DetailsTable
-            columns={[
-              trans.__('Change'),
-              trans.__('Ecosystem'),
-              trans.__('Environment'),
-              trans.__('Package'),
-              trans.__('A'),
-              trans.__('B')
-            ]}
+        {row => (
+          <tr
+            key={`${row.ecosystem}\u0000${row.environment}\u0000${row.name}\u0000${row.change}`}
+            className={`jp-RuntimeImages-diffRow jp-mod-${row.change}`}
+            data-change={row.change}
+            data-name={row.name}
           >
-            {rows.map(row => (
-              <tr
-                key={`${row.ecosystem}\u0000${row.environment}\u0000${row.name}\u0000${row.change}`}
-                className={`jp-RuntimeImages-diffRow jp-mod-${row.change}`}
-                data-change={row.change}
-                data-name={row.name}
-              >
-                <td>{changeLabel(row.change, trans)}</td>
-                <td>{row.ecosystem}</td>
-                <td>{row.environment}</td>
-                <td>{row.name}</td>
-                <td>{row.a}</td>
-                <td>{row.b}</td>
-              </tr>
-            ))}
-          </DetailsTable>
+            <td>{changeLabel(row.change, trans)}</td>
+            <td>{row.ecosystem}</td>
+            <td>{row.environment}</td>
+            <td>{row.name}</td>
+            <td>{row.a}</td>
+            <td>{row.b}</td>
+          </tr>
         )}
-      </DetailsSection>
+      </TableSection>
       {vulns && (
         <DetailsSection
           className="jp-RuntimeImages-diffVulnerabilities"
@@ -102,52 +134,43 @@ function Diff(props: { diff: IDiff; trans: TranslationBundle }): JSX.Element {
             vulns.introduced.length
           )}
         >
-          {vulns.introduced.length > 0 && (
-            <>
-              <h4>{trans.__('Introduced in B')}</h4>
-              <div className="jp-RuntimeImages-introduced">
-                <FindingsTable findings={vulns.introduced} trans={trans} />
-              </div>
-            </>
-          )}
-          {vulns.fixed.length > 0 && (
-            <>
-              <h4>{trans.__('Fixed in B')}</h4>
-              <div className="jp-RuntimeImages-fixed">
-                <FindingsTable findings={vulns.fixed} trans={trans} />
-              </div>
-            </>
-          )}
+          <FindingsGroup
+            title={trans.__('Introduced in B')}
+            className="jp-RuntimeImages-introduced"
+            findings={vulns.introduced}
+            trans={trans}
+          />
+          <FindingsGroup
+            title={trans.__('Fixed in B')}
+            className="jp-RuntimeImages-fixed"
+            findings={vulns.fixed}
+            trans={trans}
+          />
         </DetailsSection>
       )}
-      <DetailsSection
+      <TableSection
         className="jp-RuntimeImages-diffConfig"
         title={trans.__('Configuration')}
+        columns={[trans.__('Field'), trans.__('A'), trans.__('B')]}
+        rows={config}
+        empty={trans.__('The same configuration.')}
       >
-        {config.length === 0 ? (
-          <p>{trans.__('The same configuration.')}</p>
-        ) : (
-          <DetailsTable
-            columns={[trans.__('Field'), trans.__('A'), trans.__('B')]}
+        {change => (
+          <tr
+            key={change.field}
+            className="jp-RuntimeImages-diffRow jp-mod-changed"
+            data-field={change.field}
           >
-            {config.map(change => (
-              <tr
-                key={change.field}
-                className="jp-RuntimeImages-diffRow jp-mod-changed"
-                data-field={change.field}
-              >
-                <td>{change.field}</td>
-                <td>
-                  <code>{configValue(change.a)}</code>
-                </td>
-                <td>
-                  <code>{configValue(change.b)}</code>
-                </td>
-              </tr>
-            ))}
-          </DetailsTable>
+            <td>{change.field}</td>
+            <td>
+              <code>{configValue(change.a)}</code>
+            </td>
+            <td>
+              <code>{configValue(change.b)}</code>
+            </td>
+          </tr>
         )}
-      </DetailsSection>
+      </TableSection>
       {diff.size && (
         <DetailsSection
           className="jp-RuntimeImages-diffSize"
@@ -171,8 +194,9 @@ function Diff(props: { diff: IDiff; trans: TranslationBundle }): JSX.Element {
                 trans.__('Size'),
                 trans.__('Shared')
               ]}
+              rows={layers}
             >
-              {layers.map(layer => (
+              {layer => (
                 <tr
                   key={layer.digest}
                   className={
@@ -192,58 +216,43 @@ function Diff(props: { diff: IDiff; trans: TranslationBundle }): JSX.Element {
                   <td>{formatBytes(layer.size)}</td>
                   <td>{layer.shared ? trans.__('shared') : ''}</td>
                 </tr>
-              ))}
+              )}
             </DetailsTable>
           )}
         </DetailsSection>
       )}
-      {checks.length > 0 && (
-        <DetailsSection
+      {checkRows.length > 0 && (
+        <TableSection
           className="jp-RuntimeImages-diffChecks"
           title={trans.__('Checks')}
+          columns={[
+            trans.__('Profile'),
+            trans.__('Check'),
+            trans.__('A'),
+            trans.__('B')
+          ]}
+          rows={checkRows}
         >
-          <DetailsTable
-            columns={[
-              trans.__('Profile'),
-              trans.__('Check'),
-              trans.__('A'),
-              trans.__('B')
-            ]}
-          >
-            {checks.flatMap(profile => {
-              const ids = [
-                ...new Set([
-                  ...profile.a.map(c => c.id ?? ''),
-                  ...profile.b.map(c => c.id ?? '')
-                ])
-              ];
-              return ids.map(id => {
-                const a = profile.a.find(c => (c.id ?? '') === id);
-                const b = profile.b.find(c => (c.id ?? '') === id);
-                const differs = a?.result !== b?.result;
-                return (
-                  <tr
-                    key={`${profile.profile}/${id}`}
-                    className={
-                      differs
-                        ? 'jp-RuntimeImages-diffRow jp-mod-changed'
-                        : undefined
-                    }
-                  >
-                    <td>{profile.profile}</td>
-                    <td>{id}</td>
-                    <td title={a?.message}>
-                      {a && <CheckResult result={a.result} trans={trans} />}
-                    </td>
-                    <td title={b?.message}>
-                      {b && <CheckResult result={b.result} trans={trans} />}
-                    </td>
-                  </tr>
-                );
-              });
-            })}
-          </DetailsTable>
-        </DetailsSection>
+          {({ profile, id, a, b }) => (
+            <tr
+              key={`${profile}/${id}`}
+              className={
+                a?.result !== b?.result
+                  ? 'jp-RuntimeImages-diffRow jp-mod-changed'
+                  : undefined
+              }
+            >
+              <td>{profile}</td>
+              <td>{id}</td>
+              <td title={a?.message}>
+                {a && <CheckResult result={a.result} trans={trans} />}
+              </td>
+              <td title={b?.message}>
+                {b && <CheckResult result={b.result} trans={trans} />}
+              </td>
+            </tr>
+          )}
+        </TableSection>
       )}
     </div>
   );

@@ -154,39 +154,37 @@ export function HistoryTab(props: {
           what={trans.__('Reading the history…')}
           model={model}
         >
-          {data =>
-            (data.history ?? []).length === 0 ? (
-              <p>{trans.__('No history recorded yet.')}</p>
-            ) : (
-              <DetailsTable
-                columns={[
-                  trans.__('When'),
-                  trans.__('Why'),
-                  trans.__('Digest'),
-                  trans.__('Reference')
-                ]}
-              >
-                {data.history.map((entry, index) => (
-                  <tr
-                    key={index}
-                    data-reason={entry.reason}
-                    data-digest={entry.digest}
-                  >
-                    <td title={entry.at}>{formatTime(entry.at)}</td>
-                    <td>{reasonLabel(entry.reason, trans)}</td>
-                    <td>
-                      <code title={entry.digest}>
-                        {shortDigest(entry.digest)}
-                      </code>
-                    </td>
-                    <td>
-                      <code>{entry.reference}</code>
-                    </td>
-                  </tr>
-                ))}
-              </DetailsTable>
-            )
-          }
+          {data => (
+            <DetailsTable
+              columns={[
+                trans.__('When'),
+                trans.__('Why'),
+                trans.__('Digest'),
+                trans.__('Reference')
+              ]}
+              rows={data.history ?? []}
+              empty={trans.__('No history recorded yet.')}
+            >
+              {(entry, index) => (
+                <tr
+                  key={index}
+                  data-reason={entry.reason}
+                  data-digest={entry.digest}
+                >
+                  <td title={entry.at}>{formatTime(entry.at)}</td>
+                  <td>{reasonLabel(entry.reason, trans)}</td>
+                  <td>
+                    <code title={entry.digest}>
+                      {shortDigest(entry.digest)}
+                    </code>
+                  </td>
+                  <td>
+                    <code>{entry.reference}</code>
+                  </td>
+                </tr>
+              )}
+            </DetailsTable>
+          )}
         </Loading>
       </DetailsSection>
     </div>

@@ -3,9 +3,9 @@ import React from 'react';
 import { formatBytes } from '../../format';
 import { shortDigest } from '../../imageref';
 import { Facts } from '../../ui/Facts';
-import { DetailsModel, ILayerBar, layerBars } from '../model';
+import { ILayerBar, layerBars } from '../model';
 import type { ILayers, IPathSize } from '../types';
-import { Loading } from './Loading';
+import { loadingTab } from './Loading';
 
 function Largest(props: {
   title: string;
@@ -158,19 +158,8 @@ function Layers(props: {
 }
 
 /** The Layers tab: a bar chart (CSS) of the layers' sizes and wasted bytes. */
-export function LayersTab(props: {
-  model: DetailsModel;
-  trans: TranslationBundle;
-}): JSX.Element {
-  const { model, trans } = props;
-  return (
-    <Loading
-      loader={model.layers}
-      trans={trans}
-      what={trans.__('Reading the layers…')}
-      model={model}
-    >
-      {data => <Layers data={data} trans={trans} />}
-    </Loading>
-  );
-}
+export const LayersTab = loadingTab({
+  loader: model => model.layers,
+  what: trans => trans.__('Reading the layers…'),
+  render: (data, { trans }) => <Layers data={data} trans={trans} />
+});

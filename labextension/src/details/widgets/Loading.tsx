@@ -4,6 +4,7 @@ import { errorMessage } from '../../request';
 import { TextButton } from '../../ui/buttons';
 import { useSignal } from '../../ui/signals';
 import type { Loader } from '../loader';
+import type { DetailsModel } from '../model';
 
 /** Re-render every second while `active`. */
 function useSeconds(active: boolean): void {
@@ -91,4 +92,42 @@ export function Loading<T>(props: {
       {data !== null && loader.status !== 'error' && props.children(data)}
     </div>
   );
+}
+
+/** What every tab of the Details view is given. */
+export interface IDetailsTabProps {
+  model: DetailsModel;
+  trans: TranslationBundle;
+}
+
+/**
+ * A tab of the Details view that shows one read of its model: `Loading` around
+ * what `render` makes of the data.
+ */
+export function loadingTab<T>(tab: {
+  /** The model's read that the tab shows. */
+  loader: (model: DetailsModel) => Loader<T>;
+  /** What is being read, translated. */
+  what: (trans: TranslationBundle) => string;
+  renderError?: (
+    error: unknown,
+    trans: TranslationBundle
+  ) => React.ReactNode | null;
+  render: (data: T, props: IDetailsTabProps) => React.ReactNode;
+}): (props: IDetailsTabProps) => JSX.Element {
+  const { renderError } = tab;
+  return function LoadingTab(props: IDetailsTabProps): JSX.Element {
+    const { model, trans } = props;
+    return (
+      <Loading
+        loader={tab.loader(model)}
+        trans={trans}
+        what={tab.what(trans)}
+        model={model}
+        renderError={renderError && (error => renderError(error, trans))}
+      >
+        {data => tab.render(data, props)}
+      </Loading>
+    );
+  };
 }

@@ -5,10 +5,10 @@ import { parseImageReference } from '../../imageref';
 import { TextButton } from '../../ui/buttons';
 import { Facts } from '../../ui/Facts';
 import { useSignal } from '../../ui/signals';
-import { DetailsSection, DetailsTable } from '../../ui/tables';
+import { DetailsSection, DetailsTable, TableSection } from '../../ui/tables';
 import type { DetailsModel } from '../model';
 import type { IInspection, IPlatformSummary, ISizes } from '../types';
-import { Loading } from './Loading';
+import { Loading, loadingTab } from './Loading';
 
 function sizeText(size: ISizes | number | null | undefined): string {
   if (typeof size === 'number') {
@@ -77,8 +77,9 @@ function PlatformsTable(props: {
         trans.__('Size'),
         trans.__('Checks')
       ]}
+      rows={platforms}
     >
-      {platforms.map(p => {
+      {p => {
         const failed = (p.checks ?? []).filter(c => c.result === 'fail');
         return (
           <tr key={p.platform} data-platform={p.platform}>
@@ -96,7 +97,7 @@ function PlatformsTable(props: {
             </td>
           </tr>
         );
-      })}
+      }}
     </DetailsTable>
   );
 }
@@ -189,73 +190,60 @@ function Overview(props: {
         </DetailsSection>
       )}
       {environments.length > 0 && (
-        <DetailsSection
+        <TableSection
           className="jp-RuntimeImages-environments"
           title={trans.__('Environments')}
+          columns={[trans.__('Path'), trans.__('Kind'), trans.__('Python')]}
+          rows={environments}
         >
-          <DetailsTable
-            columns={[trans.__('Path'), trans.__('Kind'), trans.__('Python')]}
-          >
-            {environments.map(env => (
-              <tr key={env.path}>
-                <td>
-                  <code>{env.path}</code>
-                </td>
-                <td>{env.kind}</td>
-                <td>{env.python ?? ''}</td>
-              </tr>
-            ))}
-          </DetailsTable>
-        </DetailsSection>
+          {env => (
+            <tr key={env.path}>
+              <td>
+                <code>{env.path}</code>
+              </td>
+              <td>{env.kind}</td>
+              <td>{env.python ?? ''}</td>
+            </tr>
+          )}
+        </TableSection>
       )}
       {databases.length > 0 && (
-        <DetailsSection
+        <TableSection
           className="jp-RuntimeImages-databases"
           title={trans.__('Package databases')}
+          columns={[
+            trans.__('Path'),
+            trans.__('Format'),
+            trans.__('Read'),
+            trans.__('Reason')
+          ]}
+          rows={databases}
         >
-          <DetailsTable
-            columns={[
-              trans.__('Path'),
-              trans.__('Format'),
-              trans.__('Read'),
-              trans.__('Reason')
-            ]}
-          >
-            {databases.map(db => (
-              <tr
-                key={db.path}
-                className={db.read ? undefined : 'jp-mod-error'}
-                data-read={db.read}
-              >
-                <td>
-                  <code>{db.path}</code>
-                </td>
-                <td>{db.format}</td>
-                <td>{db.read ? trans.__('yes') : trans.__('no')}</td>
-                <td>{db.reason ?? ''}</td>
-              </tr>
-            ))}
-          </DetailsTable>
-        </DetailsSection>
+          {db => (
+            <tr
+              key={db.path}
+              className={db.read ? undefined : 'jp-mod-error'}
+              data-read={db.read}
+            >
+              <td>
+                <code>{db.path}</code>
+              </td>
+              <td>{db.format}</td>
+              <td>{db.read ? trans.__('yes') : trans.__('no')}</td>
+              <td>{db.reason ?? ''}</td>
+            </tr>
+          )}
+        </TableSection>
       )}
     </>
   );
 }
 
 /** The Overview tab: what the image is, where it runs, how big it is. */
-export function OverviewTab(props: {
-  model: DetailsModel;
-  trans: TranslationBundle;
-}): JSX.Element {
-  const { model, trans } = props;
-  return (
-    <Loading
-      loader={model.inspection}
-      trans={trans}
-      what={trans.__('Reading the image…')}
-      model={model}
-    >
-      {data => <Overview model={model} data={data} trans={trans} />}
-    </Loading>
-  );
-}
+export const OverviewTab = loadingTab({
+  loader: model => model.inspection,
+  what: trans => trans.__('Reading the image…'),
+  render: (data, { model, trans }) => (
+    <Overview model={model} data={data} trans={trans} />
+  )
+});

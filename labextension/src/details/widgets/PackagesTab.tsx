@@ -2,11 +2,12 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import React, { useMemo, useState } from 'react';
 import { formatBytes } from '../../format';
 import { Facts } from '../../ui/Facts';
+import { FilterCount, SearchBox } from '../../ui/filters';
 import { useSignal } from '../../ui/signals';
 import { VirtualList } from '../../ui/VirtualList';
 import { DetailsModel, facet } from '../model';
 import type { IPackage } from '../types';
-import { Loading } from './Loading';
+import { loadingTab } from './Loading';
 
 /** Row height of the package list, in px (keep in sync with details.css). */
 export const PACKAGE_ROW_HEIGHT = 28;
@@ -70,6 +71,7 @@ function Packages(props: {
   trans: TranslationBundle;
 }): JSX.Element {
   const { model, trans } = props;
+  useSignal(model.stateChanged);
   const all = model.packages;
   const shown = model.filteredPackages;
   const filter = model.packageFilter;
@@ -89,18 +91,14 @@ function Packages(props: {
   return (
     <div className="jp-RuntimeImages-packages">
       <div className="jp-RuntimeImages-packageFilter">
-        <input
-          type="search"
-          className="jp-mod-styled jp-RuntimeImages-packageSearch"
-          placeholder={trans.__('Filter packages')}
-          aria-label={trans.__('Filter packages')}
+        <SearchBox
+          className="jp-RuntimeImages-packageSearch"
+          label={trans.__('Filter packages')}
           title={trans.__(
             'Filter by name, version, source package, licence or package URL'
           )}
           value={filter.text}
-          onChange={event =>
-            model.setPackageFilter({ text: event.currentTarget.value })
-          }
+          onChange={text => model.setPackageFilter({ text })}
         />
         <CountSelect
           className="jp-RuntimeImages-ecosystemSelect"
@@ -120,17 +118,16 @@ function Packages(props: {
           onChange={environment => model.setPackageFilter({ environment })}
         />
       </div>
-      <div
-        className="jp-RuntimeImages-count jp-RuntimeImages-packageCount"
-        data-count={shown.length}
-        data-total={all.length}
-        data-filter={filter.text}
-        aria-live="polite"
+      <FilterCount
+        className="jp-RuntimeImages-packageCount"
+        count={shown.length}
+        total={all.length}
+        filter={filter.text}
       >
         {shown.length === all.length
           ? trans._n('%1 package', '%1 packages', all.length)
           : trans.__('%1 of %2 packages', shown.length, all.length)}
-      </div>
+      </FilterCount>
       <div
         className="jp-RuntimeImages-packageRow jp-RuntimeImages-packageHeader"
         aria-hidden="true"
@@ -235,20 +232,8 @@ function CountSelect(props: {
 }
 
 /** The Packages tab: every package of the image, searchable, virtualised. */
-export function PackagesTab(props: {
-  model: DetailsModel;
-  trans: TranslationBundle;
-}): JSX.Element {
-  const { model, trans } = props;
-  useSignal(model.stateChanged);
-  return (
-    <Loading
-      loader={model.inspection}
-      trans={trans}
-      what={trans.__('Reading the image…')}
-      model={model}
-    >
-      {() => <Packages model={model} trans={trans} />}
-    </Loading>
-  );
-}
+export const PackagesTab = loadingTab({
+  loader: model => model.inspection,
+  what: trans => trans.__('Reading the image…'),
+  render: (_, { model, trans }) => <Packages model={model} trans={trans} />
+});

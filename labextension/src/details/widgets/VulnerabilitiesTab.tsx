@@ -1,10 +1,11 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
 import { errorMessage } from '../../request';
+import { FilterCount, SearchBox } from '../../ui/filters';
 import { useSignal } from '../../ui/signals';
 import { DetailsModel, FindingSortKey, isDatabaseMissing } from '../model';
 import { IFinding, IVulnerabilities, SEVERITY_LEVELS } from '../types';
-import { Loading } from './Loading';
+import { loadingTab } from './Loading';
 
 /** A severity level as a person reads it (translated). */
 export function severityLabel(level: string, trans: TranslationBundle): string {
@@ -167,6 +168,7 @@ function Vulnerabilities(props: {
   trans: TranslationBundle;
 }): JSX.Element {
   const { model, data, trans } = props;
+  useSignal(model.stateChanged);
   const filter = model.findingFilter;
   const findings = model.findings;
   const total = (data.findings ?? []).length;
@@ -220,29 +222,24 @@ function Vulnerabilities(props: {
           />
           {trans.__('Fixable only')}
         </label>
-        <input
-          type="search"
-          className="jp-mod-styled jp-RuntimeImages-findingSearch"
-          placeholder={trans.__('Filter vulnerabilities')}
-          aria-label={trans.__('Filter vulnerabilities')}
+        <SearchBox
+          className="jp-RuntimeImages-findingSearch"
+          label={trans.__('Filter vulnerabilities')}
           value={filter.text}
-          onChange={event =>
-            model.setFindingFilter({ text: event.currentTarget.value })
-          }
+          onChange={text => model.setFindingFilter({ text })}
         />
       </div>
-      <div
-        className="jp-RuntimeImages-count jp-RuntimeImages-findingCount"
-        data-count={findings.length}
-        data-total={total}
-        aria-live="polite"
+      <FilterCount
+        className="jp-RuntimeImages-findingCount"
+        count={findings.length}
+        total={total}
       >
         {total === 0
           ? trans.__('No known vulnerability.')
           : findings.length === total
             ? trans._n('%1 finding', '%1 findings', total)
             : trans.__('%1 of %2 findings', findings.length, total)}
-      </div>
+      </FilterCount>
       {findings.length > 0 && (
         <FindingsTable
           findings={findings}
@@ -277,25 +274,14 @@ function NoDatabase(props: {
 }
 
 /** The Vulnerabilities tab: known vulnerabilities (OSV, offline), sortable and filterable. */
-export function VulnerabilitiesTab(props: {
-  model: DetailsModel;
-  trans: TranslationBundle;
-}): JSX.Element {
-  const { model, trans } = props;
-  useSignal(model.stateChanged);
-  return (
-    <Loading
-      loader={model.vulnerabilities}
-      trans={trans}
-      what={trans.__('Matching the packages against the database…')}
-      model={model}
-      renderError={error =>
-        isDatabaseMissing(error) ? (
-          <NoDatabase error={error} trans={trans} />
-        ) : null
-      }
-    >
-      {data => <Vulnerabilities model={model} data={data} trans={trans} />}
-    </Loading>
-  );
-}
+export const VulnerabilitiesTab = loadingTab({
+  loader: model => model.vulnerabilities,
+  what: trans => trans.__('Matching the packages against the database…'),
+  renderError: (error, trans) =>
+    isDatabaseMissing(error) ? (
+      <NoDatabase error={error} trans={trans} />
+    ) : null,
+  render: (data, { model, trans }) => (
+    <Vulnerabilities model={model} data={data} trans={trans} />
+  )
+});

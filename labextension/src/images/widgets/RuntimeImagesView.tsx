@@ -3,6 +3,7 @@ import { deleteIcon, editIcon } from '@jupyterlab/ui-components';
 import React, { useRef } from 'react';
 import type { IRuntimeImage } from '../../tokens';
 import { RowActions, TextButton } from '../../ui/buttons';
+import { FilterCount, SearchBox } from '../../ui/filters';
 import { useSignal } from '../../ui/signals';
 import { VirtualList } from '../../ui/VirtualList';
 import type { RuntimeImagesModel } from '../model';
@@ -228,17 +229,15 @@ export function RuntimeImagesView(props: {
   return (
     <div className="jp-RuntimeImages-view">
       <div className="jp-RuntimeImages-filter">
-        <input
+        <SearchBox
           ref={search}
-          type="search"
-          className="jp-mod-styled jp-RuntimeImages-search"
-          placeholder={trans.__('Filter runtime images')}
-          aria-label={trans.__('Filter runtime images')}
+          className="jp-RuntimeImages-search"
+          label={trans.__('Filter runtime images')}
           title={trans.__(
             'Filter by display name, name, image name or description'
           )}
           value={model.filter.text}
-          onChange={event => model.setFilterText(event.currentTarget.value)}
+          onChange={text => model.setFilterText(text)}
         />
         {model.allTags.length > 0 && (
           <div
@@ -269,12 +268,10 @@ export function RuntimeImagesView(props: {
           {trans.__('Could not refresh the list: %1', model.refreshError)}
         </div>
       )}
-      <div
-        className="jp-RuntimeImages-count"
-        data-count={filtered.length}
-        data-total={total}
-        data-filter={model.filter.text}
-        aria-live="polite"
+      <FilterCount
+        count={filtered.length}
+        total={total}
+        filter={model.filter.text}
       >
         {filtered.length > 0 && (
           <SelectButton
@@ -297,7 +294,7 @@ export function RuntimeImagesView(props: {
             }}
           />
         )}
-      </div>
+      </FilterCount>
       <SelectionBar model={model} trans={trans} commands={selectionCommands} />
       <InvalidItems items={invalid} trans={trans} actions={actions} />
       {model.loaded && total === 0 && (
