@@ -6,8 +6,9 @@ A build without ``ImageBuilder.target_registry`` leaves its image in this machin
 it — or any image the registry client reads — out, keeping its digest. Registries are
 written by the product's own client (no skopeo needed); archives are written here; the
 container engines' storages are reached through their own commands (skopeo, else podman or
-buildah, else docker), which read the archive this module writes. ``repoint`` then moves
-the runtime image to the published, pinned reference — If-Match safe, so an edit made
+buildah, else docker), which read the archive this module writes. With ``repoint`` the
+caller then moves the runtime image, and the kernelspecs made from it, to the published,
+pinned reference (:func:`runtime_images.watch.move_image`) — If-Match safe, so an edit made
 while the image was copied is not overwritten.
 """
 
@@ -30,7 +31,6 @@ from .fields import FieldError
 from .reference import InvalidReferenceError, Reference, parse
 from .registry import PushProgress, RegistryClient
 from .registry.archive import write_oci_archive
-from .store import RuntimeImageStore
 
 __all__ = [
     "TRANSPORTS",
@@ -38,7 +38,6 @@ __all__ = [
     "ImagePublisher",
     "Published",
     "parse_destination",
-    "repoint",
 ]
 
 TRANSPORTS = ("docker", "oci-archive", "containers-storage", "docker-daemon")
@@ -266,17 +265,6 @@ class ImagePublisher(LoggingConfigurable):
                 code="PublishFailed",
             )
         return out.decode("utf-8", "replace")
-
-
-def repoint(store: RuntimeImageStore, name: str, published: Published, if_match: str) -> Any:
-    """Point the runtime image ``name`` at the published, pinned image (blocking).
-
-    ``if_match`` is the version read before publishing: an edit made meanwhile is not
-    overwritten (:class:`~runtime_images.errors.PreconditionFailedError`).
-    """
-    entry = store.patch(name, {"metadata": {"image_name": published.image}}, if_match)
-    store.record_history(name, published.image, "published")
-    return entry
 
 
 @dataclass(frozen=True)

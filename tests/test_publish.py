@@ -33,10 +33,10 @@ from runtime_images.publish import (
     Published,
     PublishRequest,
     parse_destination,
-    repoint,
 )
 from runtime_images.registry import AccessDenied, RegistryClient
 from runtime_images.store import RuntimeImageStore
+from runtime_images.watch import move_image
 from tests.builds.test_layer_builds import base_image, package_list
 from tests.fixtures import images, oci
 from tests.fixtures.hostile_registry import HostileRegistry
@@ -388,6 +388,8 @@ def test_a_default_build_is_local_until_published(
     assert answer["image"] == f"{registry.host}/team/local-app:1@{digest}"
     assert answer["runtimeImage"]["metadata"]["image_name"] == answer["image"]
     assert answer["runtimeImage"]["local"] is False
+    assert answer["kernelspecs"] == ["docker_local-app"]  # it launches the published image
+    assert local not in kernel_json.read_text() and answer["image"] in kernel_json.read_text()
     raw = skopeo(
         "inspect", "--tls-verify=false", "--raw", f"docker://{registry.host}/team/local-app:1"
     )
@@ -398,6 +400,13 @@ def test_a_default_build_is_local_until_published(
     assert cli.returncode == 0, cli.stderr
     assert f"({digest})" in cli.stdout
     assert sha256(skopeo("inspect", "--raw", f"oci-archive:{archive}").stdout) == digest
+    again = run_cli(
+        env, "publish", "local-app", "--to", f"docker://{registry.host}/team/again:2", "--repoint"
+    )
+    assert again.returncode == 0, again.stderr
+    moved = f"{registry.host}/team/again:2@{digest}"
+    assert f"Kernelspec 'docker_local-app' now launches {moved}" in again.stdout
+    assert moved in kernel_json.read_text()
     refused = run_cli(env, "publish", "local-app", "--to", "docker://localhost/x:1")
     assert refused.returncode == 1 and "to: " in refused.stderr, refused.stderr
 
@@ -419,11 +428,25 @@ def test_repoint_does_not_overwrite_an_edit_made_while_publishing(tmp_path: Path
         "localhost/app:latest", "r.example/app:1@sha256:" + "a" * 64, "sha256:" + "a" * 64, "x"
     )
     with pytest.raises(PreconditionFailedError):
-        repoint(store, entry.name, published, read_before_publishing)
+        move_image(
+            store,
+            entry.name,
+            "localhost/app:latest",
+            published.image,
+            "published",
+            read_before_publishing,
+        )
     kept = store.get(entry.name).document or {}
     assert kept["metadata"] == {"image_name": "localhost/app:latest", "tags": ["edited"]}
-    moved = repoint(store, entry.name, published, store.get(entry.name).etag)
-    assert moved.document["metadata"]["image_name"] == published.image
+    moved, kernelspecs = move_image(
+        store,
+        entry.name,
+        "localhost/app:latest",
+        published.image,
+        "published",
+        store.get(entry.name).etag,
+    )
+    assert moved.document["metadata"]["image_name"] == published.image and kernelspecs == []
     assert [(h["reason"], h["reference"]) for h in store.history(entry.name)] == [
         ("created", "localhost/app:latest"),
         ("published", published.image),

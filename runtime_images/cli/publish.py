@@ -11,8 +11,9 @@ from .common import CommandError, Verb, layer_progress, load_config, open_store,
 
 def cmd_publish(args: argparse.Namespace) -> int:
     from ..errors import NotFoundError, ValidationFailedError
-    from ..publish import ImagePublisher, PublishRequest, repoint
+    from ..publish import ImagePublisher, PublishRequest
     from ..reference import InvalidReferenceError, parse
+    from ..watch import move_image
 
     request = PublishRequest.parse({"to": args.to, "repoint": args.repoint})
     store = open_store()
@@ -39,8 +40,12 @@ def cmd_publish(args: argparse.Namespace) -> int:
     )
     print(f"Published {published.source} as {published.image} ({published.digest})")
     if request.repoint and entry is not None:
-        repoint(store, entry.name, published, entry.etag)
+        _, kernelspecs = move_image(
+            store, entry.name, source, published.image, "published", entry.etag
+        )
         print(f"Runtime image '{entry.name}' now points at {published.image}")
+        for kernelspec in kernelspecs:
+            print(f"Kernelspec '{kernelspec}' now launches {published.image}")
     return EXIT_OK
 
 

@@ -17,8 +17,9 @@ from tornado import web
 from ..builds import model
 from ..builds.controller import BuildController
 from ..errors import ConflictError
-from ..publish import ImagePublisher, Published, PublishRequest, repoint
+from ..publish import ImagePublisher, Published, PublishRequest
 from ..registry import RegistryClient
+from ..watch import move_image
 from .base import RuntimeImagesHandler
 
 PROGRESS_INTERVAL = 0.5
@@ -35,6 +36,7 @@ class PublishMixin(RuntimeImagesHandler):
             entry = await self.call(self.store.get, runtime_image)
             etag = self.request.headers.get("If-Match") or entry.etag
             self.store.check_if_match(entry, etag)  # a stale version is refused before copying
+            launched = str(((entry.document or {}).get("metadata") or {}).get("image_name"))
         publisher: ImagePublisher = self.settings["runtime_images_publisher"]
         client: RegistryClient = self.settings["runtime_images_registry"]
         emit = self.settings["runtime_images_emit_publish"]
@@ -54,11 +56,16 @@ class PublishMixin(RuntimeImagesHandler):
             emit({**event, "phase": "Failed", "message": str(error)[:2000]})
             raise
         document: dict[str, Any] | None = None
+        kernelspecs: list[str] = []
         if request.repoint and runtime_image is not None and etag is not None:
-            entry = await self.call(repoint, self.store, runtime_image, published, etag)
+            entry, kernelspecs = await self.call(
+                move_image, self.store, runtime_image, launched, published.image, "published", etag
+            )
             document = entry.to_api()
         emit({**event, "phase": "Published", "digest": published.digest, "image": published.image})
-        self.write_json({**published.to_json(), "runtimeImage": document})
+        self.write_json(
+            {**published.to_json(), "runtimeImage": document, "kernelspecs": kernelspecs}
+        )
 
 
 class ImagePublishHandler(PublishMixin):

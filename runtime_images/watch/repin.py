@@ -20,7 +20,7 @@ from ..registry import RegistryClient
 from ..store import Entry, RuntimeImageStore
 from .subjects import tag_of
 
-__all__ = ["RepinResult", "repin"]
+__all__ = ["RepinResult", "move_image", "repin"]
 
 
 @dataclass
@@ -78,8 +78,27 @@ async def repin(
     if dry_run:
         names = await asyncio.to_thread(repoint_kernelspecs, store, name, image, target, True)
         return RepinResult(entry, image, target, names, True)
-    patch = {"metadata": {"image_name": target}}
-    updated = await asyncio.to_thread(store.patch, name, patch, if_match or entry.etag)
-    await asyncio.to_thread(store.record_history, name, target, "repinned")
-    names = await asyncio.to_thread(repoint_kernelspecs, store, name, image, target)
+    updated, names = await asyncio.to_thread(
+        move_image, store, name, image, target, "repinned", if_match or entry.etag
+    )
     return RepinResult(updated, image, target, names)
+
+
+def move_image(
+    store: RuntimeImageStore,
+    name: str,
+    old_image: str,
+    new_image: str,
+    reason: str,
+    if_match: str,
+) -> tuple[Entry, list[str]]:
+    """Point the runtime image ``name`` at ``new_image`` (blocking), with what follows it:
+    its history (``reason``: ``repinned``, ``published``) and the kernelspecs created from
+    it that launched ``old_image``; the updated entry and those kernelspecs' names.
+
+    ``if_match`` is the version read before the new image was found or made: an edit
+    made meanwhile is not overwritten (:class:`~runtime_images.errors.PreconditionFailedError`).
+    """
+    updated = store.patch(name, {"metadata": {"image_name": new_image}}, if_match)
+    store.record_history(name, new_image, reason)
+    return updated, repoint_kernelspecs(store, name, old_image, new_image)
