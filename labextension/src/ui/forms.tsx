@@ -1,6 +1,7 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import React, { forwardRef, useEffect, useRef } from 'react';
 import type { IFieldError } from '../request';
+import { classNames } from './classNames';
 
 /**
  * The pieces every form of the extension is made of: a labelled field with its
@@ -199,9 +200,7 @@ export function ChoiceGroup<V extends string>(props: {
   const messages = props.messages ?? [];
   return (
     <fieldset
-      className={['jp-RuntimeImages-importField', props.className]
-        .filter(Boolean)
-        .join(' ')}
+      className={classNames('jp-RuntimeImages-importField', props.className)}
       data-field={props.field}
       aria-describedby={messages.length > 0 ? `${props.id}-error` : undefined}
     >
@@ -359,9 +358,7 @@ export function DialogForm(
 ): JSX.Element {
   return (
     <form
-      className={['jp-RuntimeImages-importForm', props.className]
-        .filter(Boolean)
-        .join(' ')}
+      className={classNames('jp-RuntimeImages-importForm', props.className)}
       onSubmit={props.onSubmit}
       noValidate
       aria-label={props.label}

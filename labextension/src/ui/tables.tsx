@@ -45,18 +45,41 @@ export function DetailsSection(props: {
   );
 }
 
-/**
- * A table of the details: a header row of `columns`, then a row per item of `rows`
- * (`children` makes it, a `<tr>`); `empty` in a paragraph instead when there is no
- * item and `empty` is given.
- */
-export function DetailsTable<T>(props: {
-  columns: string[];
+/** A column of a `DetailsTable`: its header (translated) and its cell in a row. */
+export interface IColumn<T> {
+  header: string;
+  cell: (row: T, index: number) => React.ReactNode;
+  /** The cell's tooltip (e.g. the full value behind a short one). */
+  title?: (row: T) => string | undefined;
+  /** The cell's class. */
+  className?: string;
+}
+
+/** The attributes of a row of a `DetailsTable`: its class and `data-*` attributes. */
+export interface IRowAttributes {
+  className?: string;
+  [data: `data-${string}`]: string | number | boolean | undefined;
+}
+
+/** What a table of the details is given (`DetailsTable`, `TableSection`). */
+export interface IDetailsTableProps<T> {
+  columns: ReadonlyArray<IColumn<T>>;
   rows: ReadonlyArray<T>;
+  /** The React key of a row. */
+  rowKey: (row: T, index: number) => React.Key;
+  /** The attributes of a row's `<tr>`, if any. */
+  rowAttributes?: (row: T, index: number) => IRowAttributes;
+  /** What to say instead of the table when there is no row; none: an empty table. */
   empty?: string;
-  children: (row: T, index: number) => React.ReactNode;
-}): JSX.Element {
-  const { columns, rows, empty } = props;
+}
+
+/**
+ * A table of the details: a header row of the `columns`' headers, then a row per
+ * item of `rows` with a cell per column; `empty` in a paragraph instead when there
+ * is no item and `empty` is given.
+ */
+export function DetailsTable<T>(props: IDetailsTableProps<T>): JSX.Element {
+  const { columns, rows, rowKey, rowAttributes, empty } = props;
   if (rows.length === 0 && empty !== undefined) {
     return <p>{empty}</p>;
   }
@@ -65,26 +88,35 @@ export function DetailsTable<T>(props: {
       <thead>
         <tr>
           {columns.map(column => (
-            <th key={column} scope="col">
-              {column}
+            <th key={column.header} scope="col">
+              {column.header}
             </th>
           ))}
         </tr>
       </thead>
-      <tbody>{rows.map(props.children)}</tbody>
+      <tbody>
+        {rows.map((row, index) => (
+          <tr key={rowKey(row, index)} {...rowAttributes?.(row, index)}>
+            {columns.map(column => (
+              <td
+                key={column.header}
+                className={column.className}
+                title={column.title?.(row)}
+              >
+                {column.cell(row, index)}
+              </td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
     </table>
   );
 }
 
 /** A section of the details that is one table: `DetailsSection` around `DetailsTable`. */
-export function TableSection<T>(props: {
-  title: React.ReactNode;
-  className: string;
-  columns: string[];
-  rows: ReadonlyArray<T>;
-  empty?: string;
-  children: (row: T, index: number) => React.ReactNode;
-}): JSX.Element {
+export function TableSection<T>(
+  props: IDetailsTableProps<T> & { title: React.ReactNode; className: string }
+): JSX.Element {
   const { title, className, ...table } = props;
   return (
     <DetailsSection title={title} className={className}>
@@ -110,28 +142,21 @@ export function ChecksTable(props: {
   return (
     <DetailsTable
       columns={[
-        trans.__('Profile'),
-        trans.__('Check'),
-        trans.__('Result'),
-        trans.__('Message')
+        { header: trans.__('Profile'), cell: check => check.profile ?? '' },
+        { header: trans.__('Check'), cell: check => check.id ?? '' },
+        {
+          header: trans.__('Result'),
+          cell: check => <CheckResult result={check.result} trans={trans} />
+        },
+        { header: trans.__('Message'), cell: check => check.message ?? '' }
       ]}
       rows={checks}
-    >
-      {(check, index) => (
-        <tr
-          key={index}
-          data-result={check.result}
-          data-id={check.id}
-          data-profile={check.profile}
-        >
-          <td>{check.profile ?? ''}</td>
-          <td>{check.id ?? ''}</td>
-          <td>
-            <CheckResult result={check.result} trans={trans} />
-          </td>
-          <td>{check.message ?? ''}</td>
-        </tr>
-      )}
-    </DetailsTable>
+      rowKey={(check, index) => index}
+      rowAttributes={check => ({
+        'data-result': check.result,
+        'data-id': check.id,
+        'data-profile': check.profile
+      })}
+    />
   );
 }

@@ -40,16 +40,13 @@ function PackageTable(props: {
           </span>
         </>
       }
-      columns={[trans.__('Name'), trans.__('Version')]}
+      columns={[
+        { header: trans.__('Name'), cell: pkg => pkg.name },
+        { header: trans.__('Version'), cell: pkg => pkg.version ?? '' }
+      ]}
       rows={packages}
-    >
-      {(pkg, index) => (
-        <tr key={`${pkg.name}-${index}`}>
-          <td>{pkg.name}</td>
-          <td>{pkg.version ?? ''}</td>
-        </tr>
-      )}
-    </TableSection>
+      rowKey={(pkg, index) => `${pkg.name}-${index}`}
+    />
   );
 }
 
@@ -262,36 +259,32 @@ export function BuildDetailsView(props: {
         className="jp-RuntimeImages-conditions"
         title={trans.__('Conditions')}
         columns={[
-          trans.__('Type'),
-          trans.__('Status'),
-          trans.__('Reason'),
-          trans.__('Message'),
-          trans.__('Time')
+          { header: trans.__('Type'), cell: condition => condition.type },
+          { header: trans.__('Status'), cell: condition => condition.status },
+          {
+            header: trans.__('Reason'),
+            cell: condition => condition.reason ?? ''
+          },
+          {
+            header: trans.__('Message'),
+            cell: condition => condition.message ?? '',
+            className: 'jp-RuntimeImages-conditionMessage'
+          },
+          {
+            header: trans.__('Time'),
+            cell: condition => formatTime(condition.lastTransitionTime),
+            title: condition => condition.lastTransitionTime
+          }
         ]}
         rows={conditions}
+        rowKey={(condition, index) => index}
+        rowAttributes={condition => ({
+          className: condition.status === 'False' ? 'jp-mod-error' : undefined,
+          'data-type': condition.type,
+          'data-status': condition.status
+        })}
         empty={trans.__('No condition yet.')}
-      >
-        {(condition, index) => (
-          <tr
-            key={index}
-            data-type={condition.type}
-            data-status={condition.status}
-            className={
-              condition.status === 'False' ? 'jp-mod-error' : undefined
-            }
-          >
-            <td>{condition.type}</td>
-            <td>{condition.status}</td>
-            <td>{condition.reason ?? ''}</td>
-            <td className="jp-RuntimeImages-conditionMessage">
-              {condition.message ?? ''}
-            </td>
-            <td title={condition.lastTransitionTime}>
-              {formatTime(condition.lastTransitionTime)}
-            </td>
-          </tr>
-        )}
-      </TableSection>
+      />
       {checks.length > 0 && (
         <DetailsSection
           className="jp-RuntimeImages-checks"

@@ -22,6 +22,7 @@ import type { ICustomNBImage, IProgress } from '../types';
 import { IRowAction, RowActions, TextButton } from '../../ui/buttons';
 import { useRovingFocus } from '../../ui/roving';
 import { useSignal } from '../../ui/signals';
+import { classNames } from '../../ui/classNames';
 
 /** What the builds section's buttons do (implemented by the plugin). */
 export interface IBuildActions {
@@ -263,9 +264,10 @@ export function BuildButton(props: { button: IBuildButton }): JSX.Element {
   const { button } = props;
   return (
     <TextButton
-      className={['jp-mod-styled', button.kind && `jp-mod-${button.kind}`]
-        .filter(Boolean)
-        .join(' ')}
+      className={classNames(
+        'jp-mod-styled',
+        button.kind && `jp-mod-${button.kind}`
+      )}
       label={button.label}
       onClick={button.onClick}
     >

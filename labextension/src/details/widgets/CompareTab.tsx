@@ -99,32 +99,27 @@ function Diff(props: { diff: IDiff; trans: TranslationBundle }): JSX.Element {
           counts.changed
         )}
         columns={[
-          trans.__('Change'),
-          trans.__('Ecosystem'),
-          trans.__('Environment'),
-          trans.__('Package'),
-          trans.__('A'),
-          trans.__('B')
+          {
+            header: trans.__('Change'),
+            cell: row => changeLabel(row.change, trans)
+          },
+          { header: trans.__('Ecosystem'), cell: row => row.ecosystem },
+          { header: trans.__('Environment'), cell: row => row.environment },
+          { header: trans.__('Package'), cell: row => row.name },
+          { header: trans.__('A'), cell: row => row.a },
+          { header: trans.__('B'), cell: row => row.b }
         ]}
         rows={rows}
+        rowKey={row =>
+          `${row.ecosystem}\u0000${row.environment}\u0000${row.name}\u0000${row.change}`
+        }
+        rowAttributes={row => ({
+          className: `jp-RuntimeImages-diffRow jp-mod-${row.change}`,
+          'data-change': row.change,
+          'data-name': row.name
+        })}
         empty={trans.__('The same packages.')}
-      >
-        {row => (
-          <tr
-            key={`${row.ecosystem}\u0000${row.environment}\u0000${row.name}\u0000${row.change}`}
-            className={`jp-RuntimeImages-diffRow jp-mod-${row.change}`}
-            data-change={row.change}
-            data-name={row.name}
-          >
-            <td>{changeLabel(row.change, trans)}</td>
-            <td>{row.ecosystem}</td>
-            <td>{row.environment}</td>
-            <td>{row.name}</td>
-            <td>{row.a}</td>
-            <td>{row.b}</td>
-          </tr>
-        )}
-      </TableSection>
+      />
       {vulns && (
         <DetailsSection
           className="jp-RuntimeImages-diffVulnerabilities"
@@ -151,26 +146,25 @@ function Diff(props: { diff: IDiff; trans: TranslationBundle }): JSX.Element {
       <TableSection
         className="jp-RuntimeImages-diffConfig"
         title={trans.__('Configuration')}
-        columns={[trans.__('Field'), trans.__('A'), trans.__('B')]}
+        columns={[
+          { header: trans.__('Field'), cell: change => change.field },
+          {
+            header: trans.__('A'),
+            cell: change => <code>{configValue(change.a)}</code>
+          },
+          {
+            header: trans.__('B'),
+            cell: change => <code>{configValue(change.b)}</code>
+          }
+        ]}
         rows={config}
+        rowKey={change => change.field}
+        rowAttributes={change => ({
+          className: 'jp-RuntimeImages-diffRow jp-mod-changed',
+          'data-field': change.field
+        })}
         empty={trans.__('The same configuration.')}
-      >
-        {change => (
-          <tr
-            key={change.field}
-            className="jp-RuntimeImages-diffRow jp-mod-changed"
-            data-field={change.field}
-          >
-            <td>{change.field}</td>
-            <td>
-              <code>{configValue(change.a)}</code>
-            </td>
-            <td>
-              <code>{configValue(change.b)}</code>
-            </td>
-          </tr>
-        )}
-      </TableSection>
+      />
       {diff.size && (
         <DetailsSection
           className="jp-RuntimeImages-diffSize"
@@ -188,36 +182,40 @@ function Diff(props: { diff: IDiff; trans: TranslationBundle }): JSX.Element {
           {layers.length > 0 && (
             <DetailsTable
               columns={[
-                trans.__('Layer'),
-                trans.__('In A'),
-                trans.__('In B'),
-                trans.__('Size'),
-                trans.__('Shared')
-              ]}
-              rows={layers}
-            >
-              {layer => (
-                <tr
-                  key={layer.digest}
-                  className={
-                    layer.shared
-                      ? undefined
-                      : 'jp-RuntimeImages-diffRow jp-mod-changed'
-                  }
-                  data-shared={layer.shared}
-                >
-                  <td>
+                {
+                  header: trans.__('Layer'),
+                  cell: layer => (
                     <code title={layer.digest}>
                       {shortDigest(layer.digest)}
                     </code>
-                  </td>
-                  <td>{configValue(layer.a)}</td>
-                  <td>{configValue(layer.b)}</td>
-                  <td>{formatBytes(layer.size)}</td>
-                  <td>{layer.shared ? trans.__('shared') : ''}</td>
-                </tr>
-              )}
-            </DetailsTable>
+                  )
+                },
+                {
+                  header: trans.__('In A'),
+                  cell: layer => configValue(layer.a)
+                },
+                {
+                  header: trans.__('In B'),
+                  cell: layer => configValue(layer.b)
+                },
+                {
+                  header: trans.__('Size'),
+                  cell: layer => formatBytes(layer.size)
+                },
+                {
+                  header: trans.__('Shared'),
+                  cell: layer => (layer.shared ? trans.__('shared') : '')
+                }
+              ]}
+              rows={layers}
+              rowKey={layer => layer.digest}
+              rowAttributes={layer => ({
+                className: layer.shared
+                  ? undefined
+                  : 'jp-RuntimeImages-diffRow jp-mod-changed',
+                'data-shared': layer.shared
+              })}
+            />
           )}
         </DetailsSection>
       )}
@@ -226,33 +224,30 @@ function Diff(props: { diff: IDiff; trans: TranslationBundle }): JSX.Element {
           className="jp-RuntimeImages-diffChecks"
           title={trans.__('Checks')}
           columns={[
-            trans.__('Profile'),
-            trans.__('Check'),
-            trans.__('A'),
-            trans.__('B')
+            { header: trans.__('Profile'), cell: row => row.profile },
+            { header: trans.__('Check'), cell: row => row.id },
+            {
+              header: trans.__('A'),
+              cell: ({ a }) =>
+                a && <CheckResult result={a.result} trans={trans} />,
+              title: ({ a }) => a?.message
+            },
+            {
+              header: trans.__('B'),
+              cell: ({ b }) =>
+                b && <CheckResult result={b.result} trans={trans} />,
+              title: ({ b }) => b?.message
+            }
           ]}
           rows={checkRows}
-        >
-          {({ profile, id, a, b }) => (
-            <tr
-              key={`${profile}/${id}`}
-              className={
-                a?.result !== b?.result
-                  ? 'jp-RuntimeImages-diffRow jp-mod-changed'
-                  : undefined
-              }
-            >
-              <td>{profile}</td>
-              <td>{id}</td>
-              <td title={a?.message}>
-                {a && <CheckResult result={a.result} trans={trans} />}
-              </td>
-              <td title={b?.message}>
-                {b && <CheckResult result={b.result} trans={trans} />}
-              </td>
-            </tr>
-          )}
-        </TableSection>
+          rowKey={({ profile, id }) => `${profile}/${id}`}
+          rowAttributes={({ a, b }) => ({
+            className:
+              a?.result !== b?.result
+                ? 'jp-RuntimeImages-diffRow jp-mod-changed'
+                : undefined
+          })}
+        />
       )}
     </div>
   );

@@ -157,33 +157,36 @@ export function HistoryTab(props: {
           {data => (
             <DetailsTable
               columns={[
-                trans.__('When'),
-                trans.__('Why'),
-                trans.__('Digest'),
-                trans.__('Reference')
-              ]}
-              rows={data.history ?? []}
-              empty={trans.__('No history recorded yet.')}
-            >
-              {(entry, index) => (
-                <tr
-                  key={index}
-                  data-reason={entry.reason}
-                  data-digest={entry.digest}
-                >
-                  <td title={entry.at}>{formatTime(entry.at)}</td>
-                  <td>{reasonLabel(entry.reason, trans)}</td>
-                  <td>
+                {
+                  header: trans.__('When'),
+                  cell: entry => formatTime(entry.at),
+                  title: entry => entry.at
+                },
+                {
+                  header: trans.__('Why'),
+                  cell: entry => reasonLabel(entry.reason, trans)
+                },
+                {
+                  header: trans.__('Digest'),
+                  cell: entry => (
                     <code title={entry.digest}>
                       {shortDigest(entry.digest)}
                     </code>
-                  </td>
-                  <td>
-                    <code>{entry.reference}</code>
-                  </td>
-                </tr>
-              )}
-            </DetailsTable>
+                  )
+                },
+                {
+                  header: trans.__('Reference'),
+                  cell: entry => <code>{entry.reference}</code>
+                }
+              ]}
+              rows={data.history ?? []}
+              rowKey={(entry, index) => index}
+              rowAttributes={entry => ({
+                'data-reason': entry.reason,
+                'data-digest': entry.digest
+              })}
+              empty={trans.__('No history recorded yet.')}
+            />
           )}
         </Loading>
       </DetailsSection>

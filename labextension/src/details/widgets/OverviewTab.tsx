@@ -64,6 +64,20 @@ export function PlatformSelector(props: {
   );
 }
 
+/** A platform's checks in a word: pass, or how many failed ('' when not checked). */
+function checksText(
+  platform: IPlatformSummary,
+  trans: TranslationBundle
+): string {
+  if (platform.checks === undefined) {
+    return '';
+  }
+  const failed = platform.checks.filter(c => c.result === 'fail').length;
+  return failed === 0
+    ? trans.__('pass')
+    : trans._n('%1 failed', '%1 failed', failed);
+}
+
 function PlatformsTable(props: {
   platforms: IPlatformSummary[];
   trans: TranslationBundle;
@@ -72,33 +86,15 @@ function PlatformsTable(props: {
   return (
     <DetailsTable
       columns={[
-        trans.__('Platform'),
-        trans.__('Digest'),
-        trans.__('Size'),
-        trans.__('Checks')
+        { header: trans.__('Platform'), cell: p => p.platform },
+        { header: trans.__('Digest'), cell: p => <code>{p.digest}</code> },
+        { header: trans.__('Size'), cell: p => sizeText(p.size) },
+        { header: trans.__('Checks'), cell: p => checksText(p, trans) }
       ]}
       rows={platforms}
-    >
-      {p => {
-        const failed = (p.checks ?? []).filter(c => c.result === 'fail');
-        return (
-          <tr key={p.platform} data-platform={p.platform}>
-            <td>{p.platform}</td>
-            <td>
-              <code>{p.digest}</code>
-            </td>
-            <td>{sizeText(p.size)}</td>
-            <td>
-              {p.checks === undefined
-                ? ''
-                : failed.length === 0
-                  ? trans.__('pass')
-                  : trans._n('%1 failed', '%1 failed', failed.length)}
-            </td>
-          </tr>
-        );
-      }}
-    </DetailsTable>
+      rowKey={p => p.platform}
+      rowAttributes={p => ({ 'data-platform': p.platform })}
+    />
   );
 }
 
@@ -193,47 +189,35 @@ function Overview(props: {
         <TableSection
           className="jp-RuntimeImages-environments"
           title={trans.__('Environments')}
-          columns={[trans.__('Path'), trans.__('Kind'), trans.__('Python')]}
+          columns={[
+            { header: trans.__('Path'), cell: env => <code>{env.path}</code> },
+            { header: trans.__('Kind'), cell: env => env.kind },
+            { header: trans.__('Python'), cell: env => env.python ?? '' }
+          ]}
           rows={environments}
-        >
-          {env => (
-            <tr key={env.path}>
-              <td>
-                <code>{env.path}</code>
-              </td>
-              <td>{env.kind}</td>
-              <td>{env.python ?? ''}</td>
-            </tr>
-          )}
-        </TableSection>
+          rowKey={env => env.path}
+        />
       )}
       {databases.length > 0 && (
         <TableSection
           className="jp-RuntimeImages-databases"
           title={trans.__('Package databases')}
           columns={[
-            trans.__('Path'),
-            trans.__('Format'),
-            trans.__('Read'),
-            trans.__('Reason')
+            { header: trans.__('Path'), cell: db => <code>{db.path}</code> },
+            { header: trans.__('Format'), cell: db => db.format },
+            {
+              header: trans.__('Read'),
+              cell: db => (db.read ? trans.__('yes') : trans.__('no'))
+            },
+            { header: trans.__('Reason'), cell: db => db.reason ?? '' }
           ]}
           rows={databases}
-        >
-          {db => (
-            <tr
-              key={db.path}
-              className={db.read ? undefined : 'jp-mod-error'}
-              data-read={db.read}
-            >
-              <td>
-                <code>{db.path}</code>
-              </td>
-              <td>{db.format}</td>
-              <td>{db.read ? trans.__('yes') : trans.__('no')}</td>
-              <td>{db.reason ?? ''}</td>
-            </tr>
-          )}
-        </TableSection>
+          rowKey={db => db.path}
+          rowAttributes={db => ({
+            className: db.read ? undefined : 'jp-mod-error',
+            'data-read': db.read
+          })}
+        />
       )}
     </>
   );

@@ -8,12 +8,7 @@ import {
   readableErrors,
   toErrorSchema
 } from '../forms';
-
-/** A translation bundle that only fills in `%1`, `%2`… */
-const trans = {
-  __: (text: string, ...args: unknown[]) =>
-    text.replace(/%(\d)/g, (_, i) => String(args[Number(i) - 1]))
-} as any;
+import { TRANS as trans } from '../../__tests__/support';
 
 describe('toErrorSchema', () => {
   it('maps dotted paths and JSON pointers to nested fields', () => {

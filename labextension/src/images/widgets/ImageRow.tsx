@@ -5,6 +5,7 @@ import { parseImageReference, shortDigest } from '../../imageref';
 import type { IImageBadge, IRuntimeImage } from '../../tokens';
 import { RowActions } from '../../ui/buttons';
 import type { ImageCommands } from './RuntimeImagesPanel';
+import { classNames } from '../../ui/classNames';
 
 /**
  * Whether a warning of the server is the one about a local image (the row shows
@@ -20,9 +21,7 @@ export function Badge(props: { badge: IImageBadge }): JSX.Element {
   const { badge } = props;
   return (
     <span
-      className={['jp-RuntimeImages-badge', badge.className]
-        .filter(Boolean)
-        .join(' ')}
+      className={classNames('jp-RuntimeImages-badge', badge.className)}
       data-badge={badge.key}
       title={badge.title}
     >
