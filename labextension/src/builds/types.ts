@@ -77,6 +77,8 @@ export interface IBuildStatus {
   accelerators?: { name: string; version?: string; evidence?: string }[];
   /** Tags to offer for its runtime image (`gpu` with an accelerator). */
   suggestedTags?: string[];
+  /** Each platform's image of a multi-platform build (issue 19), in the index. */
+  platforms?: { platform: string; digest: string; lock?: string[] }[];
   /** A run caused by its base image moving (issue 18), and how it ended. */
   rebuild?: {
     reason?: string;

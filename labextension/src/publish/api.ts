@@ -24,6 +24,8 @@ export interface IPublishResult {
   to: string;
   /** The runtime image after it was repointed, or `null` (not asked, or no registry). */
   runtimeImage: IRuntimeImage | null;
+  /** The kernelspecs made from the runtime image that a repoint moved with it. */
+  kernelspecs: string[];
 }
 
 /**

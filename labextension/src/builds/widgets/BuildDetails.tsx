@@ -164,7 +164,20 @@ export function BuildDetailsView(props: {
       annotation(build, Annotations.rebuildOnBaseUpdate) === 'true' &&
         trans.__('yes')
     ],
-    [trans.__('Platforms'), annotation(build, Annotations.platforms)],
+    [
+      trans.__('Platforms'),
+      status.platforms?.length ? (
+        <ul className="jp-RuntimeImages-platformImages">
+          {status.platforms.map(image => (
+            <li key={image.platform}>
+              {image.platform} <code>{image.digest}</code>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        annotation(build, Annotations.platforms)
+      )
+    ],
     [
       trans.__('Accelerators'),
       (status.accelerators ?? [])

@@ -28,7 +28,8 @@ const RESULT = {
   image: '127.0.0.1:5000/team/img:1@sha256:' + 'a'.repeat(64),
   digest: 'sha256:' + 'a'.repeat(64),
   to: 'docker://127.0.0.1:5000/team/img:1',
-  runtimeImage: null
+  runtimeImage: null,
+  kernelspecs: []
 };
 
 describe('publishFormErrors', () => {

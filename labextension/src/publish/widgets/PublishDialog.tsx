@@ -69,6 +69,17 @@ function PublishResult(props: {
 }): JSX.Element {
   const { result, trans } = props;
   const pinned = pinnedReference(result);
+  const moved: [string, string][] = result.kernelspecs?.length
+    ? [
+        [
+          trans.__('Kernelspecs'),
+          trans.__(
+            '%1 now launch the published image.',
+            result.kernelspecs.join(', ')
+          )
+        ]
+      ]
+    : [];
   const [copied, setCopied] = useState(false);
   const close = useRef<HTMLButtonElement>(null);
   useEffect(() => close.current?.focus(), []);
@@ -104,7 +115,8 @@ function PublishResult(props: {
                   result.runtimeImage.display_name
                 )
               : trans.__('Unchanged.')
-          ]
+          ],
+          ...moved
         ]}
       />
       <div className="jp-RuntimeImages-dialogButtons">
