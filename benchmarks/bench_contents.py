@@ -28,13 +28,14 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
 from bench_validate import build_image
-from yardstick import print_targets, rounds_summary, skopeo_copy_seconds, skopeo_workspace
+from yardstick import print_targets, rounds_against_skopeo, rounds_summary, skopeo_workspace
 
 from tests.fixtures import debian, oci
 from tests.fixtures import packages as fixtures
@@ -108,9 +109,8 @@ def main() -> None:
                 pusher.push_image("bench/big", "1", image)
                 pusher.push_image("bench/small", "1", fixtures.python_environments())
             ref, other = f"{registry.host}/bench/big:1", f"{registry.host}/bench/small:1"
-            ours: list[dict[str, float]] = []
-            theirs: list[float] = []
-            for round_ in range(args.repeat):
+
+            def inspect(round_: int) -> dict[str, Any]:
                 cache = os.path.join(work, f"cache-{round_}")
                 # Measured from a fresh interpreter: a process forked from this one (which
                 # holds the image) would inherit its peak RSS (tests/support.py).
@@ -118,8 +118,9 @@ def main() -> None:
                     [sys.executable, "-c", CHILD, ref, other, cache], env, Path(work)
                 )
                 assert out.returncode == 0, out.stderr
-                ours.append({**json.loads(out.stdout), "max_rss_mb": rss})
-                theirs.append(skopeo_copy_seconds(ref, work, env))
+                return {**json.loads(out.stdout), "max_rss_mb": rss}
+
+            ours, theirs = rounds_against_skopeo(args.repeat, inspect, ref, work, env)
         cold, skopeo, rss = rounds_summary(ours, theirs)
         print(
             f"inspect + 2 SBOMs (median of {args.repeat}): {cold:.2f} s, "

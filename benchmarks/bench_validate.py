@@ -21,7 +21,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from yardstick import print_targets, rounds_summary, skopeo_copy_seconds, skopeo_workspace
+from yardstick import print_targets, rounds_against_skopeo, rounds_summary, skopeo_workspace
 
 from tests.fixtures import images, oci
 from tests.fixtures.registry import RegistryServer
@@ -86,9 +86,8 @@ def main() -> None:
             with registry.pusher() as pusher:
                 pusher.push_image("bench/big", "1", image)
             ref = f"{registry.host}/bench/big:1"
-            ours: list[dict[str, float]] = []
-            theirs: list[float] = []
-            for _ in range(args.repeat):
+
+            def validate(_round: int) -> dict[str, float]:
                 out = subprocess.run(
                     [sys.executable, "-c", CHILD, ref],
                     check=True,
@@ -97,8 +96,10 @@ def main() -> None:
                     env=env,
                     cwd=ROOT,
                 )
-                ours.append(json.loads(out.stdout))
-                theirs.append(skopeo_copy_seconds(ref, work, env))
+                result: dict[str, float] = json.loads(out.stdout)
+                return result
+
+            ours, theirs = rounds_against_skopeo(args.repeat, validate, ref, work, env)
         validate_s, skopeo_s, rss = rounds_summary(ours, theirs)
         print(
             f"validate (median of {args.repeat}): {validate_s:.2f} s, {size / 1e6 / validate_s:.0f} MB/s, "

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 
@@ -45,6 +45,19 @@ def skopeo_copy_seconds(ref: str, work: str, env: dict[str, str]) -> float:
     elapsed = time.perf_counter() - started
     shutil.rmtree(target, ignore_errors=True)
     return elapsed
+
+
+def rounds_against_skopeo(
+    repeat: int, ours: Callable[[int], Mapping[str, Any]], ref: str, work: str, env: dict[str, str]
+) -> tuple[list[Mapping[str, Any]], list[float]]:
+    """``repeat`` rounds, each ``ours(round)`` (a fresh child process's result) and then the
+    yardstick's copy of ``ref``: our results and skopeo's seconds, for :func:`rounds_summary`."""
+    results: list[Mapping[str, Any]] = []
+    theirs: list[float] = []
+    for round_ in range(repeat):
+        results.append(ours(round_))
+        theirs.append(skopeo_copy_seconds(ref, work, env))
+    return results, theirs
 
 
 def rounds_summary(

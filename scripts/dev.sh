@@ -73,7 +73,7 @@ case "${1:-}" in
     install_debian_packages
     install_python "[test]"
     shift
-    for script in benchmarks/*.py; do "$PY" "$script" "$@"; done
+    for script in benchmarks/bench_*.py; do "$PY" "$script" "$@"; done
     ;;
   *)
     sed -n '2,9p' "$0" >&2

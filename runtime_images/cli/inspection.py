@@ -154,22 +154,21 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Exit 0 when no check fails, 1 when one does, 2 when the image cannot be checked."""
-    from ..vulns.profile import validate
+    from ..vulns.profile import vulnerability_profile
 
     image = target_image(args)
     if args.platform == "all":
         return _all_platforms(args, image, args.profile)
     reader = contents_reader()
-    database = vulnerability_database()
+    vulnerabilities = vulnerability_profile(vulnerability_database())
     result = run_with_registry(
-        lambda c: validate(
-            reader,
-            database,
+        lambda c: reader.validate(
             c,
             image,
             args.profile,
             platform=args.platform,
             progress=layer_progress(),
+            document_checks=vulnerabilities,
         )
     )
     if args.json:

@@ -8,12 +8,13 @@ stream in) and below the entry points (handlers, CLI) and builds.
 from __future__ import annotations
 
 from .model import ECOSYSTEMS, DatabaseRead, Environment, Package, PackageRecord
-from .reader import ContentsReader, validation_of
+from .reader import ContentsReader, DocumentChecks, validation_of
 
 __all__ = [
     "ECOSYSTEMS",
     "ContentsReader",
     "DatabaseRead",
+    "DocumentChecks",
     "Environment",
     "Package",
     "PackageRecord",

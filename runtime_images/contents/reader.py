@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,11 @@ from .budget import ContentBudget, ContentLimits
 from .cache import ContentsCache
 from .document import ContentsObserver, assemble
 
-__all__ = ["ContentsReader"]
+__all__ = ["ContentsReader", "DocumentChecks"]
+
+DocumentChecks = Callable[[dict[str, Any]], list[CheckResult]]
+"""The checks of a profile computed from an inspection document rather than cached with it
+(``vulnerabilities``: they follow the database as it is now); blocking, run in a thread."""
 
 
 def _default_cache_dir() -> str:
@@ -188,11 +192,18 @@ class ContentsReader(LoggingConfigurable):
         *,
         platform: str | None = None,
         progress: Progress | None = None,
+        document_checks: Mapping[str, DocumentChecks] | None = None,
     ) -> Validation:
-        """The checks of ``profiles`` (default: the inspector's) from the document."""
+        """The checks of ``profiles`` (default: the inspector's) from the document, then
+        those of ``document_checks`` for each of its profiles that ``profiles`` names."""
         names = self.inspector.profile_names(profiles)
         document = await self.read(client, reference, platform=platform, progress=progress)
-        return validation_of(document, names)
+        validation = validation_of(document, names)
+        wanted = [checks for name, checks in (document_checks or {}).items() if name in names]
+        if not wanted:
+            return validation
+        extra = await asyncio.to_thread(lambda: [c for checks in wanted for c in checks(document)])
+        return Validation(validation.report, names, [*validation.checks, *extra])
 
 
 def validation_of(document: dict[str, Any], names: list[str]) -> Validation:

@@ -23,7 +23,7 @@ from ..errors import ValidationFailedError
 from ..fields import FieldError
 from ..inspect import ALL_PLATFORMS, ImageInspector
 from ..reference import InvalidReferenceError
-from ..vulns.profile import validate as validate_with_vulnerabilities
+from ..vulns.profile import vulnerability_profile
 from .base import AppObject
 from .registry import RegistryMixin
 
@@ -74,13 +74,12 @@ class ValidateHandler(RegistryMixin):
                 )
                 self.write_json(every.to_json())
                 return
-            result = await validate_with_vulnerabilities(
-                self.contents,
-                self.settings["runtime_images_vulns"],
+            result = await self.contents.validate(
                 self.registry,
                 image,
                 body.get("profiles"),
                 platform=body.get("platform"),
+                document_checks=vulnerability_profile(self.settings["runtime_images_vulns"]),
             )
         except InvalidReferenceError as error:
             field = "name" if "name" in body else "image"

@@ -9,10 +9,10 @@ refused before anyone runs the image, and a database update is seen by the next 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import functools
 from typing import TYPE_CHECKING, Any
 
-from ..inspect import CheckResult, Validation
+from ..inspect import CheckResult
 from .database import VulnerabilityDatabase
 from .errors import VulnerabilityDatabaseMissing
 from .matcher import Finding
@@ -20,12 +20,11 @@ from .scan import findings_of, report_of_document
 from .severity import at_least
 
 if TYPE_CHECKING:
-    from ..contents import ContentsReader
-    from ..inspect import Progress
+    from ..contents import ContentsReader, DocumentChecks
     from ..reference import Reference
     from ..registry import RegistryClient
 
-__all__ = ["PROFILE", "document_checks", "validate", "vulnerability_checks"]
+__all__ = ["PROFILE", "document_checks", "vulnerability_checks", "vulnerability_profile"]
 
 PROFILE = "vulnerabilities"
 
@@ -83,27 +82,10 @@ def vulnerability_checks(
     return checks
 
 
-async def validate(
-    reader: ContentsReader,
-    database: VulnerabilityDatabase,
-    client: RegistryClient,
-    reference: Reference | str,
-    profiles: Iterable[str] | None = None,
-    *,
-    platform: str | None = None,
-    progress: Progress | None = None,
-) -> Validation:
-    """:meth:`ContentsReader.validate` with the ``vulnerabilities`` profile's checks when
-    it is named (the image is read once: the second read is the cache's)."""
-    names = reader.inspector.profile_names(profiles)
-    validation = await reader.validate(
-        client, reference, names, platform=platform, progress=progress
-    )
-    if PROFILE not in names:
-        return validation
-    document = await reader.read(client, reference, platform=platform)
-    checks = await asyncio.to_thread(vulnerability_checks, database, document)
-    return Validation(validation.report, names, [*validation.checks, *checks])
+def vulnerability_profile(database: VulnerabilityDatabase) -> dict[str, DocumentChecks]:
+    """The ``vulnerabilities`` profile for :meth:`ContentsReader.validate`'s
+    ``document_checks`` (checked against the database as it is at each validation)."""
+    return {PROFILE: functools.partial(vulnerability_checks, database)}
 
 
 async def document_checks(

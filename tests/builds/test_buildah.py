@@ -19,7 +19,7 @@ from runtime_images.builds.buildah import BuildahEngine
 from runtime_images.builds.wiring import make_build_controller
 from runtime_images.errors import ConflictError, NotFoundError
 from runtime_images.inspect import ImageInspector
-from tests.fixtures import debian, images, oci
+from tests.fixtures import images, oci
 from tests.fixtures.plugin import PushedImage
 from tests.fixtures.registry import RegistryServer, write_layout
 from tests.support import run_cli
@@ -42,15 +42,6 @@ def buildah_storage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     storage = tmp_path_factory.mktemp("buildah")
     yield storage
     shutil.rmtree(storage, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def debian_base(registry: RegistryServer) -> str:
-    """A real Debian bookworm image with python3, pip and curl, in the test registry."""
-    missing = debian.missing_tools()
-    if missing:
-        pytest.fail(f"{', '.join(missing)} not installed: ./scripts/dev.sh test installs them")
-    return debian.push(registry.host)
 
 
 def buildah_config(storage: Path) -> dict[str, Any]:
@@ -159,14 +150,14 @@ def conditions(build: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 async def test_a_package_without_a_wheel_is_handed_to_buildah(
-    pushing: BuildahHarness, debian_base: str, registry: RegistryServer
+    pushing: BuildahHarness, debian_image: str, registry: RegistryServer
 ) -> None:
     # docopt 0.6.2 is an sdist only: layer append cannot add it, pip in the image builds it.
     build = await pushing.run_with(
         resource(
             "sdist-only",
             buildType="PackageList",
-            builderImage=debian_base,
+            builderImage=debian_image,
             packageVersions=["docopt==0.6.2"],
         ),
         engine=None,
@@ -179,7 +170,7 @@ async def test_a_package_without_a_wheel_is_handed_to_buildah(
     assert "handing it to the buildah engine" in log
     assert steps_done(status) == ["Building", "Pushing", "Validating", "Ready"]
     assert status["image"].startswith(f"{registry.host}/built/sdist-only:latest@sha256:")
-    assert status["baseImage"].startswith(f"{debian_base}@sha256:")
+    assert status["baseImage"].startswith(f"{debian_image}@sha256:")
     assert {c["result"] for c in status["checks"]} <= {"pass", "warn"}
     assert {d["name"].lower(): d["version"] for d in status["pythonDependencies"]}[
         "docopt"
@@ -199,7 +190,7 @@ async def test_a_package_without_a_wheel_is_handed_to_buildah(
 
 
 async def test_a_layer_append_build_runs_in_a_real_python(
-    local: BuildahHarness, debian_base: str
+    local: BuildahHarness, debian_image: str
 ) -> None:
     """The default engine's image (no buildah in the build): its packages import in the
     base's real python3, at the versions asked for, from the layer appended."""
@@ -207,7 +198,7 @@ async def test_a_layer_append_build_runs_in_a_real_python(
         resource(
             "appended",
             buildType="PackageList",
-            builderImage=debian_base,
+            builderImage=debian_image,
             packageVersions=["six==1.16.0", "idna==3.7"],
         ),
         engine=None,
@@ -225,7 +216,7 @@ async def test_a_layer_append_build_runs_in_a_real_python(
 
 
 async def test_console_scripts_of_a_layer_append_run_with_the_images_python(
-    local: BuildahHarness, debian_base: str
+    local: BuildahHarness, debian_image: str
 ) -> None:
     """Scripts installed by layer append (entry points and ``.data/scripts``) run in the
     image with its own python3, and every file their RECORD lists exists there (so pip in
@@ -234,7 +225,7 @@ async def test_console_scripts_of_a_layer_append_run_with_the_images_python(
         resource(
             "scripts",
             buildType="PackageList",
-            builderImage=debian_base,
+            builderImage=debian_image,
             packageVersions=["tqdm", "idna", "docutils==0.16"],
         ),
         engine=None,
@@ -256,7 +247,7 @@ async def test_console_scripts_of_a_layer_append_run_with_the_images_python(
 
 
 async def test_git_repository_with_apt_txt_and_post_build(
-    local: BuildahHarness, debian_base: str, tmp_path: Path
+    local: BuildahHarness, debian_image: str, tmp_path: Path
 ) -> None:
     url = git_repository(
         tmp_path / "repo",
@@ -273,7 +264,7 @@ async def test_git_repository_with_apt_txt_and_post_build(
             buildType="GitRepository",
             repositoryUrl=url,
             gitRef="main",
-            builderImage=debian_base,
+            builderImage=debian_image,
         ),
         engine="buildah",
     )
@@ -304,14 +295,14 @@ async def test_git_repository_with_apt_txt_and_post_build(
 
 
 async def test_a_failing_run_ends_failed_with_buildahs_last_lines(
-    local: BuildahHarness, debian_base: str, tmp_path: Path
+    local: BuildahHarness, debian_image: str, tmp_path: Path
 ) -> None:
     url = git_repository(
         tmp_path / "failing",
         {"postBuild": "#!/bin/sh\necho 'compiling the frobnicator failed' >&2\nexit 3\n"},
     )
     build = await local.run_with(
-        git_build("failing", url, debian_base),
+        git_build("failing", url, debian_image),
         engine="buildah",
     )
     status = build["status"]
@@ -397,12 +388,12 @@ def test_cli_engine_option(
 
 
 async def test_a_repository_dockerfile_is_built_as_is(
-    local: BuildahHarness, debian_base: str, tmp_path: Path
+    local: BuildahHarness, debian_image: str, tmp_path: Path
 ) -> None:
     url = git_repository(
         tmp_path / "docker",
         {
-            "Dockerfile": f"FROM {debian_base}\nRUN echo from-the-dockerfile > /marker\n",
+            "Dockerfile": f"FROM {debian_image}\nRUN echo from-the-dockerfile > /marker\n",
             "requirements.txt": "ignored-because-of-the-dockerfile\n",
         },
     )
@@ -417,11 +408,11 @@ async def test_a_repository_dockerfile_is_built_as_is(
 
 
 async def test_environment_yml_without_conda_fails_clearly(
-    local: BuildahHarness, debian_base: str, tmp_path: Path
+    local: BuildahHarness, debian_image: str, tmp_path: Path
 ) -> None:
     url = git_repository(tmp_path / "conda", {"environment.yml": "dependencies: [numpy]\n"})
     build = await local.run_with(
-        git_build("conda", url, debian_base),
+        git_build("conda", url, debian_image),
         engine="buildah",
     )
     latest = build["status"]["conditions"][-1]
@@ -430,12 +421,12 @@ async def test_environment_yml_without_conda_fails_clearly(
 
 
 async def test_cancelling_stops_buildah(
-    local: BuildahHarness, debian_base: str, tmp_path: Path
+    local: BuildahHarness, debian_image: str, tmp_path: Path
 ) -> None:
     url = git_repository(
         tmp_path / "slow", {"postBuild": "#!/bin/sh\necho sleeping-now\nsleep 300\n"}
     )
-    document = git_build("slow", url, debian_base)
+    document = git_build("slow", url, debian_image)
     await local.controller.submit(document, engine="buildah")
     for _ in range(1200):
         if "buildah: sleeping-now" in local.controller.read_log("slow"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,10 @@ from runtime_images.inspect import ImageInspector
 from runtime_images.registry import RegistryClient
 from tests.fixtures import oci
 from tests.fixtures.registry import RegistryServer
+
+ContentsOf = Callable[..., dict[str, Any]]
+"""The ``contents_of`` fixture (conftest.py): ``contents_of(image, tag="1")`` is the contents
+document of ``image`` pushed under ``tag`` to the test's repository."""
 
 
 def push(srv: RegistryServer, repo: str, image: oci.Image, tag: str = "1") -> str:

@@ -12,7 +12,7 @@ import pytest
 from runtime_images.contents import rpmdb
 from runtime_images.contents.budget import ContentBudget
 from runtime_images.inspect import LimitExceeded
-from tests.contents.support import push, read
+from tests.contents.support import ContentsOf, push, read
 from tests.fixtures import oci
 from tests.fixtures import packages as fixtures
 from tests.fixtures.registry import RegistryServer
@@ -70,9 +70,7 @@ def test_over_long_lines_are_cut_not_kept(
     assert set(versions) == {"long", "pkg0"} and len(versions["long"]) == 1024
 
 
-def test_corrupt_databases_are_listed_unread(
-    registry: RegistryServer, repo_name: str, isolated_home: Path, tmp_path: Path
-) -> None:
+def test_corrupt_databases_are_listed_unread(contents_of: ContentsOf, tmp_path: Path) -> None:
     garbage_blobs = tmp_path / "garbage.sqlite"
     connection = sqlite3.connect(garbage_blobs)
     connection.execute("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob BLOB)")
@@ -87,7 +85,7 @@ def test_corrupt_databases_are_listed_unread(
     b.file("usr/lib/sysimage/rpm/Packages.db", b"RpmP" + b"\xff" * 60)
     b.dir("opt").dir("opt/e").dir("opt/e/conda-meta")
     b.file("opt/e/conda-meta/deep-1-0.json", "[" * 10_000 + "]" * 10_000)
-    document = read(push(registry, repo_name, oci.make_image([b.build()])), tmp_path / "cache")
+    document = contents_of(oci.make_image([b.build()]))
     reasons = {d["path"]: d["reason"] for d in document["databases"]}
     assert [d for d in document["databases"] if d["read"]] == []
     assert "index or data store is larger" in reasons["/var/lib/rpm/rpmdb.sqlite"]

@@ -7,19 +7,16 @@ from pathlib import Path
 import pytest
 
 from runtime_images.inspect.report import canonical_name
-from tests.contents.support import packages, push, read
+from tests.contents.support import ContentsOf, packages
 from tests.fixtures import images, oci
 from tests.fixtures import packages as fixtures
-from tests.fixtures.registry import RegistryServer
 
 pytestmark = pytest.mark.timeout(120)
 
 
-def test_dpkg_packages_with_layer_size_licence_and_purl(
-    registry: RegistryServer, repo_name: str, isolated_home: Path, tmp_path: Path
-) -> None:
+def test_dpkg_packages_with_layer_size_licence_and_purl(contents_of: ContentsOf) -> None:
     before, _after = fixtures.debian_with_removal()
-    document = read(push(registry, repo_name, before), tmp_path / "cache")
+    document = contents_of(before)
     debs = packages(document, "deb")
     # "config-files" packages have no files on disk: dpkg-query -W would not list them.
     assert set(debs) == {"base-files", "libc6", "libgone"}
@@ -46,11 +43,9 @@ def test_dpkg_packages_with_layer_size_licence_and_purl(
     assert {"path": "/", "kind": "os", "python": None} in document["environments"]
 
 
-def test_a_package_removed_by_a_later_layer_is_gone(
-    registry: RegistryServer, repo_name: str, isolated_home: Path, tmp_path: Path
-) -> None:
+def test_a_package_removed_by_a_later_layer_is_gone(contents_of: ContentsOf) -> None:
     _before, after = fixtures.debian_with_removal()
-    document = read(push(registry, repo_name, after), tmp_path / "cache")
+    document = contents_of(after)
     debs = packages(document, "deb")
     assert set(debs) == {"base-files", "libc6", "newpkg"}
     # Unchanged records keep the layer that wrote them; the new one is the last layer's.
@@ -61,10 +56,8 @@ def test_a_package_removed_by_a_later_layer_is_gone(
     assert document["databases"][0]["layer"] == 2
 
 
-def test_distroless_status_d_honours_whiteouts(
-    registry: RegistryServer, repo_name: str, isolated_home: Path, tmp_path: Path
-) -> None:
-    document = read(push(registry, repo_name, fixtures.distroless()), tmp_path / "cache")
+def test_distroless_status_d_honours_whiteouts(contents_of: ContentsOf) -> None:
+    document = contents_of(fixtures.distroless())
     debs = packages(document, "deb")
     assert {name: p["version"] for name, p in debs.items()} == {
         "base-files": "12.4",
@@ -77,10 +70,8 @@ def test_distroless_status_d_honours_whiteouts(
     assert all(d["format"] == "dpkg-status.d" for d in document["databases"])
 
 
-def test_apk_installed(
-    registry: RegistryServer, repo_name: str, isolated_home: Path, tmp_path: Path
-) -> None:
-    document = read(push(registry, repo_name, fixtures.alpine()), tmp_path / "cache")
+def test_apk_installed(contents_of: ContentsOf) -> None:
+    document = contents_of(fixtures.alpine())
     apks = packages(document, "apk")
     assert set(apks) == {"musl", "busybox", "ssl_client"}
     assert apks["musl"]["licenses"] == ["MIT"] and apks["musl"]["installed_size"] == 622592
@@ -90,10 +81,8 @@ def test_apk_installed(
     )
 
 
-def test_conda_environments_and_python_per_environment(
-    registry: RegistryServer, repo_name: str, isolated_home: Path, tmp_path: Path
-) -> None:
-    document = read(push(registry, repo_name, fixtures.python_environments()), tmp_path / "c")
+def test_conda_environments_and_python_per_environment(contents_of: ContentsOf) -> None:
+    document = contents_of(fixtures.python_environments())
     environments = {e["path"]: e for e in document["environments"]}
     assert environments["/opt/conda"] == {"path": "/opt/conda", "kind": "conda", "python": "3.11"}
     assert environments["/opt/venv"] == {"path": "/opt/venv", "kind": "venv", "python": "3.11"}
@@ -124,9 +113,7 @@ def test_conda_environments_and_python_per_environment(
     )
 
 
-def test_rpm_sqlite_database_made_by_rpm(
-    registry: RegistryServer, repo_name: str, isolated_home: Path, tmp_path: Path
-) -> None:
+def test_rpm_sqlite_database_made_by_rpm(contents_of: ContentsOf, tmp_path: Path) -> None:
     import subprocess
 
     database = fixtures.rpm_database(
@@ -144,7 +131,7 @@ def test_rpm_sqlite_database_made_by_rpm(
         capture_output=True,
         text=True,
     ).stdout.split("\n")
-    document = read(push(registry, repo_name, fixtures.rpm_image(database)), tmp_path / "c")
+    document = contents_of(fixtures.rpm_image(database))
     rpms = packages(document, "rpm")
     seen = {
         f"{p['name']} {p['version']} {p['architecture']} {p['licenses'][0]}" for p in rpms.values()
@@ -155,14 +142,12 @@ def test_rpm_sqlite_database_made_by_rpm(
     assert document["databases"][0]["read"] is True
 
 
-def test_unreadable_databases_are_listed_with_the_reason(
-    registry: RegistryServer, repo_name: str, isolated_home: Path, tmp_path: Path
-) -> None:
+def test_unreadable_databases_are_listed_with_the_reason(contents_of: ContentsOf) -> None:
     b = oci.LayerBuilder()
     b.dir("var").dir("var/lib").dir("var/lib/rpm").file("var/lib/rpm/Packages", b"\0" * 4096)
     b.dir("opt").dir("opt/env").dir("opt/env/conda-meta")
     b.file("opt/env/conda-meta/broken-1-0.json", "{not json")
-    document = read(push(registry, repo_name, oci.make_image([b.build()])), tmp_path / "c")
+    document = contents_of(oci.make_image([b.build()]))
     databases = {d["path"]: d for d in document["databases"]}
     assert databases["/var/lib/rpm/Packages"]["read"] is False
     assert databases["/var/lib/rpm/Packages"]["format"] == "rpm-bdb"
@@ -172,10 +157,8 @@ def test_unreadable_databases_are_listed_with_the_reason(
     assert document["packages"] == []
 
 
-def test_report_keys_are_kept(
-    registry: RegistryServer, repo_name: str, isolated_home: Path, tmp_path: Path
-) -> None:
-    document = read(push(registry, repo_name, images.odh_ok()), tmp_path / "cache")
+def test_report_keys_are_kept(contents_of: ContentsOf) -> None:
+    document = contents_of(images.odh_ok())
     for key in ("reference", "digest", "os", "config", "pythons", "distributions", "users"):
         assert key in document
     assert document["image"]["platform"] == "linux/amd64" and document["image"]["local"] is False

@@ -13,17 +13,8 @@ import pytest
 from runtime_images.inspect.report import canonical_name
 from tests.contents.support import read
 from tests.fixtures import debian
-from tests.fixtures.registry import RegistryServer
 
 pytestmark = pytest.mark.timeout(600)
-
-
-@pytest.fixture(scope="module")
-def debian_image(registry: RegistryServer) -> str:
-    missing = debian.missing_tools()
-    if missing:
-        pytest.skip(f"needs {', '.join(missing)} (scripts/dev.sh test installs them)")
-    return debian.push(registry.host, "test/debian-contents")
 
 
 def test_debian_packages_equal_dpkg_query_and_pip_list(

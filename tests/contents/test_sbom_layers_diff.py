@@ -14,7 +14,7 @@ from spdx_tools.spdx.validation.document_validator import validate_full_spdx_doc
 from runtime_images.contents.cache import ContentsCache
 from runtime_images.contents.compare import diff_documents, layers_document
 from runtime_images.contents.sbom import UnknownFormat, make_sbom
-from tests.contents.support import push, read
+from tests.contents.support import ContentsOf, push, read
 from tests.fixtures import images, oci
 from tests.fixtures import packages as fixtures
 from tests.fixtures.registry import RegistryServer
@@ -23,14 +23,12 @@ pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture
-def environments_document(
-    registry: RegistryServer, repo_name: str, isolated_home: Path, tmp_path: Path
-) -> dict[str, object]:
+def environments_document(contents_of: ContentsOf) -> dict[str, object]:
     _before, after = fixtures.debian_with_removal()
     image = fixtures.python_environments()
     # One image with every kind: dpkg (with declared licences), conda and Python.
     layers = [*after.layers, *image.layers[1:]]
-    return read(push(registry, repo_name, oci.make_image(layers)), tmp_path / "cache")
+    return contents_of(oci.make_image(layers))
 
 
 def test_cyclonedx_is_valid_and_describes_the_image(
@@ -77,9 +75,7 @@ def test_an_unknown_sbom_format_names_the_field(environments_document: dict[str,
     assert raised.value.errors[0].path == "format"
 
 
-def test_wasted_bytes_are_counted_once_per_dead_copy(
-    registry: RegistryServer, repo_name: str, isolated_home: Path, tmp_path: Path
-) -> None:
+def test_wasted_bytes_are_counted_once_per_dead_copy(contents_of: ContentsOf) -> None:
     """A file written three times wastes the two copies under the live one (dive counts the
     live one too); a deleted file wastes its one copy, charged to the layer that holds it."""
     image = oci.make_image(
@@ -89,7 +85,7 @@ def test_wasted_bytes_are_counted_once_per_dead_copy(
             fixtures.layer_of({"data/x": 3000, "data/y": None}),
         ]
     )
-    document = read(push(registry, repo_name, image), tmp_path / "cache")
+    document = contents_of(image)
     answer = layers_document(document)
     layers = answer["layers"]
     assert [layer["wasted_bytes"] for layer in layers] == [1500, 2000, 0]
@@ -106,9 +102,7 @@ def test_wasted_bytes_are_counted_once_per_dead_copy(
     assert sum(x["compressed_size"] for x in layers) == answer["total"]["compressed"]
 
 
-def test_diff_of_two_builds_shows_exactly_the_changed_packages(
-    registry: RegistryServer, repo_name: str, isolated_home: Path, tmp_path: Path
-) -> None:
+def test_diff_of_two_builds_shows_exactly_the_changed_packages(contents_of: ContentsOf) -> None:
     base = images.base_layer()
     a_image = oci.make_image(
         [base, images.python_packages_layer({"attrs": "23.1.0", "six": "1.16.0"})],
@@ -118,8 +112,8 @@ def test_diff_of_two_builds_shows_exactly_the_changed_packages(
         [base, images.python_packages_layer({"attrs": "24.2.0", "idna": "3.7"})],
         oci.ImageConfig(user="1001", env=["A=2", "PATH=/usr/bin"]),
     )
-    a = read(push(registry, repo_name, a_image, "a"), tmp_path / "cache")
-    b = read(push(registry, repo_name, b_image, "b"), tmp_path / "cache")
+    a = contents_of(a_image, "a")
+    b = contents_of(b_image, "b")
     answer = diff_documents(a, b, ["elyra"])
     packages = answer["packages"]
     assert [(p["name"], p["version"]) for p in packages["added"]] == [("idna", "3.7")]

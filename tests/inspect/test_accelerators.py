@@ -10,7 +10,7 @@ import pytest
 
 from runtime_images.exports import facts_of
 from tests.exports.catalogue import make_catalogue
-from tests.fixtures import debian, images, oci
+from tests.fixtures import images, oci
 from tests.fixtures.registry import RegistryServer
 from tests.inspect.test_inspect import inspect, push, validate
 
@@ -111,16 +111,6 @@ def test_libraries_a_later_layer_deletes_are_not_found(
     gone.whiteout("usr/lib/x86_64-linux-gnu/libnccl.so.2.21.5")
     image = oci.make_image([images.base_layer(), cuda_layer(), gone.build()])
     assert found(push(registry, repo_name, image)) == []
-
-
-@pytest.fixture(scope="session")
-def debian_image(registry: RegistryServer) -> str:
-    """The real Debian bookworm image of tests/fixtures/debian.py, in the test registry
-    (session-scoped: its cache lives in the real home, before a test isolates it)."""
-    missing = debian.missing_tools()
-    if missing:
-        pytest.fail(f"{', '.join(missing)} not installed: ./scripts/dev.sh test installs them")
-    return debian.push(registry.host, "test/debian-accelerators")
 
 
 def test_nothing_in_the_plain_debian_image(debian_image: str, isolated_home: Path) -> None:

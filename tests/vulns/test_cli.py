@@ -9,21 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures import debian
-from tests.fixtures.registry import RegistryServer
 from tests.support import run_cli, store_dir, write_instance
 
 from .osv_records import CRITICAL_V3, MEDIUM_V3, record, write_archive
 
 pytestmark = pytest.mark.timeout(300)
-
-
-@pytest.fixture(scope="module")
-def debian_image(registry: RegistryServer) -> str:
-    missing = debian.missing_tools()
-    if missing:
-        pytest.fail(f"{', '.join(missing)} missing: ./scripts/dev.sh test installs them")
-    return debian.push(registry.host, "test/vulns-debian")
 
 
 def database_dir(env: dict[str, str]) -> Path:

@@ -54,8 +54,11 @@ def environments_layer() -> oci.Layer:
     return b.build()
 
 
-def push_environments(registry: RegistryServer, repo_name: str) -> tuple[oci.Image, str]:
-    """Pushes the image with :func:`environments_layer` as ``<repo_name>:1``: it and its
+@pytest.fixture
+def environments_image(
+    registry: RegistryServer, repo_name: str, isolated_home: Path
+) -> tuple[oci.Image, str]:
+    """The image with :func:`environments_layer`, pushed as ``<repo_name>:1``: it and its
     reference."""
     image = oci.make_image([images.base_layer(), environments_layer()])
     with registry.pusher() as pusher:
@@ -64,13 +67,9 @@ def push_environments(registry: RegistryServer, repo_name: str) -> tuple[oci.Ima
 
 
 async def test_findings_of_an_image_and_the_summary(
-    jp_fetch: Fetch,
-    registry: RegistryServer,
-    repo_name: str,
-    isolated_home: Path,
-    database_dir: Path,
+    jp_fetch: Fetch, environments_image: tuple[oci.Image, str], database_dir: Path
 ) -> None:
-    image, reference = push_environments(registry, repo_name)
+    image, reference = environments_image
     created = await create_image(jp_fetch, "Envs", reference)
 
     status, _, missing = await rest(jp_fetch, "GET", "vulns", params={"name": created["name"]})
@@ -132,13 +131,9 @@ async def test_bad_queries_name_their_field(
 
 
 async def test_the_vulnerabilities_profile_in_validate(
-    jp_fetch: Fetch,
-    registry: RegistryServer,
-    repo_name: str,
-    isolated_home: Path,
-    database_dir: Path,
+    jp_fetch: Fetch, environments_image: tuple[oci.Image, str], database_dir: Path
 ) -> None:
-    _, reference = push_environments(registry, repo_name)
+    _, reference = environments_image
     body = {"image": reference, "profiles": ["elyra", "vulnerabilities"]}
 
     status, _, result = await rest(jp_fetch, "POST", "validate", body=body)
