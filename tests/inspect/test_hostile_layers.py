@@ -178,7 +178,10 @@ def test_the_server_answers_while_it_reads_a_huge_image(
     registry: RegistryServer, repo_name: str, isolated_env: dict[str, str], tmp_path: Path
 ) -> None:
     """While a validate reads 150,000 entries (several seconds of parsing), /api/status
-    and the images list answer within a second each: nothing parses on the event loop."""
+    and the images list answer at once: nothing parses on the event loop. A loop that
+    parsed would answer only when the parse is done, so the bound is a third of the
+    validate's own time (it scales with the machine's load; 0.4 to 0.6 s on a quiet machine,
+    1.05 s was seen under a CI load, where a fixed 1 s bound was flaky)."""
     ref = push(registry, repo_name, oci.make_image([images.base_layer(), many_files(150_000)]))
     server = RunningServer(isolated_env, tmp_path)
     try:
@@ -188,6 +191,7 @@ def test_the_server_answers_while_it_reads_a_huge_image(
             result["answer"] = post_json(server, "/runtime-images/validate", {"image": ref})
 
         worker = threading.Thread(target=run_validate)
+        began = time.monotonic()
         worker.start()
         slowest = 0.0
         polls = 0
@@ -203,12 +207,16 @@ def test_the_server_answers_while_it_reads_a_huge_image(
                 polls += 1
             time.sleep(0.1)
         worker.join()
+        duration = time.monotonic() - began
         status, answer = result["answer"]
         assert status == 200, answer
         assert answer["report"]["files"] > 150_000
         assert polls >= 10, "the validate ended too soon to show anything"
-        print(f"slowest answer while validating: {slowest:.3f} s over {polls} requests")
-        assert slowest < 1.0, f"the server took {slowest:.2f} s to answer"
+        print(
+            f"slowest answer while validating: {slowest:.3f} s over {polls} requests, "
+            f"validate {duration:.1f} s"
+        )
+        assert slowest < duration / 3, f"the server took {slowest:.2f} s of {duration:.1f} s"
     finally:
         server.stop()
 
