@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -402,3 +403,32 @@ def test_a_reader_that_goes_away_is_not_an_error(isolated_env: dict[str, str]) -
     process.stderr.close()
     assert process.wait(timeout=60) == 0
     assert stderr == ""
+
+
+def test_the_command_line_parses_without_importing_what_verbs_use() -> None:
+    """Start-up stays light: parsing a command imports no image, registry or HTTP package
+    (a verb imports what it needs when it runs); the sbom verb's format choices are the
+    SBOM writer's own."""
+    heavy = (
+        "runtime_images.contents",
+        "runtime_images.inspect",
+        "runtime_images.registry",
+        "runtime_images.vulns",
+        "runtime_images.exports",
+        "httpx",
+        "traitlets",
+        "jsonschema",
+    )
+    code = (
+        "import sys; from runtime_images.cli import build_parser; build_parser(); "
+        f"print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert loaded.stdout.strip() == "[]"
+
+    from runtime_images.cli.contents import SBOM_FORMATS
+    from runtime_images.contents.sbom import FORMATS
+
+    assert list(SBOM_FORMATS) == list(FORMATS)
