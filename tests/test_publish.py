@@ -431,7 +431,6 @@ def test_repoint_does_not_overwrite_an_edit_made_while_publishing(tmp_path: Path
         move_image(
             store,
             entry.name,
-            "localhost/app:latest",
             published.image,
             "published",
             read_before_publishing,
@@ -441,7 +440,6 @@ def test_repoint_does_not_overwrite_an_edit_made_while_publishing(tmp_path: Path
     moved, kernelspecs = move_image(
         store,
         entry.name,
-        "localhost/app:latest",
         published.image,
         "published",
         store.get(entry.name).etag,

@@ -40,9 +40,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     )
     print(f"Published {published.source} as {published.image} ({published.digest})")
     if request.repoint and entry is not None:
-        _, kernelspecs = move_image(
-            store, entry.name, source, published.image, "published", entry.etag
-        )
+        _, kernelspecs = move_image(store, entry.name, published.image, "published", entry.etag)
         print(f"Runtime image '{entry.name}' now points at {published.image}")
         for kernelspec in kernelspecs:
             print(f"Kernelspec '{kernelspec}' now launches {published.image}")

@@ -36,7 +36,6 @@ class PublishMixin(RuntimeImagesHandler):
             entry = await self.call(self.store.get, runtime_image)
             etag = self.request.headers.get("If-Match") or entry.etag
             self.store.check_if_match(entry, etag)  # a stale version is refused before copying
-            launched = str(((entry.document or {}).get("metadata") or {}).get("image_name"))
         publisher: ImagePublisher = self.settings["runtime_images_publisher"]
         client: RegistryClient = self.settings["runtime_images_registry"]
         emit = self.settings["runtime_images_emit_publish"]
@@ -59,7 +58,7 @@ class PublishMixin(RuntimeImagesHandler):
         kernelspecs: list[str] = []
         if request.repoint and runtime_image is not None and etag is not None:
             entry, kernelspecs = await self.call(
-                move_image, self.store, runtime_image, launched, published.image, "published", etag
+                move_image, self.store, runtime_image, published.image, "published", etag
             )
             document = entry.to_api()
         emit({**event, "phase": "Published", "digest": published.digest, "image": published.image})

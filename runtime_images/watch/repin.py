@@ -79,7 +79,7 @@ async def repin(
         names = await asyncio.to_thread(repoint_kernelspecs, store, name, image, target, True)
         return RepinResult(entry, image, target, names, True)
     updated, names = await asyncio.to_thread(
-        move_image, store, name, image, target, "repinned", if_match or entry.etag
+        move_image, store, name, target, "repinned", if_match or entry.etag
     )
     return RepinResult(updated, image, target, names)
 
@@ -87,18 +87,19 @@ async def repin(
 def move_image(
     store: RuntimeImageStore,
     name: str,
-    old_image: str,
     new_image: str,
     reason: str,
     if_match: str,
 ) -> tuple[Entry, list[str]]:
     """Point the runtime image ``name`` at ``new_image`` (blocking), with what follows it:
     its history (``reason``: ``repinned``, ``published``) and the kernelspecs created from
-    it that launched ``old_image``; the updated entry and those kernelspecs' names.
+    it that launched its old image; the updated entry and those kernelspecs' names.
 
     ``if_match`` is the version read before the new image was found or made: an edit
-    made meanwhile is not overwritten (:class:`~runtime_images.errors.PreconditionFailedError`).
+    made meanwhile is not overwritten (:class:`~runtime_images.errors.PreconditionFailedError`),
+    so the old image is the one of that version.
     """
+    old_image = str(((store.get(name).document or {}).get("metadata") or {}).get("image_name"))
     updated = store.patch(name, {"metadata": {"image_name": new_image}}, if_match)
     store.record_history(name, new_image, reason)
     return updated, repoint_kernelspecs(store, name, old_image, new_image)
