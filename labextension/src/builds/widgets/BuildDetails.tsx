@@ -101,7 +101,9 @@ export function BuildDetailsView(props: {
       }
       logTimer.current = setTimeout(() => {
         logTimer.current = null;
-        void loadLog();
+        if (model.get(name) !== undefined) {
+          void loadLog(); // not if it was deleted meanwhile
+        }
       }, 1000);
     };
     model.buildChanged.connect(onChange);
