@@ -23,7 +23,7 @@ from typing import Any
 
 from .. import registry
 from ..fileio import held_temp_dir
-from ..inspect import ImageView
+from ..inspect import CheckResult, ImageView
 from ..inspect.report import Distribution, canonical_name
 from ..reference import Reference, parse
 from ..registry.layout import Layout
@@ -74,21 +74,27 @@ class CannotAppend(Exception):
 
 @dataclass(frozen=True)
 class _PlatformImage:
-    """One platform's image built into the layout, and what reads it back for its checks."""
+    """One platform's image built into the layout (its manifest not tagged yet)."""
 
     platform: Platform
     manifest: Descriptor
-    config: dict[str, Any]
-    base: ImageView
-    blobs: list[LayerBlob]
     lock: list[str]
     pinned_base: Reference
 
-    def read(self, layout: Layout, result: Reference) -> ImageView:
+
+@dataclass(frozen=True)
+class _BuiltView:
+    """What reads a built platform image back for its checks: its base's parsed view (the
+    memory a build holds) with the new layers."""
+
+    base: ImageView
+    blobs: list[LayerBlob]
+    config: dict[str, Any]
+    digest: str
+
+    def read(self, layout: Layout, reference: Reference) -> ImageView:
         """The built image's view (blocking): the base's with the new layers applied."""
-        return _with_layers(
-            self.base, layout, self.blobs, self.config, result, self.manifest.digest
-        )
+        return _with_layers(self.base, layout, self.blobs, self.config, reference, self.digest)
 
 
 class LayerAppend:
@@ -132,8 +138,10 @@ class LayerAppend:
             raise CannotAppend(error) from None
         base_ref = parse(base)
         platforms = model.requested_platforms(build.resource)
-        images = [
-            await self._build_platform(
+        images: list[_PlatformImage] = []
+        other_checks: dict[str, list[CheckResult]] = {}
+        for index, platform in enumerate(platforms or [None]):
+            image, view = await self._build_platform(
                 build,
                 layout,
                 work / f"platform-{index}",
@@ -143,8 +151,15 @@ class LayerAppend:
                 repository_dir,
                 detected,
             )
-            for index, platform in enumerate(platforms or [None])
-        ]
+            images.append(image)
+            if index == 0:
+                first_view = view  # the build's report, checked after the push
+            else:  # checked now, so that one more platform's base view is held at a time
+                own = self.settings.result_reference(build.name, image.manifest.digest)
+                other_checks[str(image.platform)] = await self.outcomes.platform_checks(
+                    build, str(image.platform), partial(view.read, layout, own)
+                )
+            del view
         lock = merged_lock([image.lock for image in images])
         await build.update(lock=lock)
         if platforms:
@@ -183,12 +198,11 @@ class LayerAppend:
                 ),
             )
         await build.update(image=result.familiar())
-        first, *others = images
         validation = await self.outcomes.validate_local(
             build,
-            lambda: first.read(layout, result),
+            partial(first_view.read, layout, result),
             result,
-            {str(image.platform): partial(image.read, layout, result) for image in others},
+            {str(images[0].platform): [], **other_checks} if platforms else None,
         )
         await self.outcomes.ready(build, result, validation, "Built")
 
@@ -202,7 +216,7 @@ class LayerAppend:
         requirements: list[str],
         repository_dir: Path | None,
         detected: DetectedEnvironment | None,
-    ) -> _PlatformImage:
+    ) -> tuple[_PlatformImage, _BuiltView]:
         """Build the image of one platform (``None``: the base's, RegistryClient.platform)
         into the layout: its manifest is not tagged yet."""
         where = f" for {platform}" if platform else ""
@@ -258,8 +272,8 @@ class LayerAppend:
             manifest, config = assemble(
                 layout, resolved, blobs, build, pinned_base, lock, detected, target.bin_dir
             )
-            return _PlatformImage(
-                resolved.platform, manifest, config, view, blobs, lock, pinned_base
+            return _PlatformImage(resolved.platform, manifest, lock, pinned_base), _BuiltView(
+                view, blobs, config, manifest.digest
             )
         finally:
             if early is not None:

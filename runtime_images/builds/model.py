@@ -143,10 +143,16 @@ def _platforms_errors(resource: Mapping[str, Any]) -> list[FieldError]:
 
 
 def _platform_problem(entry: str) -> str | None:
-    parts = entry.split("/")
-    if len(parts) not in (2, 3) or parts[0] != "linux":
+    # Imported here: the registry package is heavy, and the CLI parses builds without it.
+    from ..registry.manifest import Platform
+
+    try:
+        platform = Platform.parse(entry)
+    except ValueError:
+        platform = None
+    if platform is None or platform.os != "linux":
         return f"{entry!r} is not a Linux platform (os/architecture, e.g. linux/arm64)"
-    architecture, variant = parts[1], parts[2] if len(parts) == 3 else None
+    architecture, variant = platform.architecture, platform.variant
     if architecture not in BUILDABLE_ARCHITECTURES:
         return (
             f"{entry!r}: packages are added for {', '.join(BUILDABLE_ARCHITECTURES)} "

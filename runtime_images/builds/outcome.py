@@ -9,9 +9,9 @@ wherever it ran.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import registry
 from ..errors import AlreadyExistsError, NotFoundError
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from ..contents import ContentsReader
     from ..inspect import ImageInspector, ImageView
     from ..store import RuntimeImageStore
+
+_T = TypeVar("_T")
 
 __all__ = [
     "Outcomes",
@@ -106,6 +108,23 @@ def _failure_of(error: Exception, image: str) -> BuildFailure:
     return BuildFailure(model.BUILD_FAILED, f"The image {image} could not be read: {error}")
 
 
+def _reading_layers(check: Callable[[], _T]) -> _T:
+    """``check()`` (blocking), a layer it cannot read failing the build at Validating."""
+    try:
+        return check()
+    except InvalidLayer as error:
+        raise BuildFailure(model.BUILD_FAILED, str(error), model.VALIDATING) from None
+
+
+def _named(platform: str | None, checks: list[CheckResult]) -> list[CheckResult]:
+    """The checks another platform of a multi-platform build does not pass, named by it."""
+    return [
+        replace(check, message=f"{platform}: {check.message}")
+        for check in checks
+        if check.result != "pass"
+    ]
+
+
 def _registry_host(image: str) -> str:
     try:
         return parse(image).registry_host
@@ -145,9 +164,9 @@ async def record_validation(build: BuildContext, validation: Validation) -> None
     )
 
 
-DocumentChecks = Callable[[Reference, list[str]], Awaitable[list[CheckResult]]]
-"""The checks of the profiles computed above inspection (``vulnerabilities``) for an image
-and the profiles a build names."""
+DocumentChecks = Callable[[Reference, list[str], str | None], Awaitable[list[CheckResult]]]
+"""The checks of the profiles computed above inspection (``vulnerabilities``) for an image,
+the profiles a build names and a platform of the image (None: the registry client's)."""
 
 
 class Outcomes:
@@ -178,16 +197,24 @@ class Outcomes:
         self.document_checks = document_checks
 
     async def _with_document_checks(
-        self, validation: Validation, image: Reference | None
+        self,
+        validation: Validation,
+        image: Reference | None,
+        platforms: Sequence[str | None] = (None,),
     ) -> Validation:
+        """``validation`` with the document profiles' checks of ``image``: all of the first
+        platform's (the one ``validation`` is of), what the others do not pass."""
         wanted = [p for p in validation.profiles if p in DOCUMENT_PROFILES]
         if not wanted or image is None or self.document_checks is None:
             return validation
-        try:
-            extra = await self.document_checks(image, validation.profiles)
-        except registry.RegistryError as error:
-            raise failure_of(error, str(image), model.VALIDATING) from None
-        return Validation(validation.report, validation.profiles, [*validation.checks, *extra])
+        checks = list(validation.checks)
+        for index, platform in enumerate(platforms):
+            try:
+                extra = await self.document_checks(image, validation.profiles, platform)
+            except registry.RegistryError as error:
+                raise failure_of(error, str(image), model.VALIDATING) from None
+            checks += extra if index == 0 else _named(platform, extra)
+        return Validation(validation.report, validation.profiles, checks)
 
     def profiles(self, build: BuildContext) -> list[str]:
         return list(
@@ -221,14 +248,13 @@ class Outcomes:
         build: BuildContext,
         read: Callable[[], ImageView],
         image: Reference | None = None,
-        other_platforms: Mapping[str, Callable[[], ImageView]] | None = None,
+        platforms: Mapping[str, list[CheckResult]] | None = None,
     ) -> Validation:
         """Check an image built here: ``read()`` gives its view (blocking: it runs in a
         thread, as do the checks); ``image``, where it can be read from, for the checks of
-        the document profiles. ``other_platforms`` read the other platforms of a
-        multi-platform build: what they do not pass joins the checks, named by platform."""
+        the document profiles. ``platforms``, for a multi-platform build: each platform
+        (the first is ``read``'s) and what :meth:`platform_checks` found it does not pass."""
         profiles = self.profiles(build)
-        others = dict(other_platforms or {})
         await build.step(
             model.VALIDATING, f"Checking the built image against {', '.join(profiles)}."
         )
@@ -236,21 +262,28 @@ class Outcomes:
         def check() -> Validation:
             view = read()
             checks = run_profiles(view, profiles)
-            for platform, read_other in others.items():
-                checks += [
-                    replace(result, message=f"{platform}: {result.message}")
-                    for result in run_profiles(read_other(), profiles)
-                    if result.result != "pass"
-                ]
+            for found in (platforms or {}).values():
+                checks += found
             return Validation(view.report, profiles, checks)
 
-        try:
-            validation = await asyncio.to_thread(check)
-        except InvalidLayer as error:
-            raise BuildFailure(model.BUILD_FAILED, str(error), model.VALIDATING) from None
-        validation = await self._with_document_checks(validation, image)
+        validation = await asyncio.to_thread(_reading_layers, check)
+        validation = await self._with_document_checks(
+            validation, image, list(platforms) if platforms else (None,)
+        )
         await record_validation(build, validation)
         return validation
+
+    async def platform_checks(
+        self, build: BuildContext, platform: str, read: Callable[[], ImageView]
+    ) -> list[CheckResult]:
+        """What one more platform of a multi-platform build does not pass, named by it: run
+        as soon as it is built, so that one platform's image view is held at a time."""
+        build.log(f"Checking the image for {platform}.")
+
+        def check() -> list[CheckResult]:
+            return _named(platform, run_profiles(read(), self.profiles(build)))
+
+        return await asyncio.to_thread(_reading_layers, check)
 
     async def ready(
         self, build: BuildContext, image: Reference, validation: Validation, done: str

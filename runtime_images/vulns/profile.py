@@ -94,10 +94,12 @@ async def document_checks(
     client: RegistryClient,
     image: Reference,
     profiles: list[str],
+    platform: str | None = None,
 ) -> list[CheckResult]:
     """The ``vulnerabilities`` checks of an image a build made or imported (its contents
-    read through the cache), when ``profiles`` names it; for CustomNBImage ``checks``."""
+    read through the cache; ``platform`` of an index, None: the client's), when
+    ``profiles`` names it; for CustomNBImage ``checks``."""
     if PROFILE not in profiles:
         return []
-    document = await reader.read(client, image)
+    document = await reader.read(client, image, platform=platform)
     return await asyncio.to_thread(vulnerability_checks, database, document)

@@ -51,6 +51,10 @@ async def test_one_build_makes_an_index_with_each_platforms_packages(
     assert status["phase"] == "Ready", status["conditions"]
     assert [p["platform"] for p in status["platforms"]] == ["linux/amd64", "linux/arm64"]
     assert sorted(line.split(" ")[0] for line in status["lock"]) == ["idna==3.10", "six==1.17.0"]
+    # Each platform after the first is checked as soon as it is built (its base's parsed
+    # view is then let go): one platform's view is held at a time, not all until the end.
+    log = builder.controller.read_log("two-platforms")
+    assert log.index("Checking the image for linux/arm64.") < log.index("Pushing")
 
     async with RegistryClient(retries=0) as client:
         index = await client.get_manifest(status["image"])

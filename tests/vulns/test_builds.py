@@ -18,7 +18,10 @@ from runtime_images.inspect import ImageInspector
 from runtime_images.vulns import VulnerabilityDatabase
 from runtime_images.vulns.profile import document_checks
 from tests.builds.test_controller import Harness, import_resource, ready_condition
+from tests.builds.test_layer_builds import SITE, base_image, package_list
+from tests.builds.test_multi_platform import on_platforms
 from tests.fixtures import images, oci
+from tests.fixtures.oci import ImageConfig, LayerBuilder
 from tests.fixtures.registry import RegistryServer
 
 from .osv_records import CRITICAL_V3, record, write_records
@@ -29,8 +32,8 @@ pytestmark = pytest.mark.timeout(120)
 class VulnsHarness(Harness):
     """The build harness with the vulnerability checks wired as the app wires them."""
 
-    def __init__(self, tmp_path: Path) -> None:
-        super().__init__(tmp_path)
+    def __init__(self, tmp_path: Path, config: Config | None = None) -> None:
+        super().__init__(tmp_path, config)
         inspector = ImageInspector()
         self.database = VulnerabilityDatabase(path=str(tmp_path / "vulns-db"))
         reader = ContentsReader(cache_dir=str(tmp_path / "contents"), inspector=inspector)
@@ -42,7 +45,7 @@ class VulnsHarness(Harness):
             emit=self.events.append,
             builds_dir=str(tmp_path / "vuln-builds"),
             poll_interval=0.1,
-            config=Config(),
+            config=config or Config(),
             document_checks=functools.partial(document_checks, reader, self.database, self.client),
         )
 
@@ -85,3 +88,52 @@ async def test_an_import_with_a_fixable_critical_finding_is_refused(
     assert build["status"]["phase"] == "Ready", build["status"]
     checks = {(c["profile"], c["id"]): c for c in build["status"]["checks"]}
     assert checks[("vulnerabilities", "known")]["result"] == "warn"
+
+
+async def test_every_platform_of_a_multi_platform_build_is_checked_and_named(
+    tmp_path: Path, isolated_home: Path, registry: RegistryServer, repo_name: str
+) -> None:
+    """The arm64 base lacks curl (an Elyra requirement) and has urllib3 1.26.0 (a fixable
+    critical finding); the amd64 base has neither problem. The build fails naming arm64
+    for both: the image's inspection checks and its vulnerability checks read each
+    platform, not only the registry's default one."""
+    amd64 = base_image()
+    vulnerable = LayerBuilder()
+    vulnerable.file(
+        f"{SITE}/urllib3-1.26.0.dist-info/METADATA", images.metadata("urllib3", "1.26.0")
+    )
+    vulnerable.file(f"{SITE}/urllib3-1.26.0.dist-info/RECORD", "")
+    arm64 = oci.make_image(
+        [images.base_layer(curl=False), images.jovyan_layer(), vulnerable.build()],
+        ImageConfig(user="1000", working_dir="/home/jovyan", architecture="arm64"),
+    )
+    with registry.pusher() as pusher:
+        pusher.push_index(repo_name, "1", [amd64, arm64], oci.make_index([amd64, arm64]))
+    config = Config(
+        {
+            "ImageBuilder": {
+                "layout_dir": str(tmp_path / "layout"),
+                "target_registry": f"{registry.host}/built",
+            }
+        }
+    )
+    harness = VulnsHarness(tmp_path, config)
+    write_records(
+        Path(harness.database.path),
+        record("PYSEC-2", "PyPI", "urllib3", fixed="1.26.5", vector=CRITICAL_V3),
+    )
+    resource = package_list("checked", f"{registry.host}/{repo_name}:1", "six==1.17.0")
+    resource["spec"]["profiles"] = ["elyra", "vulnerabilities"]
+    async with harness.started():
+        build = await harness.run(on_platforms(resource, "linux/amd64,linux/arm64"))
+
+    assert ready_condition(build)["reason"] == "RequirementsNotMet", build["status"]
+    not_passed = [c for c in build["status"]["checks"] if c["result"] != "pass"]
+    failed = {(c["profile"], c["id"]): c["message"] for c in not_passed if c["result"] == "fail"}
+    assert failed[("vulnerabilities", "fixable")].startswith("linux/arm64: ")
+    assert "PYSEC-2 in urllib3 1.26.0 (fixed in 1.26.5)" in failed[("vulnerabilities", "fixable")]
+    assert any(
+        k[0] == "elyra" and m.startswith("linux/arm64: ") and "curl" in m for k, m in failed.items()
+    )
+    # linux/amd64, the first platform, passes everything it is checked for.
+    assert all(c["message"].startswith("linux/arm64: ") for c in not_passed), not_passed
