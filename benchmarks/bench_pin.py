@@ -3,8 +3,9 @@
 Four numbers per registry (anonymous and Bearer token auth), measured side by side in one
 run: ``pin`` on a warm client in a running server (what the REST route and builds do),
 ``jupyter-runtime-images pin`` (the command, a fresh process), ``jupyter runtime-images pin``
-(the same through the ``jupyter`` launcher, which starts another Python), and ``skopeo
-inspect`` (a fresh process). Target: the command within skopeo's time. Prints the numbers;
+(the same through the ``jupyter`` launcher, which starts another Python), ``skopeo
+inspect`` (a fresh process), and the floor of any Python command using httpx (a fresh
+interpreter importing asyncio and httpx, doing nothing). Target: the command within skopeo's time. Prints the numbers;
 not a timed test.
 
     .venv/bin/python benchmarks/bench_pin.py [--repeat 20]
@@ -35,6 +36,13 @@ COMMANDS = {
     "jupyter-runtime-images pin": [os.path.join(BIN, "jupyter-runtime-images"), "pin"],
     "jupyter runtime-images pin": [os.path.join(BIN, "jupyter"), "runtime-images", "pin"],
 }
+# What any Python command speaking to a registry with httpx pays before its first request:
+# the interpreter, asyncio and httpx (without httpx's own command line, as ours), no work.
+FLOOR = [
+    sys.executable,
+    "-c",
+    "import sys; sys.modules['httpx._main'] = None; import asyncio, httpx, httpcore, anyio",
+]
 
 
 def bench(registry: RegistryServer, repeat: int, env: dict[str, str]) -> None:
@@ -69,7 +77,15 @@ def bench(registry: RegistryServer, repeat: int, env: dict[str, str]) -> None:
             )
             times[name].append(time.perf_counter() - t0)
             assert out.stdout.strip().endswith(index.digest), out.stdout
+    floor = []
+    for _ in range(max(3, repeat // 4)):
+        t0 = time.perf_counter()
+        subprocess.run(FLOOR, check=True, env=env)
+        floor.append(time.perf_counter() - t0)
     label = registry.auth or "anonymous"
+    print(
+        f"[{label}] python + asyncio + httpx, no work (median): {statistics.median(floor) * 1000:.0f} ms"
+    )
     median = statistics.median(warm_times) * 1000
     print(f"[{label}] pin, warm client (median of {repeat}): {median:.1f} ms")
     for name, measured in times.items():
