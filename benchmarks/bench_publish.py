@@ -15,19 +15,18 @@ a timed test.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from bench_validate import build_image  # the same image bench_validate checks
-from yardstick import print_targets, rounds_summary, skopeo_workspace
+from yardstick import child_result, print_targets, rounds_summary, skopeo_seconds, skopeo_workspace
 
 from tests.fixtures.registry import RegistryServer, write_layout
 
@@ -63,43 +62,22 @@ print(json.dumps({
 
 def push_with_ours(
     layout: Path, destination: str, args: argparse.Namespace, env: dict[str, str]
-) -> dict[str, float | str]:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            CHILD,
-            str(layout),
-            destination,
-            str(args.threshold_mb << 20),
-            str(args.chunk_mb << 20),
-            str(args.concurrency),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
+) -> dict[str, Any]:
+    return child_result(
+        CHILD,
+        str(layout),
+        destination,
+        str(args.threshold_mb << 20),
+        str(args.chunk_mb << 20),
+        str(args.concurrency),
         env=env,
-        cwd=ROOT,
     )
-    result: dict[str, float | str] = json.loads(out.stdout)
-    return result
 
 
 def push_with_skopeo(layout: Path, destination: str, env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(
-        [
-            "skopeo",
-            "copy",
-            "--dest-tls-verify=false",
-            f"oci:{layout}:bench:1.0",
-            f"docker://{destination}",
-        ],
-        check=True,
-        capture_output=True,
-        env=env,
+    return skopeo_seconds(
+        env, "copy", "--dest-tls-verify=false", f"oci:{layout}:bench:1.0", f"docker://{destination}"
     )
-    return time.perf_counter() - started
 
 
 def main() -> None:
@@ -120,7 +98,7 @@ def main() -> None:
             f"built image: {len(image.layers)} layers, {size / 1e6:.1f} MB compressed "
             f"in {time.perf_counter() - started:.1f} s"
         )
-        ours: list[dict[str, float | str]] = []
+        ours: list[dict[str, Any]] = []
         theirs: list[float] = []
         for round_ in range(args.repeat):
             for tool in ("ours", "skopeo") if round_ % 2 == 0 else ("skopeo", "ours"):

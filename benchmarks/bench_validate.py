@@ -11,17 +11,22 @@ is its own. Prints the numbers; not a timed test.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import subprocess
 import sys
 import time
+from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from yardstick import print_targets, rounds_against_skopeo, rounds_summary, skopeo_workspace
+from yardstick import (
+    child_result,
+    print_targets,
+    rounds_against_skopeo,
+    rounds_summary,
+    skopeo_workspace,
+)
 
 from tests.fixtures import images, oci
 from tests.fixtures.registry import RegistryServer
@@ -87,17 +92,8 @@ def main() -> None:
                 pusher.push_image("bench/big", "1", image)
             ref = f"{registry.host}/bench/big:1"
 
-            def validate(_round: int) -> dict[str, float]:
-                out = subprocess.run(
-                    [sys.executable, "-c", CHILD, ref],
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                    env=env,
-                    cwd=ROOT,
-                )
-                result: dict[str, float] = json.loads(out.stdout)
-                return result
+            def validate(_round: int) -> dict[str, Any]:
+                return child_result(CHILD, ref, env=env)
 
             ours, theirs = rounds_against_skopeo(args.repeat, validate, ref, work, env)
         validate_s, skopeo_s, rss = rounds_summary(ours, theirs)

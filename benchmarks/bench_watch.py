@@ -18,7 +18,6 @@ import asyncio
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from yardstick import skopeo_workspace
+from yardstick import skopeo_seconds, skopeo_workspace
 
 from runtime_images.registry import RegistryClient
 from runtime_images.store import RuntimeImageStore
@@ -92,10 +91,9 @@ def watch(store: RuntimeImageStore, work: str, concurrency: int) -> list[dict[st
 
 
 def skopeo(reference: str, env: dict[str, str]) -> float:
-    command = ["skopeo", "inspect", "--tls-verify=false", "--format", "{{.Digest}}"]
-    started = time.perf_counter()
-    subprocess.run([*command, f"docker://{reference}"], check=True, capture_output=True, env=env)
-    return time.perf_counter() - started
+    return skopeo_seconds(
+        env, "inspect", "--tls-verify=false", "--format", "{{.Digest}}", f"docker://{reference}"
+    )
 
 
 def main() -> None:

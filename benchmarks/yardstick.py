@@ -1,9 +1,10 @@
 """The skopeo yardstick the image benchmarks measure themselves against: a workspace whose
-credential files are its own, the time of a ``skopeo copy``, and the summary of the rounds
-(medians, peak RSS) with the targets."""
+credential files are its own, the time of a ``skopeo`` command, our side's result from a
+fresh interpreter, and the summary of the rounds (medians, peak RSS) with the targets."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
@@ -13,6 +14,8 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def skopeo_workspace(bench: str) -> tuple[str, dict[str, str]]:
@@ -30,21 +33,38 @@ def skopeo_workspace(bench: str) -> tuple[str, dict[str, str]]:
     return work, env
 
 
+def skopeo_seconds(env: dict[str, str], *args: str) -> float:
+    """How long ``skopeo ARGS`` takes (it must succeed)."""
+    started = time.perf_counter()
+    subprocess.run(["skopeo", *args], check=True, capture_output=True, env=env)
+    return time.perf_counter() - started
+
+
 def skopeo_copy_seconds(ref: str, work: str, env: dict[str, str]) -> float:
     """How long ``skopeo copy`` of ``ref`` to a directory in ``work`` takes: the yardstick
     of the benchmarks that read a whole image (the copy is removed after)."""
     target = os.path.join(work, "skopeo-out")
     shutil.rmtree(target, ignore_errors=True)
-    started = time.perf_counter()
-    subprocess.run(
-        ["skopeo", "copy", "--src-tls-verify=false", f"docker://{ref}", f"dir:{target}"],
-        check=True,
-        capture_output=True,
-        env=env,
+    elapsed = skopeo_seconds(
+        env, "copy", "--src-tls-verify=false", f"docker://{ref}", f"dir:{target}"
     )
-    elapsed = time.perf_counter() - started
     shutil.rmtree(target, ignore_errors=True)
     return elapsed
+
+
+def child_result(script: str, *args: str, env: dict[str, str]) -> dict[str, Any]:
+    """Run ``script`` in a fresh interpreter (so its time and peak RSS are its own) from the
+    repository root, and return what it printed: one JSON object."""
+    out = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
 
 
 def rounds_against_skopeo(

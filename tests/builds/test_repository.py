@@ -180,33 +180,31 @@ def test_runtime_txt_picks_python_version(tmp_path: Path, content: str, version:
 UNSUPPORTED = ["environment.yml", "environment.yaml", "apt.txt", "Dockerfile", "postBuild"]
 
 
-@pytest.mark.parametrize("content", ["r-4.0", "r-2023-01-01", "python-3", "python3.11"])
-def test_invalid_runtime_txt_is_an_error_naming_the_file(tmp_path: Path, content: str) -> None:
-    """A runtime.txt that is not python-X.Y fails with a reason naming runtime.txt."""
-    write(tmp_path, {"runtime.txt": content})
-    with pytest.raises(RepositoryError, match=r"runtime\.txt must read python-X\.Y"):
+@pytest.mark.parametrize(
+    ("path", "content"),
+    [
+        *[("runtime.txt", c) for c in ("r-4.0", "r-2023-01-01", "python-3", "python3.11")],
+        ("binder/runtime.txt", "r-4.0"),
+    ],
+)
+def test_invalid_runtime_txt_is_an_error_naming_the_file(
+    tmp_path: Path, path: str, content: str
+) -> None:
+    """A runtime.txt that is not python-X.Y fails with a reason naming the file where it is,
+    e.g. binder/runtime.txt."""
+    write(tmp_path, {path: content})
+    with pytest.raises(RepositoryError, match=rf"^{re.escape(path)} must read python-X\.Y"):
         detect(tmp_path)
 
 
-def test_invalid_binder_runtime_txt_names_the_binder_path(tmp_path: Path) -> None:
-    """The error names the file where it is, e.g. binder/runtime.txt."""
-    write(tmp_path, {"binder/runtime.txt": "r-4.0"})
-    with pytest.raises(RepositoryError, match=r"^binder/runtime\.txt must read"):
-        detect(tmp_path)
-
-
-@pytest.mark.parametrize("name", UNSUPPORTED)
-def test_unsupported_file_is_an_error_naming_it(tmp_path: Path, name: str) -> None:
-    """Files needing more than wheels fail with a reason starting with the file's name."""
-    write(tmp_path, {name: "x\n", "requirements.txt": "six\n"})
-    with pytest.raises(RepositoryError, match=rf"^{name} needs more than adding Python wheels"):
-        detect(tmp_path)
-
-
-def test_unsupported_file_in_binder_names_the_binder_path(tmp_path: Path) -> None:
-    """An unsupported file inside binder/ is named with its binder/ prefix."""
-    write(tmp_path, {"binder/apt.txt": "curl\n"})
-    with pytest.raises(RepositoryError, match=r"^binder/apt\.txt needs more"):
+@pytest.mark.parametrize("path", [*UNSUPPORTED, "binder/apt.txt"])
+def test_unsupported_file_is_an_error_naming_it(tmp_path: Path, path: str) -> None:
+    """Files needing more than wheels fail with a reason starting with the file's name,
+    with its binder/ prefix when it is inside binder/."""
+    write(tmp_path, {path: "x\n", "requirements.txt": "six\n"})
+    with pytest.raises(
+        RepositoryError, match=rf"^{re.escape(path)} needs more than adding Python wheels"
+    ):
         detect(tmp_path)
 
 

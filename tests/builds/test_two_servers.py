@@ -78,10 +78,12 @@ def wait_for(predicate: Any, timeout: float = 120) -> Any:
     raise AssertionError("timed out")
 
 
-def push_base(registry: RegistryServer, repo: str) -> str:
+@pytest.fixture
+def base(registry: RegistryServer, repo_name: str) -> str:
+    """The base image of the builds, pushed to the registry."""
     with registry.pusher() as pusher:
-        pusher.push_image(repo, "1", base_image())
-    return f"{registry.host}/{repo}:1"
+        pusher.push_image(repo_name, "1", base_image())
+    return f"{registry.host}/{repo_name}:1"
 
 
 def test_each_build_is_run_once_by_the_server_that_claimed_it(
@@ -89,9 +91,8 @@ def test_each_build_is_run_once_by_the_server_that_claimed_it(
     tmp_path: Path,
     servers: list[RunningServer],
     registry: RegistryServer,
-    repo_name: str,
+    base: str,
 ) -> None:
-    base = push_base(registry, repo_name)
     url = git_repository(tmp_path / "repo", {"requirements.txt": "six==1.16.0\n"})
     document = git_build("shared", url, base)
     source = tmp_path / "build.yaml"
@@ -121,13 +122,8 @@ def test_each_build_is_run_once_by_the_server_that_claimed_it(
 
 
 def test_a_killed_claimer_is_taken_over_and_the_build_ends_once(
-    env: dict[str, str],
-    tmp_path: Path,
-    servers: list[RunningServer],
-    registry: RegistryServer,
-    repo_name: str,
+    env: dict[str, str], servers: list[RunningServer], registry: RegistryServer, base: str
 ) -> None:
-    base = push_base(registry, repo_name)
     with HoldingProxy(registry.port) as proxy:  # holds the base: the build stops mid-way
         held_base = base.replace(registry.host, proxy.host)
         document = resource(

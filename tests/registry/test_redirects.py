@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from runtime_images.registry import Descriptor, RegistryClient
+from tests.fixtures.loopback import LoopbackServer
 from tests.fixtures.registry import write_auth_file
 
 pytestmark = pytest.mark.timeout(30)
@@ -38,13 +38,6 @@ class Recorder(BaseHTTPRequestHandler):
         self.wfile.write(BLOB)
 
 
-def serve(handler: type[BaseHTTPRequestHandler]) -> tuple[ThreadingHTTPServer, threading.Thread]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return server, thread
-
-
 @pytest.fixture
 def servers(
     isolated_home: Path,
@@ -59,8 +52,8 @@ def servers(
             storage_seen.append((self.path, self.headers.get("Authorization")))
             self.send_blob()
 
-    storage, storage_thread = serve(Storage)
-    storage_url = f"http://localhost:{storage.server_address[1]}"
+    storage = LoopbackServer(Storage)
+    storage_url = f"http://localhost:{storage.port}"
 
     class Front(Recorder):
         def do_GET(self) -> None:
@@ -84,16 +77,9 @@ def servers(
             else:
                 self.send_blob()
 
-    front, front_thread = serve(Front)
-    host = f"127.0.0.1:{front.server_address[1]}"
-    write_auth_file(str(isolated_home / "auth.json"), host, "alice", "secret")
-    try:
-        yield host, front_seen, storage_seen
-    finally:
-        for server, thread in ((front, front_thread), (storage, storage_thread)):
-            server.shutdown()
-            server.server_close()
-            thread.join(5)
+    with storage, LoopbackServer(Front) as front:
+        write_auth_file(str(isolated_home / "auth.json"), front.host, "alice", "secret")
+        yield front.host, front_seen, storage_seen
 
 
 def fetch(host: str, repo: str) -> bytes:

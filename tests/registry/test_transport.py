@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from runtime_images.registry import (
     RegistryUnavailable,
 )
 from tests.fixtures import images
+from tests.fixtures.loopback import LoopbackServer
 from tests.fixtures.registry import RegistryServer
 
 from . import support
@@ -25,7 +25,7 @@ from . import support
 pytestmark = pytest.mark.timeout(60)
 
 
-class FaultProxy:
+class FaultProxy(LoopbackServer):
     """Forwards to ``upstream``; the next ``faults`` requests get ``status`` instead."""
 
     def __init__(self, upstream: str) -> None:
@@ -62,29 +62,15 @@ class FaultProxy:
 
             do_GET = do_HEAD = handle_any
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
+        super().__init__(Handler)
 
 
 @pytest.fixture
 def proxy(registry: RegistryServer, repo_name: str) -> Iterator[FaultProxy]:
     with registry.pusher() as pusher:
         pusher.push_image(repo_name, "1", images.elyra_ok())
-    fault_proxy = FaultProxy(registry.url)
-    try:
+    with FaultProxy(registry.url) as fault_proxy:
         yield fault_proxy
-    finally:
-        fault_proxy.close()
 
 
 def pin(ref: str, **config: Any) -> str:

@@ -81,13 +81,22 @@ class LabServer:
     def lab_url(self, path: str = "lab") -> str:
         return f"{self.url}{path}?token={self.token}&reset"
 
-    def api(self, path: str) -> Any:
+    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """``method runtime-images/{path}`` with the token (and ``body`` as JSON): the status
+        and the parsed answer (an error status raises ``HTTPError``)."""
+        headers = {"Authorization": f"token {self.token}"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
         request = urllib.request.Request(
-            f"{self.url}runtime-images/{path}",
-            headers={"Authorization": f"token {self.token}"},
+            f"{self.url}runtime-images/{path}", data=data, method=method, headers=headers
         )
         with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read() or b"null")
+            return response.status, json.loads(response.read() or b"null")
+
+    def api(self, path: str) -> Any:
+        return self.request("GET", path)[1]
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -358,7 +358,6 @@ def test_build_from_the_command_line_appears_live(
 ) -> None:
     """A build submitted by another client (here the REST API directly) shows up from
     its events, without reloading."""
-    import urllib.request
 
     body = {
         "apiVersion": "meteor.zone/v1alpha1",
@@ -373,14 +372,8 @@ def test_build_from_the_command_line_appears_live(
         },
         "spec": {"buildType": "ImageImport", "fromImage": f"{registry.host}/ui/elyra-ok:1"},
     }
-    request = urllib.request.Request(
-        f"{lab.url}runtime-images/builds",
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Authorization": f"token {lab.token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 201
+    status, _ = lab.request("POST", "builds", body)
+    assert status == 201
     row = build_row(page, "from-elsewhere")
     expect(row).to_have_attribute("data-phase", "Ready", timeout=30_000)
     expect(row.locator(".jp-RuntimeImages-buildName")).to_have_text("From Elsewhere")
@@ -388,13 +381,8 @@ def test_build_from_the_command_line_appears_live(
     # The whole resource was fetched after the events (its runtime image is known).
     expect(row.locator("button.jp-RuntimeImages-openImage")).to_be_visible()
     # Deleted elsewhere: the "Deleted" event removes the row.
-    request = urllib.request.Request(
-        f"{lab.url}runtime-images/builds/from-elsewhere",
-        method="DELETE",
-        headers={"Authorization": f"token {lab.token}"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 204
+    status, _ = lab.request("DELETE", "builds/from-elsewhere")
+    assert status == 204
     expect(row).to_have_count(0)
     assert page.evaluate("window.__notReloaded === true")
 

@@ -103,17 +103,6 @@ def served(lab: LabServer, path: str) -> bool:
     return status_of(lab, path) != 404
 
 
-def post(lab: LabServer, path: str, body: Any) -> Any:
-    request = urllib.request.Request(
-        f"{lab.url}runtime-images/{path}",
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Authorization": f"token {lab.token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read() or b"null")
-
-
 def view(page: Any, name: str) -> Any:
     return page.locator(f'.jp-RuntimeImages-imageDetails[data-name="{name}"]:visible')
 
@@ -275,8 +264,8 @@ def test_the_view_passes_axe(page: Any) -> None:
 def test_a_ready_build_links_to_the_image_details(
     page: Any, lab: LabServer, registry: RegistryServer
 ) -> None:
-    post(
-        lab,
+    lab.request(
+        "POST",
         "builds",
         {
             "apiVersion": "meteor.zone/v1alpha1",

@@ -12,21 +12,22 @@ import asyncio
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import pytest
 
 from runtime_images.registry import RegistryClient
 from runtime_images.store import RuntimeImageStore
 from runtime_images.watch import TagWatcher
+from tests.fixtures.loopback import LoopbackServer
 
 DIGEST = "sha256:" + "ab" * 32
 pytestmark = pytest.mark.timeout(60)
 
 
-class RateLimitingRegistry:
+class RateLimitingRegistry(LoopbackServer):
     def __init__(self, limited_for: float) -> None:
         self.limited_for = limited_for
         self.requests: list[tuple[float, int]] = []  # (monotonic time, status answered)
@@ -52,21 +53,7 @@ class RateLimitingRegistry:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> Self:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
+        super().__init__(Handler)
 
 
 @pytest.fixture
