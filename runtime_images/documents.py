@@ -32,6 +32,7 @@ __all__ = [
     "dumps",
     "loads_json",
     "loads_json_or_yaml",
+    "parse_count",
 ]
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -100,6 +101,16 @@ def loads_json_or_yaml(
 def dumps(value: Any, *, indent: int | None = None) -> str:
     """Standard JSON text (never ``NaN``; non-ASCII kept as is)."""
     return json.dumps(value, indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+def parse_count(text: str | bytes, max_digits: int = 18) -> int | None:
+    """A non-negative decimal integer written in hostile text (a header, a UID in
+    /etc/passwd, a size in a package database), or None. Not ``text.isdigit()``: it also
+    accepts "²" and other digits ``int()`` refuses, and ``int()`` refuses more than 4,300
+    digits; both would raise where a missing value is the answer."""
+    if 0 < len(text) <= max_digits and text.isascii() and text.isdigit():
+        return int(text)
+    return None
 
 
 def check_size(data: bytes, limit: int, what: str, setting: str) -> None:

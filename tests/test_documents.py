@@ -14,6 +14,7 @@ from runtime_images.documents import (
     dumps,
     loads_json,
     loads_json_or_yaml,
+    parse_count,
 )
 from runtime_images.errors import PayloadTooLargeError
 
@@ -132,3 +133,27 @@ def test_payload_too_large_names_the_setting() -> None:
     with pytest.raises(PayloadTooLargeError, match=r"Some\.setting"):
         check_size(b"x" * 11, 10, "The thing", "Some.setting")
     check_size(b"x" * 10, 10, "The thing", "Some.setting")
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("0", 0),
+        ("1000", 1000),
+        (b"12288", 12288),
+        ("9" * 18, 10**18 - 1),
+        ("9" * 19, None),  # more digits than asked for
+        ("9" * 5000, None),  # int() would refuse it (4,300 digits at most)
+        ("²", None),  # str.isdigit() says yes, int() refuses
+        ("١٢", None),  # Arabic-Indic digits: int() reads them, no file format writes them
+        ("", None),
+        ("-1", None),
+        ("+1", None),
+        (" 1", None),
+        ("1_000", None),
+    ],
+)
+def test_a_count_in_hostile_text_is_ascii_digits_or_none(
+    text: str | bytes, count: int | None
+) -> None:
+    assert parse_count(text) == count

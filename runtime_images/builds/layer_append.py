@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import registry
+from ..documents import parse_count
 from ..fileio import held_temp_dir
 from ..inspect import CheckResult, ImageView
 from ..inspect.report import Distribution, canonical_name
@@ -400,7 +401,7 @@ def _owner(view: ImageView) -> tuple[int, int]:
     found = view.report.user(user)
     if found is not None:
         return found.uid, found.gid
-    return (int(user), 0) if user.isdigit() else (0, 0)
+    return (parse_count(user, 10) or 0), 0
 
 
 def _repository_layer(view: ImageView, repository: Path, uid: int, gid: int) -> LayerPlan:

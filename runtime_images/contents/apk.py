@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import IO
 
+from ..documents import parse_count
 from .budget import ContentBudget
 from .model import PackageRecord
 from .text import read_lines
@@ -30,7 +31,7 @@ def parse_installed(stream: IO[bytes], budget: ContentBudget, what: str) -> list
                     architecture=fields.get("A") or None,
                     source=fields.get("o") or None,
                     licenses=(licence,) if licence else (),
-                    installed_size=int(size) if size.isdigit() and len(size) < 16 else None,
+                    installed_size=parse_count(size, 15),
                 )
             )
         fields.clear()

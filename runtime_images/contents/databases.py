@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
 
+from ..documents import parse_count
 from ..inspect.filesystem import FileSystem, Node
 from . import apk, conda, dpkg, rpmdb
 from .budget import ContentBudget
@@ -189,8 +190,7 @@ class PackageDatabases:
                 break
             self.budget.spend_bytes(len(line), what)
             size = line.rstrip(b"\r\n").rpartition(b",")[2]
-            if size.isdigit() and len(size) < 16:
-                total += int(size)
+            total += parse_count(size, 15) or 0
         self._pending = _Pending(path, "record", size=total)
 
     # -- the end --------------------------------------------------------------------------

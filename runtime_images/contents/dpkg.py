@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import IO
 
+from ..documents import parse_count
 from .budget import ContentBudget
 from .model import PackageRecord
 from .text import read_lines
@@ -73,7 +74,7 @@ def parse_status(stream: IO[bytes], budget: ContentBudget, what: str) -> list[Pa
                 version=version,
                 architecture=fields.get("architecture") or None,
                 source=source,
-                installed_size=int(size) * 1024 if size.isdigit() and len(size) < 16 else None,
+                installed_size=None if (kib := parse_count(size, 15)) is None else kib * 1024,
             )
         )
     return records

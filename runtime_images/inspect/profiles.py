@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from ..documents import parse_count
 from ..errors import ValidationFailedError
 from ..fields import FieldError
 from ..reference import local_warning
@@ -138,7 +139,7 @@ def _effective_user(view: ImageView) -> tuple[int | None, str, User | None]:
     user = view.report.user(name)
     if user is not None:
         return user.uid, text, user
-    return (int(name) if name.isdigit() else None), text, None
+    return parse_count(name, 10), text, None
 
 
 def _not_root(platform: str) -> Callable[[ImageView], tuple[Result, str]]:

@@ -7,6 +7,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..documents import parse_count
 from .accelerators import Accelerator, detect_accelerators
 from .filesystem import FileSystem
 
@@ -231,18 +232,22 @@ def _users(fs: FileSystem) -> list[User]:
     members: dict[str, list[int]] = {}
     for line in _text(fs.read("/etc/group")).splitlines():
         fields = line.split(":")
-        if len(fields) >= 4 and fields[2].isdigit():
+        gid = parse_count(fields[2], 10) if len(fields) >= 4 else None
+        if gid is not None:
             for member in filter(None, fields[3].split(",")):
-                members.setdefault(member.strip(), []).append(int(fields[2]))
+                members.setdefault(member.strip(), []).append(gid)
     users = []
     for line in _text(fs.read("/etc/passwd")).splitlines():
         fields = line.split(":")
-        if len(fields) >= 7 and fields[2].isdigit() and fields[3].isdigit():
+        if len(fields) < 7:
+            continue
+        uid, gid = parse_count(fields[2], 10), parse_count(fields[3], 10)
+        if uid is not None and gid is not None:
             users.append(
                 User(
                     name=fields[0],
-                    uid=int(fields[2]),
-                    gid=int(fields[3]),
+                    uid=uid,
+                    gid=gid,
                     home=fields[5],
                     shell=fields[6],
                     groups=sorted(set(members.get(fields[0], []))),

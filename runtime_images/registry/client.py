@@ -20,6 +20,7 @@ import httpx
 from traitlets import Dict, Float, Int, List, TraitError, Unicode, default, observe, validate
 from traitlets.config import LoggingConfigurable
 
+from ..documents import parse_count
 from ..reference import (
     DEFAULT_TAG,
     InvalidReferenceError,
@@ -351,7 +352,7 @@ class RegistryClient(RegistryPushing, LoggingConfigurable):
             )
             media_type = response.headers.get("content-type", "").split(";")[0].strip()
             length = response.headers.get("content-length", "")
-            size = int(length) if length.isdigit() and len(length) < 19 else 0
+            size = parse_count(length) or 0
             if ref.digest and digest and digest != ref.digest:
                 raise DigestMismatch(f"{loc.host} answered {digest} for {ref.digest}")
             if not digest or media_type not in INDEX_TYPES | MANIFEST_TYPES:

@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 import httpx
 
+from ..documents import parse_count
 from .database import VulnerabilityDatabase
 from .errors import VulnerabilityDatabaseUnavailable
 
@@ -134,8 +135,8 @@ def _fetch(
         resumed = response.status_code == 206
         if not resumed:
             have = 0
-        total_header = response.headers.get("content-length")
-        total = int(total_header) + have if total_header and total_header.isdigit() else None
+        length = parse_count(response.headers.get("content-length", ""))
+        total = None if length is None else length + have
         if total is not None and total > limit:
             raise VulnerabilityDatabaseUnavailable(
                 f"{url} is {total} bytes, more than {limit} "

@@ -141,3 +141,16 @@ def test_berkeleydb_overflow_loops_and_garbage_end() -> None:
     struct.pack_into("<III", ndb, 36, 1, 100_000, 1)  # package 1's blob: past the end
     with pytest.raises(rpmdb.CorruptDatabase, match="points at no blob"):
         rpmdb.read_ndb(bytes(ndb), ContentBudget(), "x")
+
+
+@pytest.mark.parametrize("size", ["²", "9" * 5000, "-3", "0x10"])
+def test_an_installed_size_that_is_not_a_count_is_left_out(
+    registry: RegistryServer, repo_name: str, isolated_home: Path, tmp_path: Path, size: str
+) -> None:
+    """``str.isdigit()`` accepts "²", which ``int()`` refuses, as it refuses 5,000 digits:
+    such a size is unknown, the package is still listed."""
+    odd, plain = fixtures.Deb("odd", "1.0"), fixtures.Deb("plain", "1.0", size_kb=12)
+    status = fixtures.dpkg_status([odd, plain])
+    ref = push(registry, repo_name, status_image(status.replace(": 10\n", f": {size}\n")))
+    sizes = {p["name"]: p["installed_size"] for p in read(ref, tmp_path / "cache")["packages"]}
+    assert sizes == {"odd": None, "plain": 12 * 1024}

@@ -239,3 +239,30 @@ def test_unreadable_layers_are_named(
     ref = push(registry, repo_name, oci.make_image([images.base_layer(), layer]))
     with pytest.raises(error, match=message):
         inspect(ref)
+
+
+@pytest.mark.parametrize("user", ["²", "9" * 5000])
+def test_numbers_int_refuses_in_passwd_and_user_are_not_ids(
+    registry: RegistryServer, repo_name: str, isolated_home: Path, user: str
+) -> None:
+    """``str.isdigit()`` accepts "²", and ``int()`` refuses it and any 5,000-digit number:
+    /etc/passwd and /etc/group lines and a config User like that are not IDs, not a crash."""
+    hostile = oci.LayerBuilder()
+    hostile.file(
+        "etc/passwd",
+        images.PASSWD_ROOT
+        + f"jovyan:x:1000:100::/home/jovyan:/bin/bash\nodd:x:{user}:100::/:/bin/sh\n"
+        + f"odder:x:1001:{user}::/:/bin/sh\n",
+    )
+    hostile.file("etc/group", images.GROUP_ROOT + f"users:x:100:jovyan\nodd:x:{user}:jovyan\n")
+    image = oci.make_image(
+        [images.base_layer(), hostile.build()],
+        oci.ImageConfig(user=user, exposed_ports=["8888/tcp"]),
+    )
+    ref = push(registry, repo_name, image)
+    report = inspect(ref).report
+    assert [u.name for u in report.users] == ["root", "jovyan"]
+    assert report.user("jovyan") is not None and report.user("jovyan").groups == [100]
+    checked = validate(ref, ["kubeflow"])
+    assert results(checked)["kubeflow/not-root"] == "fail"
+    assert user[:20] in message(checked, "kubeflow/not-root")
