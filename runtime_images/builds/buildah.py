@@ -71,7 +71,7 @@ if TYPE_CHECKING:
 # a Dockerfile, which replaces detection altogether).
 RUN_FILES = ("apt.txt", "postBuild", "environment.yml", "environment.yaml")
 APT_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9.+-]*(=[A-Za-z0-9.+:~-]+)?$")  # repo2docker's names
-STEP_LINE = re.compile(r"^STEP (\d+)/(\d+)")
+STEP_LINE = re.compile(r"^STEP ([0-9]{1,6})/([0-9]{1,6})\b")
 TAIL_LINES = 12
 PEP_668_FLAG = (
     "$(python3 -c \"import os, sysconfig; print('--break-system-packages' if os.path.exists("

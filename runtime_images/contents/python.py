@@ -21,7 +21,7 @@ from .model import Environment
 __all__ = ["Distribution", "environment_for", "site_distributions"]
 
 _SITE_RE = re.compile(r"^(.*?)/lib(?:64)?/python(\d+(?:\.\d+)?)/(?:site|dist)-packages$")
-_VERSION_DIR_RE = re.compile(r"^python(\d+)\.(\d+)$")
+_VERSION_DIR_RE = re.compile(r"^python([0-9]{1,4})\.([0-9]{1,4})$")
 _CLASSIFIER_PREFIX = "classifier: license ::"
 
 

@@ -63,7 +63,8 @@ class PythonInstall:
     def version_tuple(self) -> tuple[int, ...] | None:
         if not self.version:
             return None
-        return tuple(int(p) for p in re.findall(r"\d+", self.version)[:3])
+        # Bounded: the version is the image's (PYTHON_VERSION), and int() refuses 4,300 digits.
+        return tuple(int(p) for p in re.findall(r"[0-9]{1,9}", self.version)[:3])
 
 
 @dataclass(frozen=True)
@@ -267,7 +268,7 @@ def _python_version(fs: FileSystem, path: str, real: str, env: dict[str, str]) -
     found = sorted(
         (tuple(int(x) for x in m.groups()), name)
         for name in fs.listdir(posixpath.join(prefix, "lib"))
-        if (m := re.fullmatch(r"python(\d+)\.(\d+)", name))
+        if (m := re.fullmatch(r"python([0-9]{1,4})\.([0-9]{1,4})", name))
     )
     if found:
         return found[-1][1].removeprefix("python")

@@ -266,3 +266,14 @@ def test_numbers_int_refuses_in_passwd_and_user_are_not_ids(
     checked = validate(ref, ["kubeflow"])
     assert results(checked)["kubeflow/not-root"] == "fail"
     assert user[:20] in message(checked, "kubeflow/not-root")
+
+
+def test_a_python_version_of_thousands_of_digits_is_read_not_a_crash(
+    registry: RegistryServer, repo_name: str, isolated_home: Path
+) -> None:
+    """PYTHON_VERSION is the image's to write; ``int()`` refuses more than 4,300 digits."""
+    version = "3.11." + "9" * 5000
+    config = oci.ImageConfig(env=["PATH=/usr/local/bin:/usr/bin:/bin", f"PYTHON_VERSION={version}"])
+    ref = push(registry, repo_name, oci.make_image([images.base_layer(python="3.11")], config))
+    checked = validate(ref, ["elyra"])
+    assert results(checked)["elyra/python-version"] == "pass", checked.checks
