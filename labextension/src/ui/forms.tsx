@@ -233,17 +233,14 @@ export function ChoiceGroup<V extends string>(props: {
       aria-describedby={messages.length > 0 ? `${props.id}-error` : undefined}
     >
       <legend>{props.legend}</legend>
-      {props.choices.map(choice => (
+      {props.choices.map(({ value, ...box }) => (
         <Choice
-          key={choice.value}
+          key={value}
+          {...box}
           type={props.type}
-          label={choice.label}
-          text={choice.text}
-          title={choice.title}
-          id={choice.id}
           name={props.type === 'radio' ? props.id : undefined}
-          checked={props.isChecked(choice.value)}
-          onChange={() => props.onToggle(choice.value)}
+          checked={props.isChecked(value)}
+          onChange={() => props.onToggle(value)}
         />
       ))}
       <FieldMessages id={`${props.id}-error`} messages={messages} />
