@@ -167,6 +167,34 @@ export function Choice(props: {
   );
 }
 
+/**
+ * A field of one check box: the {@link Choice}, a hint under it when given, then
+ * the field's messages (their id is `${id}-error`).
+ */
+export function CheckboxField(props: {
+  id: string;
+  field: string;
+  label: string;
+  text?: string;
+  title?: string;
+  checked: boolean;
+  disabled?: boolean;
+  onChange: (checked: boolean) => void;
+  hint?: string;
+  messages?: string[];
+}): JSX.Element {
+  const { field, hint, messages, ...box } = props;
+  return (
+    <div className="jp-RuntimeImages-importField" data-field={field}>
+      <Choice type="checkbox" {...box} />
+      {hint !== undefined && (
+        <div className="jp-RuntimeImages-fieldHint">{hint}</div>
+      )}
+      <FieldMessages id={`${props.id}-error`} messages={messages ?? []} />
+    </div>
+  );
+}
+
 /** One box of a {@link ChoiceGroup}: what it stands for and how it reads. */
 export interface IChoice<V extends string> {
   value: V;
@@ -205,17 +233,14 @@ export function ChoiceGroup<V extends string>(props: {
       aria-describedby={messages.length > 0 ? `${props.id}-error` : undefined}
     >
       <legend>{props.legend}</legend>
-      {props.choices.map(choice => (
+      {props.choices.map(({ value, ...box }) => (
         <Choice
-          key={choice.value}
+          key={value}
+          {...box}
           type={props.type}
-          label={choice.label}
-          text={choice.text}
-          title={choice.title}
-          id={choice.id}
           name={props.type === 'radio' ? props.id : undefined}
-          checked={props.isChecked(choice.value)}
-          onChange={() => props.onToggle(choice.value)}
+          checked={props.isChecked(value)}
+          onChange={() => props.onToggle(value)}
         />
       ))}
       <FieldMessages id={`${props.id}-error`} messages={messages} />
@@ -334,6 +359,36 @@ export function DialogButtons(props: IDialogButtonsProps): JSX.Element {
         text={props.busy ? props.busyLabel : props.submitLabel}
         disabled={props.busy}
       />
+    </div>
+  );
+}
+
+/**
+ * What a form dialog shows once it is done, instead of the form: what happened,
+ * the details (`children`), and Close, which takes the focus.
+ */
+export function DialogResult(props: {
+  trans: TranslationBundle;
+  className: string;
+  /** What happened, e.g. "Published." */
+  message: string;
+  onClose: () => void;
+  children: React.ReactNode;
+}): JSX.Element {
+  const { trans } = props;
+  const close = useInitialFocus<HTMLButtonElement>();
+  return (
+    <div className={props.className} role="status">
+      <p>{props.message}</p>
+      {props.children}
+      <div className="jp-RuntimeImages-dialogButtons">
+        <DialogButton
+          ref={close}
+          kind="accept"
+          label={trans.__('Close')}
+          onClick={props.onClose}
+        />
+      </div>
     </div>
   );
 }

@@ -12,3 +12,15 @@ export function useSignal(signal: ISignal<any, any>): void {
     };
   }, [signal]);
 }
+
+/** Re-render a component every `ms` while `active` (for ages and elapsed times). */
+export function useTick(ms: number, active = true): void {
+  const [, forceUpdate] = useReducer((x: number) => x + 1, 0);
+  useEffect(() => {
+    if (!active) {
+      return;
+    }
+    const timer = setInterval(forceUpdate, ms);
+    return () => clearInterval(timer);
+  }, [ms, active]);
+}

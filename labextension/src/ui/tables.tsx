@@ -1,5 +1,6 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
+import { shortDigest } from '../imageref';
 
 /**
  * The pieces of the details tabs (a build's, an image's): sections with a title,
@@ -28,6 +29,11 @@ export function CheckResult(props: {
       {label}
     </span>
   );
+}
+
+/** A digest in a cell, shortened; the full digest is its tooltip. */
+export function ShortDigest(props: { digest: string }): JSX.Element {
+  return <code title={props.digest}>{shortDigest(props.digest)}</code>;
 }
 
 /** A section of the details: its title, then `children`. */

@@ -12,7 +12,7 @@ import type { BuildsModel } from '../model';
 import { BUILD_PLATFORMS, ICustomNBImage } from '../types';
 import type { IRuntimeImage } from '../../tokens';
 import {
-  Choice,
+  CheckboxField,
   ChoiceGroup,
   DialogForm,
   TextField,
@@ -213,18 +213,16 @@ export function BuildImageForm(
           />
         </>
       )}
-      <div className="jp-RuntimeImages-importField" data-field="rebuild">
-        <Choice
-          type="checkbox"
-          id={`${ID}-rebuild`}
-          label={trans.__('Rebuild when the base image changes')}
-          title={trans.__(
-            'When the base image tag moves to a new image, build again on it; the runtime image moves only when the new build is Ready.'
-          )}
-          checked={!!form.rebuildOnBaseUpdate}
-          onChange={checked => update('rebuildOnBaseUpdate', checked)}
-        />
-      </div>
+      <CheckboxField
+        id={`${ID}-rebuild`}
+        field="rebuild"
+        label={trans.__('Rebuild when the base image changes')}
+        title={trans.__(
+          'When the base image tag moves to a new image, build again on it; the runtime image moves only when the new build is Ready.'
+        )}
+        checked={!!form.rebuildOnBaseUpdate}
+        onChange={checked => update('rebuildOnBaseUpdate', checked)}
+      />
       {field(
         'displayName',
         trans.__('Name'),

@@ -8,7 +8,7 @@ import {
   refreshIcon,
   stopIcon
 } from '@jupyterlab/ui-components';
-import React, { useEffect, useReducer, useRef, useState } from 'react';
+import React, { useRef, useState } from 'react';
 import type { ISignal } from '@lumino/signaling';
 import type { BuildsModel, IBuildSummary } from '../model';
 import {
@@ -21,7 +21,7 @@ import {
 import type { ICustomNBImage, IProgress } from '../types';
 import { IRowAction, RowActions, TextButton } from '../../ui/buttons';
 import { useRovingFocus } from '../../ui/roving';
-import { useSignal } from '../../ui/signals';
+import { useSignal, useTick } from '../../ui/signals';
 import { classNames } from '../../ui/classNames';
 
 /** What the builds section's buttons do (implemented by the plugin). */
@@ -44,15 +44,6 @@ export interface IBuildActions {
   addSuggestedTags(name: string): void;
   /** Emitted when the runtime images change (their tags, for the suggestion). */
   readonly imagesChanged: ISignal<unknown, void>;
-}
-
-/** Re-render every `ms` (for ages like "3 minutes ago"). */
-export function useTick(ms: number): void {
-  const [, forceUpdate] = useReducer((x: number) => x + 1, 0);
-  useEffect(() => {
-    const timer = setInterval(forceUpdate, ms);
-    return () => clearInterval(timer);
-  }, [ms]);
 }
 
 /** The phase as a person reads it (translated). */
@@ -416,6 +407,7 @@ export function BuildsSection(props: {
 }): JSX.Element {
   const { model, trans, actions } = props;
   useSignal(model.stateChanged);
+  // For ages like "3 minutes ago".
   useTick(30000);
   const [expanded, setExpanded] = useState(true);
   const builds = model.builds;

@@ -8,6 +8,7 @@ import {
   CheckResult,
   DetailsSection,
   DetailsTable,
+  ShortDigest,
   TableSection
 } from '../../ui/tables';
 import type { IRuntimeImage } from '../../tokens';
@@ -184,11 +185,7 @@ function Diff(props: { diff: IDiff; trans: TranslationBundle }): JSX.Element {
               columns={[
                 {
                   header: trans.__('Layer'),
-                  cell: layer => (
-                    <code title={layer.digest}>
-                      {shortDigest(layer.digest)}
-                    </code>
-                  )
+                  cell: layer => <ShortDigest digest={layer.digest} />
                 },
                 {
                   header: trans.__('In A'),

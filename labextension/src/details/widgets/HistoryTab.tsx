@@ -5,7 +5,7 @@ import { shortDigest } from '../../imageref';
 import { errorMessage } from '../../request';
 import { TextButton } from '../../ui/buttons';
 import { useSignal } from '../../ui/signals';
-import { DetailsSection, DetailsTable } from '../../ui/tables';
+import { DetailsSection, DetailsTable, ShortDigest } from '../../ui/tables';
 import { atDigest, DetailsModel } from '../model';
 import type { IUpdate } from '../types';
 import { Loading } from './Loading';
@@ -168,11 +168,7 @@ export function HistoryTab(props: {
                 },
                 {
                   header: trans.__('Digest'),
-                  cell: entry => (
-                    <code title={entry.digest}>
-                      {shortDigest(entry.digest)}
-                    </code>
-                  )
+                  cell: entry => <ShortDigest digest={entry.digest} />
                 },
                 {
                   header: trans.__('Reference'),

@@ -1,22 +1,10 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
-import React, { useEffect, useReducer } from 'react';
+import React from 'react';
 import { errorMessage } from '../../request';
 import { TextButton } from '../../ui/buttons';
-import { useSignal } from '../../ui/signals';
+import { useSignal, useTick } from '../../ui/signals';
 import type { Loader } from '../loader';
 import type { DetailsModel } from '../model';
-
-/** Re-render every second while `active`. */
-function useSeconds(active: boolean): void {
-  const [, tick] = useReducer((x: number) => x + 1, 0);
-  useEffect(() => {
-    if (!active) {
-      return;
-    }
-    const timer = setInterval(tick, 1000);
-    return () => clearInterval(timer);
-  }, [active]);
-}
 
 /**
  * What a tab shows around one read: a spinner with the time spent and a Cancel
@@ -39,7 +27,7 @@ export function Loading<T>(props: {
   const reload = () => props.model.reload(loader);
   useSignal(loader.changed);
   const loading = loader.status === 'loading';
-  useSeconds(loading);
+  useTick(1000, loading);
   const data = loader.data;
   let state: React.ReactNode = null;
   if (loading) {

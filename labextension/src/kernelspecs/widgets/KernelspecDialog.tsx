@@ -5,11 +5,10 @@ import type { IRuntimeImage } from '../../tokens';
 import { TextButton } from '../../ui/buttons';
 import { Facts } from '../../ui/Facts';
 import {
-  Choice,
+  CheckboxField,
   ChoiceGroup,
-  DialogButton,
   DialogForm,
-  FieldMessages,
+  DialogResult,
   FieldRow,
   FormErrors,
   groupErrorsBy,
@@ -61,15 +60,9 @@ export function KernelspecForm(
   const [busy, setBusy] = useState(false);
   const [installed, setInstalled] = useState<IInstalledKernelspec | null>(null);
   const first = useInitialFocus<HTMLSelectElement>();
-  const closeButton = useRef<HTMLButtonElement>(null);
   const replaceButton = useRef<HTMLButtonElement>(null);
   const formMessage = useRef<HTMLDivElement>(null);
 
-  useEffect(() => {
-    if (installed) {
-      closeButton.current?.focus();
-    }
-  }, [installed]);
   useEffect(() => {
     if (conflict !== null) {
       replaceButton.current?.focus();
@@ -127,8 +120,12 @@ export function KernelspecForm(
 
   if (installed) {
     return (
-      <div className="jp-RuntimeImages-kernelspecResult" role="status">
-        <p>{trans.__('Kernelspec installed.')}</p>
+      <DialogResult
+        trans={trans}
+        className="jp-RuntimeImages-kernelspecResult"
+        message={trans.__('Kernelspec installed.')}
+        onClose={() => props.onDone(installed)}
+      >
         <Facts
           facts={[
             [
@@ -145,15 +142,7 @@ export function KernelspecForm(
             ]
           ]}
         />
-        <div className="jp-RuntimeImages-dialogButtons">
-          <DialogButton
-            ref={closeButton}
-            kind="accept"
-            label={trans.__('Close')}
-            onClick={() => props.onDone(installed)}
-          />
-        </div>
-      </div>
+      </DialogResult>
     );
   }
 
@@ -302,20 +291,15 @@ export function KernelspecForm(
         onToggle={location => update('location', location)}
         messages={messages('location')}
       />
-      <div className="jp-RuntimeImages-importField" data-field="replace">
-        <Choice
-          type="checkbox"
-          id={`${ID}-replace`}
-          label={trans.__('Replace an existing kernelspec')}
-          text={trans.__('Replace an existing kernelspec of that name')}
-          checked={form.replace}
-          onChange={checked => update('replace', checked)}
-        />
-        <FieldMessages
-          id={`${ID}-replace-error`}
-          messages={messages('replace')}
-        />
-      </div>
+      <CheckboxField
+        id={`${ID}-replace`}
+        field="replace"
+        label={trans.__('Replace an existing kernelspec')}
+        text={trans.__('Replace an existing kernelspec of that name')}
+        checked={form.replace}
+        onChange={checked => update('replace', checked)}
+        messages={messages('replace')}
+      />
       {text(
         'launchTimeout',
         trans.__('Launch timeout (seconds)'),

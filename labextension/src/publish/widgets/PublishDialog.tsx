@@ -5,10 +5,9 @@ import { APIError, errorMessage } from '../../request';
 import { TextButton } from '../../ui/buttons';
 import { Facts } from '../../ui/Facts';
 import {
-  Choice,
-  DialogButton,
+  CheckboxField,
   DialogForm,
-  FieldMessages,
+  DialogResult,
   FormErrors,
   TextField,
   useInitialFocus,
@@ -81,11 +80,13 @@ function PublishResult(props: {
       ]
     : [];
   const [copied, setCopied] = useState(false);
-  const close = useRef<HTMLButtonElement>(null);
-  useEffect(() => close.current?.focus(), []);
   return (
-    <div className="jp-RuntimeImages-publishResult" role="status">
-      <p>{trans.__('Published.')}</p>
+    <DialogResult
+      trans={trans}
+      className="jp-RuntimeImages-publishResult"
+      message={trans.__('Published.')}
+      onClose={props.onClose}
+    >
       <Facts
         className="jp-RuntimeImages-facts"
         facts={[
@@ -119,15 +120,7 @@ function PublishResult(props: {
           ...moved
         ]}
       />
-      <div className="jp-RuntimeImages-dialogButtons">
-        <DialogButton
-          ref={close}
-          kind="accept"
-          label={trans.__('Close')}
-          onClick={props.onClose}
-        />
-      </div>
-    </div>
+    </DialogResult>
   );
 }
 
@@ -248,7 +241,6 @@ export function PublishForm(
       : trans.__(
           'Only an image in a registry (docker://) can be pulled: the runtime image stays as it is.'
         );
-  const repointMessages = messages('repoint');
 
   return (
     <DialogForm
@@ -294,19 +286,17 @@ export function PublishForm(
           </>
         }
       />
-      <div className="jp-RuntimeImages-importField" data-field="repoint">
-        <Choice
-          type="checkbox"
-          id={`${ID}-repoint`}
-          label={trans.__('Point the runtime image at the published image')}
-          title={repointHelp}
-          checked={form.repoint && repointable && !!props.runtimeImage}
-          disabled={!repointable || !props.runtimeImage}
-          onChange={checked => update('repoint', checked)}
-        />
-        <div className="jp-RuntimeImages-fieldHint">{repointHelp}</div>
-        <FieldMessages id={`${ID}-repoint-error`} messages={repointMessages} />
-      </div>
+      <CheckboxField
+        id={`${ID}-repoint`}
+        field="repoint"
+        label={trans.__('Point the runtime image at the published image')}
+        title={repointHelp}
+        checked={form.repoint && repointable && !!props.runtimeImage}
+        disabled={!repointable || !props.runtimeImage}
+        onChange={checked => update('repoint', checked)}
+        hint={repointHelp}
+        messages={messages('repoint')}
+      />
       {busy && (
         <div className="jp-RuntimeImages-buildProgressRow">
           <div
