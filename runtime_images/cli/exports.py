@@ -19,7 +19,8 @@ FORMAT_NAMES = (
     "prepuller",
     "elyra",
 )
-"""The formats (runtime_images.exports.FORMATS, not imported so --help stays fast)."""
+"""The formats (runtime_images.exports.FORMATS, not imported so --help stays fast; a test
+keeps the two the same)."""
 
 
 def cmd_export_to(args: argparse.Namespace) -> int:

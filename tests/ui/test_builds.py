@@ -354,7 +354,7 @@ def test_delete_asks_first(page: Any, lab: LabServer) -> None:
 
 
 def test_build_from_the_command_line_appears_live(
-    page: Any, lab: LabServer, registry: RegistryServer
+    page: Any, lab: LabServer, registry: RegistryServer, pushed: dict[str, str]
 ) -> None:
     """A build submitted by another client (here the REST API directly) shows up from
     its events, without reloading."""
