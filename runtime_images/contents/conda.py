@@ -24,10 +24,14 @@ class CorruptRecord(ValueError):
 
 
 def _channel(value: Any) -> str | None:
-    """``conda-forge`` from ``https://conda.anaconda.org/conda-forge/linux-64`` (or as is)."""
+    """``conda-forge`` from ``https://conda.anaconda.org/conda-forge/linux-64`` (or as is:
+    a name, or text ``urlsplit`` refuses, such as an unclosed ``[``)."""
     if not isinstance(value, str) or not value:
         return None
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return value
     if parts.scheme:
         segments = [s for s in parts.path.split("/") if s]
         if segments and _SUBDIR_RE.match(segments[-1]):

@@ -3,16 +3,18 @@ naming its setting, and a corrupt database is listed as unread with the reason."
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import struct
 from pathlib import Path
 
 import pytest
+from packageurl import PackageURL
 
 from runtime_images.contents import rpmdb
 from runtime_images.contents.budget import ContentBudget
 from runtime_images.inspect import LimitExceeded
-from tests.contents.support import ContentsOf, push, read
+from tests.contents.support import ContentsOf, packages, push, read
 from tests.fixtures import oci
 from tests.fixtures import packages as fixtures
 from tests.fixtures.registry import RegistryServer
@@ -154,3 +156,22 @@ def test_an_installed_size_that_is_not_a_count_is_left_out(
     ref = push(registry, repo_name, status_image(status.replace(": 10\n", f": {size}\n")))
     sizes = {p["name"]: p["installed_size"] for p in read(ref, tmp_path / "cache")["packages"]}
     assert sizes == {"odd": None, "plain": 12 * 1024}
+
+
+@pytest.mark.parametrize(
+    "channel", ["https://[conda-forge/linux-64", "https://[conda-forge]/linux-64"]
+)
+def test_a_conda_channel_that_urllib_refuses_is_kept_as_written(
+    contents_of: ContentsOf, channel: str
+) -> None:
+    """``urlsplit`` raises on a bracket that is not an IPv6 address: such a channel is not
+    a URL to shorten to its name, it is kept as the record writes it."""
+    b = oci.LayerBuilder()
+    b.dir("opt").dir("opt/e").dir("opt/e/conda-meta")
+    record = json.loads(fixtures.conda_record("odd", "1.0", "0", {"lib/odd.so": 10}))
+    b.file("opt/e/conda-meta/odd-1.0-0.json", json.dumps({**record, "channel": channel}))
+    document = contents_of(oci.make_image([b.build()]))
+    assert [d["read"] for d in document["databases"]] == [True]
+    odd = packages(document, "conda")["odd"]
+    assert odd["version"] == "1.0"
+    assert PackageURL.from_string(odd["purl"]).qualifiers["channel"] == channel
