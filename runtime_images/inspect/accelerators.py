@@ -14,11 +14,11 @@ bounds, and ignored when malformed.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..documents import InvalidDocument, loads_json
 from .filesystem import FileSystem
 
 __all__ = ["Accelerator", "detect_accelerators"]
@@ -53,8 +53,8 @@ def _cuda_version_file(path: str, data: bytes) -> str | None:
     text = data.decode("utf-8", "replace")
     if path.endswith(".json"):
         try:
-            document = json.loads(text)
-        except ValueError:
+            document = loads_json(text, path)  # bounded depth: json.loads recurses
+        except InvalidDocument:
             return None
         cuda = document.get("cuda") if isinstance(document, dict) else None
         version = cuda.get("version") if isinstance(cuda, dict) else None

