@@ -421,13 +421,19 @@ class FileSystem:
         tarfile's stream mode copies its whole buffer to skip each file's data, so a small
         buffer is about 3x faster on layers of many small files than a 1 MiB one.
         ``on_file(path, info)`` sees each regular file as it streams past (path relative to
-        ``/``), for work that can start before the whole layer is read.
+        ``/``), for work that can start before the whole layer is read. Names are bytes in
+        tar: one that is not UTF-8 is read with U+FFFD in place of the bad bytes, not with
+        tarfile's default lone surrogates, which no JSON writer or HTTP answer can encode.
         """
         layer = self.layers
         stream = cast(IO[bytes], tar_stream)  # tarfile only calls read()
         counted = _CountingReader(stream) if self.observer is not None else None
         with tarfile.open(
-            fileobj=cast(IO[bytes], counted) if counted else stream, mode="r|", bufsize=bufsize
+            fileobj=cast(IO[bytes], counted) if counted else stream,
+            mode="r|",
+            bufsize=bufsize,
+            encoding="utf-8",
+            errors="replace",
         ) as archive:
             for info in archive:
                 self._apply_entry(info, archive, layer, on_file)

@@ -175,3 +175,22 @@ def test_a_conda_channel_that_urllib_refuses_is_kept_as_written(
     odd = packages(document, "conda")["odd"]
     assert odd["version"] == "1.0"
     assert PackageURL.from_string(odd["purl"]).qualifiers["channel"] == channel
+
+
+def test_names_that_are_not_utf8_are_read_with_replacement_characters(
+    contents_of: ContentsOf,
+) -> None:
+    """tar names are bytes; tarfile's default turns a byte that is not UTF-8 into a lone
+    surrogate, which no UTF-8 writer (the contents cache, an HTTP answer) accepts. Such a
+    name is read with U+FFFD in its place, and the image's contents are still listed."""
+    b = oci.LayerBuilder()
+    b.dir("opt").dir("opt/e").dir("opt/e/conda-meta")
+    record = fixtures.conda_record("odd", "1.0", "0", {"lib/odd.so": 10})
+    b.file("opt/e/conda-meta/odd\udcff-1.0-0.json", record)  # PAX writes the byte 0xff
+    b.dir("usr").dir("usr/share").dir("usr/share/doc").dir("usr/share/doc/x\udcfe")
+    b.file("usr/share/doc/x\udcfe/copyright", "License: MIT\n")
+    document = contents_of(oci.make_image([b.build()]))
+    assert [(d["path"], d["read"]) for d in document["databases"]] == [
+        ("/opt/e/conda-meta/odd\ufffd-1.0-0.json", True)
+    ]
+    assert packages(document, "conda")["odd"]["version"] == "1.0"
