@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 from traitlets import Dict, Float, Int, List, TraitError, Unicode, default, observe, validate
@@ -58,7 +58,7 @@ from .manifest import (
 )
 from .publish import Publisher
 from .pushing import RegistryPushing
-from .transport import Transport
+from .transport import Transport, resolve_url
 from .upload import Uploader
 
 if TYPE_CHECKING:
@@ -519,7 +519,8 @@ class RegistryClient(RegistryPushing, LoggingConfigurable):
                         tags.append(name)
                 path = None
                 if link and tags.truncated is None:
-                    parsed = urlsplit(urljoin(loc.base_url + "/", link))
+                    next_page = resolve_url(loc.base_url + "/", link, loc.host, "a Link")
+                    parsed = urlsplit(next_page)
                     path = parsed.path + (f"?{parsed.query}" if parsed.query else "")
         if tags.truncated:
             self.log.warning("%s", tags.truncated)

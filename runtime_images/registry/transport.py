@@ -39,7 +39,7 @@ from .errors import (
 from .location import RegistryLocation
 from .manifest import load_document
 
-__all__ = ["Body", "Transport", "TransportSettings"]
+__all__ = ["Body", "Transport", "TransportSettings", "resolve_url"]
 
 MAX_REDIRECTS = 5
 ERROR_BODY_BYTES = 64 * 1024
@@ -63,6 +63,20 @@ class TransportSettings(AuthSettings, Protocol):
     def ca_file(self) -> str | None: ...
     @property
     def max_retry_after(self) -> float: ...
+
+
+def resolve_url(base: str, given: str, host: str, what: str) -> str:
+    """``given`` (a ``Location`` or ``Link`` a registry sent) resolved against ``base``.
+
+    urllib raises ``ValueError`` on brackets that hold no IPv6 address (``http://[x``):
+    that is the registry's error, named, not a crash of whatever asked it.
+    """
+    try:
+        url = urljoin(base, given)
+        urlsplit(url)
+    except ValueError:
+        raise RegistryError(f"{host} sent {what} that is not a URL: {given[:80]!r}") from None
+    return url
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -186,7 +200,8 @@ class Transport:
             )
             if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
                 await response.aclose()
-                url = urljoin(url, response.headers["location"])
+                location = response.headers["location"]
+                url = resolve_url(url, location, urlsplit(url).netloc, "a redirect")
                 if response.status_code == 303:
                     method, content = "GET", None
                 continue

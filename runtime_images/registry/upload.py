@@ -20,7 +20,7 @@ import re
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -37,7 +37,7 @@ from .errors import (
 )
 from .location import RegistryLocation
 from .manifest import ACCEPT_MANIFESTS, compute_digest, parse_digest_field
-from .transport import Body, Transport
+from .transport import Body, Transport, resolve_url
 
 __all__ = ["BlobSource", "UploadSettings", "Uploader"]
 
@@ -257,7 +257,7 @@ class Uploader:
     def _next_url(response: httpx.Response, loc: RegistryLocation, what: str) -> str:
         """The upload URL a registry answer points to (it changes after every chunk)."""
         location = str(response.headers.get("location", ""))
-        url = urljoin(loc.base_url + "/", location)
+        url = resolve_url(loc.base_url + "/", location, loc.host, f"an upload location for {what}")
         if not location or urlsplit(url).scheme not in ("http", "https"):
             raise RegistryError(f"{loc.host} gave no usable upload location for {what}")
         return url

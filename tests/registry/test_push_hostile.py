@@ -230,3 +230,18 @@ def test_a_registry_that_takes_an_upload_at_a_trickle_is_cut_off(
 async def _pieces(data: bytes, size: int) -> AsyncIterator[bytes]:
     for start in range(0, len(data), size):
         yield data[start : start + size]
+
+
+@pytest.mark.parametrize("location", ["http://[upload/s1", "http://[::1x]/upload/s1"])
+def test_an_upload_location_that_urllib_refuses_is_a_registry_error(
+    location: str, hostile_registry: HostileRegistry, tmp_path: Path, isolated_home: Path
+) -> None:
+    """Brackets that hold no IPv6 address make urllib raise ValueError: the push failed
+    with that instead of an error naming the registry and what it sent."""
+    data, descriptor = blob()
+    hostile_registry.on("POST", UPLOADS, Reply(202, {"Location": location}))
+    source = tmp_path / "blob"
+    source.write_bytes(data)
+    with pytest.raises(RegistryError, match=r"sent an upload location .* that is not a URL"):
+        run(lambda c: c.push_blob(f"{hostile_registry.host}/{REPO}", descriptor, source))
+    assert not [r for r in hostile_registry.requests if r.method in ("PUT", "PATCH")]

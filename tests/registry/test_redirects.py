@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from runtime_images.registry import Descriptor, RegistryClient
+from runtime_images.registry import Descriptor, RegistryClient, RegistryError
+from tests.fixtures.hostile_registry import HostileRegistry, Reply
 from tests.fixtures.loopback import LoopbackServer
 from tests.fixtures.registry import write_auth_file
+
+from .support import run
 
 pytestmark = pytest.mark.timeout(30)
 BLOB = b"layer bytes " * 1000
@@ -107,3 +110,27 @@ def test_authorization_is_kept_on_a_same_origin_redirect(
     assert fetch(host, "same/img") == BLOB
     assert front_seen[-1][0] == f"/internal/{DIGEST}" and front_seen[-1][1] is not None
     assert storage_seen == []
+
+
+@pytest.mark.parametrize("location", ["http://[storage/x", "http://[::1x]/x"])
+@pytest.mark.parametrize("where", ["manifest redirect", "blob redirect", "tags Link"])
+def test_a_location_that_urllib_refuses_is_a_registry_error(
+    hostile_registry: HostileRegistry, isolated_home: Path, where: str, location: str
+) -> None:
+    """Brackets that hold no IPv6 address (``http://[x``) make urllib raise ValueError; a
+    redirect or a next-page ``Link`` like that is the registry's error, with what it sent."""
+    served = hostile_registry.serve_image("evil/r", "1", [b"layer"])
+    call: Callable[[RegistryClient], Awaitable[object]]
+    if where == "manifest redirect":
+        hostile_registry.on("GET", r"/manifests/1$", Reply(307, {"Location": location}))
+        call = lambda client: client.get_manifest(served.reference)
+    elif where == "blob redirect":
+        hostile_registry.on("GET", r"/blobs/", Reply(307, {"Location": location}))
+        call = lambda client: client.resolve(served.reference)
+    else:
+        link = {"Link": f'<{location}>; rel="next"'}
+        hostile_registry.on("GET", r"/tags/list", Reply.json({"tags": ["1"]}, headers=link))
+        call = lambda client: client.list_tags(f"{hostile_registry.host}/evil/r")
+    with pytest.raises(RegistryError) as info:
+        run(call, retries=0)
+    assert hostile_registry.host in info.value.message
