@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import httpx
 
@@ -29,7 +29,7 @@ from .errors import (
     RateLimited,
     RegistryUnavailable,
 )
-from .location import RegistryLocation, is_loopback
+from .location import RegistryLocation, is_loopback, split_url
 from .manifest import load_document
 
 __all__ = [
@@ -187,12 +187,13 @@ class Authenticator:
     ) -> None:
         settings = self._settings
         realm = challenge.params.get("realm")
-        if not realm or urlsplit(realm).scheme not in ("http", "https"):
+        parts = split_url(realm) if realm else None
+        if not realm or parts is None or parts.scheme not in ("http", "https"):
             raise AuthRequired(f"{loc.host} sent a Bearer challenge without a usable realm")
-        realm_host = urlsplit(realm).netloc
+        realm_host = parts.netloc
         if (
             creds is not None
-            and urlsplit(realm).scheme == "http"
+            and parts.scheme == "http"
             and not (is_loopback(realm_host) or realm_host in settings.insecure_registries)
         ):
             raise AuthRequired(

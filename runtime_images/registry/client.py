@@ -40,7 +40,7 @@ from .errors import (
 )
 from .layout import configured_layout_dir, default_layout_dir
 from .local import LocalImages
-from .location import RegistryLocation, locate, registry_base_url
+from .location import RegistryLocation, locate, registry_base_url, resolve_url
 from .manifest import (
     ACCEPT_MANIFESTS,
     INDEX_TYPES,
@@ -58,7 +58,7 @@ from .manifest import (
 )
 from .publish import Publisher
 from .pushing import RegistryPushing
-from .transport import Transport, resolve_url
+from .transport import Transport
 from .upload import Uploader
 
 if TYPE_CHECKING:

@@ -9,11 +9,19 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 from ..reference import Reference, rewrite_for_mirror
+from .errors import RegistryError
 
-__all__ = ["RegistryLocation", "is_loopback", "locate", "registry_base_url"]
+__all__ = [
+    "RegistryLocation",
+    "is_loopback",
+    "locate",
+    "registry_base_url",
+    "resolve_url",
+    "split_url",
+]
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,27 @@ class RegistryLocation:
     repository: str
     base_url: str
     plain_http: bool
+
+
+def split_url(url: str) -> SplitResult | None:
+    """The parts of a URL a registry sent, or None: urllib raises ``ValueError`` on
+    brackets that hold no IPv6 address (``http://[x``, ``http://[::1x]/``)."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return None
+
+
+def resolve_url(base: str, given: str, host: str, what: str) -> str:
+    """``given`` (a ``Location`` or ``Link`` ``host`` sent) resolved against ``base``; one
+    that is not a URL is the registry's error, named, not a crash of whatever asked it."""
+    try:
+        url = urljoin(base, given)
+    except ValueError:
+        url = ""
+    if not url or split_url(url) is None:
+        raise RegistryError(f"{host} sent {what} that is not a URL: {given[:80]!r}")
+    return url
 
 
 def is_loopback(host: str) -> bool:

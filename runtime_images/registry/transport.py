@@ -18,7 +18,7 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Callable
 from typing import Protocol
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -36,10 +36,10 @@ from .errors import (
     RegistryError,
     RegistryUnavailable,
 )
-from .location import RegistryLocation
+from .location import RegistryLocation, resolve_url
 from .manifest import load_document
 
-__all__ = ["Body", "Transport", "TransportSettings", "resolve_url"]
+__all__ = ["Body", "Transport", "TransportSettings"]
 
 MAX_REDIRECTS = 5
 ERROR_BODY_BYTES = 64 * 1024
@@ -63,20 +63,6 @@ class TransportSettings(AuthSettings, Protocol):
     def ca_file(self) -> str | None: ...
     @property
     def max_retry_after(self) -> float: ...
-
-
-def resolve_url(base: str, given: str, host: str, what: str) -> str:
-    """``given`` (a ``Location`` or ``Link`` a registry sent) resolved against ``base``.
-
-    urllib raises ``ValueError`` on brackets that hold no IPv6 address (``http://[x``):
-    that is the registry's error, named, not a crash of whatever asked it.
-    """
-    try:
-        url = urljoin(base, given)
-        urlsplit(url)
-    except ValueError:
-        raise RegistryError(f"{host} sent {what} that is not a URL: {given[:80]!r}") from None
-    return url
 
 
 def parse_retry_after(value: str | None) -> float | None:

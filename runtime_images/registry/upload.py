@@ -35,9 +35,9 @@ from .errors import (
     RegistryError,
     RegistryUnavailable,
 )
-from .location import RegistryLocation
+from .location import RegistryLocation, resolve_url
 from .manifest import ACCEPT_MANIFESTS, compute_digest, parse_digest_field
-from .transport import Body, Transport, resolve_url
+from .transport import Body, Transport
 
 __all__ = ["BlobSource", "UploadSettings", "Uploader"]
 

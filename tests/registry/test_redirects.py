@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from runtime_images.registry import Descriptor, RegistryClient, RegistryError
+from runtime_images.registry import AuthRequired, Descriptor, RegistryClient, RegistryError
 from tests.fixtures.hostile_registry import HostileRegistry, Reply
 from tests.fixtures.loopback import LoopbackServer
 from tests.fixtures.registry import write_auth_file
@@ -134,3 +134,14 @@ def test_a_location_that_urllib_refuses_is_a_registry_error(
     with pytest.raises(RegistryError) as info:
         run(call, retries=0)
     assert hostile_registry.host in info.value.message
+
+
+@pytest.mark.parametrize("realm", ["http://[token/x", "http://[::1x]/token"])
+def test_a_token_realm_that_urllib_refuses_is_auth_required(
+    hostile_registry: HostileRegistry, isolated_home: Path, realm: str
+) -> None:
+    """The same brackets in a Bearer challenge's realm made the pull raise ValueError."""
+    challenge = Reply(401, {"WWW-Authenticate": f'Bearer realm="{realm}",service="hostile"'})
+    hostile_registry.on("GET", r"^/v2/.+", challenge)
+    with pytest.raises(AuthRequired, match=r"sent a Bearer challenge without a usable realm"):
+        run(lambda client: client.get_manifest(f"{hostile_registry.host}/evil/r:1"), retries=0)
