@@ -58,7 +58,7 @@ class FactsCache:
             if len(raw) > self.max_bytes:
                 return None
             facts = ImageFacts.from_json(json.loads(raw))
-        except (OSError, ValueError, TypeError):
+        except (OSError, ValueError, TypeError, RecursionError):  # too deep: a miss too
             return None
         if (facts.digest, facts.platform) != (digest, platform):
             return None

@@ -39,6 +39,7 @@ def test_a_hostile_cache_file_is_ignored_and_rewritten(
     good = path.read_bytes()
     for hostile in (
         b"[1, 2",  # not JSON
+        b"[" * 100_000 + b"]" * 100_000,  # deeper than json's recursion limit
         b'{"digest": "sha256:00", "platform": "linux/amd64"}',  # another image's facts
         json.dumps({**json.loads(good), "software": [{"name": 1}]}).encode(),
         good[:-1] + b" " * (5 << 20) + b"}",  # over max_facts_bytes (4 MiB)
