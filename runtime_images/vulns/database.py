@@ -201,11 +201,13 @@ class VulnerabilityDatabase(LoggingConfigurable):
                 _remove_tree(other)
 
     def cached(self, version: str, digest: str) -> dict[str, Any] | None:
-        path = self._results_dir(version) / self._name(f"digest:{digest}")
-        try:
-            data: dict[str, Any] = json.loads(path.read_bytes())
-        except (OSError, ValueError):
-            return None
+        data = _kept(self._results_dir(version) / self._name(f"digest:{digest}"))
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("counts"), dict)
+            or not isinstance(data.get("findings"), list)
+        ):
+            return None  # not a report (edited, truncated): matched again and rewritten
         return data
 
     def cached_reference(self, reference: str) -> dict[str, Any] | None:
@@ -215,13 +217,19 @@ class VulnerabilityDatabase(LoggingConfigurable):
         if not files.files:
             return None
         directory = self._results_dir(files.version)
-        try:
-            pointer = json.loads((directory / self._name(f"reference:{reference}")).read_bytes())
-        except (OSError, ValueError):
-            return None
+        pointer = _kept(directory / self._name(f"reference:{reference}"))
         if not isinstance(pointer, dict) or not isinstance(pointer.get("digest"), str):
             return None
         return self.cached(files.version, pointer["digest"])
+
+
+def _kept(path: Path) -> Any:
+    """A kept result file's JSON, or None when it is missing or not JSON: it is a file in
+    the data directory, and one nested deeper than json's recursion limit is a miss too."""
+    try:
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return None
 
 
 def _remove_tree(path: Path) -> None:

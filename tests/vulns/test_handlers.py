@@ -172,3 +172,35 @@ async def test_the_vulnerabilities_profile_in_validate(
         jp_fetch, "POST", "validate", body={"image": reference, "profiles": ["vulns"]}
     )
     assert status == 400 and "vulnerabilities" in unknown["message"]
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [b"[" * 100_000 + b"]" * 100_000, b"[]", b'{"counts": [], "findings": {}}'],
+    ids=["too-deep", "a-list", "wrong-types"],
+)
+async def test_a_hostile_results_file_is_a_miss(
+    jp_fetch: Fetch,
+    environments_image: tuple[oci.Image, str],
+    database_dir: Path,
+    hostile: bytes,
+) -> None:
+    """The kept reports are files in the data directory, input like any other: one nested
+    past json's recursion limit, or not a report, was a 500 for the image and the summary;
+    now it is a miss, matched again and rewritten."""
+    _image, reference = environments_image
+    created = await create_image(jp_fetch, "Envs", reference)
+    write_records(database_dir, record("GHSA-jinja", "PyPI", "jinja2", fixed="3.1.3"))
+    status, _, report = await rest(jp_fetch, "GET", "vulns", params={"name": created["name"]})
+    assert status == 200, report
+    kept = sorted(database_dir.glob("**/results-*/*.json"))
+    assert kept, "the report and the reference's pointer are kept"
+    for path in kept:
+        path.write_bytes(hostile)
+    status, _, summary = await rest(jp_fetch, "GET", "vulns", "summary")
+    assert (status, summary) == (200, {"images": {}}), summary
+    status, _, again = await rest(jp_fetch, "GET", "vulns", params={"name": created["name"]})
+    assert status == 200, again
+    assert again["findings"] == report["findings"] and again["counts"] == report["counts"]
+    status, _, summary = await rest(jp_fetch, "GET", "vulns", "summary")
+    assert summary["images"][created["name"]]["counts"] == report["counts"]
