@@ -31,7 +31,10 @@ from .pip_wheels_only import MARKER
 
 _PYTHON_BINARY = re.compile(r"python(\d+\.\d+)")
 _MACHINE_OF_TAG = re.compile(r"^(?:many|musl)linux(?:_\d+_\d+|\d+)_")
-PYTHON_SHEBANG = re.compile(rb"^#!.*python[0-9.]*\S*[^\n]*\n")
+# A first line that names python, whole. Not ``#!.*python[0-9.]*\S*[^\n]*\n``: its
+# overlapping quantifiers backtrack cubically on a long line with no newline (hours for
+# 48 KB), and a wheel's scripts are anyone's.
+PYTHON_SHEBANG = re.compile(rb"^#!(?=[^\n]*python)[^\n]*\n")
 # pip's launcher when the interpreter's path is too long or has spaces (distlib):
 #   #!/bin/sh
 #   '''exec' "/long/path/python" "$0" "$@"

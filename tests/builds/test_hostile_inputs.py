@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ import pytest
 
 from tests.fixtures.registry import RegistryServer
 
-from .test_layer_builds import BuildHarness, git_build, git_repository, package_list
+from .test_layer_builds import BuildHarness, git_build, git_repository, inspect, package_list
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -149,6 +150,49 @@ async def test_environment_files_that_link_out_of_the_repository_are_not_read(
     assert "supersecret" not in json.dumps(build)
     assert "supersecret" not in builder.controller.read_log("linked")
     assert reason == "BuildFailed"
+
+
+def wheel_with_scripts(directory: Path, name: str, scripts: dict[str, bytes]) -> Path:
+    """A wheel of ``name`` 1.0 whose ``.data/scripts`` are ``scripts``, written by hand (as
+    anyone publishing to an index can): pip copies such scripts as they are."""
+    directory.mkdir(parents=True, exist_ok=True)
+    dist_info = f"{name}-1.0.dist-info"
+    files = {
+        f"{name}/__init__.py": b"",
+        **{f"{name}-1.0.data/scripts/{script}": data for script, data in scripts.items()},
+        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n".encode(),
+        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\n"
+        b"Tag: py3-none-any\n",
+    }
+    record = "".join(f"{path},,\n" for path in files) + f"{dist_info}/RECORD,,\n"
+    wheel = directory / f"{name}-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, data in {**files, f"{dist_info}/RECORD": record.encode()}.items():
+            info = zipfile.ZipInfo(path)
+            info.external_attr = 0o100755 << 16
+            archive.writestr(info, data)
+    return wheel
+
+
+async def test_a_script_whose_first_line_backtracks_does_not_stall_the_build(
+    builder: BuildHarness, base: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shebang pattern had three overlapping quantifiers after ``.*``: a 48 KB first
+    line with ``python`` repeated and no newline took hours to refuse (cubic: 4 KB took
+    3.5 s), holding the build. It is linear now; an ordinary ``#!python`` script is still
+    pointed at the image's interpreter."""
+    hostile = b"#!/bin/sh " + b"python" * 8_000
+    wheel = wheel_with_scripts(
+        tmp_path / "wheels", "slowscript", {"slow": hostile, "plain": b"#!python\nprint(1)\n"}
+    )
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheel.parent))
+    started = time.monotonic()
+    build = await asyncio.wait_for(builder.run(package_list("slow", base, "slowscript==1.0")), 120)
+    assert build["status"]["phase"] == "Ready", build["status"]["conditions"]
+    assert time.monotonic() - started < 120
+    view = await inspect(build["status"]["image"])
+    assert (view.fs.read("/usr/local/bin/slow") or b"").startswith(b"#!/bin/sh python")
+    assert view.fs.read("/usr/local/bin/plain") == b"#!/usr/bin/python3\nprint(1)\n"
 
 
 @pytest.fixture
