@@ -296,6 +296,16 @@ def _read(repository: Path, path: Path, parse: Callable[[str], Any], shown: str)
         return parse(text)
     except ValueError as error:  # JSON, TOML and strict-document errors are ValueErrors
         raise RepositoryError(f"{shown} cannot be read: {error}") from None
+    except RecursionError:  # tomllib recurses into nested arrays and tables
+        raise RepositoryError(f"{shown} cannot be read: it is nested too deeply") from None
+
+
+def _table(data: dict[str, Any], key: str, shown: str) -> dict[str, Any]:
+    """``data[key]`` when it is a table (absent: empty), or a RepositoryError naming it."""
+    value = data.get(key) or {}
+    if not isinstance(value, dict):
+        raise RepositoryError(f"{shown}: {key!r} is not a table of packages.")
+    return value
 
 
 def _pipfile_lock(repository: Path, path: Path, prefix: str) -> list[str]:
@@ -305,7 +315,7 @@ def _pipfile_lock(repository: Path, path: Path, prefix: str) -> list[str]:
     if not isinstance(data, dict):
         raise RepositoryError(f"{prefix}Pipfile.lock is not a JSON object.")
     lines = []
-    for name, entry in sorted((data.get("default") or {}).items()):
+    for name, entry in sorted(_table(data, "default", f"{prefix}Pipfile.lock").items()):
         version = entry.get("version", "") if isinstance(entry, dict) else ""
         lines.append(f"{name}{version}")
     return lines
@@ -314,7 +324,7 @@ def _pipfile_lock(repository: Path, path: Path, prefix: str) -> list[str]:
 def _pipfile(repository: Path, path: Path, prefix: str) -> list[str]:
     data = _read(repository, path, tomllib.loads, f"{prefix}Pipfile")
     lines = []
-    for name, spec in sorted((data.get("packages") or {}).items()):
+    for name, spec in sorted(_table(data, "packages", f"{prefix}Pipfile").items()):
         if isinstance(spec, str):
             lines.append(name if spec == "*" else f"{name}{spec}")
         elif isinstance(spec, dict) and isinstance(spec.get("version"), str):

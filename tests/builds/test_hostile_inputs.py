@@ -269,3 +269,25 @@ async def test_a_repository_over_the_size_limit_is_stopped(
     url = git_repository(tmp_path / "big", {"blob.txt": os.urandom(1_500_000).hex()})
     build = await limited_builder.run(git_build("big", url, base))
     assert "ImageBuilder.max_repository_bytes" in failed(build)[1]
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "message"),
+    [
+        ("Pipfile.lock", '{"default": ["six"]}', "Pipfile.lock"),
+        ("Pipfile", 'packages = "six"\n', "Pipfile"),
+        ("Pipfile", "a = " + "[" * 5_000 + "]" * 5_000 + "\n", "Pipfile"),
+        ("pyproject.toml", "a = " + "{b = " * 5_000 + "1" + "}" * 5_000 + "\n", "pyproject"),
+    ],
+    ids=["lock-default-a-list", "packages-a-string", "toml-too-deep", "toml-inline-too-deep"],
+)
+async def test_environment_files_of_the_wrong_shape_fail_the_build_naming_the_file(
+    builder: BuildHarness, base: str, tmp_path: Path, file: str, content: str, message: str
+) -> None:
+    """A section that is not a table (``AttributeError``) and TOML nested past the
+    recursion limit (``RecursionError``, which tomllib does not turn into its own error)
+    escaped the repository reader; each is now the file named in the build's failure."""
+    url = git_repository(tmp_path / "repo", {file: content})
+    build = await builder.run(git_build("odd-shape", url, base))
+    reason, text = failed(build)
+    assert reason == "BuildFailed" and message in text, text
