@@ -114,11 +114,11 @@ class CredentialStore:
         try:
             with open(path, encoding="utf-8") as f:
                 doc = json.load(f)
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, RecursionError) as error:  # too deep: unreadable too
             log.warning("Ignoring unreadable registry auth file %s: %s", path, type(error).__name__)
             return {}
         auths = doc.get("auths") if isinstance(doc, dict) else None
-        for key, value in (auths or {}).items():
+        for key, value in (auths if isinstance(auths, dict) else {}).items():
             creds = _entry_credentials(value, path)
             if creds is not None:
                 entries[_host_of(key)] = creds

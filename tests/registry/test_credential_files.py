@@ -60,3 +60,27 @@ def test_rotation_and_logout_are_seen_by_a_running_client(
                 await client.pin(reference)
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    "content",
+    ['{"auths": ["host"]}', '{"auths": "host"}', "[" * 100_000 + "]" * 100_000],
+    ids=["auths-a-list", "auths-a-string", "too-deep"],
+)
+def test_an_auth_file_of_the_wrong_shape_is_ignored(
+    basic_registry: RegistryServer, repo_name: str, isolated_home: Path, content: str
+) -> None:
+    """The auth file is edited by hand and by other tools: ``auths`` that is not an object
+    (AttributeError) or a file nested past json's recursion limit (RecursionError) failed
+    every pull; now it is an unreadable file, ignored, so the pull asks for credentials."""
+    with basic_registry.pusher() as pusher:
+        pusher.push_image(repo_name, "1", images.elyra_ok())
+    Path(os.environ["REGISTRY_AUTH_FILE"]).write_text(content)
+
+    async def main() -> None:
+        async with RegistryClient() as client:
+            with pytest.raises(AuthRequired) as info:
+                await client.pin(f"{basic_registry.host}/{repo_name}:1")
+            assert not isinstance(info.value, InvalidCredentials)
+
+    asyncio.run(main())
