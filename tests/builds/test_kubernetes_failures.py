@@ -77,6 +77,53 @@ current-context: gone
     assert "could not be reached" in ready(build)["message"]
 
 
+KUBECONFIG_HEAD = "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+KUBECONFIG_REST = (
+    "clusters: [{name: k, cluster: {server: 'http://127.0.0.1:1'}}]\nusers: [{name: u, user: {}}]\n"
+)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "clusters: [\n",
+        "- a list\n",
+        KUBECONFIG_HEAD + "contexts: 5\n" + KUBECONFIG_REST,
+        KUBECONFIG_HEAD + "contexts: [5]\n" + KUBECONFIG_REST,
+        KUBECONFIG_HEAD + "contexts: [{name: c, context: 5}]\n" + KUBECONFIG_REST,
+        KUBECONFIG_HEAD
+        + "contexts: [{name: c, context: {cluster: k, user: u, namespace: [1]}}]\n"
+        + KUBECONFIG_REST,
+        KUBECONFIG_HEAD
+        + "contexts: [{name: c, context: {cluster: k, user: u}}]\n"
+        + "clusters: [{name: k, cluster: {server: 'http://[k'}}]\nusers: [{name: u, user: {}}]\n",
+        "a: " + "[" * 5_000 + "]" * 5_000 + "\n",
+    ],
+    ids=[
+        "not-yaml",
+        "a-list",
+        "contexts-a-number",
+        "a-context-a-number",
+        "context-body-a-number",
+        "namespace-a-list",
+        "server-not-a-url",
+        "too-deep",
+    ],
+)
+async def test_a_kubeconfig_the_client_cannot_read_is_cluster_not_configured(
+    tmp_path: Path, isolated_home: Path, content: str
+) -> None:
+    """The kubernetes client raises YAML errors, TypeError, AttributeError, ValueError and
+    RecursionError for these files, not its ConfigException: each ended the build as an
+    "Unexpected error" (or, a list as the namespace, went on with it). Each is now the
+    configuration named as unusable. (No cluster is reached: the file is read first.)"""
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(content)
+    build = await Harness(tmp_path, kubeconfig).build_alone(build_resource(IMPORT))
+    assert ready(build)["reason"] == "ClusterNotConfigured", ready(build)
+    assert str(kubeconfig) in ready(build)["message"]
+
+
 @pytest.mark.parametrize("verb", ["create", "watch"])
 async def test_forbidden_names_the_missing_verb(
     harness: Harness, fake_kube: FakeKube, verb: str

@@ -262,6 +262,7 @@ def load_connection(
 ) -> Connection:
     """Load the configuration (blocking: run it in a thread); raises ConfigurationError."""
     try:
+        import yaml  # the client's own parser
         from kubernetes import client, config
     except ImportError:
         raise ConfigurationError(
@@ -302,13 +303,24 @@ def load_connection(
                 contexts, current = config.list_kube_config_contexts(path)  # type: ignore[no-untyped-call]
                 chosen = next((c for c in contexts if c.get("name") == context), current)
                 namespace = ((chosen or {}).get("context") or {}).get("namespace", "")
-    except config.ConfigException as error:
-        raise ConfigurationError(
-            f"The Kubernetes configuration ({'in-cluster' if in_cluster else path}) "
-            f"cannot be used: {error}"
-        ) from None
+                if not isinstance(namespace, str):
+                    raise config.ConfigException("the context's namespace is not a string")
+    # The client checks a kubeconfig's fields as it meets them: a file that is not YAML,
+    # or a field of another type (contexts: 5), raises the parser's or Python's errors,
+    # not its ConfigException; too deep a file is a RecursionError.
+    except yaml.YAMLError as error:
+        raise _unusable(path, in_cluster, f"it is not YAML: {error}") from None
+    except (config.ConfigException, ValueError, TypeError, AttributeError, KeyError) as error:
+        raise _unusable(path, in_cluster, str(error)) from None
+    except RecursionError:
+        raise _unusable(path, in_cluster, "it is nested too deeply") from None
     api = client.CustomObjectsApi(client.ApiClient(configuration))
     return Connection(api, namespace or "default", str(configuration.host))
+
+
+def _unusable(path: str, in_cluster: bool, problem: str) -> ConfigurationError:
+    where = "in-cluster" if in_cluster else path
+    return ConfigurationError(f"The Kubernetes configuration ({where}) cannot be used: {problem}")
 
 
 async def call(timeout: float, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
