@@ -108,11 +108,12 @@ class Layout:
     def tag(self, ref_name: str, manifest: Descriptor) -> None:
         """Point ``ref_name`` at ``manifest`` in index.json (replacing an older one)."""
         with file_lock(self.root / ".index.lock"):
-            index = json.loads((self.root / "index.json").read_text("utf-8"))
+            index, entries = self._index()
             manifests = [
                 m
-                for m in index.get("manifests", [])
-                if (m.get("annotations") or {}).get(REF_NAME) != ref_name
+                for m in entries
+                if not (isinstance(m, dict) and isinstance(m.get("annotations"), dict))
+                or m["annotations"].get(REF_NAME) != ref_name
             ]
             manifests.append({**manifest.to_json(), "annotations": {REF_NAME: ref_name}})
             index["manifests"] = manifests
@@ -152,6 +153,17 @@ class Layout:
 
     def _entries(self) -> list[tuple[int, str, dict[str, Any]]]:
         """(position, ref name, entry) of the named entries of index.json."""
+        _index, entries = self._index()
+        return [
+            (i, name, entry)
+            for i, entry in enumerate(entries)
+            if isinstance(entry, dict)
+            and isinstance(entry.get("annotations"), dict)
+            and isinstance(name := entry["annotations"].get(REF_NAME), str)
+        ]
+
+    def _index(self) -> tuple[dict[str, Any], list[Any]]:
+        """index.json (a file in the data directory, read as input) and its manifests."""
         where = str(self.root / "index.json")
         try:
             with open(self.root / "index.json", "rb") as handle:
@@ -164,13 +176,7 @@ class Layout:
         entries = index.get("manifests") if isinstance(index, dict) else None
         if not isinstance(entries, list):
             raise InvalidManifest(f"{where}: manifests must be a list")
-        return [
-            (i, name, entry)
-            for i, entry in enumerate(entries)
-            if isinstance(entry, dict)
-            and isinstance(entry.get("annotations"), dict)
-            and isinstance(name := entry["annotations"].get(REF_NAME), str)
-        ]
+        return index, entries
 
     def _write_index(self, index: dict[str, Any]) -> None:
         atomic_write_bytes(self.root / "index.json", canonical_json(index), mode=0o644)

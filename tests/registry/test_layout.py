@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from runtime_images.registry import InvalidManifest
 from runtime_images.registry.layout import OCI_CONFIG, OCI_MANIFEST, REF_NAME, Layout
 
 
@@ -72,3 +73,38 @@ def test_concurrent_adopts_and_tags_lose_no_tag(tmp_path: Path) -> None:
     assert sorted(refs(layout)) == sorted(
         [f"built-{n}:latest" for n in range(8)] + [f"tagged-{n}:latest" for n in range(8)]
     )
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        b'{"schemaVersion": 2, "manifests": {}}',
+        b"[" * 100_000 + b"]" * 100_000,
+        b"not json",
+    ],
+    ids=["manifests-an-object", "too-deep", "not-json"],
+)
+def test_tagging_into_an_index_that_is_not_one_names_the_file(tmp_path: Path, index: bytes) -> None:
+    """index.json is a file in the data directory: tagging a build's image into one that
+    is not an image index raised RecursionError or JSONDecodeError (the build ended as an
+    "Unexpected error"), or replaced it; now it is InvalidManifest naming the file, and
+    the file is left as it was."""
+    layout = Layout(tmp_path / "layout")
+    (layout.root / "index.json").write_bytes(index)
+    manifest = layout.add_bytes(b'{"schemaVersion": 2}', OCI_MANIFEST)
+    with pytest.raises(InvalidManifest, match=r"index\.json"):
+        layout.tag("built:latest", manifest)
+    assert (layout.root / "index.json").read_bytes() == index
+
+
+def test_tagging_keeps_entries_it_does_not_understand(tmp_path: Path) -> None:
+    """An entry that is not an object, or whose annotations are not one, raised
+    AttributeError; such entries are not this product's to drop, and stay."""
+    layout = Layout(tmp_path / "layout")
+    odd = ["sha256:x", {"annotations": []}]
+    (layout.root / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": odd}))
+    manifest = layout.add_bytes(b'{"schemaVersion": 2}', OCI_MANIFEST)
+    layout.tag("built:latest", manifest)
+    entries = json.loads((layout.root / "index.json").read_text())["manifests"]
+    assert entries[:2] == odd and entries[2]["digest"] == manifest.digest
+    assert layout.names() == ["built:latest"]
