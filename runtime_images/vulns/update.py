@@ -89,7 +89,7 @@ class _Download:
     def meta(self) -> dict[str, Any]:
         try:
             data = json.loads(self.meta_path.read_text("utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # edited or too deep: start over
             return {}
         return data if isinstance(data, dict) else {}
 

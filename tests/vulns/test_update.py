@@ -78,6 +78,23 @@ def test_a_cut_download_resumes_where_it_stopped(tmp_path: Path, bucket: OsvBuck
     assert db.index().info.records == 300
 
 
+def test_a_partial_download_note_nested_too_deep_starts_the_download_over(
+    tmp_path: Path, bucket: OsvBucket
+) -> None:
+    """The note kept beside a cut download is a file in the data directory: nested past
+    json's recursion limit, it raised RecursionError out of every later update."""
+    size = publish(bucket, "Debian:12", 300)
+    bucket.control(cut_after=size // 2)
+    db = database(tmp_path, bucket.url)
+    with pytest.raises(VulnerabilityDatabaseUnavailable, match="interrupted"):
+        update_database(db, ["Debian:12"])
+    (note,) = (tmp_path / "db").glob("**/*.zip.partial.json")
+    note.write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    (updated,) = update_database(db, ["Debian:12"])
+    assert (updated.resumed_from, updated.size) == (0, size)
+    assert db.index().info.records == 300
+
+
 def test_an_archive_that_fails_verification_changes_nothing(
     tmp_path: Path, bucket: OsvBucket
 ) -> None:
