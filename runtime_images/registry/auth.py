@@ -210,7 +210,7 @@ class CredentialStore:
                 username, secret = answer.get("Username"), answer.get("Secret")
                 if isinstance(username, str) and isinstance(secret, str) and secret:
                     creds = Credentials(username, secret, f"docker-credential-{helper}")
-        except (OSError, ValueError, AttributeError) as error:
+        except (OSError, ValueError, AttributeError, RecursionError) as error:
             log.warning(
                 "Credential helper docker-credential-%s failed: %s", helper, type(error).__name__
             )

@@ -84,3 +84,32 @@ def test_an_auth_file_of_the_wrong_shape_is_ignored(
             assert not isinstance(info.value, InvalidCredentials)
 
     asyncio.run(main())
+
+
+def test_a_credential_helper_answer_nested_too_deep_is_a_failed_helper(
+    basic_registry: RegistryServer,
+    repo_name: str,
+    isolated_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A helper's answer is parsed like a file: nested past json's recursion limit it
+    raised RecursionError out of the pull; now it is a helper that failed (logged), and
+    the pull asks for credentials."""
+    with basic_registry.pusher() as pusher:
+        pusher.push_image(repo_name, "1", images.elyra_ok())
+    bin_dir = isolated_home / "bin"
+    bin_dir.mkdir()
+    helper = bin_dir / "docker-credential-deep"
+    helper.write_text("#!/bin/sh\nread -r server\nhead -c 100000 /dev/zero | tr '\\0' '['\n")
+    helper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    auth_file = Path(os.environ["REGISTRY_AUTH_FILE"])
+    auth_file.write_text(json.dumps({"credHelpers": {basic_registry.host: "deep"}}))
+
+    async def main() -> None:
+        async with RegistryClient() as client:
+            with pytest.raises(AuthRequired) as info:
+                await client.pin(f"{basic_registry.host}/{repo_name}:1")
+            assert not isinstance(info.value, InvalidCredentials)
+
+    asyncio.run(main())
