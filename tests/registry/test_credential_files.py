@@ -62,6 +62,21 @@ def test_rotation_and_logout_are_seen_by_a_running_client(
     asyncio.run(main())
 
 
+def asks_for_credentials(srv: RegistryServer, repo_name: str) -> None:
+    """A pull from ``srv`` (an image pushed first) ends in AuthRequired, not a crash and
+    not InvalidCredentials: no credentials were found to send."""
+    with srv.pusher() as pusher:
+        pusher.push_image(repo_name, "1", images.elyra_ok())
+
+    async def main() -> None:
+        async with RegistryClient() as client:
+            with pytest.raises(AuthRequired) as info:
+                await client.pin(f"{srv.host}/{repo_name}:1")
+            assert not isinstance(info.value, InvalidCredentials)
+
+    asyncio.run(main())
+
+
 @pytest.mark.parametrize(
     "content",
     ['{"auths": ["host"]}', '{"auths": "host"}', "[" * 100_000 + "]" * 100_000],
@@ -73,17 +88,8 @@ def test_an_auth_file_of_the_wrong_shape_is_ignored(
     """The auth file is edited by hand and by other tools: ``auths`` that is not an object
     (AttributeError) or a file nested past json's recursion limit (RecursionError) failed
     every pull; now it is an unreadable file, ignored, so the pull asks for credentials."""
-    with basic_registry.pusher() as pusher:
-        pusher.push_image(repo_name, "1", images.elyra_ok())
     Path(os.environ["REGISTRY_AUTH_FILE"]).write_text(content)
-
-    async def main() -> None:
-        async with RegistryClient() as client:
-            with pytest.raises(AuthRequired) as info:
-                await client.pin(f"{basic_registry.host}/{repo_name}:1")
-            assert not isinstance(info.value, InvalidCredentials)
-
-    asyncio.run(main())
+    asks_for_credentials(basic_registry, repo_name)
 
 
 def test_a_credential_helper_answer_nested_too_deep_is_a_failed_helper(
@@ -95,8 +101,6 @@ def test_a_credential_helper_answer_nested_too_deep_is_a_failed_helper(
     """A helper's answer is parsed like a file: nested past json's recursion limit it
     raised RecursionError out of the pull; now it is a helper that failed (logged), and
     the pull asks for credentials."""
-    with basic_registry.pusher() as pusher:
-        pusher.push_image(repo_name, "1", images.elyra_ok())
     bin_dir = isolated_home / "bin"
     bin_dir.mkdir()
     helper = bin_dir / "docker-credential-deep"
@@ -105,11 +109,4 @@ def test_a_credential_helper_answer_nested_too_deep_is_a_failed_helper(
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
     auth_file = Path(os.environ["REGISTRY_AUTH_FILE"])
     auth_file.write_text(json.dumps({"credHelpers": {basic_registry.host: "deep"}}))
-
-    async def main() -> None:
-        async with RegistryClient() as client:
-            with pytest.raises(AuthRequired) as info:
-                await client.pin(f"{basic_registry.host}/{repo_name}:1")
-            assert not isinstance(info.value, InvalidCredentials)
-
-    asyncio.run(main())
+    asks_for_credentials(basic_registry, repo_name)
