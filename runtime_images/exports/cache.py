@@ -13,6 +13,7 @@ import os
 import re
 from pathlib import Path
 
+from .. import documents
 from ..fileio import atomic_write_bytes
 from .facts import ImageFacts
 
@@ -57,8 +58,8 @@ class FactsCache:
                 raw = handle.read(self.max_bytes + 1)
             if len(raw) > self.max_bytes:
                 return None
-            facts = ImageFacts.from_json(json.loads(raw))
-        except (OSError, ValueError, TypeError, RecursionError):  # too deep: a miss too
+            facts = ImageFacts.from_json(documents.loads_json(raw, str(path)))
+        except (OSError, ValueError, TypeError):  # InvalidDocument is a ValueError: a miss
             return None
         if (facts.digest, facts.platform) != (digest, platform):
             return None

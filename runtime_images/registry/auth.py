@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import json
 import logging
 import os
 import re
@@ -17,6 +16,8 @@ import shutil
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from .. import documents
 
 __all__ = ["Challenge", "CredentialStore", "Credentials", "default_auth_files", "parse_challenge"]
 
@@ -113,8 +114,8 @@ class CredentialStore:
         entries: dict[str, Credentials] = {}
         try:
             with open(path, encoding="utf-8") as f:
-                doc = json.load(f)
-        except (OSError, ValueError, RecursionError) as error:  # too deep: unreadable too
+                doc = documents.loads_json(f.read(), path)
+        except (OSError, ValueError) as error:  # InvalidDocument (too deep…) is a ValueError
             log.warning("Ignoring unreadable registry auth file %s: %s", path, type(error).__name__)
             return {}
         auths = doc.get("auths") if isinstance(doc, dict) else None
@@ -206,11 +207,11 @@ class CredentialStore:
                 await asyncio.shield(process.wait())
                 raise
             if process.returncode == 0:
-                answer = json.loads(out)
+                answer = documents.loads_json(out, f"docker-credential-{helper}'s answer")
                 username, secret = answer.get("Username"), answer.get("Secret")
                 if isinstance(username, str) and isinstance(secret, str) and secret:
                     creds = Credentials(username, secret, f"docker-credential-{helper}")
-        except (OSError, ValueError, AttributeError, RecursionError) as error:
+        except (OSError, ValueError, AttributeError) as error:
             log.warning(
                 "Credential helper docker-credential-%s failed: %s", helper, type(error).__name__
             )

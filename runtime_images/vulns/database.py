@@ -20,6 +20,7 @@ from typing import Any
 from traitlets import Integer, List, Unicode, default, validate
 from traitlets.config import LoggingConfigurable
 
+from .. import documents
 from ..fileio import atomic_write_bytes, file_lock
 from .errors import VulnerabilityDatabaseMissing
 from .index import Index, build_index, remove_other_indexes
@@ -224,11 +225,11 @@ class VulnerabilityDatabase(LoggingConfigurable):
 
 
 def _kept(path: Path) -> Any:
-    """A kept result file's JSON, or None when it is missing or not JSON: it is a file in
-    the data directory, and one nested deeper than json's recursion limit is a miss too."""
+    """A kept result file's JSON, or None when it is missing or not plain JSON within the
+    documents limits (a file in the data directory: edited, truncated, too deep)."""
     try:
-        return json.loads(path.read_bytes())
-    except (OSError, ValueError, RecursionError):
+        return documents.loads_json(path.read_bytes(), str(path))
+    except (OSError, ValueError):  # InvalidDocument (not JSON, too deep) is a ValueError
         return None
 
 

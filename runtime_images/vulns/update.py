@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 import httpx
 
+from .. import documents
 from ..documents import parse_count
 from .database import VulnerabilityDatabase
 from .errors import VulnerabilityDatabaseUnavailable
@@ -88,8 +89,8 @@ class _Download:
 
     def meta(self) -> dict[str, Any]:
         try:
-            data = json.loads(self.meta_path.read_text("utf-8"))
-        except (OSError, ValueError, RecursionError):  # edited or too deep: start over
+            data = documents.loads_json(self.meta_path.read_bytes(), str(self.meta_path))
+        except (OSError, ValueError):  # edited, not JSON or too deep: start over
             return {}
         return data if isinstance(data, dict) else {}
 
